@@ -1,0 +1,315 @@
+"""The command line: thin click commands that call the library (engine.py) and print results.
+
+Exit codes: 0 done / in sync; 1 error; 2 changes pending (only with --detailed-exitcode);
+3 apply finished partly (run it again: it converges); 64 usage error (bad option or argument).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from moodle_sync import __version__, engine
+from moodle_sync.config import Settings, load_settings
+from moodle_sync.console import Console
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError
+from moodle_sync.reconcile.explain import render_plan
+from moodle_sync.reconcile.plan import Plan
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2, 3, 64
+
+EXIT_CODES_HELP = """
+\b
+Exit codes:
+  0   done, or Moodle already matches the specs
+  1   error (nothing half-done is left: see the message)
+  2   changes pending (plan --detailed-exitcode only)
+  3   apply finished partly; run it again, it converges
+  64  usage error (unknown option, missing argument)
+"""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def connection_options(func: F) -> F:
+    """Options every command that talks to Moodle takes."""
+    options = [
+        click.option("--url", metavar="URL", help="Moodle site URL (else MOODLE_URL, else moodle-sync.toml)."),
+        click.option("--token", metavar="TOKEN", help="Web-service token (prefer MOODLE_TOKEN or "
+                                                      "token_command: a flag shows in the process list)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Config file (default: ./moodle-sync.toml when present)."),
+        click.option("--state", "state_path", metavar="FILE",
+                     help="SQLite state store (default .moodle-sync/state.db)."),
+        click.option("--allow-http", is_flag=True, default=None,
+                     help="Allow plain http to a non-loopback host (the token travels unencrypted)."),
+        click.option("--max-input-vars", type=int, metavar="N",
+                     help="The site's PHP max_input_vars (default 5000); batches stay under it."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
+    flags = {"url": kwargs.pop("url", None), "token": kwargs.pop("token", None),
+             "state_path": kwargs.pop("state_path", None), "allow_http": kwargs.pop("allow_http", None),
+             "max_input_vars": kwargs.pop("max_input_vars", None), **extra}
+    return load_settings({k: v for k, v in flags.items() if v is not None},
+                         config_path=kwargs.pop("config_path", None))
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into 'Error: …' on stderr and the documented exit codes."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        try:
+            return func(*args, **kwargs)
+        except MoodleSyncError as e:
+            if ctx.find_root().params.get("debug"):
+                raise
+            Console().error(str(e))
+            code = EXIT_PARTIAL if isinstance(e, ApplyError) and e.outcome and any(
+                v == "done" for v in e.outcome.values()) else EXIT_ERROR
+            ctx.exit(code)
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.
+
+\b
+The usual round:
+  moodle-sync validate course_specs/           check the specs (file:line for every problem)
+  moodle-sync plan --out plan.json             see what would change in Moodle
+  moodle-sync apply plan.json                  apply exactly that plan
+  moodle-sync demo                             all of it against a built-in Moodle emulator
+{EXIT_CODES_HELP}""", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="moodle-sync")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each Moodle call and retry to stderr.")
+def cli(debug: bool, verbose: bool) -> None:
+    level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("specs", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout.")
+@handle_errors
+def validate(specs: str | None, json_mode: bool) -> None:
+    """Check the course specs without talking to Moodle; report every problem with file and line.
+
+    Exits 1 when there is any problem.
+
+    Example: moodle-sync validate course_specs/
+    """
+    console = Console(json_mode=json_mode)
+    path = specs or load_settings({}).specs
+    try:
+        spec_set = engine.load(path)
+    except SpecError as e:
+        console.result({"valid": False, "problems": [p.as_dict() for p in e.problems]})
+        if not json_mode:
+            console.error(str(e))
+        sys.exit(EXIT_ERROR)
+    summary = {"valid": True, "categories": len(spec_set.categories), "courses": len(spec_set.courses),
+               "target_groups": len(spec_set.target_groups), "digest": spec_set.digest}
+    console.result(summary, f"OK: {len(spec_set.courses)} courses, {len(spec_set.categories)} categories, "
+                            f"{len(spec_set.target_groups)} target groups in {path}")
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("specs", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@connection_options
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Save the plan for `moodle-sync apply FILE`.")
+@click.option("--json", "json_mode", is_flag=True, help="The plan as one JSON document on stdout.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when in sync, 2 when changes are pending.")
+@click.option("--hide-removed", is_flag=True, help="Plan to hide courses whose spec was removed.")
+@handle_errors
+def plan(specs: str | None, out_path: str | None, json_mode: bool, detailed_exitcode: bool,
+         hide_removed: bool, **kwargs: Any) -> None:
+    """Read Moodle and show what apply would change. Changes nothing.
+
+    Example: moodle-sync plan course_specs/ --out plan.json --detailed-exitcode
+    """
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api)
+    the_plan, _ = engine.make_plan(api, spec_set, store, hide_removed=hide_removed, console=console)
+    if out_path:
+        Path(out_path).write_text(the_plan.to_json() + "\n", encoding="utf-8")
+    console.result(the_plan.to_dict(), render_plan(the_plan))
+    if out_path:
+        console.say(f"Plan saved to {out_path}; apply it with: moodle-sync apply {out_path}")
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+# --- apply ---------------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False), metavar="[PLAN_FILE]")
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
+@click.option("--hide-removed", is_flag=True, help="Hide courses whose spec was removed.")
+@handle_errors
+def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, hide_removed: bool,
+          **kwargs: Any) -> None:
+    """Apply the specs to Moodle: show the plan, ask, then apply it in batches.
+
+    With PLAN_FILE, applies exactly that saved plan and refuses it if the specs or Moodle changed
+    since it was made. Safe to run again after an interruption: it converges without duplicates.
+
+    Example: moodle-sync apply plan.json --yes
+    """
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api)
+    saved = None
+    if plan_file:
+        try:
+            saved = Plan.from_dict(json.loads(Path(plan_file).read_text(encoding="utf-8")), source=plan_file)
+        except json.JSONDecodeError as e:
+            raise PlanError(f"{plan_file}: not JSON ({e})") from e
+
+    def confirm(p: Plan) -> bool:
+        console.say(render_plan(p))
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise PlanError("apply needs confirmation; pass --yes to apply without asking")
+        return click.confirm("Apply these changes to Moodle?", default=False, err=True)
+
+    report = engine.apply(api, spec_set, store, plan=saved, plan_source=plan_file or "the plan",
+                          hide_removed=hide_removed, console=console, confirm=confirm)
+    if not report.plan.actions:
+        console.result(report.to_dict(), "No changes. Moodle matches the specs.")
+        return
+    s = report.result.summary()
+    console.result(report.to_dict(), f"Applied: {s['done']} done, {s['failed']} failed, "
+                                     f"{s['skipped']} skipped (run {report.run_id}).")
+
+
+# --- doctor --------------------------------------------------------------------------------------
+
+@cli.command()
+@connection_options
+@click.option("--json", "json_mode", is_flag=True, help="The report as one JSON document on stdout.")
+@handle_errors
+def doctor(json_mode: bool, **kwargs: Any) -> None:
+    """Check the connection, Moodle's version and that the token may call every function used.
+
+    Example: MOODLE_URL=https://moodle.example.se MOODLE_TOKEN=… moodle-sync doctor
+    """
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs)
+    api = engine.connect_from_settings(settings)
+    report = engine.doctor(api)
+    lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
+             + (" (site admin)" if report.site_admin else "")]
+    if report.missing_functions:
+        lines.append("Missing from the token's service: " + ", ".join(report.missing_functions))
+        lines.append("  add them under Site administration > Server > Web services > External services")
+    lines += [f"Problem: {p}" for p in report.problems]
+    lines.append("OK" if report.ok else "NOT OK")
+    console.result(report.to_dict(), "\n".join(lines))
+    if not report.ok:
+        sys.exit(EXIT_ERROR)
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+@cli.command()
+@connection_options
+@click.option("--limit", default=10, show_default=True, help="How many runs to show.")
+@click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout.")
+@handle_errors
+def runs(limit: int, json_mode: bool, **kwargs: Any) -> None:
+    """Show the latest runs recorded in the state store (who, when, commit, outcome).
+
+    Example: moodle-sync runs --limit 5
+    """
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs)
+    url, _token = settings.require_moodle()
+    from moodle_sync.moodle.transport import normalise_base_url
+    from moodle_sync.store.db import StateStore
+
+    store = StateStore(Path(settings.state_path), moodle_url=normalise_base_url(url, allow_http=True))
+    rows = store.runs(limit)
+    for row in rows:
+        row.pop("plan_json", None)
+    text = "\n".join(f"#{r['id']} {r['started_at']} {r['command']} by {r['user']}@{r['host']} "
+                     f"commit {(r['specs_commit'] or '-')[:10]}: {r['status']}" for r in rows) or "No runs yet."
+    console.result(rows, text)
+
+
+# --- emulator and demo ---------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--token", required=True, help="The admin token the emulator accepts.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+def emulator(port: int, token: str, host: str) -> None:
+    """Serve the built-in Moodle 4.3 emulator (REST protocol, in-memory) until interrupted.
+
+    Example: moodle-sync emulator --port 8765 --token 0123456789abcdef0123456789abcdef
+    """
+    from moodle_sync.emulator import run_server
+
+    click.echo(f"Moodle emulator on http://{host}:{port}/webservice/rest/server.php (Ctrl-C stops)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        run_server(port, token, host=host)
+
+
+@cli.command()
+@click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Specs directory (default: the course_specs/ shipped with the project).")
+@click.option("--state", "state_path", metavar="FILE", help="State store (default: a temporary file).")
+@handle_errors
+def demo(specs: str | None, state_path: str | None) -> None:
+    """Run the whole round against the built-in Moodle emulator: validate, plan, apply, plan again.
+
+    Example: moodle-sync demo
+    """
+    from moodle_sync.demo import run_demo
+
+    sys.exit(run_demo(specs, state_path, Console(progress=False)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: like click's, but usage errors exit 64 so that 2 only ever means 'changes pending'."""
+    try:
+        rv = cli.main(args=argv, prog_name="moodle-sync", standalone_mode=False)
+    except click.UsageError as e:
+        e.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)

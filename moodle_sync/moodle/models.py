@@ -1,0 +1,166 @@
+"""Typed models of what Moodle answers and of what moodle-sync writes.
+
+Answers ignore keys they do not name (Moodle adds fields between versions); write requests forbid
+unknown keys, because Moodle rejects the whole call for one ("Unexpected keys … detected").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Answer(BaseModel):
+    """Base of every model read from a Moodle answer."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Request(BaseModel):
+    """Base of every write request: unknown keys are a bug caught before sending."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_params(self) -> dict[str, Any]:
+        """The request as Moodle parameters: unset (None) fields are omitted, never sent empty."""
+        return self.model_dump(exclude_none=True)
+
+
+# --- site ---------------------------------------------------------------------------------------
+
+class FunctionInfo(Answer):
+    name: str
+    version: str = ""
+
+
+class SiteInfo(Answer):
+    sitename: str = ""
+    siteurl: str = ""
+    username: str = ""
+    userid: int = 0
+    release: str = ""
+    version: str = ""
+    userissiteadmin: bool = False
+    functions: list[FunctionInfo] = []
+
+    def function_names(self) -> set[str]:
+        return {f.name for f in self.functions}
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+class Category(Answer):
+    id: int
+    name: str
+    idnumber: str = ""
+    description: str = ""
+    descriptionformat: int = 1
+    parent: int = 0
+    coursecount: int = 0
+    visible: int = 1
+    depth: int = 1
+    path: str = ""
+
+
+class NewCategory(Request):
+    """Calls: core_course_create_categories (one item)."""
+
+    name: str
+    parent: int = 0
+    idnumber: str
+    description: str | None = None
+    descriptionformat: int = 1
+
+
+class CategoryUpdate(Request):
+    """Calls: core_course_update_categories (one item)."""
+
+    id: int
+    name: str | None = None
+    parent: int | None = None
+    description: str | None = None
+    descriptionformat: int | None = None
+
+
+class Created(Answer):
+    """What create calls answer: the new id and a name (``name`` or ``shortname``)."""
+
+    id: int
+    name: str = ""
+    shortname: str = ""
+
+
+# --- courses ------------------------------------------------------------------------------------
+
+class Course(Answer):
+    id: int
+    fullname: str
+    shortname: str
+    categoryid: int = 0
+    idnumber: str = ""
+    summary: str = ""
+    summaryformat: int = 1
+    format: str = "topics"
+    startdate: int = 0
+    enddate: int = 0
+    visible: int = 1
+    enablecompletion: int = 0
+    lang: str = ""
+
+
+class NewCourse(Request):
+    """Calls: core_course_create_courses (one item)."""
+
+    fullname: str
+    shortname: str
+    categoryid: int
+    idnumber: str
+    summary: str | None = None
+    summaryformat: int = 1
+    format: str | None = None
+    startdate: int | None = None
+    enddate: int | None = None
+    numsections: int | None = None
+    visible: int | None = None
+    enablecompletion: int | None = None
+    lang: str | None = None
+
+
+class CourseUpdate(Request):
+    """Calls: core_course_update_courses (one item). Only the fields that change are set."""
+
+    id: int
+    fullname: str | None = None
+    shortname: str | None = None
+    categoryid: int | None = None
+    summary: str | None = None
+    summaryformat: int | None = None
+    format: str | None = None
+    startdate: int | None = None
+    enddate: int | None = None
+    visible: int | None = None
+    enablecompletion: int | None = None
+    lang: str | None = None
+
+
+class ItemWarning(Answer):
+    """A warning of a partially successful call (update_courses, add_cohort_members …)."""
+
+    item: str = ""
+    itemid: int = 0
+    warningcode: str = ""
+    message: str = ""
+
+
+class Module(Answer):
+    id: int
+    name: str = ""
+    modname: str = ""
+
+
+class Section(Answer):
+    id: int
+    name: str = ""
+    section: int = 0
+    modules: list[Module] = []

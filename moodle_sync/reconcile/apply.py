@@ -1,0 +1,368 @@
+"""Carry out a plan against Moodle: batched, in dependency order, journaled, safe to re-run.
+
+Each kind of action has a ``visit_<action>`` method that takes a batch of such actions. Moodle's
+creates are all-or-nothing and name no bad item, so a rejected batch is split in halves until the
+bad item is found and named; the good ones are applied. A write whose answer was lost is never
+re-sent blindly: Moodle is re-read by idnumber first. Each outcome is written to the state store
+before the next batch, so a run killed at any point is simply run again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from moodle_sync.errors import (
+    ApplyError,
+    AuthError,
+    Conflict,
+    MoodleApiError,
+    MoodleError,
+    MoodleUnavailable,
+    PermissionDenied,
+    TransportError,
+    WriteOutcomeUnknown,
+)
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.models import CategoryUpdate, CourseUpdate, NewCategory, NewCourse
+from moodle_sync.reconcile.actual import ActualState
+from moodle_sync.reconcile.plan import (
+    Action,
+    CreateCategory,
+    CreateCourse,
+    HideCourse,
+    ImportTemplate,
+    Plan,
+    RecordVersion,
+    UpdateCategory,
+    UpdateCourse,
+)
+from moodle_sync.store.db import StateStore
+
+#: creating a course runs many inserts in Moodle (context, sections, blocks, enrolment instances);
+#: keep one call well inside PHP's 360 s web-service time limit
+COURSES_PER_CREATE = 25
+CATEGORIES_PER_CREATE = 50
+COURSES_PER_UPDATE = 100
+
+A = TypeVar("A", bound=Action)
+#: errors that no smaller batch can fix: stop the run
+FATAL = (AuthError, PermissionDenied, MoodleUnavailable)
+
+
+@dataclass
+class ApplyResult:
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+    def outcome(self) -> dict[str, str]:
+        return {**{a: "done" for a in self.done}, **{a: "failed" for a in self.failed},
+                **{a: "skipped" for a in self.skipped}}
+
+    def summary(self) -> dict[str, Any]:
+        return {"done": len(self.done), "failed": len(self.failed), "skipped": len(self.skipped),
+                "failures": self.failed, "skips": self.skipped}
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+Report = Callable[[str], None]
+
+
+class Applier:
+    """Applies a plan's actions; ``visit_<snake_case(action type)>`` handles a batch of one type."""
+
+    def __init__(self, api: MoodleApi, store: StateStore, run_id: int, actual: ActualState,
+                 report: Report | None = None) -> None:
+        self.api = api
+        self.store = store
+        self.run_id = run_id
+        self.report = report or (lambda _m: None)
+        self.result = ApplyResult()
+        #: idnumber → Moodle id, for everything that exists (filled as creates succeed)
+        self.ids: dict[str, int] = {c.idnumber: c.id for c in actual.categories if c.idnumber}
+        self.ids.update({idn: c.id for idn, c in actual.courses.items()})
+
+    # --- driver -------------------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        """Apply every action of ``plan`` in order, batching consecutive actions of one type."""
+        for group in _groups(plan.actions):
+            visit = getattr(self, f"visit_{snake(type(group[0]).__name__)}", None)
+            if visit is None:
+                raise ApplyError(f"no way to apply {type(group[0]).__name__} (a bug in moodle-sync)")
+            try:
+                visit(group)
+            except FATAL as e:
+                for a in plan.actions:
+                    if a.id not in self.result.outcome():
+                        self._skip(a, f"stopped: {e}")
+                raise ApplyError(f"apply stopped: {e}", outcome=self.result.outcome()) from e
+        return self.result
+
+    # --- outcomes ----------------------------------------------------------------------------------
+
+    def _done(self, action: Action, moodle_id: int | None = None, detail: str = "") -> None:
+        self.result.done.append(action.id)
+        self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "done",
+                                  moodle_id, detail)
+        self.report(f"  done     {action.id}" + (f" (id {moodle_id})" if moodle_id else ""))
+
+    def _fail(self, action: Action, why: str) -> None:
+        self.result.failed[action.id] = why
+        self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "failed",
+                                  None, why)
+        self.report(f"  FAILED   {action.id}: {why}")
+
+    def _skip(self, action: Action, why: str) -> None:
+        self.result.skipped[action.id] = why
+        self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "skipped",
+                                  None, why)
+        self.report(f"  skipped  {action.id}: {why}")
+
+    # --- categories --------------------------------------------------------------------------------
+
+    def visit_create_category(self, actions: list[CreateCategory]) -> None:
+        ready = []
+        for a in actions:
+            if a.parent_key and f"cat:{a.parent_key}" not in self.ids:
+                self._skip(a, f"its parent category {a.parent_key} was not created")
+            else:
+                ready.append(a)
+
+        def request(a: CreateCategory) -> NewCategory:
+            parent = self.ids[f"cat:{a.parent_key}"] if a.parent_key else 0
+            return NewCategory(name=a.name, parent=parent, idnumber=a.idnumber,
+                               description=a.description or None)
+
+        def lookup(batch: Sequence[CreateCategory]) -> dict[str, int]:
+            wanted = {a.idnumber for a in batch}
+            return {c.idnumber: c.id for c in self.api.get_all_categories() if c.idnumber in wanted}
+
+        def on_created(a: CreateCategory, moodle_id: int) -> None:
+            self.store.remember("category", a.idnumber, moodle_id, spec_key=a.key)
+
+        for batch in _slices(ready, CATEGORIES_PER_CREATE):
+            self._create(batch, lambda b: self.api.create_categories([request(a) for a in b]), lookup,
+                         on_created)
+
+    def visit_update_category(self, actions: list[UpdateCategory]) -> None:
+        for a in actions:  # all-or-nothing in Moodle: one per call names the one that fails
+            values: dict[str, Any] = {c.field: c.new for c in a.changes}
+            if a.parent_key:
+                if f"cat:{a.parent_key}" not in self.ids:
+                    self._skip(a, f"its new parent {a.parent_key} was not created")
+                    continue
+                values["parent"] = self.ids[f"cat:{a.parent_key}"]
+            try:
+                self.api.update_categories([CategoryUpdate(id=a.moodle_id, **values)])
+            except WriteOutcomeUnknown:
+                pass  # an update sets absolute values: the next plan re-reads and shows what is left
+            except FATAL:
+                raise
+            except MoodleError as e:
+                self._fail(a, str(e))
+                continue
+            self._done(a, a.moodle_id)
+
+    # --- courses ------------------------------------------------------------------------------------
+
+    def visit_create_course(self, actions: list[CreateCourse]) -> None:
+        ready = []
+        for a in actions:
+            if f"cat:{a.category_key}" not in self.ids:
+                self._skip(a, f"its category {a.category_key} was not created")
+            else:
+                ready.append(a)
+
+        def request(a: CreateCourse) -> NewCourse:
+            return NewCourse(categoryid=self.ids[f"cat:{a.category_key}"], **a.fields)
+
+        def lookup(batch: Sequence[CreateCourse]) -> dict[str, int]:
+            out = {}
+            for a in batch:
+                course = self.api.course_by_idnumber(a.idnumber)
+                if course is not None:
+                    out[a.idnumber] = course.id
+            return out
+
+        def on_created(a: CreateCourse, moodle_id: int) -> None:
+            self.store.remember("course", a.idnumber, moodle_id, spec_key=a.key, spec_version=a.version,
+                                imported=False)
+
+        for batch in _slices(ready, COURSES_PER_CREATE):
+            self._create(batch, lambda b: self.api.create_courses([request(a) for a in b]), lookup,
+                         on_created)
+
+    def visit_import_template(self, actions: list[ImportTemplate]) -> None:
+        for a in actions:
+            course_id = self.ids.get(a.idnumber)
+            if course_id is None:
+                self._skip(a, f"course {a.idnumber} was not created")
+                continue
+            try:
+                self.api.import_course(a.template_id, course_id)
+            except WriteOutcomeUnknown:
+                # the import may have run: never import twice (activities would be duplicated)
+                if not self._has_content(course_id, a.template_id):
+                    self._fail(a, "the answer was lost and the course shows no imported content; run "
+                                  "apply again to retry")
+                    continue
+            except FATAL:
+                raise
+            except MoodleError as e:
+                self._fail(a, str(e))
+                continue
+            self.store.remember("course", a.idnumber, course_id, imported=True)
+            self._done(a, course_id, f"content copied from {a.template}")
+
+    def _has_content(self, course_id: int, template_id: int) -> bool:
+        from moodle_sync.reconcile.actual import _has_template_content
+
+        return _has_template_content(self.api, course_id, template_id)
+
+    def visit_update_course(self, actions: list[UpdateCourse]) -> None:
+        requests_: list[tuple[UpdateCourse, CourseUpdate]] = []
+        for a in actions:
+            values: dict[str, Any] = {c.field: c.new for c in a.changes if c.field != "categoryid"}
+            if any(c.field == "categoryid" for c in a.changes):
+                cat = self.ids.get(f"cat:{a.category_key}") if a.category_key else next(
+                    c.new for c in a.changes if c.field == "categoryid")
+                if cat is None:
+                    self._skip(a, f"its category {a.category_key} was not created")
+                    continue
+                values["categoryid"] = cat
+            requests_.append((a, CourseUpdate(id=a.moodle_id, **values)))
+
+        def after(a: UpdateCourse) -> None:
+            self.store.remember("course", a.idnumber, a.moodle_id, spec_key=a.key, spec_version=a.to_version,
+                                spec_hash=a.spec_hash)
+            self._done(a, a.moodle_id, ", ".join(c.field for c in a.changes))
+
+        self._update(requests_, after)
+
+    def visit_hide_course(self, actions: list[HideCourse]) -> None:
+        self._update([(a, CourseUpdate(id=a.moodle_id, visible=0)) for a in actions],
+                     lambda a: self._done(a, a.moodle_id, a.reason))
+
+    def visit_record_version(self, actions: list[RecordVersion]) -> None:
+        for a in actions:
+            self.store.remember("course", a.idnumber, a.moodle_id, spec_key=a.key, spec_version=a.to_version,
+                                spec_hash=a.spec_hash)
+            self._done(a, a.moodle_id, f"version {a.from_version or '(unknown)'} → {a.to_version}")
+
+    # --- shared mechanics ---------------------------------------------------------------------------
+
+    def _update(self, pairs: list[tuple[A, CourseUpdate]], after: Callable[[A], None]) -> None:
+        """update_courses is partial in Moodle: each course succeeds or comes back as a warning."""
+        for start in range(0, len(pairs), COURSES_PER_UPDATE):
+            batch = pairs[start:start + COURSES_PER_UPDATE]
+            try:
+                warnings = self.api.update_courses([r for _, r in batch])
+            except WriteOutcomeUnknown:
+                # updates set absolute values; re-read them to tell which ones landed
+                landed = self._landed([r for _, r in batch])
+                for a, r in batch:
+                    if r.id in landed:
+                        after(a)
+                    else:
+                        self._fail(a, "the answer was lost and Moodle does not show the change; run apply "
+                                      "again")
+                continue
+            except FATAL:
+                raise
+            except MoodleError as e:
+                for a, _ in batch:
+                    self._fail(a, str(e))
+                continue
+            failed = {w.itemid: w for w in warnings if w.item == "course"}
+            for a, r in batch:
+                if r.id in failed:
+                    w = failed[r.id]
+                    self._fail(a, f"core_course_update_courses: {w.warningcode}: {w.message}")
+                else:
+                    after(a)
+
+    def _landed(self, updates: list[CourseUpdate]) -> set[int]:
+        current = {c.id: c for c in self.api.courses_by_ids(u.id for u in updates)}
+        out = set()
+        for u in updates:
+            course = current.get(u.id)
+            wanted = u.model_dump(exclude_none=True, exclude={"id"})
+            if course is not None and all(getattr(course, k, None) == v for k, v in wanted.items()):
+                out.add(u.id)
+        return out
+
+    def _create(self, batch: Sequence[A], create: Callable[[Sequence[A]], Sequence[Any]],
+                lookup: Callable[[Sequence[A]], dict[str, int]],
+                on_created: Callable[[A, int], None], *, resent: bool = False) -> None:
+        """Create a batch; bisect a rejected one; re-read before re-sending one whose answer was lost."""
+        if not batch:
+            return
+        try:
+            created = create(batch)
+        except WriteOutcomeUnknown:
+            found = lookup(batch)
+            for a in batch:
+                idn = getattr(a, "idnumber")  # noqa: B009 - every create action has one
+                if idn in found:
+                    self._created(a, found[idn], on_created)
+            rest = [a for a in batch if getattr(a, "idnumber") not in found]  # noqa: B009
+            if rest and not resent:
+                self.report(f"  answer lost; Moodle does not hold {len(rest)} of them: sending those again")
+                self._create(rest, create, lookup, on_created, resent=True)
+            else:
+                for a in rest:
+                    self._fail(a, "the answer was lost twice; run apply again")
+            return
+        except FATAL:
+            raise
+        except (MoodleApiError, TransportError) as e:
+            if len(batch) > 1 and isinstance(e, MoodleApiError):
+                mid = len(batch) // 2
+                self.report(f"  Moodle rejected a batch of {len(batch)} ({e.errorcode}); splitting it to "
+                            f"find the bad item")
+                self._create(batch[:mid], create, lookup, on_created)
+                self._create(batch[mid:], create, lookup, on_created)
+                return
+            if isinstance(e, Conflict):
+                # e.g. courseidnumbertaken: another run (or a lost answer) already made it: adopt it
+                found = lookup(batch)
+                idn = getattr(batch[0], "idnumber")  # noqa: B009
+                if idn in found:
+                    self._created(batch[0], found[idn], on_created)
+                    return
+            for a in batch:
+                self._fail(a, str(e))
+            return
+        for a, made in zip(batch, created, strict=True):
+            self._created(a, made.id, on_created)
+
+    def _created(self, action: A, moodle_id: int, on_created: Callable[[A], None] | Any) -> None:
+        self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009
+        on_created(action, moodle_id)
+        self._done(action, moodle_id)
+
+
+def _slices(items: Sequence[A], size: int) -> list[list[A]]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def _groups(actions: Sequence[Action]) -> list[list[Any]]:
+    """Consecutive actions of one type (and, for categories, one depth) form a batch."""
+    groups: list[list[Any]] = []
+    for a in actions:
+        if groups and type(groups[-1][0]) is type(a) and getattr(groups[-1][0], "depth", 0) == getattr(a, "depth", 0):
+            groups[-1].append(a)
+        else:
+            groups.append([a])
+    return groups

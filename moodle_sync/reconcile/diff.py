@@ -1,0 +1,260 @@
+"""Compare the specs with what Moodle holds and make the plan. Pure: no I/O.
+
+Rules: one Moodle course per spec key and major version; a minor or patch bump updates that course
+in place; a major bump creates a new course and leaves the old one (hidden only if the spec says);
+a spec that disappears never deletes its course (hidden only with ``hide_removed``); objects without
+the tool's idnumber are never changed – a clash with one stops the plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moodle_sync.errors import PlanError
+from moodle_sync.moodle.models import Category, Course
+from moodle_sync.reconcile.actual import (
+    CATEGORY_PREFIX,
+    ActualState,
+    parse_course_idnumber,
+    spec_hash,
+)
+from moodle_sync.reconcile.plan import (
+    Action,
+    CreateCategory,
+    CreateCourse,
+    FieldChange,
+    HideCourse,
+    ImportTemplate,
+    Note,
+    Plan,
+    RecordVersion,
+    UpdateCategory,
+    UpdateCourse,
+)
+from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, spec_source
+
+
+def where(spec: CourseSpec | CategorySpec) -> str:
+    src = spec_source(spec)
+    return f"{src.file}:{src.line}" if src else ""
+
+
+def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
+    """The Moodle fields a course spec sets (``categoryid`` is resolved separately)."""
+    fields: dict[str, Any] = {
+        "fullname": spec.title.strip(),
+        "shortname": spec.moodle_shortname.strip(),
+        "summary": spec.summary,
+        "summaryformat": 1,
+        "format": spec.format,
+        "startdate": spec.start_timestamp,
+        "enddate": spec.end_timestamp,
+        "visible": int(spec.visible),
+        "enablecompletion": int(spec.completion),
+    }
+    if spec.force_language:
+        # never send lang="" (Moodle rejects it: contract step 'course with empty lang is rejected')
+        fields["lang"] = spec.language
+    return fields
+
+
+def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = False) -> Plan:
+    """Make the plan, or raise PlanError listing every reason it cannot be made safely."""
+    problems: list[str] = []
+    notes: list[Note] = []
+    actions: list[Action] = []
+
+    cat_actions, cat_ids = _plan_categories(specs, actual, problems)
+    actions += cat_actions
+
+    course_actions: list[Action] = []
+    for spec in sorted(specs.courses.values(), key=lambda s: s.key):
+        course_actions += _plan_course(spec, actual, cat_ids, problems, notes)
+    course_actions += _plan_leftovers(specs, actual, hide_removed, notes)
+    # dependency order: categories, then creates, imports, updates, hides, store-only records
+    order = {CreateCourse: 0, ImportTemplate: 1, UpdateCourse: 2, HideCourse: 3, RecordVersion: 4}
+    actions += sorted(course_actions, key=lambda a: order.get(type(a), 9))
+
+    if problems:
+        raise PlanError("the plan cannot be made safely; nothing was changed:\n"
+                        + "\n".join(f"  - {p}" for p in problems))
+    return Plan(actions=tuple(actions), notes=tuple(notes), spec_digest=specs.digest,
+                moodle_digest=actual.digest(), moodle_url=actual.moodle_url, specs_commit=specs.git_commit)
+
+
+def _category_depth(key: str, specs: SpecSet) -> int:
+    depth, seen = 1, {key}
+    parent = specs.categories[key].parent
+    while parent is not None and parent not in seen:
+        depth += 1
+        seen.add(parent)
+        parent = specs.categories[parent].parent if parent in specs.categories else None
+    return depth
+
+
+def _plan_categories(specs: SpecSet, actual: ActualState,
+                     problems: list[str]) -> tuple[list[Action], dict[str, int | None]]:
+    """Categories: create missing ones parent-first, update changed ones. Returns key → Moodle id."""
+    by_idnumber = actual.category_by_idnumber()
+    cat_ids: dict[str, int | None] = {}
+    for key, cat in specs.categories.items():
+        found = by_idnumber.get(cat.idnumber)
+        cat_ids[key] = found.id if found else None
+
+    actions: list[Action] = []
+    for key in sorted(specs.categories, key=lambda k: (_category_depth(k, specs), k)):
+        cat = specs.categories[key]
+        parent_id = cat_ids.get(cat.parent) if cat.parent else 0
+        found = by_idnumber.get(cat.idnumber)
+        if found is None:
+            clash = _unowned_category_named(actual.categories, cat.name, parent_id)
+            if clash is not None:
+                problems.append(
+                    f"{where(cat)}: category {cat.name!r} already exists in Moodle (id {clash.id}, "
+                    f"idnumber {clash.idnumber!r}) but is not managed by moodle-sync; give it the idnumber "
+                    f"{cat.idnumber!r} in Moodle to hand it over, or rename the category in the spec")
+                continue
+            actions.append(CreateCategory(key=key, idnumber=cat.idnumber, name=cat.name, parent_key=cat.parent,
+                                          description=cat.description, depth=_category_depth(key, specs)))
+            continue
+        changes: list[FieldChange] = []
+        if found.name != cat.name:
+            changes.append(FieldChange("name", found.name, cat.name))
+        if found.description != cat.description:
+            changes.append(FieldChange("description", found.description, cat.description))
+        parent_key = None
+        if parent_id is None:  # the new parent is created in this run
+            changes.append(FieldChange("parent", found.parent, f"<new category {cat.parent}>"))
+            parent_key = cat.parent
+        elif found.parent != parent_id:
+            changes.append(FieldChange("parent", found.parent, parent_id))
+        if changes:
+            actions.append(UpdateCategory(key=key, idnumber=cat.idnumber, moodle_id=found.id,
+                                          changes=tuple(changes), parent_key=parent_key))
+    return actions, cat_ids
+
+
+def _unowned_category_named(categories: list[Category], name: str, parent_id: int | None) -> Category | None:
+    if parent_id is None:
+        return None  # the parent does not exist yet, so neither can a clash under it
+    for c in categories:
+        if c.name == name and c.parent == parent_id and not c.idnumber.startswith(CATEGORY_PREFIX):
+            return c
+    return None
+
+
+def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int | None],
+                 problems: list[str], notes: list[Note]) -> list[Action]:
+    desired = desired_course_fields(spec)
+    category_id = cat_ids.get(spec.category)
+    current = actual.courses.get(spec.idnumber)
+    memory = actual.remembered.get(spec.idnumber)
+    hash_now = spec_hash(spec)
+
+    if spec.key in actual.shortname_conflicts:
+        other = actual.shortname_conflicts[spec.key]
+        problems.append(
+            f"{where(spec)}: Moodle course {other.shortname!r} (id {other.id}, idnumber {other.idnumber!r}) "
+            f"already has the short name this spec wants, and moodle-sync does not manage it; rename it in "
+            f"Moodle, change `shortname` in the spec, or give that course the idnumber {spec.idnumber!r} to "
+            f"hand it over")
+        return []
+
+    previous = _previous_versions(spec, actual)
+    actions: list[Action] = []
+    if current is None:
+        template_id = None
+        if spec.template:
+            template = actual.templates.get(spec.template)
+            if template is None:
+                problems.append(
+                    f"{where(spec)}: template course {spec.template!r} does not exist in Moodle (no course "
+                    f"has that idnumber); create it or fix `template` in the spec")
+                return []
+            template_id = template.id
+        fields = {**desired, "idnumber": spec.idnumber, "numsections": spec.sections}
+        supersedes = previous[-1].idnumber if previous else None
+        actions.append(CreateCourse(key=spec.key, idnumber=spec.idnumber, version=spec.version,
+                                    category_key=spec.category, fields=fields, template=spec.template,
+                                    supersedes=supersedes))
+        if spec.template and template_id is not None:
+            actions.append(ImportTemplate(key=spec.key, idnumber=spec.idnumber, template=spec.template,
+                                          template_id=template_id))
+    else:
+        changes = _course_changes(current, desired, category_id, spec)
+        if any(c.field == "enablecompletion" and c.old and not c.new for c in changes):
+            problems.append(
+                f"{where(spec)}: turning completion tracking off on {spec.idnumber} would delete the "
+                f"completions people earned there; moodle-sync never pushes that. Keep `completion: true`, "
+                f"or make a new major version")
+            return []
+        from_version = memory.spec_version if memory else ""
+        if changes:
+            actions.append(UpdateCourse(
+                key=spec.key, idnumber=spec.idnumber, moodle_id=current.id, changes=tuple(changes),
+                from_version=from_version, to_version=spec.version, spec_hash=hash_now,
+                category_key=spec.category if category_id is None else None))
+        elif memory is None or memory.spec_version != spec.version or memory.spec_hash != hash_now:
+            actions.append(RecordVersion(key=spec.key, idnumber=spec.idnumber, moodle_id=current.id,
+                                         from_version=from_version, to_version=spec.version,
+                                         spec_hash=hash_now))
+        if memory is not None and memory.spec_version == spec.version and memory.spec_hash != hash_now:
+            notes.append(Note("warning", f"{where(spec)}: {spec.key} changed but its version is still "
+                                         f"{spec.version}; bump it (minor or patch updates the course, "
+                                         f"major makes a new course version)"))
+        template = actual.templates.get(spec.template) if spec.template else None
+        if spec.template and actual.imported.get(spec.idnumber) is False and template is not None:
+            actions.append(ImportTemplate(key=spec.key, idnumber=spec.idnumber, template=spec.template,
+                                          template_id=template.id))
+
+    for old in previous:
+        if spec.hide_previous_versions and old.visible:
+            actions.append(HideCourse(key=spec.key, idnumber=old.idnumber, moodle_id=old.id,
+                                      reason=f"superseded by {spec.idnumber}"))
+        elif old.visible:
+            notes.append(Note("info", f"{old.idnumber} (previous version of {spec.key}) stays visible; set "
+                                      f"`hide_previous_versions: true` in the spec to hide it"))
+    return actions
+
+
+def _previous_versions(spec: CourseSpec, actual: ActualState) -> list[Course]:
+    out = []
+    for idnumber, course in actual.courses.items():
+        parsed = parse_course_idnumber(idnumber)
+        if parsed and parsed[0] == spec.key and parsed[1] < spec.major:
+            out.append(course)
+    return sorted(out, key=lambda c: c.idnumber)
+
+
+def _course_changes(current: Course, desired: dict[str, Any], category_id: int | None,
+                    spec: CourseSpec) -> list[FieldChange]:
+    changes = [FieldChange(name, getattr(current, name), value) for name, value in desired.items()
+               if getattr(current, name) != value]
+    if category_id is None:
+        changes.append(FieldChange("categoryid", current.categoryid, f"<new category {spec.category}>"))
+    elif current.categoryid != category_id:
+        changes.append(FieldChange("categoryid", current.categoryid, category_id))
+    return changes
+
+
+def _plan_leftovers(specs: SpecSet, actual: ActualState, hide_removed: bool,
+                    notes: list[Note]) -> list[Action]:
+    """Owned courses whose spec is gone: kept; hidden only when asked."""
+    actions: list[Action] = []
+    for idnumber, course in sorted(actual.courses.items()):
+        parsed = parse_course_idnumber(idnumber)
+        if parsed is None or parsed[0] in specs.courses:
+            continue
+        if hide_removed and course.visible:
+            actions.append(HideCourse(key=parsed[0], idnumber=idnumber, moodle_id=course.id,
+                                      reason="its spec was removed (--hide-removed)"))
+        else:
+            state = "visible" if course.visible else "hidden"
+            notes.append(Note("info", f"{idnumber} has no spec any more; the course is kept ({state}) with "
+                                      f"everyone's history" + ("" if not course.visible else
+                                                               "; use --hide-removed to hide it")))
+    for cat in actual.categories:
+        if cat.idnumber.startswith(CATEGORY_PREFIX) and cat.idnumber[len(CATEGORY_PREFIX):] not in specs.categories:
+            notes.append(Note("info", f"category {cat.name!r} ({cat.idnumber}) has no spec any more; it is kept "
+                                      f"(Moodle's web services cannot hide categories)"))
+    return actions

@@ -1,0 +1,72 @@
+"""Render a plan for people: what will be created, changed field by field, hidden, or only recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moodle_sync.reconcile.plan import (
+    Action,
+    CreateCategory,
+    CreateCourse,
+    HideCourse,
+    ImportTemplate,
+    Plan,
+    RecordVersion,
+    UpdateCategory,
+    UpdateCourse,
+)
+
+SIGN = {"CreateCategory": "+", "CreateCourse": "+", "ImportTemplate": "+", "UpdateCategory": "~",
+        "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·"}
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def describe(action: Action) -> list[str]:
+    """One headline and optional detail lines for an action."""
+    sign = SIGN.get(type(action).__name__, "?")
+    if isinstance(action, CreateCategory):
+        parent = f" under {action.parent_key}" if action.parent_key else " at the top level"
+        return [f"{sign} create category {action.name!r} ({action.idnumber}){parent}"]
+    if isinstance(action, UpdateCategory):
+        return [f"{sign} update category {action.idnumber}"] + [
+            f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
+    if isinstance(action, CreateCourse):
+        what = "new course version" if action.supersedes else "create course"
+        extra = f" (replaces {action.supersedes}, which is kept)" if action.supersedes else ""
+        return [f"{sign} {what} {action.idnumber} {action.fields.get('shortname')!r} v{action.version} "
+                f"in {action.category_key}{extra}",
+                f"      {action.fields.get('fullname')}"]
+    if isinstance(action, ImportTemplate):
+        return [f"{sign} copy content of template {action.template} into {action.idnumber}"]
+    if isinstance(action, UpdateCourse):
+        version = (f" v{action.from_version} → v{action.to_version}" if action.from_version
+                   and action.from_version != action.to_version else f" v{action.to_version}")
+        return [f"{sign} update course {action.idnumber}{version}"] + [
+            f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
+    if isinstance(action, HideCourse):
+        return [f"{sign} hide course {action.idnumber} ({action.reason}); nothing is deleted"]
+    if isinstance(action, RecordVersion):
+        old = action.from_version or "unrecorded"
+        return [f"{sign} record {action.idnumber} as spec version {action.to_version} (was {old}); "
+                f"no change in Moodle"]
+    return [f"{sign} {action.id}"]
+
+
+def render_plan(plan: Plan) -> str:
+    lines: list[str] = []
+    if not plan.actions:
+        lines.append("No changes. Moodle matches the specs.")
+    else:
+        counts = plan.counts()
+        summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
+        lines.append(f"Plan: {len(plan.actions)} change(s) ({summary}); {plan.moodle_writes} need Moodle writes.")
+        for action in plan.actions:
+            lines.extend(describe(action))
+    for note in plan.notes:
+        lines.append(f"{'!' if note.level == 'warning' else 'i'} {note.message}")
+    return "\n".join(lines)

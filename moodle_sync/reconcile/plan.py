@@ -1,0 +1,247 @@
+"""The plan: a frozen list of actions that turns Moodle into what the specs say, plus notes.
+
+A plan serialises to JSON (``plan --out plan.json``) and back; ``apply plan.json`` refuses a plan whose
+spec or Moodle digest no longer matches what it reads now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from moodle_sync.errors import PlanError
+
+PLAN_FORMAT = 1
+
+
+class ChangeKind(IntEnum):
+    """How much an action changes, most severe first."""
+
+    NEW_VERSION = 0   # a new Moodle course for a new major version of a spec
+    CREATE = 1
+    UPDATE = 2
+    HIDE = 3
+    METADATA = 4      # only the local state store changes
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    """Base of every action. ``id`` is stable across plans of the same state (used for outcomes)."""
+
+    kind: ClassVar[ChangeKind]
+    #: Moodle calls this action makes (for `--json` readers and the explainer)
+    writes_moodle: ClassVar[bool] = True
+
+    @property
+    def id(self) -> str:
+        return f"{type(self).__name__}:{self.target}"
+
+    @property
+    def target(self) -> str:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        return {"action": type(self).__name__, "kind": self.kind.name.lower(), "id": self.id, **data}
+
+
+@dataclass(frozen=True)
+class CreateCategory(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.CREATE
+    key: str
+    idnumber: str
+    name: str
+    parent_key: str | None
+    description: str
+    depth: int
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class UpdateCategory(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
+    key: str
+    idnumber: str
+    moodle_id: int
+    changes: tuple[FieldChange, ...]
+    #: set when the parent changes to a category created in the same run
+    parent_key: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class CreateCourse(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.CREATE
+    key: str
+    idnumber: str
+    version: str
+    category_key: str
+    #: Moodle fields of the new course, without ``categoryid`` (resolved from category_key at apply)
+    fields: dict[str, Any]
+    template: str | None
+    #: the idnumber of the previous major's course, when this is a new major version
+    supersedes: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class ImportTemplate(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.CREATE
+    key: str
+    idnumber: str
+    template: str
+    template_id: int
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class UpdateCourse(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
+    key: str
+    idnumber: str
+    moodle_id: int
+    changes: tuple[FieldChange, ...]
+    from_version: str
+    to_version: str
+    spec_hash: str
+    #: set when the category changes to one created in the same run
+    category_key: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class HideCourse(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.HIDE
+    key: str
+    idnumber: str
+    moodle_id: int
+    reason: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class RecordVersion(Action):
+    """The spec's version or metadata changed but no Moodle field did: only the store is updated."""
+
+    kind: ClassVar[ChangeKind] = ChangeKind.METADATA
+    writes_moodle: ClassVar[bool] = False
+    key: str
+    idnumber: str
+    moodle_id: int
+    from_version: str
+    to_version: str
+    spec_hash: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+ACTION_TYPES: dict[str, type[Action]] = {
+    t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
+                            HideCourse, RecordVersion)
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something people should know that is not a change: kept courses, warnings."""
+
+    level: str  # "info" or "warning"
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    notes: tuple[Note, ...]
+    spec_digest: str
+    moodle_digest: str
+    moodle_url: str
+    specs_commit: str | None = None
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def moodle_writes(self) -> int:
+        return sum(1 for a in self.actions if a.writes_moodle)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.kind.name.lower()] = out.get(a.kind.name.lower(), 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "created_at": self.created_at,
+            "moodle_url": self.moodle_url,
+            "spec_digest": self.spec_digest,
+            "moodle_digest": self.moodle_digest,
+            "specs_commit": self.specs_commit,
+            "summary": {"changes": len(self.actions), **self.counts()},
+            "actions": [a.to_dict() for a in self.actions],
+            "notes": [dataclasses.asdict(n) for n in self.notes],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "plan") -> Plan:
+        if data.get("format") != PLAN_FORMAT:
+            raise PlanError(f"{source}: not a moodle-sync plan (format {data.get('format')!r})",
+                            hint="make one with `moodle-sync plan --out plan.json`")
+        try:
+            actions = tuple(_action_from_dict(a) for a in data["actions"])
+            notes = tuple(Note(**n) for n in data.get("notes", []))
+            return cls(actions=actions, notes=notes, spec_digest=data["spec_digest"],
+                       moodle_digest=data["moodle_digest"], moodle_url=data["moodle_url"],
+                       specs_commit=data.get("specs_commit"), created_at=data["created_at"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise PlanError(f"{source}: the plan file is damaged ({type(e).__name__}: {e})",
+                            hint="make a new one with `moodle-sync plan --out plan.json`") from e
+
+
+def _action_from_dict(data: dict[str, Any]) -> Action:
+    cls = ACTION_TYPES.get(data.get("action", ""))
+    if cls is None:
+        raise ValueError(f"unknown action {data.get('action')!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    if "changes" in kwargs:
+        kwargs["changes"] = tuple(FieldChange(**c) for c in kwargs["changes"])
+    return cls(**kwargs)

@@ -1,0 +1,199 @@
+"""The local SQLite state store: who ran what when, each action's outcome, and what the tool owns.
+
+It is a journal and a cache: it never decides what Moodle holds (reconcile/actual.py reads Moodle),
+but it remembers what Moodle cannot tell (the spec version applied, whether a template was imported).
+Every outcome is committed at once, so nothing is lost when a run is killed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moodle_sync.errors import StoreError
+
+#: each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        moodle_url TEXT NOT NULL DEFAULT '',
+        specs_commit TEXT,
+        specs_dirty INTEGER,
+        spec_digest TEXT,
+        plan_json TEXT,
+        status TEXT NOT NULL,
+        summary TEXT
+    );
+    CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        action_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL,
+        moodle_id INTEGER,
+        detail TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX outcomes_run ON outcomes(run_id);
+    CREATE TABLE objects (
+        kind TEXT NOT NULL,
+        idnumber TEXT NOT NULL,
+        moodle_id INTEGER NOT NULL,
+        spec_key TEXT NOT NULL DEFAULT '',
+        spec_version TEXT NOT NULL DEFAULT '',
+        spec_hash TEXT NOT NULL DEFAULT '',
+        imported INTEGER NOT NULL DEFAULT 0,
+        moodle_url TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (moodle_url, kind, idnumber)
+    );
+    """,
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class OwnedObject:
+    """What the store remembers about one object the tool created or adopted in Moodle."""
+
+    kind: str
+    idnumber: str
+    moodle_id: int
+    spec_key: str
+    spec_version: str
+    spec_hash: str
+    imported: bool
+
+
+class StateStore:
+    """The SQLite state store. One per Moodle site URL (rows are keyed by it)."""
+
+    def __init__(self, path: Path | str, moodle_url: str = "") -> None:
+        self.path = Path(path)
+        self.moodle_url = moodle_url
+        self._lock = threading.Lock()
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the state store {self.path}: {e}",
+                             hint="check the path (--state or state_path in moodle-sync.toml) and its "
+                                  "permissions") from e
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the state store {self.path} was written by a newer moodle-sync "
+                             f"(schema {version}, this one knows {len(MIGRATIONS)})",
+                             hint="upgrade moodle-sync")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # one transaction per step: a crash mid-migration leaves the previous version intact
+            self._db.executescript(f"BEGIN;{script};PRAGMA user_version={number};COMMIT;")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- runs -------------------------------------------------------------------------------------
+
+    def start_run(self, command: str, *, specs_commit: str | None = None, specs_dirty: bool | None = None,
+                  spec_digest: str | None = None, plan: dict[str, Any] | None = None) -> int:
+        """Record the start of a run; earlier runs still marked running were interrupted."""
+        with self._lock:
+            self._db.execute("UPDATE runs SET status='interrupted' WHERE status='running' AND moodle_url=?",
+                             (self.moodle_url,))
+            cur = self._db.execute(
+                "INSERT INTO runs (command, started_at, user, host, moodle_url, specs_commit, specs_dirty,"
+                " spec_digest, plan_json, status) VALUES (?,?,?,?,?,?,?,?,?, 'running')",
+                (command, now_iso(), _whoami(), socket.gethostname(), self.moodle_url, specs_commit,
+                 None if specs_dirty is None else int(specs_dirty), spec_digest,
+                 json.dumps(plan, ensure_ascii=False) if plan is not None else None))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            self._db.execute("UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+                             (now_iso(), status, json.dumps(summary or {}, ensure_ascii=False), run_id))
+
+    def record_outcome(self, run_id: int, action_id: str, kind: str, target: str, status: str,
+                       moodle_id: int | None = None, detail: str = "") -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO outcomes (run_id, action_id, kind, target, status, moodle_id, detail, at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, action_id, kind, target, status, moodle_id, detail, now_iso()))
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM runs WHERE moodle_url=? ORDER BY id DESC LIMIT ?",
+                                (self.moodle_url, limit)).fetchall()
+        return [dict(r) for r in rows]
+
+    def outcomes(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM outcomes WHERE run_id=? ORDER BY id", (run_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    # --- owned objects ------------------------------------------------------------------------------
+
+    def remember(self, kind: str, idnumber: str, moodle_id: int, *, spec_key: str = "",
+                 spec_version: str | None = None, spec_hash: str | None = None,
+                 imported: bool | None = None) -> None:
+        """Insert or update what the tool knows of one owned object (only the given fields change)."""
+        with self._lock:
+            old = self._get(kind, idnumber)
+            self._db.execute(
+                "INSERT OR REPLACE INTO objects (kind, idnumber, moodle_id, spec_key, spec_version, spec_hash,"
+                " imported, moodle_url, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (kind, idnumber, moodle_id, spec_key or (old.spec_key if old else ""),
+                 spec_version if spec_version is not None else (old.spec_version if old else ""),
+                 spec_hash if spec_hash is not None else (old.spec_hash if old else ""),
+                 int(imported if imported is not None else (old.imported if old else False)),
+                 self.moodle_url, now_iso()))
+
+    def _get(self, kind: str, idnumber: str) -> OwnedObject | None:
+        row = self._db.execute("SELECT * FROM objects WHERE moodle_url=? AND kind=? AND idnumber=?",
+                               (self.moodle_url, kind, idnumber)).fetchone()
+        return _owned(row) if row else None
+
+    def get(self, kind: str, idnumber: str) -> OwnedObject | None:
+        with self._lock:
+            return self._get(kind, idnumber)
+
+    def owned(self, kind: str) -> Iterator[OwnedObject]:
+        rows = self._db.execute("SELECT * FROM objects WHERE moodle_url=? AND kind=? ORDER BY idnumber",
+                                (self.moodle_url, kind)).fetchall()
+        return (_owned(r) for r in rows)
+
+
+def _owned(row: sqlite3.Row) -> OwnedObject:
+    return OwnedObject(kind=row["kind"], idnumber=row["idnumber"], moodle_id=row["moodle_id"],
+                       spec_key=row["spec_key"], spec_version=row["spec_version"],
+                       spec_hash=row["spec_hash"], imported=bool(row["imported"]))
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

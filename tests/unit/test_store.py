@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.errors import StoreError
+from moodle_sync.store.db import MIGRATIONS, StateStore
+
+
+def test_runs_and_outcomes_are_recorded_and_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = StateStore(path, moodle_url="https://moodle.example.se")
+    run = store.start_run("apply", specs_commit="abc123", specs_dirty=False, spec_digest="d1",
+                          plan={"actions": []})
+    store.record_outcome(run, "CreateCourse:x@1", "CreateCourse", "x@1", "done", 42)
+    store.close()
+
+    again = StateStore(path, moodle_url="https://moodle.example.se")
+    [row] = again.runs()
+    assert row["status"] == "running" and row["specs_commit"] == "abc123" and row["user"]
+    assert again.outcomes(run)[0]["moodle_id"] == 42
+    # a new run marks the one that never finished as interrupted
+    again.start_run("apply")
+    assert [r["status"] for r in again.runs()] == ["running", "interrupted"]
+
+
+def test_remember_updates_only_the_given_fields(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db", moodle_url="u")
+    store.remember("course", "k@1", 7, spec_key="k", spec_version="1.0.0", imported=False)
+    store.remember("course", "k@1", 7, imported=True)
+    got = store.get("course", "k@1")
+    assert got is not None
+    assert (got.spec_version, got.imported, got.spec_key) == ("1.0.0", True, "k")
+
+
+def test_objects_of_another_site_are_not_mixed_up(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    StateStore(path, moodle_url="https://a").remember("course", "k@1", 1)
+    assert StateStore(path, moodle_url="https://b").get("course", "k@1") is None
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    StateStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer moodle-sync"):
+        StateStore(path)
