@@ -8,6 +8,8 @@ stderr and exits 1 (``--debug`` shows the traceback).
     - SpecError              course specs do not validate (carries every problem, each with file:line)
     - PlanError              the plan cannot be made or applied safely (not ours, missing template,
                              completion criteria locked, stale plan file)
+    - RosterError            a roster file cannot be read, or rows are invalid (each with row and column)
+    - ScopeError             a hub tried to touch or read outside its county
     - StoreError             the local SQLite state store cannot be used
     - ApplyError             apply finished only partly; ``.outcome`` says what was done (rerun converges)
     - MoodleError            anything from talking to Moodle; ``.wsfunction`` is always set
@@ -49,6 +51,8 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PlanError",
+    "RosterError",
+    "ScopeError",
     "SpecError",
     "SpecProblem",
     "StoreError",
@@ -134,6 +138,24 @@ class SpecError(MoodleSyncError):
 
 class PlanError(MoodleSyncError):
     """The plan cannot be made or applied safely; nothing was changed because of it."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        self.hint = hint
+        super().__init__(message)
+
+
+class RosterError(MoodleSyncError):
+    """A roster file cannot be read or has invalid rows; ``problems`` lists each with its row."""
+
+    def __init__(self, message: str, *, problems: Sequence[Any] = (), hint: str = "") -> None:
+        self.problems = list(problems)
+        self.hint = hint
+        lines = "".join(f"\n  {p}" for p in self.problems)
+        super().__init__(f"{message}{lines}")
+
+
+class ScopeError(MoodleSyncError):
+    """A regional hub asked to change or read something outside its own county. Nothing was done."""
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         self.hint = hint
