@@ -1,1 +1,25 @@
-"""specs."""
+"""The course specs: typed models (``models``) and the loader that reads and checks them (``load``)."""
+
+from __future__ import annotations
+
+from moodle_sync.specs.load import load_specs
+from moodle_sync.specs.models import (
+    CategorySpec,
+    CourseSpec,
+    SourceRef,
+    SpecSet,
+    TargetGroup,
+    field_line,
+    spec_source,
+)
+
+__all__ = [
+    "CategorySpec",
+    "CourseSpec",
+    "SourceRef",
+    "SpecSet",
+    "TargetGroup",
+    "field_line",
+    "load_specs",
+    "spec_source",
+]

@@ -1,0 +1,121 @@
+"""The programme's real specs in course_specs/ load cleanly and say what the source documents say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.specs.load import load_specs
+from moodle_sync.specs.models import CourseSpec, SpecSet, field_line, spec_source
+
+REAL = Path(__file__).resolve().parents[2] / "course_specs"
+
+#: every target group in the domain notes (shared/domain.md), by key and sector
+TARGET_GROUPS = {
+    "modrahalsovard-bvc-gynekologer": "halso-och-sjukvard",
+    "vardcentral-asylhalsan": "halso-och-sjukvard",
+    "elevhalsan-ungdomsmottagningar": "halso-och-sjukvard",
+    "bup-vuxenpsykiatri": "halso-och-sjukvard",
+    "socialsekreterare": "socialtjanst",
+    "oppenvard-skyddat-boende-hvb": "socialtjanst",
+    "arbete-med-valdsutovare": "socialtjanst",
+    "chefer-samordnare": "bada",
+    "skolledare-elevhalsa": "skola",
+    "utbildare": "ovrigt",
+    "kvinnojourer": "ideell",
+}
+
+
+@pytest.fixture(scope="module")
+def real() -> SpecSet:
+    return load_specs(REAL)
+
+
+def test_the_real_specs_load_without_problems(real: SpecSet) -> None:
+    assert len(real.digest) == 64
+    assert set(real.courses) == {"hrv-socialtjanst", "hrv-halso-och-sjukvard", "hrv-utbildare",
+                                 "nck-grundkurs-vinr", "skolverket-hrv-skolan", "webbkurs-heder"}
+
+
+def test_every_target_group_of_the_domain_is_there_with_its_sector(real: SpecSet) -> None:
+    assert {k: g.sector for k, g in real.target_groups.items()} == TARGET_GROUPS
+    assert all(g.name and g.description for g in real.target_groups.values())
+
+
+def test_every_target_group_is_served_by_some_course(real: SpecSet) -> None:
+    served = {g for c in real.courses.values() for g in c.target_groups}
+    assert served == set(real.target_groups)
+
+
+def test_categories_are_one_root_with_a_child_per_provider(real: SpecSet) -> None:
+    roots = [c for c in real.categories.values() if c.parent is None]
+    assert [r.name for r in roots] == ["Våld i nära relationer och hedersrelaterat våld"]
+    children = {c.key: c.name for c in real.categories.values() if c.parent == roots[0].key}
+    assert children == {"socialstyrelsen": "Socialstyrelsen", "nck": "Nationellt centrum för kvinnofrid (NCK)",
+                        "skolverket": "Skolverket", "lansstyrelserna": "Länsstyrelserna"}
+
+
+def by(real: SpecSet, key: str) -> CourseSpec:
+    return real.courses[key]
+
+
+def test_socialstyrelsens_in_depth_courses_are_free_and_blended(real: SpecSet) -> None:
+    social, health = by(real, "hrv-socialtjanst"), by(real, "hrv-halso-och-sjukvard")
+    for course in (social, health):
+        assert (course.provider, course.delivery, course.fee_sek, course.category) == (
+            "Socialstyrelsen", "blended", 0, "socialstyrelsen")
+        assert "kostnadsfri" in course.summary and "lärarledda" in course.summary
+    assert "socialsekreterare" in social.target_groups
+    assert set(health.target_groups) >= {"modrahalsovard-bvc-gynekologer", "vardcentral-asylhalsan",
+                                         "elevhalsan-ungdomsmottagningar", "bup-vuxenpsykiatri"}
+    assert "chefer-samordnare" in social.target_groups and "chefer-samordnare" in health.target_groups
+
+
+def test_the_course_for_trainers_is_not_free(real: SpecSet) -> None:
+    trainers = by(real, "hrv-utbildare")
+    assert trainers.fee_sek > 0
+    assert trainers.target_groups == ("utbildare",)
+    assert "utbildare" in trainers.title
+
+
+def test_ncks_basic_course_is_version_2_for_the_2022_regulations(real: SpecSet) -> None:
+    nck = by(real, "nck-grundkurs-vinr")
+    assert (nck.version, nck.idnumber, nck.provider, nck.delivery, nck.fee_sek) == (
+        "2.0.0", "nck-grundkurs-vinr@2", "NCK", "web", 0)
+    assert "SOSFS 2014:4" in nck.summary and "1 november 2022" in nck.summary
+    assert nck.start_date.isoformat() == "2022-11-01"
+
+
+def test_skolverket_and_the_county_boards(real: SpecSet) -> None:
+    school = by(real, "skolverket-hrv-skolan")
+    assert (school.provider, school.delivery, school.category) == ("Skolverket", "web", "skolverket")
+    assert "skolledare-elevhalsa" in school.target_groups
+    county = by(real, "webbkurs-heder")
+    assert (county.provider, county.delivery, county.fee_sek, county.category) == (
+        "Länsstyrelsen Stockholm", "web", 0, "lansstyrelserna")
+    for partner in ("Origo", "Östergötland", "Södertälje"):
+        assert partner in county.summary
+
+
+def test_templates_name_the_courses_the_demo_seeds(real: SpecSet) -> None:
+    templates = {c.key: c.template for c in real.courses.values() if c.template}
+    assert templates == {"hrv-socialtjanst": "mall-hrv-socialtjanst",
+                         "hrv-halso-och-sjukvard": "mall-hrv-halso-och-sjukvard",
+                         "hrv-utbildare": "mall-hrv-utbildare"}
+
+
+def test_all_courses_are_in_swedish_and_unique_in_moodle(real: SpecSet) -> None:
+    courses = list(real.courses.values())
+    assert {c.language for c in courses} == {"sv"}
+    assert not any(c.force_language for c in courses)
+    assert len({c.moodle_shortname for c in courses}) == len({c.idnumber for c in courses}) == len(courses)
+
+
+def test_errors_about_real_specs_can_point_at_the_template_line(real: SpecSet) -> None:
+    spec = by(real, "hrv-socialtjanst")
+    source = spec_source(spec)
+    assert source is not None and source.file.endswith("course_specs/courses/hrv-socialtjanst.yaml")
+    line = field_line(spec, "template")
+    text = (REAL / "courses" / "hrv-socialtjanst.yaml").read_text(encoding="utf-8").splitlines()
+    assert line is not None and text[line - 1].startswith("template: mall-hrv-socialtjanst")
