@@ -6,8 +6,8 @@ that every name exists in Moodle 4.3's declared signatures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from moodle_sync.moodle.client import MoodleClient
 from moodle_sync.moodle.models import (
@@ -19,9 +19,12 @@ from moodle_sync.moodle.models import (
     ItemWarning,
     NewCategory,
     NewCourse,
+    Request,
     Section,
     SiteInfo,
 )
+
+T = TypeVar("T")
 
 #: get_courses_by_field(ids=…) takes a comma list; keep it well inside URL/DB limits
 IDS_PER_LOOKUP = 100
@@ -146,13 +149,20 @@ class MoodleApi:
         })
         return [Section.model_validate(s) for s in answer or []]
 
-    def chunks(self, wsfunction: str, listkey: str, items: Sequence[Any]) -> list[list[Any]]:
-        """Split request models into batches that stay under Moodle's ``max_input_vars``."""
-        params = [i.to_params() for i in items]
-        batches = self.client.chunk(wsfunction, listkey, params)
-        out: list[list[Any]] = []
+    def batches(self, wsfunction: str, listkey: str, items: Sequence[T],
+                to_request: Callable[[T], Request], *, max_items: int | None = None) -> list[list[T]]:
+        """Group ``items`` so that each call of ``wsfunction`` stays under Moodle's ``max_input_vars``.
+
+        Args:
+            wsfunction: the function the requests go to.
+            listkey: the list parameter they go under (``courses``, ``categories`` …).
+            items: anything (e.g. plan actions); ``to_request`` turns one into its request model.
+            max_items: at most this many per call.
+        """
+        params = [to_request(i).to_params() for i in items]
+        out: list[list[T]] = []
         pos = 0
-        for batch in batches:
-            out.append(list(items[pos:pos + len(batch)]))
-            pos += len(batch)
+        for chunk in self.client.chunk(wsfunction, listkey, params, max_items=max_items):
+            out.append(list(items[pos:pos + len(chunk)]))
+            pos += len(chunk)
         return out

@@ -151,7 +151,8 @@ class Applier:
         def on_created(a: CreateCategory, moodle_id: int) -> None:
             self.store.remember("category", a.idnumber, moodle_id, spec_key=a.key)
 
-        for batch in _slices(ready, CATEGORIES_PER_CREATE):
+        for batch in self.api.batches("core_course_create_categories", "categories", ready, request,
+                                      max_items=CATEGORIES_PER_CREATE):
             self._create(batch, lambda b: self.api.create_categories([request(a) for a in b]), lookup,
                          on_created)
 
@@ -199,7 +200,8 @@ class Applier:
             self.store.remember("course", a.idnumber, moodle_id, spec_key=a.key, spec_version=a.version,
                                 imported=False)
 
-        for batch in _slices(ready, COURSES_PER_CREATE):
+        for batch in self.api.batches("core_course_create_courses", "courses", ready, request,
+                                      max_items=COURSES_PER_CREATE):
             self._create(batch, lambda b: self.api.create_courses([request(a) for a in b]), lookup,
                          on_created)
 
@@ -264,8 +266,8 @@ class Applier:
 
     def _update(self, pairs: list[tuple[A, CourseUpdate]], after: Callable[[A], None]) -> None:
         """update_courses is partial in Moodle: each course succeeds or comes back as a warning."""
-        for start in range(0, len(pairs), COURSES_PER_UPDATE):
-            batch = pairs[start:start + COURSES_PER_UPDATE]
+        for batch in self.api.batches("core_course_update_courses", "courses", pairs, lambda p: p[1],
+                                      max_items=COURSES_PER_UPDATE):
             try:
                 warnings = self.api.update_courses([r for _, r in batch])
             except WriteOutcomeUnknown:
@@ -347,14 +349,10 @@ class Applier:
         for a, made in zip(batch, created, strict=True):
             self._created(a, made.id, on_created)
 
-    def _created(self, action: A, moodle_id: int, on_created: Callable[[A], None] | Any) -> None:
+    def _created(self, action: A, moodle_id: int, on_created: Callable[[A, int], None]) -> None:
         self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009
         on_created(action, moodle_id)
         self._done(action, moodle_id)
-
-
-def _slices(items: Sequence[A], size: int) -> list[list[A]]:
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 def _groups(actions: Sequence[Action]) -> list[list[Any]]:

@@ -31,12 +31,16 @@ from moodle_sync.reconcile.plan import (
     UpdateCategory,
     UpdateCourse,
 )
-from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, spec_source
+from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, field_line, spec_source
 
 
-def where(spec: CourseSpec | CategorySpec) -> str:
+def where(spec: CourseSpec | CategorySpec, field: str | None = None) -> str:
+    """``file:line`` of a spec (or of one of its keys) for messages; "" for a spec built in code."""
     src = spec_source(spec)
-    return f"{src.file}:{src.line}" if src else ""
+    if src is None:
+        return ""
+    line = field_line(spec, field) if field else src.line
+    return f"{src.file}:{line or src.line}"
 
 
 def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
@@ -154,8 +158,8 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
     if spec.key in actual.shortname_conflicts:
         other = actual.shortname_conflicts[spec.key]
         problems.append(
-            f"{where(spec)}: Moodle course {other.shortname!r} (id {other.id}, idnumber {other.idnumber!r}) "
-            f"already has the short name this spec wants, and moodle-sync does not manage it; rename it in "
+            f"{where(spec, 'shortname')}: Moodle course {other.shortname!r} (id {other.id}, "
+            f"idnumber {other.idnumber!r}) already has the short name this spec wants, and moodle-sync does not manage it; rename it in "
             f"Moodle, change `shortname` in the spec, or give that course the idnumber {spec.idnumber!r} to "
             f"hand it over")
         return []
@@ -168,7 +172,7 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
             template = actual.templates.get(spec.template)
             if template is None:
                 problems.append(
-                    f"{where(spec)}: template course {spec.template!r} does not exist in Moodle (no course "
+                    f"{where(spec, 'template')}: template course {spec.template!r} does not exist in Moodle (no course "
                     f"has that idnumber); create it or fix `template` in the spec")
                 return []
             template_id = template.id
@@ -184,7 +188,7 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
         changes = _course_changes(current, desired, category_id, spec)
         if any(c.field == "enablecompletion" and c.old and not c.new for c in changes):
             problems.append(
-                f"{where(spec)}: turning completion tracking off on {spec.idnumber} would delete the "
+                f"{where(spec, 'completion')}: turning completion tracking off on {spec.idnumber} would delete the "
                 f"completions people earned there; moodle-sync never pushes that. Keep `completion: true`, "
                 f"or make a new major version")
             return []
