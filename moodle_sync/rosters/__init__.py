@@ -1,0 +1,1 @@
+"""Roster files from the regional hubs: read, validate, and resolve counties."""

@@ -1,0 +1,469 @@
+"""Read a hub's staff list (CSV or XLSX) into validated roster rows, with every problem found at once.
+
+:func:`read_roster` raises only when the file as a whole is unusable. Row problems are collected, each with its
+row number and column header, so a hub can fix them all in one go; a row with any problem is left out of
+``Roster.rows`` (that is what ``--skip-invalid`` relies on).
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from moodle_sync.errors import RosterError
+from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
+from moodle_sync.rosters.counties import county_hint, resolve_county
+from moodle_sync.rosters.tables import Cell, Table, read_table
+
+__all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
+
+# Moodle's column sizes (lib/db/install.xml): user.email 100, firstname/lastname 100, institution/department 255,
+# idnumber 255. Longer values fail the web-service call, so catch them here.
+MAX_EMAIL = 100
+MAX_NAME = 100
+MAX_TEXT = 255
+
+_HEADER_SEARCH = 10   # non-empty rows to look through for the header row, when the first one is a title
+_GROUP_SEPARATORS = re.compile(r"([;,|\n])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# PHP strip_tags treats "<" followed by anything but whitespace as a tag; Moodle's PARAM_NOTAGS check then fails
+_TAG = re.compile(r"<[^\s]")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+_DATE_HINT = "write dates as YYYY-MM-DD, e.g. 2024-08-19, or format the cells as dates"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid person. ``row`` is the row number in the spreadsheet (header = 1, first person usually 2)."""
+
+    row: int
+    email: str
+    firstname: str
+    lastname: str
+    organisation: str
+    unit: str
+    target_groups: tuple[str, ...]
+    employment_start: datetime.date | None
+    employee_id: str | None
+    county: str | None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong in one cell: where (row, column header as written), the value, why, and what to do."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        text = f'row {self.row}, column "{self.column}": '
+        text += f"{shown!r} {self.message}" if self.value else self.message
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass
+class Roster:
+    """A roster file, read: its valid rows, every problem, and how it was read (format, encoding, delimiter)."""
+
+    path: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    rows: list[RosterRow]
+    problems: list[RowProblem]
+    sha256: str
+    columns: dict[str, str]
+    ignored_columns: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    header_row: int = 1
+
+    @property
+    def invalid_rows(self) -> list[int]:
+        """Row numbers that have at least one problem (left out of ``rows``)."""
+        return sorted({p.row for p in self.problems})
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`RosterError` listing every problem, if there is any.
+
+        Raises:
+            RosterError: the roster has invalid rows.
+        """
+        if not self.problems:
+            return
+        n_rows = len(self.invalid_rows)
+        raise RosterError(
+            f"{self.path}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
+            f"in {n_rows} row{'s' if n_rows != 1 else ''}",
+            problems=self.problems,
+            hint="fix the rows and run again, or pass --skip-invalid to leave those rows out",
+        )
+
+
+def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties: bool = True,
+                today: datetime.date | None = None) -> Roster:
+    """Read and validate a roster file.
+
+    Args:
+        path: a ``.csv``/``.tsv``/``.txt`` (comma, semicolon or tab; UTF-8 with or without BOM, UTF-16 with
+            BOM, or Windows-1252) or an ``.xlsx`` file (its first visible sheet).
+        target_groups: target-group key -> Swedish name; a cell may give either, in any case.
+        counties: read a county column ("Län") when there is one; False ignores it.
+        today: the date "more than a year in the future" is measured from (default: today).
+
+    Returns:
+        The roster. Rows with problems are in ``problems`` and not in ``rows``.
+
+    Raises:
+        RosterError: the file is missing or unreadable, has an unknown suffix, is empty, has no header row or no
+            data rows, or lacks a required column.
+    """
+    if not target_groups:
+        raise ValueError("read_roster needs the target groups (key -> name) to check the rows against")
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError as e:
+        raise RosterError(f"{file}: no such file", hint="check the path and the file name") from e
+    except IsADirectoryError as e:
+        raise RosterError(f"{file}: is a directory, not a roster file") from e
+    except OSError as e:
+        raise RosterError(f"{file}: cannot be read ({e.strerror or e})",
+                          hint="check that the file is not open elsewhere and that you may read it") from e
+    if not data.strip():
+        raise RosterError(f"{file}: the file is empty", hint="export the staff list again; the file has no content")
+
+    table = read_table(file, data)
+    if not table.rows:
+        raise RosterError(f"{file}: the file has no rows with content",
+                          hint="export the staff list again; the first sheet/file holds only empty rows")
+    header_index = _find_header(table)
+    header_row, header_cells = table.rows[header_index]
+    where = f"{file.name}, row {header_row}" + (f' of sheet "{table.sheet}"' if table.sheet else "")
+    colmap = match_columns([_text(c) for c in header_cells], where=where, counties=counties)
+    body = table.rows[header_index + 1:]
+    if not body:
+        raise RosterError(f"{file}: the header row (row {header_row}) has no rows of people under it",
+                          hint="put one person per row under the header row")
+
+    reader = _RowReader(colmap, _TargetGroups(target_groups), today or datetime.date.today())
+    parsed = [reader.read(number, cells) for number, cells in body]
+    problems = [p for _, row_problems in parsed for p in row_problems]
+    problems += _duplicates([row for row, _ in parsed], colmap)
+    order = {name: i for i, name in enumerate(FIELDS)}
+    by_header = {header: order[name] for name, header in colmap.headers.items()}
+    problems.sort(key=lambda p: (p.row, by_header.get(p.column, len(order))))
+    bad = {p.row for p in problems}
+    return Roster(
+        path=str(path),
+        format=table.format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        rows=[row for row, _ in parsed if row.row not in bad],
+        problems=problems,
+        sha256=hashlib.sha256(data).hexdigest(),
+        columns=dict(colmap.headers),
+        ignored_columns=list(colmap.ignored),
+        sheet=table.sheet,
+        header_row=header_row,
+    )
+
+
+def _find_header(table: Table) -> int:
+    """The header is the first non-empty row, unless that is a title: then the first that names two fields."""
+    for i, (_, cells) in enumerate(table.rows[:_HEADER_SEARCH]):
+        if sum(field_for_header(_text(c)) is not None for c in cells) >= 2:
+            return i
+    return 0
+
+
+def _text(cell: Cell) -> str:
+    """A cell as trimmed text. Whole numbers lose the ".0" a spreadsheet gives them (1234.0 -> "1234")."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time():
+        return cell.date().isoformat()
+    if isinstance(cell, datetime.date | datetime.time):
+        return cell.isoformat()
+    text = unicodedata.normalize("NFC", str(cell))  # macOS writes "å" as a + ring; Moodle would see two users
+    return text.strip().strip("\u200b\ufeff").strip()
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _norm(text: str) -> str:
+    """Compare target groups: case-folded, whitespace squeezed, no space around separators."""
+    return re.sub(r"\s*([;,|])\s*", r"\1", _squeeze(unicodedata.normalize("NFC", text)).casefold())
+
+
+class _TargetGroups:
+    """Resolves a cell of target groups (keys or names, any case, several per cell) to keys."""
+
+    def __init__(self, groups: Mapping[str, str]) -> None:
+        self.groups = dict(groups)
+        self.lookup: dict[str, str] = {}
+        for key, name in groups.items():
+            self.lookup[_norm(name)] = key
+        for key in groups:  # a key wins over another group's name if they ever collide
+            self.lookup[_norm(key)] = key
+
+    def split(self, text: str) -> tuple[list[str], list[str]]:
+        """Return (keys found, pieces that are no target group). A name may itself hold a comma."""
+        parts = _GROUP_SEPARATORS.split(text)
+        tokens = parts[0::2]
+        keys: list[str] = []
+        unknown: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if not tokens[i].strip():
+                i += 1
+                continue
+            for j in range(len(tokens) - 1, i - 1, -1):  # longest first: "Öppenvård, skyddat boende och HVB-hem"
+                key = self.lookup.get(_norm("".join(parts[2 * i:2 * j + 1]).strip()))
+                if key is not None:
+                    keys.append(key)
+                    i = j + 1
+                    break
+            else:
+                unknown.append(_squeeze(tokens[i]))
+                i += 1
+        return keys, unknown
+
+    def hint(self, token: str) -> str:
+        key = None
+        close = difflib.get_close_matches(_norm(token), list(self.lookup), n=1, cutoff=0.6)
+        if close:
+            key = self.lookup[close[0]]
+        else:  # an abbreviation that is a word of exactly one name: "BVC", "HVB"
+            word = _norm(token)
+            owners = {k for k, name in self.groups.items() if word in re.findall(r"\w+", _norm(name))}
+            key = owners.pop() if len(owners) == 1 else None
+        if key is not None:
+            return f'did you mean "{key}" ({self.groups[key]})?'
+        return "known target groups: " + ", ".join(sorted(self.groups))
+
+
+class _Problem(Protocol):
+    """Records a problem in the current row's column for field ``name``."""
+
+    def __call__(self, name: str, value: str, message: str, hint: str = "") -> None: ...
+
+
+class _RowReader:
+    """Validates one row at a time; the duplicate check across rows is :func:`_duplicates`."""
+
+    def __init__(self, colmap: ColumnMap, groups: _TargetGroups, today: datetime.date) -> None:
+        self.colmap = colmap
+        self.groups = groups
+        self.today = today
+        try:
+            self.latest = today.replace(year=today.year + 1)
+        except ValueError:  # 29 February
+            self.latest = datetime.date(today.year + 1, 3, 1)
+
+    def read(self, number: int, cells: Sequence[Cell]) -> tuple[RosterRow, list[RowProblem]]:
+        problems: list[RowProblem] = []
+
+        def cell(name: str) -> Cell:
+            i = self.colmap.index.get(name)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        def problem(name: str, value: str, message: str, hint: str = "") -> None:
+            problems.append(RowProblem(number, self.colmap.headers[name], value, message, hint))
+
+        email = self._email(_text(cell("email")), problem)
+        firstname = self._name("firstname", "first name", _text(cell("firstname")), problem)
+        lastname = self._name("lastname", "last name", _text(cell("lastname")), problem)
+        organisation = self._plain("organisation", _text(cell("organisation")), problem, required=True)
+        unit = self._plain("unit", _text(cell("unit")), problem) if "unit" in self.colmap.index else ""
+        groups = self._target_groups(_text(cell("target_groups")), problem)
+        start = self._date(cell("employment_start"), problem) if "employment_start" in self.colmap.index else None
+        employee_id = self._employee_id(_text(cell("employee_id")), problem)
+        county = self._county(_text(cell("county")), problem) if "county" in self.colmap.index else None
+        # a row with problems is still built: the duplicate check needs its email and id, even when it is bad
+        return RosterRow(number, email or "", firstname, lastname, organisation, unit, groups, start, employee_id,
+                         county), problems
+
+    @staticmethod
+    def _email(text: str, problem: _Problem) -> str | None:
+        if not text:
+            problem("email", "", "is empty; every person needs an email address (it is their Moodle login)")
+            return None
+        bad = "is not a valid email address"
+        if any(ch.isspace() for ch in text):
+            problem("email", text, f"{bad}: it contains a space", "remove the spaces")
+        elif text.count("@") != 1:
+            problem("email", text, f"{bad}: it must contain exactly one @")
+        elif not text.isascii():
+            odd = "".join(sorted({ch for ch in text if not ch.isascii()}))
+            problem("email", text, f"{bad}: Moodle accepts only a-z, 0-9 and ordinary punctuation, not {odd!r}",
+                    "use the address as the mail system spells it, often without å, ä, ö")
+        elif not _EMAIL.fullmatch(text):
+            local, domain = text.split("@")
+            if not local:
+                why = "nothing before the @"
+            elif "." not in domain:
+                why = "the part after @ needs a dot, e.g. falun.se"
+            else:
+                why = "check the dots and characters on both sides of the @"
+            problem("email", text, f"{bad}: {why}")
+        elif len(text) > MAX_EMAIL:
+            problem("email", text, f"is {len(text)} characters long; Moodle stores at most {MAX_EMAIL}")
+        else:
+            return text.lower()
+        return None
+
+    @staticmethod
+    def _name(name: str, label: str, text: str, problem: _Problem) -> str:
+        value = _squeeze(text)
+        if not value:
+            problem(name, "", f"is empty; every person needs a {label}")
+        elif _TAG.search(value):
+            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in names", "remove the '<'")
+        elif _CONTROL.search(value):
+            problem(name, value, "contains an invisible control character", "retype the name")
+        elif len(value) > MAX_NAME:
+            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_NAME}")
+        return value
+
+    @staticmethod
+    def _plain(name: str, text: str, problem: _Problem, *, required: bool = False) -> str:
+        value = _squeeze(text)
+        if required and not value:
+            problem(name, "", "is empty; say which kommun, region or employer the person works for")
+        elif _CONTROL.search(value):
+            problem(name, value, "contains an invisible control character", "retype the text")
+        elif len(value) > MAX_TEXT:
+            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_TEXT}")
+        return value
+
+    def _target_groups(self, text: str, problem: _Problem) -> tuple[str, ...]:
+        keys, unknown = self.groups.split(text)
+        for token in unknown:
+            problem("target_groups", token, "is not a known target group", self.groups.hint(token))
+        if not keys and not unknown:
+            problem("target_groups", "", "is empty; every person needs at least one target group",
+                    "known target groups: " + ", ".join(sorted(self.groups.groups)))
+        return tuple(sorted(set(keys)))
+
+    def _date(self, cell: Cell, problem: _Problem) -> datetime.date | None:
+        shown = _text(cell)
+        if cell is None or shown == "":
+            return None
+        value: datetime.date | None = None
+        if isinstance(cell, datetime.datetime):
+            value = cell.date()
+        elif isinstance(cell, datetime.date):
+            value = cell
+        elif isinstance(cell, datetime.time):
+            problem("employment_start", shown, "is a time of day, not a date", _DATE_HINT)
+        elif isinstance(cell, bool | int | float):
+            problem("employment_start", shown, "is a number, not a date", _DATE_HINT)
+        else:
+            match = _ISO_DATE.fullmatch(shown)
+            if match is None:
+                problem("employment_start", shown, "is not a date in the form YYYY-MM-DD", _DATE_HINT)
+                return None
+            y, m, d, hh, mm, ss = match.groups()
+            try:
+                value = datetime.date(int(y), int(m), int(d))
+                datetime.time(int(hh or 0), int(mm or 0), int(ss or 0))
+            except ValueError as e:
+                problem("employment_start", shown, f"is not a real date ({e})", _DATE_HINT)
+                return None
+        if value is None:
+            return None
+        if value > self.latest:
+            problem("employment_start", value.isoformat(), "is more than a year in the future",
+                    "check the year; " + _DATE_HINT)
+            return None
+        if value.year < 1900:
+            problem("employment_start", value.isoformat(), "is before 1900", "check the year; " + _DATE_HINT)
+            return None
+        return value
+
+    @staticmethod
+    def _employee_id(text: str, problem: _Problem) -> str | None:
+        if not text:
+            return None
+        if _looks_like_personnummer(text):
+            problem("employee_id", text, "looks like a personal identity number (personnummer)",
+                    "rosters must not carry personnummer; use the employee number or HSA-id, or leave it empty")
+        elif _CONTROL.search(text) or "\n" in text:
+            problem("employee_id", text, "contains a line break or control character", "retype the id")
+        elif len(text) > MAX_TEXT:
+            problem("employee_id", text, f"is {len(text)} characters long; Moodle stores at most {MAX_TEXT}")
+        return text
+
+    @staticmethod
+    def _county(text: str, problem: _Problem) -> str | None:
+        if not text:
+            problem("county", "", "is empty; the file has a county column, so every row needs a county",
+                    "write the letter code (e.g. W) or the name (e.g. Dalarna)")
+            return None
+        try:
+            return resolve_county(text).code
+        except ValueError:
+            problem("county", text, "is not a Swedish county", county_hint(text))
+            return None
+
+
+def _looks_like_personnummer(text: str) -> bool:
+    """YYMMDD-NNNN or YYYYMMDDNNNN with a real date (day + 60 for samordningsnummer) and a valid check digit."""
+    match = re.fullmatch(r"(\d{2})?(\d{6})[-+]?(\d{4})", text.strip())
+    if match is None or (match.group(1) is not None and match.group(1) not in ("18", "19", "20")):
+        return False
+    ten = match.group(2) + match.group(3)
+    month, day = int(ten[2:4]), int(ten[4:6])
+    day = day - 60 if day > 60 else day
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    total = 0
+    for i, ch in enumerate(ten):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _duplicates(rows: Sequence[RosterRow], colmap: ColumnMap) -> list[RowProblem]:
+    """Same email, or same employee id, on more than one row: a problem on each of those rows."""
+    problems: list[RowProblem] = []
+    checks: list[tuple[str, str, str]] = [
+        ("email", "also appears on {others}", "list each person once; put all their target groups in one cell"),
+        ("employee_id", "is also the employee id on {others}", "two people cannot share an id; check both rows"),
+    ]
+    for name, message, hint in checks:
+        if name not in colmap.index:
+            continue
+        seen: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            value = row.email if name == "email" else (row.employee_id or "")
+            if value:
+                seen[value].append(row.row)
+        for value, numbers in seen.items():
+            for number in numbers if len(numbers) > 1 else ():
+                others = [n for n in numbers if n != number]
+                text = ("row " if len(others) == 1 else "rows ") + ", ".join(map(str, others))
+                problems.append(RowProblem(number, colmap.headers[name], value, message.format(others=text), hint))
+    return problems
