@@ -13,11 +13,14 @@ from moodle_sync.moodle.client import MoodleClient
 from moodle_sync.moodle.models import (
     Category,
     CategoryUpdate,
+    Cohort,
+    CohortUpdate,
     Course,
     CourseUpdate,
     Created,
     ItemWarning,
     NewCategory,
+    NewCohort,
     NewCourse,
     Request,
     Section,
@@ -44,6 +47,10 @@ class MoodleApi:
         "core_course_update_courses",
         "core_course_import_course",
         "core_course_get_contents",
+        "core_cohort_search_cohorts",
+        "core_cohort_get_cohorts",
+        "core_cohort_create_cohorts",
+        "core_cohort_update_cohorts",
     )
 
     def __init__(self, client: MoodleClient) -> None:
@@ -148,6 +155,56 @@ class MoodleApi:
             "options": [{"name": "excludecontents", "value": "1"}],
         })
         return [Section.model_validate(s) for s in answer or []]
+
+    # --- cohorts --------------------------------------------------------------------------------
+
+    def search_cohorts(self, query: str, *, per_page: int = 200) -> list[Cohort]:
+        """Every cohort whose name, idnumber or description contains ``query`` (all contexts), paged.
+
+        Moodle passes ``limitfrom`` on to ``cohort_get_all_cohorts()`` as a PAGE number, not an offset
+        (cohort/externallib.php), so pages are counted, not rows.
+
+        Calls: core_cohort_search_cohorts.
+        """
+        out: list[Cohort] = []
+        page = 0
+        while True:
+            answer = self.client.call("core_cohort_search_cohorts", {
+                "query": query, "context": {"contextlevel": "system", "instanceid": 0}, "includes": "all",
+                "limitfrom": page, "limitnum": per_page})
+            found = [Cohort.model_validate(c) for c in (answer or {}).get("cohorts", [])]
+            out.extend(found)
+            if len(found) < per_page:
+                return out
+            page += 1
+
+    def get_cohorts(self, ids: Iterable[int]) -> list[Cohort]:
+        """Cohorts by id (an unknown id fails the whole call in Moodle).
+
+        Calls: core_cohort_get_cohorts.
+        """
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        answer = self.client.call("core_cohort_get_cohorts", {"cohortids": ids})
+        return [Cohort.model_validate(c) for c in answer or []]
+
+    def create_cohorts(self, items: Sequence[NewCohort]) -> list[Created]:
+        """Create cohorts in ONE call: all-or-nothing in Moodle (a duplicate idnumber fails it all).
+
+        Calls: core_cohort_create_cohorts.
+        """
+        answer = self.client.call("core_cohort_create_cohorts",
+                                  {"cohorts": [i.to_params() for i in items]}, items=list(items))
+        return [Created.model_validate(c) for c in answer or []]
+
+    def update_cohorts(self, items: Sequence[CohortUpdate]) -> None:
+        """Update cohorts in one call (all-or-nothing; Moodle answers null).
+
+        Calls: core_cohort_update_cohorts.
+        """
+        self.client.call("core_cohort_update_cohorts", {"cohorts": [i.to_params() for i in items]},
+                         items=list(items))
 
     def batches(self, wsfunction: str, listkey: str, items: Sequence[T],
                 to_request: Callable[[T], Request], *, max_items: int | None = None) -> list[list[T]]:

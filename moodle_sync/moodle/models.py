@@ -164,3 +164,44 @@ class Section(Answer):
     name: str = ""
     section: int = 0
     modules: list[Module] = []
+
+
+# --- cohorts ------------------------------------------------------------------------------------
+
+class Cohort(Answer):
+    id: int
+    name: str
+    idnumber: str = ""
+    description: str = ""
+    descriptionformat: int = 1
+    visible: bool = True
+
+
+class CategoryType(Request):
+    """Where a cohort lives: ``system`` (value ignored), or a category by ``id``/``idnumber``."""
+
+    type: str = "system"
+    value: str = ""
+
+
+class NewCohort(Request):
+    """Calls: core_cohort_create_cohorts (one item)."""
+
+    categorytype: CategoryType = CategoryType()
+    name: str
+    idnumber: str
+    description: str | None = None
+    descriptionformat: int = 1
+    visible: int | None = None
+
+
+class CohortUpdate(Request):
+    """Calls: core_cohort_update_cohorts (one item). Moodle requires name, idnumber and context every time."""
+
+    id: int
+    categorytype: CategoryType = CategoryType()
+    name: str
+    idnumber: str
+    description: str | None = None
+    descriptionformat: int = 1
+    visible: int | None = None

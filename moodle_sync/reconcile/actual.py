@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import Category, Course
+from moodle_sync.moodle.models import Category, Cohort, Course
 from moodle_sync.specs.models import CourseSpec, SpecSet
 from moodle_sync.store.db import OwnedObject, StateStore
 
 COURSE_IDNUMBER = re.compile(r"^(?P<key>[a-z0-9][a-z0-9-]*)@(?P<major>[1-9][0-9]*)$")
 CATEGORY_PREFIX = "cat:"
+COHORT_PREFIX = "tg:"
 
 #: the course fields the tool manages (compared for drift, fingerprinted for stale-plan checks)
 MANAGED_COURSE_FIELDS = ("fullname", "shortname", "categoryid", "summary", "summaryformat", "format",
@@ -48,6 +49,8 @@ class ActualState:
     imported: dict[str, bool] = field(default_factory=dict)
     #: course idnumber → what the store remembers (spec version applied …)
     remembered: dict[str, OwnedObject] = field(default_factory=dict)
+    #: owned cohorts (idnumber ``tg:<group>:<county>``)
+    cohorts: dict[str, Cohort] = field(default_factory=dict)
 
     def category_by_idnumber(self) -> dict[str, Category]:
         return {c.idnumber: c for c in self.categories if c.idnumber}
@@ -68,6 +71,7 @@ class ActualState:
             "conflicts": sorted((k, c.id, c.shortname) for k, c in self.shortname_conflicts.items()),
             "templates": sorted((k, c.id if c else None) for k, c in self.templates.items()),
             "imported": sorted(self.imported.items()),
+            "cohorts": sorted((c.idnumber, c.id, c.name, c.description, c.visible) for c in self.cohorts.values()),
         }
         return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode()).hexdigest()
 
@@ -143,9 +147,11 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
         template = templates[spec.template]
         if current is not None and template is not None:
             imported[spec.idnumber] = _has_template_content(api, current.id, template.id)
+    say("reading cohorts")
+    cohorts = {c.idnumber: c for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber.startswith(COHORT_PREFIX)}
     return ActualState(moodle_url=api.client.transport.base_url, categories=categories, courses=courses,
                        shortname_conflicts=shortname_conflicts, templates=templates, imported=imported,
-                       remembered=remembered)
+                       remembered=remembered, cohorts=cohorts)
 
 
 def _has_template_content(api: MoodleApi, course_id: int, template_id: int) -> bool:

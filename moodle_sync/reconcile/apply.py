@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from moodle_sync.errors import (
     ApplyError,
     AuthError,
-    Conflict,
     MoodleApiError,
     MoodleError,
     MoodleUnavailable,
@@ -26,17 +25,20 @@ from moodle_sync.errors import (
     WriteOutcomeUnknown,
 )
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import CategoryUpdate, CourseUpdate, NewCategory, NewCourse
-from moodle_sync.reconcile.actual import ActualState
+from moodle_sync.moodle.models import CategoryUpdate, CohortUpdate, CourseUpdate, NewCategory, NewCohort, NewCourse
+from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
+    CreateCohort,
     CreateCourse,
+    HideCohort,
     HideCourse,
     ImportTemplate,
     Plan,
     RecordVersion,
     UpdateCategory,
+    UpdateCohort,
     UpdateCourse,
 )
 from moodle_sync.store.db import StateStore
@@ -46,6 +48,7 @@ from moodle_sync.store.db import StateStore
 COURSES_PER_CREATE = 25
 CATEGORIES_PER_CREATE = 50
 COURSES_PER_UPDATE = 100
+COHORTS_PER_CALL = 100
 
 A = TypeVar("A", bound=Action)
 #: errors that no smaller batch can fix: stop the run
@@ -91,6 +94,7 @@ class Applier:
         #: idnumber → Moodle id, for everything that exists (filled as creates succeed)
         self.ids: dict[str, int] = {c.idnumber: c.id for c in actual.categories if c.idnumber}
         self.ids.update({idn: c.id for idn, c in actual.courses.items()})
+        self.ids.update({idn: c.id for idn, c in actual.cohorts.items()})
 
     # --- driver -------------------------------------------------------------------------------------
 
@@ -262,6 +266,51 @@ class Applier:
                                 spec_hash=a.spec_hash)
             self._done(a, a.moodle_id, f"version {a.from_version or '(unknown)'} → {a.to_version}")
 
+    # --- cohorts ----------------------------------------------------------------------------------
+
+    def visit_create_cohort(self, actions: list[CreateCohort]) -> None:
+        def request(a: CreateCohort) -> NewCohort:
+            return NewCohort(name=a.name, idnumber=a.idnumber, description=a.description or None, visible=1)
+
+        def lookup(batch: Sequence[CreateCohort]) -> dict[str, int]:
+            wanted = {a.idnumber for a in batch}
+            return {c.idnumber: c.id for c in self.api.search_cohorts(COHORT_PREFIX) if c.idnumber in wanted}
+
+        def on_created(a: CreateCohort, moodle_id: int) -> None:
+            self.store.remember("cohort", a.idnumber, moodle_id)
+
+        for batch in self.api.batches("core_cohort_create_cohorts", "cohorts", actions, request,
+                                      max_items=COHORTS_PER_CALL):
+            self._create(batch, lambda b: self.api.create_cohorts([request(a) for a in b]), lookup, on_created)
+
+    def visit_update_cohort(self, actions: list[UpdateCohort]) -> None:
+        self._update_cohorts([(a, CohortUpdate(id=a.moodle_id, name=a.name, idnumber=a.idnumber,
+                                                description=a.description, visible=1)) for a in actions])
+
+    def visit_hide_cohort(self, actions: list[HideCohort]) -> None:
+        self._update_cohorts([(a, CohortUpdate(id=a.moodle_id, name=a.name, idnumber=a.idnumber,
+                                                description=a.description, visible=0)) for a in actions])
+
+    def _update_cohorts(self, pairs: list[tuple[UpdateCohort | HideCohort, CohortUpdate]]) -> None:
+        """update_cohorts is all-or-nothing: a failed batch is retried one by one to name the bad one."""
+        for batch in self.api.batches("core_cohort_update_cohorts", "cohorts", pairs, lambda p: p[1],
+                                      max_items=COHORTS_PER_CALL):
+            try:
+                self.api.update_cohorts([r for _, r in batch])
+            except WriteOutcomeUnknown:
+                pass  # absolute values: the next plan re-reads and shows anything left
+            except FATAL:
+                raise
+            except MoodleError as e:
+                if len(batch) > 1:
+                    self._update_cohorts(batch[:len(batch) // 2])
+                    self._update_cohorts(batch[len(batch) // 2:])
+                else:
+                    self._fail(batch[0][0], str(e))
+                continue
+            for a, _ in batch:
+                self._done(a, a.moodle_id)
+
     # --- shared mechanics ---------------------------------------------------------------------------
 
     def _update(self, pairs: list[tuple[A, CourseUpdate]], after: Callable[[A], None]) -> None:
@@ -336,8 +385,9 @@ class Applier:
                 self._create(batch[:mid], create, lookup, on_created)
                 self._create(batch[mid:], create, lookup, on_created)
                 return
-            if isinstance(e, Conflict):
-                # e.g. courseidnumbertaken: another run (or a lost answer) already made it: adopt it
+            if isinstance(e, MoodleApiError):
+                # e.g. courseidnumbertaken (or invalidparameter for a cohort): another run, or an earlier
+                # answer that was lost, already made it: adopt it instead of failing
                 found = lookup(batch)
                 idn = getattr(batch[0], "idnumber")  # noqa: B009
                 if idn in found:

@@ -18,17 +18,21 @@ from moodle_sync.reconcile.actual import (
     parse_course_idnumber,
     spec_hash,
 )
+from moodle_sync.reconcile.cohorts import desired_cohorts, parse_cohort_idnumber
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
+    CreateCohort,
     CreateCourse,
     FieldChange,
+    HideCohort,
     HideCourse,
     ImportTemplate,
     Note,
     Plan,
     RecordVersion,
     UpdateCategory,
+    UpdateCohort,
     UpdateCourse,
 )
 from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, field_line, spec_source
@@ -78,6 +82,7 @@ def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = Fals
     # dependency order: categories, then creates, imports, updates, hides, store-only records
     order = {CreateCourse: 0, ImportTemplate: 1, UpdateCourse: 2, HideCourse: 3, RecordVersion: 4}
     actions += sorted(course_actions, key=lambda a: order.get(type(a), 9))
+    actions += _plan_cohorts(specs, actual)
 
     if problems:
         raise PlanError("the plan cannot be made safely; nothing was changed:\n"
@@ -159,9 +164,9 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
         other = actual.shortname_conflicts[spec.key]
         problems.append(
             f"{where(spec, 'shortname')}: Moodle course {other.shortname!r} (id {other.id}, "
-            f"idnumber {other.idnumber!r}) already has the short name this spec wants, and moodle-sync does not manage it; rename it in "
-            f"Moodle, change `shortname` in the spec, or give that course the idnumber {spec.idnumber!r} to "
-            f"hand it over")
+            f"idnumber {other.idnumber!r}) already has the short name this spec wants, and moodle-sync "
+            f"does not manage it; rename it in Moodle, change `shortname` in the spec, or give that "
+            f"course the idnumber {spec.idnumber!r} to hand it over")
         return []
 
     previous = _previous_versions(spec, actual)
@@ -262,3 +267,27 @@ def _plan_leftovers(specs: SpecSet, actual: ActualState, hide_removed: bool,
             notes.append(Note("info", f"category {cat.name!r} ({cat.idnumber}) has no spec any more; it is kept "
                                       f"(Moodle's web services cannot hide categories)"))
     return actions
+
+
+def _plan_cohorts(specs: SpecSet, actual: ActualState) -> list[Action]:
+    """Cohorts per target group × county: create, rename/describe, and hide those the specs dropped."""
+    desired = desired_cohorts(specs)
+    creates: list[Action] = []
+    updates: list[Action] = []
+    hides: list[Action] = []
+    for idn, want in sorted(desired.items()):
+        have = actual.cohorts.get(idn)
+        if have is None:
+            creates.append(CreateCohort(idnumber=idn, name=want.name, description=want.description))
+            continue
+        changes = [FieldChange(f, getattr(have, f), v) for f, v in
+                   (("name", want.name), ("description", want.description), ("visible", True))
+                   if getattr(have, f) != v]
+        if changes:
+            updates.append(UpdateCohort(idnumber=idn, moodle_id=have.id, changes=tuple(changes), name=want.name,
+                                        description=want.description))
+    for idn, have in sorted(actual.cohorts.items()):
+        if idn not in desired and have.visible and parse_cohort_idnumber(idn):
+            hides.append(HideCohort(idnumber=idn, moodle_id=have.id, name=have.name, description=have.description,
+                                    reason="its target group left the specs; members and history are kept"))
+    return creates + updates + hides

@@ -7,17 +7,21 @@ from typing import Any
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
+    CreateCohort,
     CreateCourse,
+    HideCohort,
     HideCourse,
     ImportTemplate,
     Plan,
     RecordVersion,
     UpdateCategory,
+    UpdateCohort,
     UpdateCourse,
 )
 
 SIGN = {"CreateCategory": "+", "CreateCourse": "+", "ImportTemplate": "+", "UpdateCategory": "~",
-        "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·"}
+        "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·", "CreateCohort": "+",
+        "UpdateCohort": "~", "HideCohort": "-"}
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -54,7 +58,18 @@ def describe(action: Action) -> list[str]:
         old = action.from_version or "unrecorded"
         return [f"{sign} record {action.idnumber} as spec version {action.to_version} (was {old}); "
                 f"no change in Moodle"]
+    if isinstance(action, CreateCohort):
+        return [f"{sign} create cohort {action.name!r} ({action.idnumber})"]
+    if isinstance(action, UpdateCohort):
+        return [f"{sign} update cohort {action.idnumber}"] + [
+            f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
+    if isinstance(action, HideCohort):
+        return [f"{sign} hide cohort {action.idnumber} ({action.reason})"]
     return [f"{sign} {action.id}"]
+
+
+#: above this many actions of one type, the plan shows a count and a sample instead of every line
+DETAIL_LIMIT = 12
 
 
 def render_plan(plan: Plan) -> str:
@@ -65,8 +80,15 @@ def render_plan(plan: Plan) -> str:
         counts = plan.counts()
         summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
         lines.append(f"Plan: {len(plan.actions)} change(s) ({summary}); {plan.moodle_writes} need Moodle writes.")
+        shown: dict[str, int] = {}
         for action in plan.actions:
-            lines.extend(describe(action))
+            name = type(action).__name__
+            shown[name] = shown.get(name, 0) + 1
+            if shown[name] <= DETAIL_LIMIT:
+                lines.extend(describe(action))
+        for name, n in shown.items():
+            if n > DETAIL_LIMIT:
+                lines.append(f"  … and {n - DETAIL_LIMIT} more {name} (all of them are in `plan --json`)")
     for note in plan.notes:
         lines.append(f"{'!' if note.level == 'warning' else 'i'} {note.message}")
     return "\n".join(lines)

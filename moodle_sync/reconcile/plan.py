@@ -166,9 +166,52 @@ class RecordVersion(Action):
         return self.idnumber
 
 
+@dataclass(frozen=True)
+class CreateCohort(Action):
+    """A cohort for one target group in one county, in the system context."""
+
+    kind: ClassVar[ChangeKind] = ChangeKind.CREATE
+    idnumber: str
+    name: str
+    description: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class UpdateCohort(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
+    idnumber: str
+    moodle_id: int
+    changes: tuple[FieldChange, ...]
+    #: Moodle's update needs the whole cohort (name, idnumber, context) every time
+    name: str
+    description: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
+@dataclass(frozen=True)
+class HideCohort(Action):
+    kind: ClassVar[ChangeKind] = ChangeKind.HIDE
+    idnumber: str
+    moodle_id: int
+    name: str
+    description: str
+    reason: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+
 ACTION_TYPES: dict[str, type[Action]] = {
     t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
-                            HideCourse, RecordVersion)
+                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort)
 }
 
 

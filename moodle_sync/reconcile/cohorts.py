@@ -1,0 +1,44 @@
+"""The cohorts the specs call for: one per target group × county, in the system context.
+
+A cohort's idnumber ``tg:<group>:<county>`` marks it as the tool's own; its name is what people
+read in Moodle, e.g. "Socialsekreterare och biståndsbedömare – Dalarnas län".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moodle_sync.reconcile.actual import COHORT_PREFIX
+from moodle_sync.rosters.counties import COUNTIES
+from moodle_sync.specs.models import SpecSet
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    idnumber: str
+    group: str
+    county: str
+    name: str
+    description: str
+
+
+def cohort_idnumber(group: str, county: str) -> str:
+    return f"{COHORT_PREFIX}{group}:{county}"
+
+
+def parse_cohort_idnumber(idnumber: str) -> tuple[str, str] | None:
+    """``tg:socialsekreterare:W`` → ``("socialsekreterare", "W")``; None when it is not one of ours."""
+    if not idnumber.startswith(COHORT_PREFIX):
+        return None
+    group, _, county = idnumber[len(COHORT_PREFIX):].rpartition(":")
+    return (group, county) if group and county in COUNTIES else None
+
+
+def desired_cohorts(specs: SpecSet) -> dict[str, CohortSpec]:
+    out: dict[str, CohortSpec] = {}
+    for group in specs.target_groups.values():
+        for county in COUNTIES.values():
+            idn = cohort_idnumber(group.key, county.code)
+            out[idn] = CohortSpec(idnumber=idn, group=group.key, county=county.code,
+                                  name=f"{group.name} – {county.name}", description=group.description)
+    return out
