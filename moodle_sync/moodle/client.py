@@ -1,0 +1,446 @@
+"""``MoodleClient.call(wsfunction, params) -> JSON``: one web-service call, its errors and retries.
+
+Moodle answers HTTP 200 even for failures; the body decides (ws-reference §1.4-1.5). Reads are
+retried on transport trouble; a write is re-sent only when it certainly never reached Moodle.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
+
+from moodle_sync.errors import (
+    AuthError,
+    ConfigError,
+    InvalidParameter,
+    MoodleError,
+    MoodleUnavailable,
+    TransportError,
+    WriteOutcomeUnknown,
+    error_for_body,
+    redact,
+    register_secret,
+)
+from moodle_sync.moodle.transport import HttpAnswer, Transport, encode_params
+
+__all__ = ["WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "is_write"]
+
+log = logging.getLogger(__name__)
+
+#: the form keys the REST server takes for itself (ws-reference §1.1); never function parameters
+RESERVED_KEYS = frozenset({"wstoken", "wsfunction", "moodlewsrestformat", "moodlewssettingraw",
+                           "moodlewssettingfilter", "moodlewssettingfileurl", "moodlewssettinglang",
+                           "moodlewssettingtimezone"})
+
+_UNKNOWN_FUNCTION = "Can't find data record in database table external_functions."
+
+
+# --- read or write ----------------------------------------------------------------------------------
+
+@cache
+def _declared_types() -> dict[str, str]:
+    text = resources.files("moodle_sync.emulator").joinpath("data/ws-signatures-4.3.json").read_text("utf-8")
+    return {name: sig["type"] for name, sig in json.loads(text).items()
+            if isinstance(sig, dict) and sig.get("type") in ("read", "write")}
+
+
+#: every function Moodle 4.3 declares as ``"type": "write"`` (ws-signatures-4.3.json)
+WRITE_FUNCTIONS: frozenset[str] = frozenset(n for n, t in _declared_types().items() if t == "write")
+
+# substring match on purpose: a read taken for a write is only never re-sent, the reverse could be
+_WRITE_WORDS = re.compile(r"create|update|delete|add|enrol|unenrol|import|send|set|assign|override")
+
+
+def is_write(wsfunction: str) -> bool:
+    """Whether ``wsfunction`` changes Moodle: Moodle's own declaration, else a guess from the name."""
+    declared = _declared_types().get(wsfunction)
+    if declared is not None:
+        return declared == "write"
+    return bool(_WRITE_WORDS.search(wsfunction))
+
+
+# --- policy and counters ----------------------------------------------------------------------------
+
+@dataclass
+class RetryPolicy:
+    """How hard to retry: attempts per call, exponential waits with jitter, a bound on the total time."""
+
+    attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    total_timeout: float = 300.0
+
+
+class CallStats:
+    """Counts of HTTP requests sent, by function and kind; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_function: dict[str, int] = {}
+        self._reads = self._writes = self._retries = 0
+
+    def record(self, wsfunction: str, *, write: bool, retry: bool) -> None:
+        with self._lock:
+            self._by_function[wsfunction] = self._by_function.get(wsfunction, 0) + 1
+            if write:
+                self._writes += 1
+            else:
+                self._reads += 1
+            if retry:
+                self._retries += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return self._reads + self._writes
+
+    @property
+    def reads(self) -> int:
+        with self._lock:
+            return self._reads
+
+    @property
+    def writes(self) -> int:
+        with self._lock:
+            return self._writes
+
+    @property
+    def retries(self) -> int:
+        with self._lock:
+            return self._retries
+
+    @property
+    def by_function(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._by_function)
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"total", "reads", "writes", "retries", "by_function": {wsfunction: n}}``."""
+        with self._lock:
+            return {"total": self._reads + self._writes, "reads": self._reads, "writes": self._writes,
+                    "retries": self._retries, "by_function": dict(self._by_function)}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_function.clear()
+            self._reads = self._writes = self._retries = 0
+
+
+# --- the client -------------------------------------------------------------------------------------
+
+class MoodleClient:
+    """Calls Moodle web-service functions over a :class:`Transport` with one token.
+
+    Args:
+        transport: where to send (and how).
+        token: the web-service token; registered with :func:`errors.register_secret` so that no
+            message, log line or repr shows it.
+        max_input_vars: the site's PHP ``max_input_vars``; a call never sends more form variables.
+        retry: the retry policy (default :class:`RetryPolicy`).
+        raw: ask for unformatted text (``moodlewssettingraw=1``): ``A & B``, not ``A &amp; B``.
+        logger: where DEBUG (per request) and WARNING (per retry) lines go.
+    """
+
+    def __init__(self, transport: Transport, token: str, *, max_input_vars: int = 5000,
+                 retry: RetryPolicy | None = None, raw: bool = True, logger: logging.Logger | None = None) -> None:
+        if not token:
+            raise ConfigError("the web-service token is empty", key="token",
+                              hint="set MOODLE_SYNC_TOKEN or token_command")
+        register_secret(token)
+        self.transport = transport
+        self._token = token
+        self.max_input_vars = max_input_vars
+        self.retry = retry or RetryPolicy()
+        self.raw = raw
+        self.log = logger or log
+        self.stats = CallStats()
+
+    def __repr__(self) -> str:
+        return f"MoodleClient(url={self.transport.base_url!r}, token=***)"
+
+    # --- calling ------------------------------------------------------------------------------------
+
+    def call(self, wsfunction: str, params: Mapping[str, Any] | None = None, *,
+             items: Sequence[Any] | None = None) -> Any:
+        """Call one web-service function and return its decoded JSON answer (``None`` for ``null``).
+
+        Args:
+            wsfunction: e.g. ``core_course_create_courses``.
+            params: the function's parameters, encoded by :func:`encode_params`.
+            items: the batch items this call carries, attached to any error it raises.
+
+        Raises:
+            MoodleApiError: Moodle answered with an exception body (subclass by ``errorcode``).
+            MoodleUnavailable: maintenance, upgrade or HTTP 503, still so after the retries.
+            WriteOutcomeUnknown: a write was sent but its answer was lost; it was not re-sent.
+            TransportError: no usable answer, after the retries the policy allows.
+            ConfigError: the call needs more form variables than ``max_input_vars``.
+        """
+        pairs = self._form(wsfunction, params or {})
+        if len(pairs) > self.max_input_vars:
+            raise ConfigError(f"{wsfunction}: this call needs {len(pairs)} form variables, more than "
+                              f"max_input_vars={self.max_input_vars} (PHP would silently drop the rest)",
+                              key="max_input_vars", hint="split the batch with MoodleClient.chunk()")
+        write = is_write(wsfunction)
+        policy = self.retry
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, policy.attempts)) | stop_before_delay(policy.total_timeout),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: _retryable(e, write=write)),
+            before_sleep=lambda state: self._log_retry(wsfunction, state),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                return self._attempt(wsfunction, pairs, items, write=write, retry=number > 1)
+        raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
+
+    def _form(self, wsfunction: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        clash = RESERVED_KEYS.intersection(params)
+        if clash:
+            raise ValueError(f"{wsfunction}: parameter names reserved by the REST server: {sorted(clash)}")
+        pairs = [("wstoken", self._token), ("wsfunction", wsfunction), ("moodlewsrestformat", "json")]
+        if self.raw:
+            pairs.append(("moodlewssettingraw", "1"))
+        return pairs + encode_params(params)
+
+    def _attempt(self, wsfunction: str, pairs: list[tuple[str, str]], items: Sequence[Any] | None, *,
+                 write: bool, retry: bool) -> Any:
+        self.stats.record(wsfunction, write=write, retry=retry)
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            try:
+                answer = self.transport.post_form(pairs)
+            except TransportError as e:
+                raise self._rebuilt(e, wsfunction, items) from e
+            return self._decode(answer, wsfunction, items)
+        except TransportError as e:
+            outcome = type(e).__name__
+            if write and e.sent and not isinstance(e, MoodleUnavailable):
+                # the write may have been applied: never re-send it, let the caller re-read Moodle
+                raise WriteOutcomeUnknown(
+                    f"the answer to this write was lost, so it may or may not have been applied "
+                    f"({_reason(e)})", wsfunction=wsfunction, status=e.status, items=items,
+                    hint="re-read Moodle (by idnumber) before deciding; do not re-send it blindly. "
+                         "Running apply again does this.") from e
+            raise
+        except MoodleError as e:
+            outcome = type(e).__name__
+            raise
+        finally:
+            self.log.debug("%s: %d form vars, %s, %.0f ms", wsfunction, len(pairs), outcome,
+                           (time.monotonic() - started) * 1000)
+
+    def _rebuilt(self, e: TransportError, wsfunction: str, items: Sequence[Any] | None) -> TransportError:
+        """The transport's error again, now naming the function and the batch."""
+        cls = type(e)
+        err = cls(str(e.args[0]) if e.args else "", wsfunction=wsfunction, status=e.status, items=items,
+                  hint=e.hint, sent=e.sent)
+        for attr in ("transient", "retry_after"):
+            if hasattr(e, attr):
+                setattr(err, attr, getattr(e, attr))
+        return err
+
+    def _decode(self, answer: HttpAnswer, wsfunction: str, items: Sequence[Any] | None) -> Any:
+        status = answer.status
+        if status == 503:
+            err: TransportError = MoodleUnavailable(
+                "HTTP 503: the site is in maintenance or overloaded", wsfunction=wsfunction, status=503,
+                items=items, sent=False, hint="try again later")
+            _set_retry_after(err, answer)
+            raise err
+        if 200 <= status < 300:
+            try:
+                body = json.loads(answer.text)
+            except ValueError:
+                raise TransportError(
+                    f"the answer is not JSON (HTTP {status}, {_content_type(answer)}): {_excerpt(answer.text)!r}",
+                    wsfunction=wsfunction, status=status, items=items, sent=True,
+                    hint="a proxy or a PHP notice may be in the way; check the site's web server") from None
+            if isinstance(body, dict) and "exception" in body:
+                raise self._api_error(body, wsfunction, items)
+            return body
+        if 300 <= status < 400:
+            location = redact(answer.headers.get("Location", "") or "?")
+            raise _final(TransportError(
+                f"HTTP {status}: the web-service endpoint redirects to {location}", wsfunction=wsfunction,
+                status=status, items=items, sent=False,
+                hint="set the Moodle URL to the site's final address (https, exact host name)"))
+        if status == 403 and not answer.text.strip():
+            raise AuthError(exception=f"HTTP {status}", errorcode="", wsfunction=wsfunction, items=items,
+                            message="web services or the REST protocol are disabled on this site",
+                            hint="Site administration > Server > Web services > Overview: enable web "
+                                 "services and the REST protocol")
+        if status == 404:
+            raise _final(TransportError(
+                f"HTTP 404 at {self.transport.endpoint}: the URL does not look like a Moodle site",
+                wsfunction=wsfunction, status=status, items=items, sent=False,
+                hint="give the address of the site's front page (without /webservice/...)"))
+        if status in (408, 429):
+            err = TransportError(f"HTTP {status}: the server asks to slow down or retry", wsfunction=wsfunction,
+                                 status=status, items=items, sent=False)
+            _set_retry_after(err, answer)
+            raise err
+        if 400 <= status < 500:
+            raise _final(TransportError(
+                f"HTTP {status} from the web server: {_excerpt(answer.text)!r}", wsfunction=wsfunction,
+                status=status, items=items, sent=False,
+                hint="a proxy, firewall or the web server refused the request before Moodle saw it"))
+        raise TransportError(f"HTTP {status}: {_excerpt(answer.text)!r}", wsfunction=wsfunction, status=status,
+                             items=items, sent=True)
+
+    def _api_error(self, body: dict[str, Any], wsfunction: str, items: Sequence[Any] | None) -> MoodleError:
+        if body.get("errorcode") == "invalidrecord" and body.get("message") == _UNKNOWN_FUNCTION:
+            # a missing record in external_functions: the function itself is unknown, nothing is "not found"
+            return InvalidParameter(
+                exception=str(body.get("exception") or ""), errorcode="invalidrecord",
+                message=redact(str(body.get("message") or "")), debuginfo=redact(str(body.get("debuginfo") or "")),
+                wsfunction=wsfunction, items=items,
+                hint=f"the function {wsfunction} does not exist on this site: check its name, the Moodle "
+                     f"version, and that its plugin is installed")
+        return error_for_body(body, wsfunction=wsfunction, items=items)
+
+    # --- retrying -----------------------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        after = getattr(error, "retry_after", None)
+        if isinstance(after, int | float):
+            return max(0.0, min(float(after), self.retry.max_wait))
+        # exponential backoff plus up to one initial wait of jitter, so parallel callers spread out
+        policy = self.retry
+        exponent = min(state.attempt_number - 1, 60)
+        backoff = policy.initial_wait * 2.0 ** exponent + random.uniform(0, policy.initial_wait)
+        return max(0.0, min(backoff, policy.max_wait))
+
+    def _log_retry(self, wsfunction: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        reason = f"{type(error).__name__}: {_reason(error)}" if error else "?"
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning("%s: attempt %d failed (%s); retrying in %.2fs", wsfunction, state.attempt_number,
+                         reason, wait)
+
+    # --- batching -----------------------------------------------------------------------------------
+
+    def chunk(self, wsfunction: str, listkey: str, items: Sequence[Mapping[str, Any]], *,
+              fixed: Mapping[str, Any] | None = None, max_items: int | None = None) -> list[list[Mapping[str, Any]]]:
+        """Split ``items`` into consecutive batches whose calls stay within ``max_input_vars``.
+
+        A call's form variables are the reserved keys, the encoded ``fixed`` parameters and the items
+        under ``listkey``. PHP silently drops variables past its limit, and Moodle then reports a
+        "Missing required key" about an item that was never whole.
+
+        Args:
+            wsfunction: the function the batches are for.
+            listkey: the list parameter the items go under (``courses``, ``enrolments``…).
+            items: the items, in order; every one ends up in exactly one batch.
+            fixed: the call's other parameters.
+            max_items: at most this many items per batch.
+
+        Raises:
+            ConfigError: one item alone (with the fixed parameters) needs more than ``max_input_vars``.
+        """
+        fixed = fixed or {}
+        if listkey in fixed:
+            raise ValueError(f"{listkey!r} is both the list key and a fixed parameter")
+        if max_items is not None and max_items < 1:
+            raise ValueError("max_items must be at least 1")
+        budget = self.max_input_vars - len(self._form(wsfunction, fixed))
+        batches: list[list[Mapping[str, Any]]] = []
+        current: list[Mapping[str, Any]] = []
+        used = 0
+        for index, item in enumerate(items):
+            need = len(encode_params({listkey: [item]}))
+            if need > budget:
+                raise ConfigError(
+                    f"{wsfunction}: item {index} of {listkey} needs {need} form variables, but only {max(budget, 0)} "
+                    f"fit under max_input_vars={self.max_input_vars}", key="max_input_vars",
+                    hint="raise max_input_vars in the site's php.ini (and moodle-sync's setting) or send less per item")
+            full = max_items is not None and len(current) >= max_items
+            if current and (used + need > budget or full):
+                batches.append(current)
+                current, used = [], 0
+            current.append(item)
+            used += need
+        if current:
+            batches.append(current)
+        return batches
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _retryable(error: BaseException, *, write: bool) -> bool:
+    if isinstance(error, WriteOutcomeUnknown):
+        return False
+    if isinstance(error, MoodleUnavailable):
+        return True  # refused before anything ran, for reads and writes alike
+    if isinstance(error, TransportError):
+        return bool(getattr(error, "transient", True)) and (not write or not error.sent)
+    return False  # MoodleApiError and everything else: the answer is final
+
+
+def _final(error: TransportError) -> TransportError:
+    """Mark an error that a retry would only repeat (a redirect, a 404, a refusal by the web server)."""
+    setattr(error, "transient", False)  # noqa: B010
+    return error
+
+
+def _set_retry_after(error: TransportError, answer: HttpAnswer) -> None:
+    value = (answer.headers.get("Retry-After") or "").strip()
+    if not value:
+        return
+    seconds: float | None = None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if seconds is not None:
+        setattr(error, "retry_after", seconds)  # noqa: B010 - read by MoodleClient._wait
+
+
+def _reason(error: BaseException | None) -> str:
+    """An error's message without the function-name prefix and hint (already redacted)."""
+    if error is None:
+        return ""
+    text = str(error).split("\n  hint:")[0]
+    wsfunction = getattr(error, "wsfunction", "")
+    if wsfunction and text.startswith(f"{wsfunction}: "):
+        text = text[len(wsfunction) + 2:]
+    return text
+
+
+def _excerpt(text: str) -> str:
+    return redact(text.strip())[:200]
+
+
+def _content_type(answer: HttpAnswer) -> str:
+    return answer.headers.get("Content-Type", "") or "no content type"
+
