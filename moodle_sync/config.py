@@ -35,6 +35,13 @@ SETTINGS: dict[str, tuple[type, Any]] = {
 
 ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}
 
+#: role shortname → id on a stock Moodle install; no web service lists roles, so a site that differs
+#: says so in moodle-sync.toml (``[roles]``) and `doctor` checks what it can see
+DEFAULT_ROLES = {"manager": 1, "coursecreator": 2, "editingteacher": 3, "teacher": 4, "student": 5}
+
+#: settings that are tables in moodle-sync.toml, not single values
+TABLES = {"roles", "hubs"}
+
 
 @dataclass
 class Settings:
@@ -42,6 +49,10 @@ class Settings:
 
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
+    #: role shortname → Moodle role id
+    roles: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+    #: hub name → {"county": "W", "token_command": "…"} (regional hubs and their county)
+    hubs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -96,7 +107,7 @@ def load_settings(flags: dict[str, Any] | None = None, *, config_path: Path | st
         if "token" in file_values:
             raise ConfigError(f"{path} holds a token", key="token", source=str(path),
                               hint="use token_command or MOODLE_TOKEN; a token in a file ends up in git")
-        unknown = set(file_values) - set(SETTINGS)
+        unknown = set(file_values) - set(SETTINGS) - TABLES
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}",
                               hint=f"known settings: {', '.join(SETTINGS)}")
@@ -117,7 +128,14 @@ def load_settings(flags: dict[str, Any] | None = None, *, config_path: Path | st
             values[name], sources[name] = _convert(name, file_values[name], str(path)), str(path)
         else:
             values[name], sources[name] = default, "default"
-    return Settings(values, sources)
+    roles = dict(DEFAULT_ROLES)
+    for name, rid in dict(file_values.get("roles", {})).items():
+        if not isinstance(rid, int) or rid < 1:
+            raise ConfigError(f"role {name!r} must map to a positive role id, not {rid!r}", key=f"roles.{name}",
+                              source=str(path))
+        roles[name] = rid
+    hubs = {str(k): {str(a): str(b) for a, b in dict(v).items()} for k, v in dict(file_values.get("hubs", {})).items()}
+    return Settings(values, sources, roles=roles, hubs=hubs)
 
 
 def _run_token_command(command: str) -> str:

@@ -5,12 +5,13 @@ No printing here: progress and results go through the ``Console`` handed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moodle_sync.config import Settings
+from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
@@ -19,6 +20,7 @@ from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.diff import build_plan
+from moodle_sync.reconcile.enrolments import read_enrolment_state
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
@@ -49,11 +51,15 @@ def open_store(settings: Settings, api: MoodleApi) -> StateStore:
 
 
 def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_removed: bool = False,
-              console: Console | None = None) -> tuple[Plan, ActualState]:
+              console: Console | None = None, roles: Mapping[str, int] | None = None,
+              today: datetime.date | None = None) -> tuple[Plan, ActualState]:
     """Read Moodle and compare it with the specs. Reads only."""
     progress = console.progress if console else None
     actual = read_actual(api, specs, store, progress=progress)
-    return build_plan(specs, actual, hide_removed=hide_removed), actual
+    state = read_enrolment_state(api, specs, actual, store, progress=progress) if specs.rules else None
+    plan = build_plan(specs, actual, hide_removed=hide_removed, enrolments=state,
+                      roles=DEFAULT_ROLES if roles is None else roles, today=today)
+    return plan, actual
 
 
 def check_still_valid(saved: Plan, fresh: Plan, source: str) -> None:
@@ -82,9 +88,11 @@ class ApplyReport:
 
 def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | None = None,
           plan_source: str = "the plan file", hide_removed: bool = False, console: Console | None = None,
-          confirm: Callable[[Plan], bool] | None = None) -> ApplyReport:
+          confirm: Callable[[Plan], bool] | None = None, roles: Mapping[str, int] | None = None,
+          today: datetime.date | None = None, workers: int = 4) -> ApplyReport:
     """Plan (or check a saved plan), confirm, apply and journal. Safe to run again after any stop."""
-    fresh, actual = make_plan(api, specs, store, hide_removed=hide_removed, console=console)
+    fresh, actual = make_plan(api, specs, store, hide_removed=hide_removed, console=console, roles=roles,
+                              today=today)
     if plan is not None:
         check_still_valid(plan, fresh, plan_source)
     chosen = plan or fresh
@@ -94,7 +102,7 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         raise PlanError("apply cancelled; nothing was changed")
     run_id = store.start_run("apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
                              spec_digest=specs.digest, plan=chosen.to_dict())
-    applier = Applier(api, store, run_id, actual, report=console.say if console else None)
+    applier = Applier(api, store, run_id, actual, report=console.say if console else None, workers=workers)
     try:
         result = applier.apply(chosen)
     except ApplyError as e:

@@ -14,20 +14,32 @@ from moodle_sync.moodle.models import (
     Category,
     CategoryUpdate,
     Cohort,
+    CohortMembers,
     CohortUpdate,
     Course,
     CourseUpdate,
     Created,
+    EnrolledUser,
+    Enrolment,
+    Group,
+    GroupMembers,
     ItemWarning,
     NewCategory,
     NewCohort,
     NewCourse,
+    NewGroup,
+    NewUser,
     Request,
     Section,
     SiteInfo,
+    User,
+    UserUpdate,
 )
 
 T = TypeVar("T")
+
+#: values per get_users_by_field call (each is one form variable; the SQL IN list stays modest)
+USERS_PER_LOOKUP = 500
 
 #: get_courses_by_field(ids=…) takes a comma list; keep it well inside URL/DB limits
 IDS_PER_LOOKUP = 100
@@ -51,6 +63,18 @@ class MoodleApi:
         "core_cohort_get_cohorts",
         "core_cohort_create_cohorts",
         "core_cohort_update_cohorts",
+        "core_cohort_get_cohort_members",
+        "core_cohort_add_cohort_members",
+        "core_cohort_delete_cohort_members",
+        "core_user_get_users_by_field",
+        "core_user_create_users",
+        "core_user_update_users",
+        "core_enrol_get_enrolled_users",
+        "enrol_manual_enrol_users",
+        "core_group_get_course_groups",
+        "core_group_create_groups",
+        "core_group_get_group_members",
+        "core_group_add_group_members",
     )
 
     def __init__(self, client: MoodleClient) -> None:
@@ -205,6 +229,138 @@ class MoodleApi:
         """
         self.client.call("core_cohort_update_cohorts", {"cohorts": [i.to_params() for i in items]},
                          items=list(items))
+
+    def cohort_members(self, cohort_ids: Iterable[int]) -> dict[int, set[int]]:
+        """Member user ids of each cohort (an unknown cohort id fails the whole call).
+
+        Calls: core_cohort_get_cohort_members.
+        """
+        ids = sorted(set(cohort_ids))
+        out: dict[int, set[int]] = {i: set() for i in ids}
+        for start in range(0, len(ids), 100):
+            answer = self.client.call("core_cohort_get_cohort_members", {"cohortids": ids[start:start + 100]})
+            for entry in answer or []:
+                members = CohortMembers.model_validate(entry)
+                out[members.cohortid] = set(members.userids)
+        return out
+
+    def add_cohort_members(self, pairs: Sequence[tuple[int, int]]) -> list[ItemWarning]:
+        """Add (cohort id, user id) pairs; already-members come back as warning code 3, not errors.
+
+        Calls: core_cohort_add_cohort_members.
+        """
+        members = [{"cohorttype": {"type": "id", "value": str(c)}, "usertype": {"type": "id", "value": str(u)}}
+                   for c, u in pairs]
+        answer = self.client.call("core_cohort_add_cohort_members", {"members": members}, items=list(pairs))
+        return [ItemWarning.model_validate(w) for w in (answer or {}).get("warnings", [])]
+
+    def delete_cohort_members(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Remove (cohort id, user id) pairs; removing a non-member is a silent no-op in Moodle.
+
+        Calls: core_cohort_delete_cohort_members.
+        """
+        self.client.call("core_cohort_delete_cohort_members",
+                         {"members": [{"cohortid": c, "userid": u} for c, u in pairs]}, items=list(pairs))
+
+    # --- users ----------------------------------------------------------------------------------
+
+    def users_by_field(self, field: str, values: Iterable[str]) -> list[User]:
+        """Users whose ``field`` (id, idnumber, username, email) equals one of ``values``, batched.
+
+        Calls: core_user_get_users_by_field.
+        """
+        values = sorted(set(values))
+        out: list[User] = []
+        for start in range(0, len(values), USERS_PER_LOOKUP):
+            answer = self.client.call("core_user_get_users_by_field",
+                                      {"field": field, "values": values[start:start + USERS_PER_LOOKUP]})
+            out.extend(User.model_validate(u) for u in answer or [])
+        return out
+
+    def create_users(self, items: Sequence[NewUser]) -> list[Created]:
+        """Create users in ONE call: all-or-nothing, and a bad item is only "invalidparameter".
+
+        Calls: core_user_create_users.
+        """
+        answer = self.client.call("core_user_create_users", {"users": [i.to_params() for i in items]},
+                                  items=list(items))
+        return [Created.model_validate(u) for u in answer or []]
+
+    def update_users(self, items: Sequence[UserUpdate]) -> list[ItemWarning]:
+        """Update users; each one is applied on its own and failures come back as warnings.
+
+        Calls: core_user_update_users.
+        """
+        answer = self.client.call("core_user_update_users", {"users": [i.to_params() for i in items]},
+                                  items=list(items))
+        return [ItemWarning.model_validate(w) for w in (answer or {}).get("warnings", [])]
+
+    # --- enrolments -----------------------------------------------------------------------------
+
+    def enrolled_users(self, courseid: int, *, only_active: bool, fields: str = "id",
+                       page_size: int = 5000) -> list[EnrolledUser]:
+        """Everyone enrolled in a course (``only_active``: without suspended ones), paged by id.
+
+        No core function returns an enrolment's status or dates: comparing ``only_active`` with
+        the full list is the only way to see who is suspended.
+
+        Calls: core_enrol_get_enrolled_users.
+        """
+        out: list[EnrolledUser] = []
+        offset = 0
+        while True:
+            answer = self.client.call("core_enrol_get_enrolled_users", {"courseid": courseid, "options": [
+                {"name": "userfields", "value": fields},
+                {"name": "onlyactive", "value": "1" if only_active else "0"},
+                {"name": "limitfrom", "value": str(offset)},
+                {"name": "limitnumber", "value": str(page_size)},
+                {"name": "sortby", "value": "id"},
+            ]})
+            page = [EnrolledUser.model_validate(u) for u in answer or []]
+            out.extend(page)
+            if len(page) < page_size:
+                return out
+            offset += page_size
+
+    def enrol(self, items: Sequence[Enrolment]) -> None:
+        """Enrol, suspend or reactivate in one all-or-nothing call (Moodle answers null).
+
+        Calls: enrol_manual_enrol_users.
+        """
+        self.client.call("enrol_manual_enrol_users", {"enrolments": [i.to_params() for i in items]},
+                         items=list(items))
+
+    # --- groups ---------------------------------------------------------------------------------
+
+    def course_groups(self, courseid: int) -> list[Group]:
+        """Calls: core_group_get_course_groups."""
+        answer = self.client.call("core_group_get_course_groups", {"courseid": courseid})
+        return [Group.model_validate(g) for g in answer or []]
+
+    def create_groups(self, items: Sequence[NewGroup]) -> list[Group]:
+        """Create groups in one all-or-nothing call.
+
+        Calls: core_group_create_groups.
+        """
+        answer = self.client.call("core_group_create_groups", {"groups": [i.to_params() for i in items]},
+                                  items=list(items))
+        return [Group.model_validate(g) for g in answer or []]
+
+    def group_members(self, group_ids: Iterable[int]) -> dict[int, set[int]]:
+        """Calls: core_group_get_group_members."""
+        ids = sorted(set(group_ids))
+        if not ids:
+            return {}
+        answer = self.client.call("core_group_get_group_members", {"groupids": ids})
+        return {m.groupid: set(m.userids) for m in (GroupMembers.model_validate(x) for x in answer or [])}
+
+    def add_group_members(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Add (group id, user id) pairs; only enrolled users may join (else the call fails).
+
+        Calls: core_group_add_group_members.
+        """
+        self.client.call("core_group_add_group_members",
+                         {"members": [{"groupid": g, "userid": u} for g, u in pairs]}, items=list(pairs))
 
     def batches(self, wsfunction: str, listkey: str, items: Sequence[T],
                 to_request: Callable[[T], Request], *, max_items: int | None = None) -> list[list[T]]:

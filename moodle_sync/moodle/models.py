@@ -205,3 +205,93 @@ class CohortUpdate(Request):
     description: str | None = None
     descriptionformat: int = 1
     visible: int | None = None
+
+
+# --- users --------------------------------------------------------------------------------------
+
+class User(Answer):
+    id: int
+    username: str = ""
+    firstname: str = ""
+    lastname: str = ""
+    email: str = ""
+    idnumber: str = ""
+    institution: str = ""
+    department: str = ""
+    auth: str = ""
+    suspended: bool = False
+
+
+class NewUser(Request):
+    """Calls: core_user_create_users (one item). Usernames must be lower-case (Moodle rejects others)."""
+
+    username: str
+    auth: str = "manual"
+    createpassword: int | None = None
+    password: str | None = None
+    firstname: str
+    lastname: str
+    email: str
+    idnumber: str | None = None
+    institution: str | None = None
+    department: str | None = None
+
+
+class UserUpdate(Request):
+    """Calls: core_user_update_users (one item). Only what changes is set; nothing is ever blanked."""
+
+    id: int
+    firstname: str | None = None
+    lastname: str | None = None
+    idnumber: str | None = None
+    institution: str | None = None
+    department: str | None = None
+
+
+class CohortMembers(Answer):
+    cohortid: int
+    userids: list[int] = []
+
+
+# --- enrolments and groups ----------------------------------------------------------------------
+
+class Enrolment(Request):
+    """Calls: enrol_manual_enrol_users (one item).
+
+    Moodle overwrites an existing enrolment: omitted ``timestart``/``timeend`` become 0 and an
+    omitted ``suspend`` means active, so every call states all three.
+    """
+
+    roleid: int
+    userid: int
+    courseid: int
+    timestart: int
+    timeend: int
+    suspend: int
+
+
+class EnrolledUser(Answer):
+    id: int
+    fullname: str = ""
+    lastcourseaccess: int | None = None
+
+
+class Group(Answer):
+    id: int
+    courseid: int
+    name: str
+    idnumber: str = ""
+
+
+class NewGroup(Request):
+    """Calls: core_group_create_groups (one item)."""
+
+    courseid: int
+    name: str
+    description: str = ""
+    idnumber: str
+
+
+class GroupMembers(Answer):
+    groupid: int
+    userids: list[int] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,23 +26,33 @@ from moodle_sync.errors import (
     WriteOutcomeUnknown,
 )
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import CategoryUpdate, CohortUpdate, CourseUpdate, NewCategory, NewCohort, NewCourse
+from moodle_sync.moodle.models import (
+    CategoryUpdate,
+    CohortUpdate,
+    CourseUpdate,
+    Enrolment,
+    NewCategory,
+    NewCohort,
+    NewCourse,
+)
 from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
     CreateCohort,
     CreateCourse,
+    EnrolmentItem,
     HideCohort,
     HideCourse,
     ImportTemplate,
     Plan,
     RecordVersion,
+    SyncEnrolments,
     UpdateCategory,
     UpdateCohort,
     UpdateCourse,
 )
-from moodle_sync.store.db import StateStore
+from moodle_sync.store.db import ManagedEnrolment, StateStore
 
 #: creating a course runs many inserts in Moodle (context, sections, blocks, enrolment instances);
 #: keep one call well inside PHP's 360 s web-service time limit
@@ -85,8 +96,10 @@ class Applier:
     """Applies a plan's actions; ``visit_<snake_case(action type)>`` handles a batch of one type."""
 
     def __init__(self, api: MoodleApi, store: StateStore, run_id: int, actual: ActualState,
-                 report: Report | None = None) -> None:
+                 report: Report | None = None, workers: int = 4) -> None:
         self.api = api
+        #: independent batches (enrolments) go out in parallel through a pool this big
+        self.workers = max(1, workers)
         self.store = store
         self.run_id = run_id
         self.report = report or (lambda _m: None)
@@ -310,6 +323,65 @@ class Applier:
                 continue
             for a, _ in batch:
                 self._done(a, a.moodle_id)
+
+    # --- enrolments ------------------------------------------------------------------------------
+
+    def visit_sync_enrolments(self, actions: list[SyncEnrolments]) -> None:
+        """Enrol, reactivate, re-date and suspend, in batches sent in parallel (enrol calls are
+        upserts of one (user, course) each: two batches never create the same object)."""
+        jobs: list[tuple[SyncEnrolments, list[tuple[EnrolmentItem, Enrolment]]]] = []
+        for a in actions:
+            course_id = self.ids.get(a.idnumber)
+            if course_id is None:
+                self._skip(a, f"course {a.idnumber} does not exist (yet)")
+                continue
+            pairs = [(i, Enrolment(roleid=i.roleid, userid=i.userid, courseid=course_id, timestart=i.timestart,
+                                   timeend=i.timeend, suspend=int(i in a.suspend)))
+                     for i in (*a.enrol, *a.reactivate, *a.redate, *a.suspend)]
+            jobs += [(a, batch) for batch in self.api.batches("enrol_manual_enrol_users", "enrolments", pairs,
+                                                              lambda p: p[1])]
+        failures: dict[str, list[str]] = {}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for (a, _batch), failed in zip(jobs, pool.map(lambda job: self._send_enrolments(*job), jobs),
+                                           strict=True):
+                failures.setdefault(a.id, []).extend(failed)
+        for a in actions:
+            if a.id not in failures:
+                continue
+            if failures[a.id]:
+                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + "; ".join(failures[a.id][:5]))
+            else:
+                counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n)
+                self._done(a, self.ids.get(a.idnumber), counts)
+
+    def _send_enrolments(self, action: SyncEnrolments,
+                         batch: list[tuple[EnrolmentItem, Enrolment]]) -> list[str]:
+        """Send one batch; bisect a rejected one; re-read after a lost answer. Returns failures."""
+        try:
+            self.api.enrol([r for _, r in batch])
+        except WriteOutcomeUnknown:
+            course_id = batch[0][1].courseid
+            active = {u.id for u in self.api.enrolled_users(course_id, only_active=True)}
+            everyone = {u.id for u in self.api.enrolled_users(course_id, only_active=False)}
+            landed = [(i, r) for i, r in batch if (r.userid in everyone and r.userid not in active) == bool(r.suspend)
+                      and r.userid in everyone]
+            self._remember_enrolments(action, landed)
+            return [f"user {r.userid}: the answer was lost and Moodle does not show the change"
+                    for i, r in batch if (i, r) not in landed]
+        except FATAL:
+            raise
+        except MoodleApiError as e:
+            if len(batch) == 1:
+                return [f"user {batch[0][1].userid}: {e}"]
+            mid = len(batch) // 2
+            return self._send_enrolments(action, batch[:mid]) + self._send_enrolments(action, batch[mid:])
+        self._remember_enrolments(action, batch)
+        return []
+
+    def _remember_enrolments(self, action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> None:
+        self.store.set_enrolments([
+            ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
+            for i, r in sent])
 
     # --- shared mechanics ---------------------------------------------------------------------------
 

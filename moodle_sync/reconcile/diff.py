@@ -8,6 +8,9 @@ the tool's idnumber are never changed – a clash with one stops the plan.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from moodle_sync.errors import PlanError
@@ -19,6 +22,7 @@ from moodle_sync.reconcile.actual import (
     spec_hash,
 )
 from moodle_sync.reconcile.cohorts import desired_cohorts, parse_cohort_idnumber
+from moodle_sync.reconcile.enrolments import EnrolmentState, plan_enrolments
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
@@ -66,8 +70,19 @@ def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
     return fields
 
 
-def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = False) -> Plan:
-    """Make the plan, or raise PlanError listing every reason it cannot be made safely."""
+def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = False,
+               enrolments: EnrolmentState | None = None, roles: Mapping[str, int] | None = None,
+               today: datetime.date | None = None) -> Plan:
+    """Make the plan, or raise PlanError listing every reason it cannot be made safely.
+
+    Args:
+        specs: the validated specs.
+        actual: what Moodle holds (reconcile/actual.py).
+        hide_removed: hide courses whose spec was removed (they are never deleted).
+        enrolments: cohort members and current enrolments; None leaves enrolments out of the plan.
+        roles: role shortname → Moodle role id (from the configuration).
+        today: the day refresher intervals are measured to (tests pin it).
+    """
     problems: list[str] = []
     notes: list[Note] = []
     actions: list[Action] = []
@@ -83,12 +98,16 @@ def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = Fals
     order = {CreateCourse: 0, ImportTemplate: 1, UpdateCourse: 2, HideCourse: 3, RecordVersion: 4}
     actions += sorted(course_actions, key=lambda a: order.get(type(a), 9))
     actions += _plan_cohorts(specs, actual)
+    digest = actual.digest()
+    if enrolments is not None:
+        actions += plan_enrolments(specs, actual, enrolments, roles or {}, today or datetime.date.today())
+        digest = hashlib.sha256((digest + enrolments.digest()).encode()).hexdigest()
 
     if problems:
         raise PlanError("the plan cannot be made safely; nothing was changed:\n"
                         + "\n".join(f"  - {p}" for p in problems))
     return Plan(actions=tuple(actions), notes=tuple(notes), spec_digest=specs.digest,
-                moodle_digest=actual.digest(), moodle_url=actual.moodle_url, specs_commit=specs.git_commit)
+                moodle_digest=digest, moodle_url=actual.moodle_url, specs_commit=specs.git_commit)
 
 
 def _category_depth(key: str, specs: SpecSet) -> int:

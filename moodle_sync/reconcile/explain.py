@@ -14,6 +14,7 @@ from moodle_sync.reconcile.plan import (
     ImportTemplate,
     Plan,
     RecordVersion,
+    SyncEnrolments,
     UpdateCategory,
     UpdateCohort,
     UpdateCourse,
@@ -21,7 +22,7 @@ from moodle_sync.reconcile.plan import (
 
 SIGN = {"CreateCategory": "+", "CreateCourse": "+", "ImportTemplate": "+", "UpdateCategory": "~",
         "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·", "CreateCohort": "+",
-        "UpdateCohort": "~", "HideCohort": "-"}
+        "UpdateCohort": "~", "HideCohort": "-", "SyncEnrolments": "~"}
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -58,6 +59,15 @@ def describe(action: Action) -> list[str]:
         old = action.from_version or "unrecorded"
         return [f"{sign} record {action.idnumber} as spec version {action.to_version} (was {old}); "
                 f"no change in Moodle"]
+    if isinstance(action, SyncEnrolments):
+        words = {"enrol": "enrol", "reactivate": "reactivate", "suspend": "suspend (never unenrol)",
+                 "redate": "new dates for"}
+        lines = [f"{sign} enrolments in {action.idnumber}: "
+                 + ", ".join(f"{words[k]} {n}" for k, n in action.counts().items() if n)]
+        for k, names in action.sample.items():
+            more = action.counts()[k] - len(names)
+            lines.append(f"      {k}: {', '.join(names)}" + (f" and {more} more" if more > 0 else ""))
+        return lines
     if isinstance(action, CreateCohort):
         return [f"{sign} create cohort {action.name!r} ({action.idnumber})"]
     if isinstance(action, UpdateCohort):

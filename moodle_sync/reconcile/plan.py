@@ -209,9 +209,49 @@ class HideCohort(Action):
         return self.idnumber
 
 
+@dataclass(frozen=True)
+class EnrolmentItem:
+    """One enrolment as the tool sends it: Moodle overwrites dates and status on every call."""
+
+    userid: int
+    roleid: int
+    timestart: int
+    timeend: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class SyncEnrolments(Action):
+    """Keep one course's enrolments in step with the cohorts its rules name.
+
+    Members who are not enrolled are enrolled; people the tool enrolled who left the cohorts are
+    SUSPENDED (never unenrolled: that drops groups and grades); people who come back are reactivated.
+    """
+
+    kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
+    course_key: str
+    idnumber: str
+    enrol: tuple[EnrolmentItem, ...] = ()
+    reactivate: tuple[EnrolmentItem, ...] = ()
+    suspend: tuple[EnrolmentItem, ...] = ()
+    redate: tuple[EnrolmentItem, ...] = ()
+    #: a few names per list, for people reading the plan
+    sample: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
+    def counts(self) -> dict[str, int]:
+        return {"enrol": len(self.enrol), "reactivate": len(self.reactivate), "suspend": len(self.suspend),
+                "redate": len(self.redate)}
+
+
+ENROLMENT_LISTS = ("enrol", "reactivate", "suspend", "redate")
+
 ACTION_TYPES: dict[str, type[Action]] = {
     t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
-                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort)
+                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort, SyncEnrolments)
 }
 
 
@@ -287,4 +327,7 @@ def _action_from_dict(data: dict[str, Any]) -> Action:
     kwargs = {k: v for k, v in data.items() if k in names}
     if "changes" in kwargs:
         kwargs["changes"] = tuple(FieldChange(**c) for c in kwargs["changes"])
+    for name in ENROLMENT_LISTS:
+        if name in kwargs and cls is SyncEnrolments:
+            kwargs[name] = tuple(EnrolmentItem(**i) for i in kwargs[name])
     return cls(**kwargs)

@@ -63,6 +63,50 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (moodle_url, kind, idnumber)
     );
     """,
+    # v2: what the tool last set on each enrolment it manages (Moodle cannot be asked for dates),
+    # the people hubs reported in rosters, and the roster imports themselves
+    """
+    CREATE TABLE enrolments (
+        moodle_url TEXT NOT NULL,
+        course_idnumber TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        roleid INTEGER NOT NULL,
+        timestart INTEGER NOT NULL,
+        timeend INTEGER NOT NULL,
+        suspended INTEGER NOT NULL,
+        rule TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (moodle_url, course_idnumber, userid)
+    );
+    CREATE TABLE persons (
+        moodle_url TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        county TEXT NOT NULL,
+        target_groups TEXT NOT NULL,
+        organisation TEXT NOT NULL DEFAULT '',
+        unit TEXT NOT NULL DEFAULT '',
+        employment_start TEXT,
+        employee_id TEXT,
+        email TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (moodle_url, userid)
+    );
+    CREATE INDEX persons_county ON persons(moodle_url, county);
+    CREATE TABLE roster_imports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        moodle_url TEXT NOT NULL,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        hub TEXT NOT NULL DEFAULT '',
+        county TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        counts TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -180,10 +224,94 @@ class StateStore:
         with self._lock:
             return self._get(kind, idnumber)
 
+    # --- enrolments the tool manages -------------------------------------------------------------
+
+    def managed_enrolments(self, course_idnumber: str) -> dict[int, ManagedEnrolment]:
+        rows = self._db.execute("SELECT * FROM enrolments WHERE moodle_url=? AND course_idnumber=?",
+                                (self.moodle_url, course_idnumber)).fetchall()
+        return {r["userid"]: ManagedEnrolment(r["course_idnumber"], r["userid"], r["roleid"], r["timestart"],
+                                              r["timeend"], bool(r["suspended"]), r["rule"]) for r in rows}
+
+    def set_enrolments(self, items: list[ManagedEnrolment]) -> None:
+        """Record what was just sent to Moodle, in one transaction."""
+        now = now_iso()
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO enrolments (moodle_url, course_idnumber, userid, roleid, timestart, timeend,"
+                " suspended, rule, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(self.moodle_url, e.course_idnumber, e.userid, e.roleid, e.timestart, e.timeend, int(e.suspended),
+                  e.rule, now) for e in items])
+            self._db.execute("COMMIT")
+
+    # --- people from rosters ------------------------------------------------------------------------
+
+    def upsert_persons(self, people: list[Person]) -> None:
+        now = now_iso()
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO persons (moodle_url, userid, county, target_groups, organisation, unit,"
+                " employment_start, employee_id, email, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(self.moodle_url, p.userid, p.county, json.dumps(list(p.target_groups)), p.organisation, p.unit,
+                  p.employment_start, p.employee_id, p.email, now) for p in people])
+            self._db.execute("COMMIT")
+
+    def persons(self, county: str | None = None) -> dict[int, Person]:
+        sql, args = "SELECT * FROM persons WHERE moodle_url=?", [self.moodle_url]
+        if county is not None:
+            sql, args = sql + " AND county=?", [*args, county]
+        return {r["userid"]: Person(r["userid"], r["county"], tuple(json.loads(r["target_groups"])),
+                                    r["organisation"], r["unit"], r["employment_start"], r["employee_id"],
+                                    r["email"]) for r in self._db.execute(sql, args).fetchall()}
+
+    def record_roster_import(self, *, hub: str, county: str, file: str, sha256: str, mode: str, dry_run: bool,
+                             counts: dict[str, Any]) -> int:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO roster_imports (moodle_url, at, user, host, hub, county, file, sha256, mode, dry_run,"
+                " counts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (self.moodle_url, now_iso(), _whoami(), socket.gethostname(), hub, county, file, sha256, mode,
+                 int(dry_run), json.dumps(counts, ensure_ascii=False)))
+            return int(cur.lastrowid or 0)
+
+    def roster_imports(self, county: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM roster_imports WHERE moodle_url=?", [self.moodle_url]
+        if county is not None:
+            sql, args = sql + " AND county=?", [*args, county]
+        return [dict(r) for r in self._db.execute(sql + " ORDER BY id", args).fetchall()]
+
     def owned(self, kind: str) -> Iterator[OwnedObject]:
         rows = self._db.execute("SELECT * FROM objects WHERE moodle_url=? AND kind=? ORDER BY idnumber",
                                 (self.moodle_url, kind)).fetchall()
         return (_owned(r) for r in rows)
+
+
+@dataclass(frozen=True)
+class ManagedEnrolment:
+    """What the tool last sent for one enrolment (Moodle never returns dates or status)."""
+
+    course_idnumber: str
+    userid: int
+    roleid: int
+    timestart: int
+    timeend: int
+    suspended: bool
+    rule: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as a hub's roster described them (for enrolment deadlines and reports)."""
+
+    userid: int
+    county: str
+    target_groups: tuple[str, ...]
+    organisation: str
+    unit: str
+    employment_start: str | None
+    employee_id: str | None
+    email: str
 
 
 def _owned(row: sqlite3.Row) -> OwnedObject:

@@ -1,0 +1,166 @@
+"""Enrolments by rule: the members of the cohorts a rule names are enrolled in the course's current
+major version, kept in step as people come and go, on core web services only.
+
+Moodle offers no web service to add a cohort-sync enrolment method (ws-reference §4, G1), so the tool
+enrols each member manually and remembers what it sent: Moodle never returns an enrolment's dates or
+status (only active vs. suspended, by listing twice), and it resets dates to 0 on every enrol call that
+omits them. The tool therefore never re-sends an enrolment that is already as desired, and always
+sends the rule's dates when it enrols, suspends or reactivates. It manages only enrolments it made.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from moodle_sync.errors import PlanError
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.reconcile.actual import ActualState, Progress
+from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
+from moodle_sync.reconcile.plan import EnrolmentItem, SyncEnrolments
+from moodle_sync.specs.models import EnrolmentRule, SpecSet, field_line, spec_source
+from moodle_sync.store.db import ManagedEnrolment, StateStore
+
+#: names shown per list in a plan for people (`--json` lists every enrolment)
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class CourseEnrolments:
+    """Who is enrolled in one course now, and what the tool last set for the ones it manages."""
+
+    everyone: set[int]
+    active: set[int]
+    managed: dict[int, ManagedEnrolment]
+    names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def suspended(self) -> set[int]:
+        return self.everyone - self.active
+
+
+@dataclass
+class EnrolmentState:
+    #: cohort idnumber → member user ids
+    members: dict[str, set[int]]
+    #: course idnumber (current major) → enrolments; absent when the course does not exist yet
+    courses: dict[str, CourseEnrolments]
+    #: user id → course key → completion dates with the major version they were earned on
+    completions: dict[int, dict[str, list[tuple[int, datetime.date]]]] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        doc = {
+            "members": sorted((k, sorted(v)) for k, v in self.members.items()),
+            "courses": sorted((k, sorted(c.everyone), sorted(c.active)) for k, c in self.courses.items()),
+        }
+        return hashlib.sha256(json.dumps(doc).encode()).hexdigest()
+
+
+def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, store: StateStore | None,
+                         progress: Progress | None = None) -> EnrolmentState:
+    """Read cohort members and current enrolments of every course a rule names. Reads only."""
+    say = progress or (lambda _m: None)
+    groups = {g for r in specs.rules.values() for g in r.target_groups}
+    cohort_ids = {c.id: idn for idn, c in actual.cohorts.items()
+                  if (parsed := parse_cohort_idnumber(idn)) and parsed[0] in groups}
+    say(f"reading members of {len(cohort_ids)} cohorts")
+    members = {cohort_ids[cid]: users for cid, users in api.cohort_members(cohort_ids).items()} if cohort_ids else {}
+    courses: dict[str, CourseEnrolments] = {}
+    for key in sorted({r.course for r in specs.rules.values()}):
+        spec = specs.courses[key]
+        course = actual.courses.get(spec.idnumber)
+        if course is None:
+            continue
+        say(f"reading enrolments of {spec.idnumber}")
+        everyone = api.enrolled_users(course.id, only_active=False, fields="id")
+        active = api.enrolled_users(course.id, only_active=True, fields="id")
+        managed = store.managed_enrolments(spec.idnumber) if store is not None else {}
+        courses[spec.idnumber] = CourseEnrolments(everyone={u.id for u in everyone}, active={u.id for u in active},
+                                                  managed=managed, names={u.id: u.fullname for u in everyone})
+    return EnrolmentState(members=members, courses=courses)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _refreshed(rule: EnrolmentRule, major: int, done: list[tuple[int, datetime.date]], today: datetime.date) -> bool:
+    """Whether a completion spares the person this enrolment (refresher interval not yet passed)."""
+    if not rule.refresher_months:
+        return False
+    for done_major, day in done:
+        if rule.require_new_major and done_major < major:
+            continue  # new regulations: an older version no longer counts
+        if add_months(day, rule.refresher_months) > today:
+            return True
+    return False
+
+
+def where_rule(rule: EnrolmentRule, key: str | None = None) -> str:
+    src = spec_source(rule)
+    if src is None:
+        return f"rule {rule.key}"
+    return f"{src.file}:{field_line(rule, key) if key else src.line}"
+
+
+def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, roles: Mapping[str, int],
+                    today: datetime.date) -> list[SyncEnrolments]:
+    """One SyncEnrolments per course whose enrolments differ from what its rules ask for. Pure."""
+    problems = [f"{where_rule(r, 'role')}: rule {r.key} names role {r.role!r}, which has no id in the "
+                f"configuration (roles table in moodle-sync.toml; a stock Moodle has student = 5)"
+                for r in specs.rules.values() if r.role not in roles]
+    if problems:
+        raise PlanError("the enrolment rules cannot be applied:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    actions: list[SyncEnrolments] = []
+    for key in sorted({r.course for r in specs.rules.values()}):
+        spec = specs.courses[key]
+        rules = sorted((r for r in specs.rules.values() if r.course == key), key=lambda r: r.key)
+        now = state.courses.get(spec.idnumber) or CourseEnrolments(set(), set(), {})
+        desired: dict[int, EnrolmentItem] = {}
+        for rule in rules:
+            item_for = {}
+            for group in rule.target_groups:
+                for idn, users in state.members.items():
+                    parsed = parse_cohort_idnumber(idn)
+                    if parsed and parsed[0] == group:
+                        for uid in users:
+                            item_for[uid] = EnrolmentItem(uid, roles[rule.role], rule.timestart, rule.timeend,
+                                                          rule.key)
+            for uid, item in item_for.items():
+                if uid in desired:
+                    continue  # the first rule (by key) decides role and dates
+                done = state.completions.get(uid, {}).get(key, [])
+                if uid not in now.everyone and _refreshed(rule, spec.major, done, today):
+                    continue  # completed within the refresher interval: not made to redo it
+                desired[uid] = item
+
+        enrol, reactivate, suspend, redate = [], [], [], []
+        for uid, item in sorted(desired.items()):
+            managed = now.managed.get(uid)
+            if uid not in now.everyone:
+                enrol.append(item)
+            elif uid in now.suspended:
+                if managed is not None and managed.suspended:
+                    reactivate.append(item)  # the tool suspended them; they are back
+            elif managed is not None and (managed.timestart, managed.timeend, managed.roleid) != (
+                    item.timestart, item.timeend, item.roleid):
+                redate.append(item)
+        for uid, managed in sorted(now.managed.items()):
+            if uid in now.active and uid not in desired and not managed.suspended:
+                # keep the dates the tool set: a suspend call that omits them resets them to 0
+                suspend.append(EnrolmentItem(uid, managed.roleid, managed.timestart, managed.timeend, managed.rule))
+        if enrol or reactivate or suspend or redate:
+            sample = {name: [now.names.get(i.userid, f"user {i.userid}") for i in items[:SAMPLE_SIZE]]
+                      for name, items in (("enrol", enrol), ("reactivate", reactivate), ("suspend", suspend),
+                                          ("redate", redate)) if items}
+            actions.append(SyncEnrolments(course_key=key, idnumber=spec.idnumber, enrol=tuple(enrol),
+                                          reactivate=tuple(reactivate), suspend=tuple(suspend),
+                                          redate=tuple(redate), sample=sample))
+    return actions
