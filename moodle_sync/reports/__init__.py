@@ -1,0 +1,57 @@
+"""Reports on course completions: aggregation, small-count suppression and renderers (pure, no I/O but writing).
+
+Facts in (:class:`CompletionFact`, one per person and course version), tables out
+(:func:`build_table`, :func:`build_pivot`), hidden small counts (:func:`suppress`), and the same
+table or :class:`Report` as text, CSV, XLSX or a self-contained HTML page. :data:`PRESETS` holds the
+ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
+"""
+
+from __future__ import annotations
+
+from moodle_sync.reports.aggregate import (
+    DEFAULT_MEASURES,
+    DIMENSIONS,
+    MEASURES,
+    build_pivot,
+    build_table,
+    qualifies,
+)
+from moodle_sync.reports.charts import chart_from_table, chart_from_totals
+from moodle_sync.reports.model import COUNTY_CODES, COUNTY_NAMES, CompletionFact, Labels
+from moodle_sync.reports.presets import PRESETS, redovisning, uppfoljning
+from moodle_sync.reports.render import html_document, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports.suppress import suppress, suppress_together
+from moodle_sync.reports.table import TOTALS, Chart, ChartPoint, Column, Relation, Report, Suppressed, Table
+
+__all__ = [
+    "COUNTY_CODES",
+    "COUNTY_NAMES",
+    "DEFAULT_MEASURES",
+    "DIMENSIONS",
+    "MEASURES",
+    "PRESETS",
+    "TOTALS",
+    "Chart",
+    "ChartPoint",
+    "Column",
+    "CompletionFact",
+    "Labels",
+    "Relation",
+    "Report",
+    "Suppressed",
+    "Table",
+    "build_pivot",
+    "build_table",
+    "chart_from_table",
+    "chart_from_totals",
+    "html_document",
+    "qualifies",
+    "redovisning",
+    "suppress",
+    "suppress_together",
+    "to_csv",
+    "to_html",
+    "to_text",
+    "to_xlsx",
+    "uppfoljning",
+]
