@@ -210,6 +210,90 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
                                      f"{s['skipped']} skipped (run {report.run_id}).")
 
 
+# --- roster ---------------------------------------------------------------------------------------
+
+@cli.group()
+def roster() -> None:
+    """County rosters: the staff lists regional hubs keep (CSV or XLSX)."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="FILE")
+@click.option("--county", required=True, metavar="CODE", help="The county the roster is for (W, AB, 20, Dalarna …).")
+@click.option("--hub", metavar="NAME", help="Act as this regional hub (from [hubs.NAME] in moodle-sync.toml): "
+                                             "only its county may be touched.")
+@click.option("--mode", type=click.Choice(["replace", "add"]), default="replace", show_default=True,
+              help="replace: the file is the complete list for the target groups it names (people missing from "
+                   "it leave those cohorts); add: only add.")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows and skip invalid ones (listed).")
+@click.option("--allow-mass-removal", is_flag=True, help="Allow an import that removes more than 20% of the "
+                                                         "county's members.")
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--json", "json_mode", is_flag=True, help="The import plan and outcome as one JSON document.")
+@handle_errors
+def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: bool, yes: bool, skip_invalid: bool,
+                  allow_mass_removal: bool, specs: str | None, json_mode: bool, **kwargs: Any) -> None:
+    """Import a county's staff list: create and update people, set cohort members, enrol by the rules.
+
+    Every row is checked before anything is written; all problems are listed with row numbers.
+    People who leave the file leave their cohorts and their enrolments are suspended, never removed.
+
+    Example: moodle-sync roster import --county W dalarna.csv --dry-run
+    """
+    from moodle_sync.errors import ConfigError
+    from moodle_sync.rosters.counties import resolve_county
+    from moodle_sync.rosters.importer import Scope
+
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    try:
+        code = resolve_county(county).code
+    except ValueError as e:
+        raise ConfigError(str(e), key="--county") from e
+    scope = Scope()
+    if hub:
+        if hub not in settings.hubs or "county" not in settings.hubs[hub]:
+            raise ConfigError(f"unknown hub {hub!r}", key="hubs",
+                              hint=f'add [hubs.{hub}] with county = "W" to moodle-sync.toml')
+        scope = Scope.hub(hub, resolve_county(settings.hubs[hub]["county"]).code)
+        if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":
+            settings.values["token_command"] = settings.hubs[hub]["token_command"]
+    scope.require(code)
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api)
+
+    def confirm(plan: Any) -> bool:
+        from moodle_sync.rosters.importer import render_roster_plan
+
+        console.say(render_roster_plan(plan, engine.predict_enrolments(spec_set, plan)))
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise PlanError("the import needs confirmation; pass --yes to apply without asking (or --dry-run)")
+        return click.confirm("Apply this roster to Moodle?", default=False, err=True)
+
+    report = engine.import_roster(api, spec_set, store, file, county=code, scope=scope, mode=mode,  # type: ignore[arg-type]
+                                  skip_invalid=skip_invalid, allow_mass_removal=allow_mass_removal,
+                                  dry_run=dry_run, auth=settings.auth, console=console, confirm=confirm,
+                                  roles=settings.roles)
+    from moodle_sync.rosters.importer import render_roster_plan
+
+    text = render_roster_plan(report.plan, report.followups)
+    if report.outcome:
+        o = report.outcome
+        text += f"\nDone: {o.created} created, {o.updated} updated, {o.added} added, {o.removed} removed."
+        if report.enrolments:
+            s = report.enrolments.summary()
+            text += f" Enrolment changes: {s['done']} course(s) done, {s['failed']} failed."
+    elif dry_run:
+        text += "\n(dry run: nothing was written)"
+    console.result(report.to_dict(), text)
+
+
 # --- doctor --------------------------------------------------------------------------------------
 
 @cli.command()

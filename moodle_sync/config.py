@@ -31,6 +31,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "retries": (int, 5),
     "allow_http": (bool, False),
     "verify_tls": (bool, True),
+    "auth": (str, "manual"),
+    "workers": (int, 4),
 }
 
 ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}

@@ -5,6 +5,7 @@ No printing here: progress and results go through the ``Console`` handed in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.diff import build_plan
 from moodle_sync.reconcile.enrolments import read_enrolment_state
-from moodle_sync.reconcile.plan import Plan
+from moodle_sync.reconcile.plan import EnrolmentItem, Plan, SyncEnrolments
+from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
+from moodle_sync.rosters.parse import read_roster
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
@@ -159,3 +162,88 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS) -> D
     except ValueError:
         report.problems.append(f"cannot read Moodle's version {info.version!r}")
     return report
+
+
+# --- rosters ---------------------------------------------------------------------------------------
+
+@dataclass
+class RosterReport:
+    plan: RosterPlan
+    followups: dict[str, dict[str, int]]
+    outcome: RosterOutcome | None = None
+    enrolments: ApplyResult | None = None
+    import_id: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"import_id": self.import_id, "plan": self.plan.to_dict(), "enrolments_that_follow": self.followups,
+                "outcome": self.outcome.to_dict() if self.outcome else None,
+                "enrolment_outcome": self.enrolments.summary() if self.enrolments else None}
+
+
+def predict_enrolments(specs: SpecSet, plan: RosterPlan) -> dict[str, dict[str, int]]:
+    """Per course idnumber: how many enrolments a roster plan will add or suspend (by the rules)."""
+    out: dict[str, dict[str, set[object]]] = {}
+    for rule in specs.rules.values():
+        course = specs.courses[rule.course].idnumber
+        entry = out.setdefault(course, {"enrol": set(), "suspend": set()})
+        for idn, who in plan.add:
+            if idn.split(":")[1] in rule.target_groups:
+                entry["enrol"].add(who if isinstance(who, int) else who.row * -1)
+        for idn, uid in plan.remove:
+            if idn.split(":")[1] in rule.target_groups:
+                entry["suspend"].add(uid)
+    return {c: {k: len(v) for k, v in d.items()} for c, d in out.items() if any(d.values())}
+
+
+def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
+                  scope: Scope, mode: Mode = "replace", skip_invalid: bool = False, allow_mass_removal: bool = False,
+                  dry_run: bool = False, auth: str = "manual", console: Console | None = None,
+                  confirm: Callable[[RosterPlan], bool] | None = None, roles: Mapping[str, int] | None = None,
+                  workers: int = 4) -> RosterReport:
+    """Read, check and (unless ``dry_run``) apply a county's roster, then the enrolments that follow.
+
+    Only the people of this roster and this county are touched: the enrolment step is limited to them.
+    """
+    scope.require(county)
+    roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
+    plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
+                       allow_mass_removal=allow_mass_removal)
+    report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
+    counts = {**plan.counts(), "enrolments_that_follow": report.followups}
+    if dry_run or not plan.has_changes:
+        report.import_id = store.record_roster_import(hub=scope.name, county=county, file=str(path),
+                                                      sha256=roster.sha256, mode=mode, dry_run=True, counts=counts)
+        if dry_run or not specs.rules:
+            return report
+    if plan.has_changes and confirm is not None and not confirm(plan):
+        raise PlanError("roster import cancelled; nothing was changed")
+    run_id = store.start_run(f"roster import {county}", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
+                             spec_digest=specs.digest, plan=plan.to_dict())
+    say = console.say if console else None
+    report.outcome = apply_roster(api, store, plan, auth=auth, report=say)
+    # the enrolments that follow, for this roster's people only (a hub never touches other counties)
+    full, actual = make_plan(api, specs, store, roles=roles)
+    people = report.outcome.user_ids
+    sync = [_only(a, people) for a in full.actions if isinstance(a, SyncEnrolments)]
+    sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
+    applier = Applier(api, store, run_id, actual, report=say, workers=workers)
+    report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
+                                           moodle_digest="", moodle_url=full.moodle_url))
+    failures = report.outcome.failures + list(report.enrolments.failed.values())
+    store.finish_run(run_id, "partial" if failures else "done", {**report.outcome.to_dict(),
+                                                                 "enrolments": report.enrolments.summary()})
+    report.import_id = store.record_roster_import(
+        hub=scope.name, county=county, file=str(path), sha256=roster.sha256, mode=mode, dry_run=False,
+        counts={**counts, "outcome": report.outcome.to_dict(), "enrolments": report.enrolments.summary()})
+    if failures:
+        raise ApplyError(f"roster import finished partly: {len(failures)} problem(s):\n  " + "\n  ".join(failures[:20]),
+                         outcome={"roster": "partial"})
+    return report
+
+
+def _only(action: SyncEnrolments, people: set[int]) -> SyncEnrolments:
+    def keep(items: tuple[EnrolmentItem, ...]) -> tuple[EnrolmentItem, ...]:
+        return tuple(i for i in items if i.userid in people)
+
+    return dataclasses.replace(action, enrol=keep(action.enrol), reactivate=keep(action.reactivate),
+                               suspend=keep(action.suspend), redate=keep(action.redate))
