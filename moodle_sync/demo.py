@@ -1,4 +1,5 @@
-"""The demo: the built-in Moodle emulator on loopback, then validate → plan → apply → plan again.
+"""The demo: the built-in Moodle emulator on loopback, then validate → plan → apply → roster imports
+for two counties (with the enrolments that follow) → plan again.
 
 It shows a newcomer the whole round on the programme's real specs without a Moodle site, and ends
 with proof that a second plan finds nothing to do and makes no write calls.
@@ -15,6 +16,7 @@ from moodle_sync.console import Console
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
 from moodle_sync.reconcile.explain import render_plan
+from moodle_sync.rosters.importer import Scope, render_roster_plan
 from moodle_sync.specs.models import SpecSet
 
 SHIPPED_SPECS = Path(__file__).resolve().parent.parent / "course_specs"
@@ -74,6 +76,17 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console) ->
         report = engine.apply(api, specs, store, console=console)
         s = report.result.summary()
         console.say(f"Applied: {s['done']} done, {s['failed']} failed, {s['skipped']} skipped.")
+
+        rosters = sorted((specs_path / "rosters").glob("*-*.*")) if (specs_path / "rosters").is_dir() else []
+        for n, path in enumerate(rosters, 1):
+            county = path.stem.rsplit("-", 1)[1]
+            console.say(f"\n== 3.{n} roster import --county {county} {path.name} --yes ==")
+            roster_report = engine.import_roster(api, specs, store, path, county=county, scope=Scope(),
+                                                 console=console, confirm=lambda plan: True)
+            console.say(render_roster_plan(roster_report.plan, roster_report.followups))
+            if roster_report.outcome:
+                o = roster_report.outcome
+                console.say(f"Done: {o.created} people created, {o.added} cohort memberships added.")
 
         console.say("\n== 4. plan again (expect no changes and no write calls) ==")
         before = api.client.stats.snapshot()
