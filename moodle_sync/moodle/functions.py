@@ -18,11 +18,13 @@ from moodle_sync.moodle.models import (
     CohortUpdate,
     Course,
     CourseUpdate,
+    CompletionStatus,
     Created,
     EnrolledUser,
     Enrolment,
     Group,
     GroupMembers,
+    InstantMessage,
     ItemWarning,
     NewCategory,
     NewCohort,
@@ -31,6 +33,7 @@ from moodle_sync.moodle.models import (
     NewUser,
     Request,
     Section,
+    SentMessage,
     SiteInfo,
     User,
     UserUpdate,
@@ -75,6 +78,8 @@ class MoodleApi:
         "core_group_create_groups",
         "core_group_get_group_members",
         "core_group_add_group_members",
+        "core_completion_get_course_completion_status",
+        "core_message_send_instant_messages",
     )
 
     def __init__(self, client: MoodleClient) -> None:
@@ -361,6 +366,29 @@ class MoodleApi:
         """
         self.client.call("core_group_add_group_members",
                          {"members": [{"groupid": g, "userid": u} for g, u in pairs]}, items=list(pairs))
+
+    # --- completion and messages -------------------------------------------------------------
+
+    def completion_status(self, courseid: int, userid: int) -> CompletionStatus:
+        """One user's completion in one course (one user per call on core web services).
+
+        Raises CompletionError for ``nocriteriaset`` (the course tracks no completion) and
+        ``usernotenroled`` (not actively enrolled).
+
+        Calls: core_completion_get_course_completion_status.
+        """
+        answer = self.client.call("core_completion_get_course_completion_status",
+                                  {"courseid": courseid, "userid": userid})
+        return CompletionStatus.model_validate((answer or {}).get("completionstatus", {}))
+
+    def send_messages(self, items: Sequence[InstantMessage]) -> list[SentMessage]:
+        """Send Moodle messages from the web-service user; failures per message come back as errormessage.
+
+        Calls: core_message_send_instant_messages.
+        """
+        answer = self.client.call("core_message_send_instant_messages",
+                                  {"messages": [i.to_params() for i in items]}, items=list(items))
+        return [SentMessage.model_validate(m) for m in answer or []]
 
     def batches(self, wsfunction: str, listkey: str, items: Sequence[T],
                 to_request: Callable[[T], Request], *, max_items: int | None = None) -> list[list[T]]:

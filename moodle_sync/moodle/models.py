@@ -295,3 +295,35 @@ class NewGroup(Request):
 class GroupMembers(Answer):
     groupid: int
     userids: list[int] = []
+
+
+# --- completion and messages --------------------------------------------------------------------
+
+class CriterionStatus(Answer):
+    type: int = 0
+    title: str = ""
+    complete: bool = False
+    timecompleted: int | None = None
+
+
+class CompletionStatus(Answer):
+    """One user's completion of one course. Moodle does not return the course-level completion time."""
+
+    completed: bool
+    aggregation: int = 1  # 1 = all criteria, 2 = any
+    completions: list[CriterionStatus] = []
+
+
+class InstantMessage(Request):
+    """Calls: core_message_send_instant_messages (one item)."""
+
+    touserid: int
+    text: str
+    textformat: int = 0
+    clientmsgid: str | None = None
+
+
+class SentMessage(Answer):
+    msgid: int
+    clientmsgid: str | None = None
+    errormessage: str | None = None

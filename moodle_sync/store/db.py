@@ -107,6 +107,47 @@ MIGRATIONS: tuple[str, ...] = (
         counts TEXT NOT NULL
     );
     """,
+    # v3: completions pulled back from Moodle, per person and course version, and what the pull knows
+    """
+    CREATE TABLE course_people (
+        moodle_url TEXT NOT NULL,
+        course_idnumber TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        enrolled_since TEXT NOT NULL,
+        status TEXT NOT NULL,
+        lastcourseaccess INTEGER NOT NULL DEFAULT 0,
+        checked_access INTEGER,
+        last_checked TEXT,
+        completed_at INTEGER,
+        completed_source TEXT,
+        PRIMARY KEY (moodle_url, course_idnumber, userid)
+    );
+    CREATE TABLE pull_courses (
+        moodle_url TEXT NOT NULL,
+        course_idnumber TEXT NOT NULL,
+        no_criteria INTEGER NOT NULL DEFAULT 0,
+        last_sweep TEXT,
+        PRIMARY KEY (moodle_url, course_idnumber)
+    );
+    CREATE TABLE personal_exports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        moodle_url TEXT NOT NULL,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        what TEXT NOT NULL,
+        rows INTEGER NOT NULL
+    );
+    CREATE TABLE reminders (
+        moodle_url TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        course_idnumber TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        msgid INTEGER
+    );
+    CREATE INDEX reminders_user ON reminders(moodle_url, userid, course_idnumber);
+    """,
 )
 
 

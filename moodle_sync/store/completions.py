@@ -1,0 +1,109 @@
+"""The state store's completion tables: who is (or was) in each course version, and when they completed.
+
+A completion, once seen, is kept – even when the person is later suspended, unenrolled, or the course
+changes – so reports always say who was trained on which version.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from moodle_sync.store.db import StateStore, _whoami, now_iso
+
+
+@dataclass(frozen=True)
+class CoursePerson:
+    course_idnumber: str
+    userid: int
+    enrolled_since: str
+    status: str                    # active / suspended / gone
+    lastcourseaccess: int
+    checked_access: int | None     # lastcourseaccess when completion was last asked
+    last_checked: str | None
+    completed_at: int | None
+    completed_source: str | None   # criteria / first_seen
+
+
+class CompletionStore:
+    """Completion rows of one site, on top of the state store."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.db = store._db
+        self.url = store.moodle_url
+
+    def people(self, course_idnumber: str | None = None) -> dict[tuple[str, int], CoursePerson]:
+        sql, args = "SELECT * FROM course_people WHERE moodle_url=?", [self.url]
+        if course_idnumber is not None:
+            sql, args = sql + " AND course_idnumber=?", [*args, course_idnumber]
+        return {(r["course_idnumber"], r["userid"]): CoursePerson(
+            r["course_idnumber"], r["userid"], r["enrolled_since"], r["status"], r["lastcourseaccess"],
+            r["checked_access"], r["last_checked"], r["completed_at"], r["completed_source"])
+            for r in self.db.execute(sql, args).fetchall()}
+
+    def save_roster(self, course_idnumber: str, seen: dict[int, tuple[str, int]], today: str) -> None:
+        """Record who is enrolled now (status, lastcourseaccess); people no longer listed become 'gone'."""
+        with self.store._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status,"
+                " lastcourseaccess) VALUES (?,?,?,?,?,?) ON CONFLICT(moodle_url, course_idnumber, userid) DO UPDATE SET"
+                " status=excluded.status, lastcourseaccess=excluded.lastcourseaccess",
+                [(self.url, course_idnumber, uid, today, status, access) for uid, (status, access) in seen.items()])
+            known = {r[0] for r in self.db.execute(
+                "SELECT userid FROM course_people WHERE moodle_url=? AND course_idnumber=? AND status!='gone'",
+                (self.url, course_idnumber))}
+            gone = known - set(seen)
+            self.db.executemany(
+                "UPDATE course_people SET status='gone' WHERE moodle_url=? AND course_idnumber=? AND userid=?",
+                [(self.url, course_idnumber, uid) for uid in gone])
+            self.db.execute("COMMIT")
+
+    def save_checks(self, course_idnumber: str, results: Iterable[tuple[int, int, int | None, str | None]]) -> None:
+        """Store completion checks: (userid, lastcourseaccess checked, completed_at, source)."""
+        now = now_iso()
+        with self.store._lock:
+            self.db.execute("BEGIN")
+            for uid, access, completed_at, source in results:
+                self.db.execute(
+                    "UPDATE course_people SET checked_access=?, last_checked=?,"
+                    " completed_at=COALESCE(completed_at, ?), completed_source=COALESCE(completed_source, ?)"
+                    " WHERE moodle_url=? AND course_idnumber=? AND userid=?",
+                    (access, now, completed_at, source if completed_at else None, self.url, course_idnumber, uid))
+            self.db.execute("COMMIT")
+
+    def course_state(self, course_idnumber: str) -> tuple[bool, str | None]:
+        row = self.db.execute("SELECT no_criteria, last_sweep FROM pull_courses WHERE moodle_url=? AND "
+                              "course_idnumber=?", (self.url, course_idnumber)).fetchone()
+        return (bool(row["no_criteria"]), row["last_sweep"]) if row else (False, None)
+
+    def set_course_state(self, course_idnumber: str, *, no_criteria: bool | None = None,
+                         last_sweep: str | None = None) -> None:
+        old_nc, old_sweep = self.course_state(course_idnumber)
+        with self.store._lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO pull_courses (moodle_url, course_idnumber, no_criteria, last_sweep)"
+                " VALUES (?,?,?,?)", (self.url, course_idnumber, int(old_nc if no_criteria is None else no_criteria),
+                                      last_sweep or old_sweep))
+
+    def log_personal_export(self, scope: str, what: str, rows: int) -> None:
+        with self.store._lock:
+            self.db.execute("INSERT INTO personal_exports (moodle_url, at, user, host, scope, what, rows)"
+                            " VALUES (?,?,?,?,?,?,?)",
+                            (self.url, now_iso(), _whoami(), socket.gethostname(), scope, what, rows))
+
+    def personal_exports(self) -> list[dict[str, object]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM personal_exports WHERE moodle_url=? ORDER BY id",
+                                                 (self.url,)).fetchall()]
+
+    def last_reminder(self, userid: int, course_idnumber: str) -> str | None:
+        row = self.db.execute("SELECT MAX(sent_at) FROM reminders WHERE moodle_url=? AND userid=? AND "
+                              "course_idnumber=?", (self.url, userid, course_idnumber)).fetchone()
+        return row[0] if row else None
+
+    def record_reminder(self, userid: int, course_idnumber: str, msgid: int | None) -> None:
+        with self.store._lock:
+            self.db.execute("INSERT INTO reminders (moodle_url, userid, course_idnumber, sent_at, msgid)"
+                            " VALUES (?,?,?,?,?)", (self.url, userid, course_idnumber, now_iso(), msgid))
