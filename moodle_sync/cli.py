@@ -294,6 +294,141 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     console.result(report.to_dict(), text)
 
 
+# --- completions ----------------------------------------------------------------------------------
+
+def scope_for(settings: Settings, hub: str | None) -> Any:
+    """The caller's scope: a configured hub (one county, maybe its own token) or an admin (all)."""
+    from moodle_sync.errors import ConfigError
+    from moodle_sync.rosters.counties import resolve_county
+    from moodle_sync.rosters.importer import Scope
+
+    if not hub:
+        return Scope()
+    if hub not in settings.hubs or "county" not in settings.hubs[hub]:
+        raise ConfigError(f"unknown hub {hub!r}", key="hubs", hint=f'add [hubs.{hub}] with county = "W" to '
+                                                                   f'moodle-sync.toml')
+    if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":
+        settings.values["token_command"] = settings.hubs[hub]["token_command"]
+    return Scope.hub(hub, resolve_county(settings.hubs[hub]["county"]).code)
+
+
+@cli.command()
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--sweep-days", type=int, default=7, show_default=True,
+              help="Ask about every open enrolment not checked for this many days (completions made without a "
+                   "visit: marked by a teacher, by date).")
+@click.option("--workers", type=int, help="Parallel requests (default 4).")
+@click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
+@handle_errors
+def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: bool, **kwargs: Any) -> None:
+    """Pull enrolments and course completions of every managed course version into the state store.
+
+    A routine pull only asks about people who entered a course since the last check; an interrupted
+    pull resumes where it stopped.
+
+    Example: moodle-sync pull --workers 4
+    """
+    from moodle_sync.completions.pull import pull as do_pull
+
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api)
+    result = do_pull(api, spec_set, store, workers=workers or settings.workers, sweep_days=sweep_days,
+                     progress=console.progress)
+    text = (f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
+            f"{result.asked} people, {result.new_completions} new completions.")
+    if result.not_tracked:
+        text += "\nCompletion not tracked (no completion criteria in Moodle): " + ", ".join(result.not_tracked)
+    console.result(result.to_dict(), text)
+
+
+@cli.command()
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--preset", type=click.Choice(["redovisning", "uppfoljning"]), help="A ready-made report.")
+@click.option("--by", "dimensions", default="county,target_group", show_default=True,
+              help="Dimensions: county, target_group, organisation, course, period (comma-separated).")
+@click.option("--period", metavar="YEAR|FROM..TO", help="2026, or 2026-01-01..2026-06-30.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table",
+              show_default=True, help="Output format (csv/xlsx/html need --out).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the report here.")
+@click.option("--threshold", type=int, default=5, show_default=True, help="Counts below this are shown as <N.")
+@click.option("--hub", metavar="NAME", help="Report as this regional hub: its own county only.")
+@click.option("--personal-data", is_flag=True, help="Person-level rows (within your scope; every export is logged).")
+@handle_errors
+def report(specs: str | None, preset: str | None, dimensions: str, period: str | None, fmt: str,
+           out_path: str | None, threshold: int, hub: str | None, personal_data: bool, **kwargs: Any) -> None:
+    """Report completions by county, target group, organisation, course version and period.
+
+    Small counts are suppressed (1-4 shown as <5) with complementary suppression so totals cannot
+    reveal them. Reads the state store only (run `moodle-sync pull` first).
+
+    Example: moodle-sync report --preset redovisning --period 2026 --format html --out redovisning.html
+    """
+    from moodle_sync.completions.report import make_report
+
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    scope = scope_for(settings, hub)
+    spec_set = engine.load(settings.specs)
+    url, _token = settings.require_moodle()
+    from moodle_sync.moodle.transport import normalise_base_url
+    from moodle_sync.store.db import StateStore
+
+    store = StateStore(Path(settings.state_path), moodle_url=normalise_base_url(url, allow_http=True))
+    text = make_report(spec_set, store, scope=scope, preset=preset, dimensions=dimensions.split(","),
+                       period=period, fmt=fmt, out=out_path, threshold=threshold, personal_data=personal_data)
+    if text is not None:
+        click.echo(text)
+    if out_path:
+        Console().say(f"Report written to {out_path}")
+
+
+@cli.command()
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--before-deadline", "before", default="14d", show_default=True, metavar="Nd",
+              help="Remind people whose deadline is within this many days.")
+@click.option("--interval", default="30d", show_default=True, metavar="Nd",
+              help="Never remind the same person about the same course twice within this.")
+@click.option("--hub", metavar="NAME", help="Act as this regional hub: its own county only.")
+@click.option("--dry-run", is_flag=True, help="Only list who would be reminded.")
+@click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
+@handle_errors
+def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_run: bool, json_mode: bool,
+           **kwargs: Any) -> None:
+    """Send a Moodle message to enrolled people whose deadline is near and who have not completed.
+
+    The Swedish text is course_specs/reminders/paminnelse.txt. Every message sent is logged.
+
+    Example: moodle-sync remind --before-deadline 14d --dry-run
+    """
+    import datetime as dt
+
+    from moodle_sync.completions.remind import remind as do_remind
+    from moodle_sync.errors import ConfigError
+
+    def days(text: str, key: str) -> dt.timedelta:
+        if not text.endswith("d") or not text[:-1].isdigit():
+            raise ConfigError(f"{text!r} is not a number of days like 14d", key=key)
+        return dt.timedelta(days=int(text[:-1]))
+
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    scope = scope_for(settings, hub)
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api)
+    result = do_remind(api, spec_set, store, before=days(before, "--before-deadline"),
+                       interval=days(interval, "--interval"), scope=scope, dry_run=dry_run)
+    verb = "would remind" if dry_run else "reminded"
+    console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} people; "
+                                     f"{result.skipped_recent} skipped (reminded recently)"
+                   + (f"; {len(result.failures)} failed" if result.failures else ""))
+
+
 # --- doctor --------------------------------------------------------------------------------------
 
 @cli.command()

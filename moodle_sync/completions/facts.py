@@ -1,0 +1,64 @@
+"""Turn the store's completions and the hubs' rosters into facts for reports, within a scope.
+
+A hub sees only the people its county reported; people the store knows from no roster have no
+county and are visible to admins only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from moodle_sync.reconcile.actual import parse_course_idnumber
+from moodle_sync.reconcile.enrolments import add_months
+from moodle_sync.reports import CompletionFact, Labels
+from moodle_sync.rosters.counties import COUNTIES
+from moodle_sync.rosters.importer import Scope
+from moodle_sync.specs.models import STOCKHOLM, SpecSet
+from moodle_sync.store.completions import CompletionStore
+from moodle_sync.store.db import StateStore
+
+
+def _day(ts: int | None) -> datetime.date | None:
+    return datetime.datetime.fromtimestamp(ts, STOCKHOLM).date() if ts else None
+
+
+def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[CompletionFact]:
+    """One fact per person and course version the pull has seen, limited to the caller's scope."""
+    persons = store.persons()
+    facts: list[CompletionFact] = []
+    for (idnumber, userid), cp in sorted(CompletionStore(store).people().items()):
+        parsed = parse_course_idnumber(idnumber)
+        if parsed is None or parsed[0] not in specs.courses:
+            continue
+        key, major = parsed
+        spec = specs.courses[key]
+        person = persons.get(userid)
+        county = person.county if person else None
+        if scope.county is not None and county != scope.county:
+            continue
+        groups = person.target_groups if person else ()
+        rules = [r for r in specs.rules.values() if r.course == key and set(r.target_groups) & set(groups)]
+        completed = _day(cp.completed_at)
+        deadline = None
+        if person and person.employment_start:
+            days = [r.new_staff_deadline_days for r in rules if r.new_staff_deadline_days]
+            if days:
+                deadline = datetime.date.fromisoformat(person.employment_start) + datetime.timedelta(days=min(days))
+        months = [r.refresher_months for r in rules if r.refresher_months]
+        facts.append(CompletionFact(
+            person=userid, county=county, target_groups=groups, organisation=person.organisation if person else "",
+            course_key=key, major=major, current_major=spec.major,
+            enrolled_since=datetime.date.fromisoformat(cp.enrolled_since[:10]), completed_on=completed,
+            completed_source="criteria" if cp.completed_source == "criteria" else (
+                "first_seen" if completed else None),
+            status="active" if cp.status == "active" else "suspended",
+            deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None))
+    return facts
+
+
+def labels_for(specs: SpecSet, scope: Scope | None = None) -> Labels:
+    counties: Iterable[str] = scope.visible_counties() if scope else COUNTIES
+    return Labels(counties={c: COUNTIES[c].name for c in counties},
+                  target_groups={k: g.name for k, g in specs.target_groups.items()},
+                  courses={k: c.title for k, c in specs.courses.items()})

@@ -1,0 +1,94 @@
+"""Reminders to people whose deadline is near and who have not completed: a Moodle message each,
+never twice to the same person about the same course within the interval, each one logged."""
+
+from __future__ import annotations
+
+import datetime
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moodle_sync.completions.facts import build_facts
+from moodle_sync.errors import ConfigError, MoodleError
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.models import InstantMessage
+from moodle_sync.rosters.importer import Scope
+from moodle_sync.specs.models import SpecSet
+from moodle_sync.store.completions import CompletionStore
+from moodle_sync.store.db import StateStore
+
+TEMPLATE = "reminders/paminnelse.txt"
+MESSAGES_PER_CALL = 100
+
+
+@dataclass
+class Reminder:
+    userid: int
+    course_idnumber: str
+    deadline: datetime.date
+    text: str
+
+
+@dataclass
+class RemindResult:
+    due: list[Reminder] = field(default_factory=list)
+    skipped_recent: int = 0
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"due": len(self.due), "skipped_recently_reminded": self.skipped_recent, "sent": self.sent,
+                "failures": self.failures,
+                "reminders": [{"userid": r.userid, "course": r.course_idnumber, "deadline": r.deadline.isoformat()}
+                              for r in self.due]}
+
+
+def load_template(specs: SpecSet) -> string.Template:
+    path = Path(specs.root) / TEMPLATE
+    if not path.exists():
+        raise ConfigError(f"no reminder text at {path}", hint="write the Swedish message there; it may use "
+                          "$kurs, $sista_dag and $dagar_kvar")
+    return string.Template(path.read_text(encoding="utf-8"))
+
+
+def remind(api: MoodleApi, specs: SpecSet, store: StateStore, *, before: datetime.timedelta,
+           interval: datetime.timedelta, scope: Scope, dry_run: bool = False,
+           today: datetime.date | None = None) -> RemindResult:
+    """Find who to remind (deadline within ``before``), skip those reminded within ``interval``, send."""
+    today = today or datetime.date.today()
+    template = load_template(specs)
+    completions = CompletionStore(store)
+    result = RemindResult()
+    cutoff = (datetime.datetime.now(datetime.UTC) - interval).isoformat(timespec="seconds")
+    for fact in build_facts(specs, store, scope):
+        if fact.status != "active" or fact.completed_on or fact.deadline is None or fact.major != fact.current_major:
+            continue
+        if not today <= fact.deadline <= today + before:
+            continue
+        idnumber = specs.courses[fact.course_key].idnumber
+        last = completions.last_reminder(fact.person, idnumber)
+        if last is not None and last >= cutoff:
+            result.skipped_recent += 1
+            continue
+        text = template.safe_substitute(kurs=specs.courses[fact.course_key].title,
+                                        sista_dag=fact.deadline.isoformat(),
+                                        dagar_kvar=str((fact.deadline - today).days))
+        result.due.append(Reminder(fact.person, idnumber, fact.deadline, text))
+    if dry_run:
+        return result
+    for start in range(0, len(result.due), MESSAGES_PER_CALL):
+        batch = result.due[start:start + MESSAGES_PER_CALL]
+        try:
+            sent = api.send_messages([InstantMessage(touserid=r.userid, text=r.text, textformat=0,
+                                                     clientmsgid=f"remind-{r.userid}") for r in batch])
+        except MoodleError as e:
+            result.failures.append(f"{len(batch)} messages: {e}")
+            continue
+        for reminder, answer in zip(batch, sent, strict=False):
+            if answer.msgid and answer.msgid > 0:
+                completions.record_reminder(reminder.userid, reminder.course_idnumber, answer.msgid)
+                result.sent += 1
+            else:
+                result.failures.append(f"user {reminder.userid}: {answer.errormessage or 'not sent'}")
+    return result

@@ -1,0 +1,96 @@
+"""Make a report from the state store: aggregate (suppressed) or, with personal data, person rows
+within the caller's scope – each such export logged."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from moodle_sync.completions.facts import build_facts, labels_for
+from moodle_sync.errors import ConfigError
+from moodle_sync.reports import PRESETS, CompletionFact, build_table, suppress, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports.table import Report, Table
+from moodle_sync.rosters.importer import Scope
+from moodle_sync.specs.models import SpecSet
+from moodle_sync.store.completions import CompletionStore
+from moodle_sync.store.db import StateStore
+
+
+def parse_period(text: str | None) -> tuple[datetime.date, datetime.date] | None:
+    """``2026`` → the calendar year; ``2026-01-01..2026-06-30`` → those days; None → all time."""
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", text)
+    if not m:
+        raise ConfigError(f"{text!r} is not a period", key="--period", hint="write 2026 or 2026-01-01..2026-06-30")
+    return datetime.date.fromisoformat(m.group(1)), datetime.date.fromisoformat(m.group(2))
+
+
+def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str | None, dimensions: Sequence[str],
+                period: str | None, fmt: str, out: str | None, threshold: int = 5,
+                personal_data: bool = False, today: datetime.date | None = None) -> str | None:
+    """Render the report; returns text for the terminal, or None when it was written to ``out``."""
+    today = today or datetime.date.today()
+    if fmt in {"xlsx", "html"} and not out:
+        raise ConfigError(f"--format {fmt} needs --out FILE")
+    facts = build_facts(specs, store, scope)
+    if personal_data:
+        return _personal(specs, store, scope, facts, out)
+    span = parse_period(period)
+    labels = labels_for(specs, scope)
+    document: Table | Report
+    if preset:
+        if preset == "redovisning":
+            if span is None:
+                raise ConfigError("the redovisning preset needs --period YEAR", key="--period")
+            document = PRESETS[preset](facts, year=span[0].year, labels=labels, threshold=threshold, as_of=today)
+        else:
+            document = PRESETS[preset](facts, labels=labels, as_of=today, period=span, threshold=threshold)
+    else:
+        document = suppress(build_table(facts, dimensions=list(dimensions), as_of=today, period=span, labels=labels),
+                            threshold=threshold)
+    if fmt == "table":
+        text = to_text(document)
+        if out:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+            return None
+        return text
+    if fmt == "csv":
+        if out:
+            to_csv(document, out)
+            return None
+        buf = io.StringIO()
+        to_csv(document, buf)
+        return buf.getvalue()
+    assert out is not None
+    (to_xlsx if fmt == "xlsx" else to_html)(document, out)
+    return None
+
+
+COLUMNS = ["userid", "email", "county", "target_groups", "organisation", "course", "version", "status",
+           "enrolled_since", "completed_on", "completed_source", "deadline"]
+
+
+def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[CompletionFact], out: str | None) -> str | None:
+    persons = store.persons()
+    rows = [[f.person, persons[f.person].email if f.person in persons else "", f.county or "",
+             " ".join(f.target_groups), f.organisation, f.course_key, f.major, f.status,
+             f.enrolled_since.isoformat() if f.enrolled_since else "", f.completed_on.isoformat() if f.completed_on
+             else "", f.completed_source or "", f.deadline.isoformat() if f.deadline else ""] for f in facts]
+    CompletionStore(store).log_personal_export(scope=scope.county or "all counties",
+                                               what=f"person-level completions -> {out or 'stdout'}", rows=len(rows))
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    if out:
+        Path(out).write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+        return None
+    return buf.getvalue()
