@@ -78,7 +78,8 @@ COLUMNS = ["userid", "email", "county", "target_groups", "organisation", "course
            "enrolled_since", "completed_on", "completed_source", "deadline"]
 
 
-def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[CompletionFact], out: str | None) -> str | None:
+def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[CompletionFact],
+              out: str | None) -> str | None:
     persons = store.persons()
     rows = [[f.person, persons[f.person].email if f.person in persons else "", f.county or "",
              " ".join(f.target_groups), f.organisation, f.course_key, f.major, f.status,
