@@ -6,6 +6,8 @@ from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import (
     CategorySpec,
     CourseSpec,
+    EnrolmentRule,
+    Session,
     SourceRef,
     SpecSet,
     TargetGroup,
@@ -16,6 +18,8 @@ from moodle_sync.specs.models import (
 __all__ = [
     "CategorySpec",
     "CourseSpec",
+    "EnrolmentRule",
+    "Session",
     "SourceRef",
     "SpecSet",
     "TargetGroup",

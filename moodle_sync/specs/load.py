@@ -1,4 +1,5 @@
-"""Read a spec tree (``categories.yaml``, ``target_groups.yaml``, ``courses/*.yaml``) into a SpecSet.
+"""Read a spec tree (``categories.yaml``, ``target_groups.yaml``, ``courses/*.yaml`` and the optional
+``enrolment_rules.yaml``) into a SpecSet.
 
 Everything is checked before anything is returned, and every problem is collected — YAML syntax,
 each model's fields, references across files — so one ``SpecError`` lists them all, each with the
@@ -14,9 +15,10 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
@@ -29,6 +31,8 @@ from moodle_sync.specs.models import (
     SEMVER_RE,
     CategorySpec,
     CourseSpec,
+    EnrolmentRule,
+    Session,
     SourceRef,
     SpecModel,
     SpecSet,
@@ -37,10 +41,12 @@ from moodle_sync.specs.models import (
     spec_digest,
 )
 
-__all__ = ["CATEGORIES_FILE", "COURSES_DIR", "TARGET_GROUPS_FILE", "load_specs"]
+__all__ = ["CATEGORIES_FILE", "COURSES_DIR", "RULES_FILE", "TARGET_GROUPS_FILE", "load_specs"]
 
 CATEGORIES_FILE = "categories.yaml"
 TARGET_GROUPS_FILE = "target_groups.yaml"
+#: optional: without it there are no enrolment rules
+RULES_FILE = "enrolment_rules.yaml"
 COURSES_DIR = "courses"
 COURSE_SUFFIXES = (".yaml", ".yml")
 
@@ -51,7 +57,8 @@ def load_specs(root: Path | str) -> SpecSet:
     """Load and validate every spec under ``root`` (a ``course_specs/`` directory).
 
     Args:
-        root: the directory holding ``categories.yaml``, ``target_groups.yaml`` and ``courses/``.
+        root: the directory holding ``categories.yaml``, ``target_groups.yaml`` and ``courses/``, and
+            optionally ``enrolment_rules.yaml``.
 
     Returns:
         The validated specs, their digest, and the git commit (and dirtiness) of the tree.
@@ -75,19 +82,22 @@ def load_specs(root: Path | str) -> SpecSet:
     categories = loader.load_list(CATEGORIES_FILE, "categories", CategorySpec)
     target_groups = loader.load_list(TARGET_GROUPS_FILE, "target_groups", TargetGroup)
     courses = loader.load_courses()
+    rules = loader.load_list(RULES_FILE, "enrolment_rules", EnrolmentRule, optional=True)
     loader.check_categories(categories)
     loader.check_target_groups(target_groups)
     loader.check_courses(courses, categories, target_groups)
+    loader.check_rules(rules, courses, target_groups)
     if loader.problems:
         raise SpecError(sorted(loader.problems, key=lambda p: (p.file, p.line or 0)))
 
     cats = [d.model for d in categories.docs if d.model is not None]
     tgs = [d.model for d in target_groups.docs if d.model is not None]
     crs = [d.model for d in courses if d.model is not None]
+    rls = [d.model for d in rules.docs if d.model is not None]
     commit, dirty = _git_state(root_path)
     return SpecSet(root=root_path, categories={c.key: c for c in cats}, courses={c.key: c for c in crs},
-                   target_groups={t.key: t for t in tgs}, digest=spec_digest(cats, crs, tgs),
-                   git_commit=commit, git_dirty=dirty)
+                   target_groups={t.key: t for t in tgs}, digest=spec_digest(cats, crs, tgs, rls),
+                   git_commit=commit, git_dirty=dirty, rules={r.key: r for r in rls})
 
 
 # --- reading files -------------------------------------------------------------------------------
@@ -144,6 +154,8 @@ class _Loader:
         self.root = root
         self.problems: list[SpecProblem] = []
         self._reported: set[tuple[str, str]] = set()
+        # False once a course file could not be read: its key is unknown, so "no such course" is unsure
+        self.courses_readable = True
         self.yaml = YAML(typ="rt")
         self.yaml.Constructor = _SpecConstructor
 
@@ -184,13 +196,20 @@ class _Loader:
             self.problem(shown, None, f"YAML error: {e}")
         return None, False
 
-    def load_list(self, name: str, what: str, model_cls: type[M]) -> _ListFile[M]:
-        """``categories.yaml`` / ``target_groups.yaml``: a YAML list with one mapping per spec."""
+    def load_list(self, name: str, what: str, model_cls: type[M], *, optional: bool = False) -> _ListFile[M]:
+        """``categories.yaml`` / ``target_groups.yaml`` / ``enrolment_rules.yaml``: a YAML list of mappings.
+
+        An ``optional`` file may be missing (then it has no entries); an empty one has none either.
+        """
         path = self.root / name
         shown = _display(path)
         if not path.is_file():
-            self.problem(shown, None, f"{name} is missing",
-                         hint=f"every spec directory has {name}; see course_specs/README.md")
+            if path.exists():
+                self.problem(shown, None, f"{name} is not a file", hint=f"{name} is one YAML file; see "
+                                                                         f"course_specs/README.md")
+            elif not optional:
+                self.problem(shown, None, f"{name} is missing",
+                             hint=f"every spec directory has {name}; see course_specs/README.md")
             return _ListFile(shown, readable=False)
         data, ok = self.read(path)
         out = _ListFile[M](shown, readable=ok)
@@ -201,11 +220,12 @@ class _Loader:
                          f"'- key: …'), not {_kind(data)}", hint=f"see course_specs/{name}")
             out.readable = False
             return out
+        second = list(model_cls.model_fields)[1]  # name for categories and target groups, course for rules
         for i, item in enumerate(data):
             loc = f"{what}[{i}]"
             if not isinstance(item, CommentedMap):
                 self.problem(shown, _item_line(data, i), f"each entry should be a mapping of keys "
-                             f"(key: …, name: …), not {_kind(item)}", loc=loc)
+                             f"(key: …, {second}: …), not {_kind(item)}", loc=loc)
                 continue
             doc = _Doc[M](shown, item, loc)
             doc.model = self.validate(model_cls, doc)
@@ -229,8 +249,10 @@ class _Loader:
             shown = _display(path)
             data, ok = self.read(path)
             if not ok:
+                self.courses_readable = False
                 continue
             if not isinstance(data, CommentedMap):
+                self.courses_readable = False
                 self.problem(shown, _node_line(data), f"a course file should hold one course as a mapping of "
                              f"keys (key: …, version: …), not {_kind(data)}",
                              hint="see course_specs/README.md for an example")
@@ -253,6 +275,7 @@ class _Loader:
             for error in e.errors(include_url=False):
                 self.add(_problem_from_error(model_cls, doc, error))
             return None
+        _locate_items(model, doc.file, doc.node)
         return locate(model, SourceRef(doc.file, doc.line), dict(_field_lines(doc.node)))
 
     # --- checks across specs and files -----------------------------------------------------------
@@ -328,6 +351,7 @@ class _Loader:
                                      f"{label}: target group {group!r} is not defined in {TARGET_GROUPS_FILE}",
                                      hint=_did_you_mean(group, group_keys, "target groups"),
                                      loc=doc.loc("target_groups", i))
+            self.check_sessions(doc)
             shortname, version = doc.raw("shortname"), doc.raw("version")
             if isinstance(shortname, str) and isinstance(version, str) and SEMVER_RE.match(version):
                 major = int(version.split(".", 1)[0])
@@ -342,11 +366,90 @@ class _Loader:
                                  hint="Moodle short names must be unique; change `shortname` in one of them",
                                  loc=doc.loc("shortname"))
 
+    def check_sessions(self, doc: _Doc[CourseSpec]) -> None:
+        """Sessions only in blended courses, each key once. The model checks this too, but only when every
+        session is valid; here it is checked on what is written, so it is reported with the other problems."""
+        sessions, delivery = doc.raw("sessions"), doc.raw("delivery")
+        if not isinstance(sessions, CommentedSeq) or not sessions:
+            return
+        if isinstance(delivery, str) and delivery != "blended":
+            self.problem(doc.file, doc.key_line("sessions"),
+                         f"sessions are only for blended courses, and this one has delivery: {delivery}",
+                         hint=CourseSpec.model_fields["sessions"].description or "", loc=doc.loc("sessions"))
+        first: dict[str, int] = {}
+        for i, session in enumerate(sessions):
+            key = session.get("key") if isinstance(session, CommentedMap) else None
+            if not isinstance(key, str):
+                continue
+            if key in first:
+                self.problem(doc.file, _line_of(doc.node, ("sessions", i, "key")),
+                             _repeated_session(key, doc.node, first[key]),
+                             hint=Session.model_fields["key"].description or "",
+                             loc=doc.loc("sessions", i, "key"))
+            else:
+                first[key] = i
+
+    def check_rules(self, rules: _ListFile[EnrolmentRule], courses: list[_Doc[CourseSpec]],
+                    target_groups: _ListFile[TargetGroup]) -> None:
+        """Rule keys are unique, name courses and target groups that exist, and never overlap."""
+        docs = rules.docs
+        self.check_unique(docs, "enrolment rule", "each enrolment rule has its own key; rename one of them")
+        course_docs: dict[str, _Doc[CourseSpec]] = {}
+        for spec in courses:
+            if isinstance(spec_key := spec.raw("key"), str):
+                course_docs.setdefault(spec_key, spec)
+        group_keys = {k for d in target_groups.docs if isinstance(k := d.raw("key"), str)}
+        # (course, target group) → the rule and the index of the group in its list, first one wins
+        pairs: dict[tuple[str, str], tuple[_Doc[EnrolmentRule], int]] = {}
+        for doc in docs:
+            key = doc.raw("key")
+            label = f"enrolment rule {key!r}" if isinstance(key, str) else "this enrolment rule"
+            course = doc.raw("course")
+            course_doc = course_docs.get(course) if isinstance(course, str) else None
+            if isinstance(course, str) and course_doc is None and self.courses_readable:
+                self.problem(doc.file, doc.key_line("course"),
+                             f"{label}: course {course!r} is not defined in {COURSES_DIR}/",
+                             hint=_did_you_mean(course, set(course_docs), "courses"), loc=doc.loc("course"))
+            groups = doc.raw("target_groups")
+            if not isinstance(groups, list):
+                continue
+            for i, group in enumerate(groups):
+                if not isinstance(group, str):
+                    continue
+                where, loc = _line_of(doc.node, ("target_groups", i)), doc.loc("target_groups", i)
+                if target_groups.readable and group not in group_keys:
+                    self.problem(doc.file, where,
+                                 f"{label}: target group {group!r} is not defined in {TARGET_GROUPS_FILE}",
+                                 hint=_did_you_mean(group, group_keys, "target groups"), loc=loc)
+                    continue
+                if course_doc is None or not isinstance(course, str):
+                    continue
+                course_groups = course_doc.raw("target_groups")
+                if isinstance(course_groups, list) and group not in course_groups:
+                    self.problem(doc.file, where,
+                                 f"{label}: target group {group!r} is not one of the target groups of course "
+                                 f"{course!r} ({course_doc.file}:{course_doc.key_line('target_groups')})",
+                                 hint="add the group to the course's target_groups, or take it out of this rule",
+                                 loc=loc)
+                first = pairs.setdefault((course, group), (doc, i))
+                if first[0] is not doc:
+                    other, j = first
+                    there = f"{other.file}:{_line_of(other.node, ('target_groups', j))}"
+                    self.problem(doc.file, where,
+                                 f"{label}: course {course!r} for target group {group!r} is already in enrolment "
+                                 f"rule {other.raw('key')!r} at {there}",
+                                 hint="one rule per course and target group, or the role, window and deadline "
+                                      "would be ambiguous; take the group out of one of the two rules", loc=loc)
 
 # --- pydantic errors → problems with file:line ---------------------------------------------------
 
 _SLUG_TEXT = "a valid key (lowercase a-z, digits and hyphens, starting with a letter or digit)"
-_PATTERN_TEXT = {"language": "a Moodle language code (e.g. sv, en, sv_fi)"}
+_PATTERN_TEXT = {
+    "language": "a Moodle language code (e.g. sv, en, sv_fi)",
+    "role": "a Moodle role shortname (lowercase a-z, digits and _, starting with a letter, e.g. student)",
+}
+#: what one model is called in "unknown key 'x' in a …"
+_WHAT = {TargetGroup: "target group", EnrolmentRule: "enrolment rule", Session: "session"}
 
 
 def _problem_from_error(model_cls: type[SpecModel], doc: _Doc[Any], error: ErrorDetails) -> SpecProblem:
@@ -354,9 +457,9 @@ def _problem_from_error(model_cls: type[SpecModel], doc: _Doc[Any], error: Error
     loc = tuple(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    name = str(loc[0]) if loc else ""
+    # the key the error is about, and the model it belongs to (a session inside a course, say)
+    model_cls, name, info = _field_at(model_cls, loc)
     fields = model_cls.model_fields
-    info = fields.get(name)
     hint = (info.description or "") if info else ""
     value = error.get("input")
     where = (doc.file, _line_of(doc.node, loc))
@@ -369,8 +472,9 @@ def _problem_from_error(model_cls: type[SpecModel], doc: _Doc[Any], error: Error
     if kind == "extra_forbidden":
         allowed = list(fields)
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        what = "target group" if model_cls is TargetGroup else model_cls.__name__.removesuffix("Spec").lower()
-        return SpecProblem(*where, f"unknown key {name!r} in a {what}", loc=loc_text,
+        what = _WHAT.get(model_cls) or model_cls.__name__.removesuffix("Spec").lower()
+        article = "an" if what[:1] in ("a", "e", "i", "o", "u") else "a"
+        return SpecProblem(*where, f"unknown key {name!r} in {article} {what}", loc=loc_text,
                            hint=(f"did you mean {close[0]!r}? " if close else "")
                            + f"allowed keys: {', '.join(allowed)}")
 
@@ -382,6 +486,14 @@ def _problem_from_error(model_cls: type[SpecModel], doc: _Doc[Any], error: Error
             if repeated is not None:
                 where = (doc.file, _line_of(doc.node, (name, repeated)))
                 loc_text = doc.loc(name, repeated)
+        elif name == "sessions" and isinstance(value, list) and message.startswith("session key"):
+            keys = [v.get("key") if isinstance(v, dict) else None for v in value]
+            repeated = next((i for i, k in enumerate(keys) if k is not None and k in keys[:i]), None)
+            if repeated is not None:
+                where = (doc.file, _line_of(doc.node, (name, repeated, "key")))
+                loc_text = doc.loc(name, repeated, "key")
+                key = str(keys[repeated])
+                message = _repeated_session(key, doc.node, keys.index(key))
     elif kind == "string_pattern_mismatch":
         message = f"{_show(value)} is not {_PATTERN_TEXT.get(name, _SLUG_TEXT)}"
     elif kind == "string_type" and name == "version" and isinstance(value, int | float):
@@ -405,9 +517,55 @@ def _problem_from_error(model_cls: type[SpecModel], doc: _Doc[Any], error: Error
         message = f"{name} is empty"
     elif kind in ("list_type", "tuple_type"):
         message = f"{_show(value)} is not a list"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        item_cls = _nested_model(info.annotation) if info else None
+        keys = list((item_cls or model_cls).model_fields)
+        message = f"{_show(value)} is not a mapping of keys ({keys[0]}: …, {keys[1]}: …)"
     else:
         message = f"{error['msg']} (got {_show(value)})"
     return SpecProblem(*where, message, hint=hint, loc=loc_text)
+
+
+def _repeated_session(key: str, course: CommentedMap, first: int) -> str:
+    return f"session key {key!r} is listed twice (first at line {_line_of(course, ('sessions', first, 'key'))})"
+
+
+def _field_at(model_cls: type[SpecModel], loc: Sequence[str | int]) -> tuple[type[SpecModel], str, FieldInfo | None]:
+    """The innermost model along ``loc``, the last key name in it, and that key's field (None if unknown).
+
+    ``("sessions", 0, "county")`` in a course → ``(Session, "county", <county field>)``.
+    """
+    name, info = "", None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if info is not None and (nested := _nested_model(info.annotation)) is not None:
+            model_cls = nested
+        name, info = str(part), model_cls.model_fields.get(str(part))
+        if info is None:
+            break
+    return model_cls, name, info
+
+
+def _nested_model(annotation: Any) -> type[SpecModel] | None:
+    """The spec model inside an annotation such as ``tuple[Session, ...]``, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, SpecModel):
+        return annotation
+    for arg in get_args(annotation):
+        if (found := _nested_model(arg)) is not None:
+            return found
+    return None
+
+
+def _locate_items(model: BaseModel, file: str, node: CommentedMap) -> None:
+    """Give models nested in lists (a course's sessions) their own source, like the specs holding them."""
+    for name in type(model).model_fields:
+        value, items = getattr(model, name), node.get(name)
+        if not isinstance(value, tuple) or not isinstance(items, CommentedSeq):
+            continue
+        for i, item in enumerate(value):
+            if isinstance(item, SpecModel) and i < len(items) and isinstance(items[i], CommentedMap):
+                locate(item, SourceRef(file, _item_line(items, i)), dict(_field_lines(items[i])))
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The course specs as typed values: categories, target groups, courses and the whole set.
+"""The course specs as typed values: categories, target groups, courses, enrolment rules and the whole set.
 
 Every model loaded from a file remembers where it came from (:func:`spec_source`, :func:`field_line`),
 so later stages can name ``course_specs/courses/hrv-socialtjanst.yaml:14`` in their errors.
@@ -10,8 +10,9 @@ import datetime
 import hashlib
 import json
 import re
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo
@@ -29,17 +30,22 @@ from pydantic import (
 )
 
 __all__ = [
+    "COUNTIES",
     "COURSE_FORMATS",
     "DELIVERIES",
+    "REQUIREMENTS",
     "SECTORS",
     "SECTOR_NAMES",
     "STOCKHOLM",
     "CategorySpec",
     "CourseSpec",
+    "EnrolmentRule",
+    "Session",
     "SourceRef",
     "SpecModel",
     "SpecSet",
     "TargetGroup",
+    "add_months",
     "canonical_json",
     "field_line",
     "locate",
@@ -59,14 +65,30 @@ ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[a-z0-9]+)*$")
 #: a spec shortname must not carry a version: ``-v<major>`` is appended for Moodle
 VERSIONED_SHORTNAME_RE = re.compile(r"-v\d+$", re.IGNORECASE)
+#: Moodle role shortnames: student, editingteacher, a site's own roles (lowercase, digits, underscore)
+ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: a session's hours, 24-hour clock: 09:00-16:00
+TIME_RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 Sector = Literal["halso-och-sjukvard", "socialtjanst", "bada", "skola", "ideell", "ovrigt"]
 CourseFormat = Literal["topics", "weeks", "singleactivity", "social"]
 Delivery = Literal["web", "blended"]
+Requirement = Literal["required", "recommended"]
 
 SECTORS: tuple[str, ...] = get_args(Sector)
 COURSE_FORMATS: tuple[str, ...] = get_args(CourseFormat)
 DELIVERIES: tuple[str, ...] = get_args(Delivery)
+REQUIREMENTS: tuple[str, ...] = get_args(Requirement)
+
+#: Sweden's 21 counties (län) by letter code (länsbokstav). Written out here rather than imported from
+#: the roster layer, so that specs stand on their own.
+COUNTIES: dict[str, str] = {
+    "AB": "Stockholm", "C": "Uppsala", "D": "Södermanland", "E": "Östergötland", "F": "Jönköping",
+    "G": "Kronoberg", "H": "Kalmar", "I": "Gotland", "K": "Blekinge", "M": "Skåne", "N": "Halland",
+    "O": "Västra Götaland", "S": "Värmland", "T": "Örebro", "U": "Västmanland", "W": "Dalarna",
+    "X": "Gävleborg", "Y": "Västernorrland", "Z": "Jämtland", "AC": "Västerbotten", "BD": "Norrbotten",
+}
+_COUNTY_LIST = ", ".join(f"{code} ({name})" for code, name in COUNTIES.items())
 
 #: how each sector reads in Swedish (reports, README)
 SECTOR_NAMES: dict[str, str] = {
@@ -115,6 +137,22 @@ def parse_semver(version: str) -> tuple[int, int, int]:
 def midnight_stockholm(day: datetime.date) -> int:
     """Unix time of 00:00 on ``day`` in Sweden (CET/CEST; midnight always exists there)."""
     return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=STOCKHOLM).timestamp())
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """``day`` plus whole calendar months; the 31st becomes the last day of a shorter month."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def _unique_keys(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for item in value:
+        if item in seen:
+            raise ValueError(f"{what} {item!r} is listed twice")
+        seen.add(item)
+    return value
 
 
 @dataclass(frozen=True)
@@ -176,6 +214,57 @@ class TargetGroup(SpecModel):
     description: str = Field(default="", description="who belongs to the group, in Swedish")
 
 
+class Session(SpecModel):
+    """A teacher-led session (lärarlett utbildningstillfälle) of a blended course: one group in its course."""
+
+    key: Slug = Field(description="a key unique within the course, e.g. falun-2026-03; the Moodle group's idnumber "
+                                  "is <course idnumber>:<key>", examples=["falun-2026-03"])
+    date: IsoDate = Field(description="the day of the session, YYYY-MM-DD", examples=["2026-03-10"])
+    place: Text = Field(description="the town first, then the venue, e.g. 'Falun, Länsstyrelsen Dalarna'",
+                        examples=["Falun, Länsstyrelsen Dalarna"])
+    county: str = Field(description=f"the county's letter code (länsbokstav), one of {_COUNTY_LIST}",
+                        examples=["W"])
+    capacity: Annotated[int, Strict(), Field(ge=1, le=500)] = Field(
+        description="the number of places, a whole number from 1 to 500", examples=[30])
+    time: str | None = Field(default=None, description="the hours as HH:MM-HH:MM, e.g. 09:00-16:00",
+                             examples=["09:00-16:00"])
+
+    @field_validator("county")
+    @classmethod
+    def _known_county(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in COUNTIES:
+            raise ValueError(f"{value!r} is not the letter code of a Swedish county")
+        return code
+
+    @field_validator("time")
+    @classmethod
+    def _time_range(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = TIME_RANGE_RE.match(value.strip())
+        if not match:
+            raise ValueError(f"{value!r} is not a time range HH:MM-HH:MM")
+        start, end = value.strip().split("-")
+        if end <= start:
+            raise ValueError(f"{value.strip()!r} does not end after it starts")
+        return value.strip()
+
+    @property
+    def town(self) -> str:
+        """The first part of ``place``: ``"Falun, Länsstyrelsen Dalarna"`` → ``"Falun"``."""
+        return self.place.split(",")[0].strip()
+
+    @property
+    def county_name(self) -> str:
+        return COUNTIES[self.county]
+
+    @property
+    def group_name(self) -> str:
+        """The Moodle group's name, as participants read it: ``Lärarlett tillfälle Falun 2026-03-10``."""
+        return f"Lärarlett tillfälle {self.town} {self.date.isoformat()}"
+
+
 class CourseSpec(SpecModel):
     """One course, versioned: each major version is its own Moodle course (idnumber ``<key>@<major>``)."""
 
@@ -218,6 +307,12 @@ class CourseSpec(SpecModel):
     completion: StrictBool = Field(default=True, description="true or false (Moodle's completion tracking)")
     hide_previous_versions: StrictBool = Field(
         default=False, description="true hides the previous major version's course when a new one is created")
+    # left out of model_dump() when empty: a course without sessions keeps the value (and every hash of
+    # it: spec_digest, reconcile's spec_hash) it had before sessions existed
+    sessions: tuple[Session, ...] = Field(
+        default=(), exclude_if=lambda sessions: not sessions,
+        description="teacher-led sessions, only in a course with delivery: blended; each has key, date, place, "
+                    "county and capacity and becomes a group in the Moodle course")
 
     @field_validator("version")
     @classmethod
@@ -249,11 +344,15 @@ class CourseSpec(SpecModel):
     @field_validator("target_groups")
     @classmethod
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        seen: set[str] = set()
-        for group in value:
-            if group in seen:
-                raise ValueError(f"target group {group!r} is listed twice")
-            seen.add(group)
+        return _unique_keys(value, "target group")
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions_fit(cls, value: tuple[Session, ...], info: ValidationInfo) -> tuple[Session, ...]:
+        delivery = info.data.get("delivery")
+        if value and delivery is not None and delivery != "blended":
+            raise ValueError(f"sessions are only for blended courses, and this one has delivery: {delivery}")
+        _unique_keys(tuple(s.key for s in value), "session key")
         return value
 
     @property
@@ -283,6 +382,94 @@ class CourseSpec(SpecModel):
     def end_timestamp(self) -> int:
         """Moodle ``enddate``: midnight Europe/Stockholm on ``end_date``, 0 when there is none."""
         return midnight_stockholm(self.end_date) if self.end_date else 0
+
+    def session_idnumber(self, session: Session | str) -> str:
+        """The Moodle group idnumber of a session (or session key): ``hrv-socialtjanst@1:falun-2026-03``."""
+        key = session if isinstance(session, str) else session.key
+        return f"{self.idnumber}:{key}"
+
+
+class EnrolmentRule(SpecModel):
+    """Which target groups take a course (always its current major version), in which role, by when.
+
+    Refreshers: a person who completed any version of the course less than ``refresher_months`` ago is
+    not enrolled again; once that time has passed, they are enrolled into the current version. With
+    ``require_new_major``, only a completion of the current major version counts (new regulations).
+    Without ``refresher_months``, a counting completion is never followed by another enrolment.
+    """
+
+    key: Slug = Field(description="a stable key for the rule, unique in the file, e.g. hrv-soc-socialtjansten",
+                      examples=["hrv-soc-socialtjansten"])
+    course: Slug = Field(description="the key of a course in courses/", examples=["hrv-socialtjanst"])
+    target_groups: Annotated[tuple[Slug, ...], Field(min_length=1)] = Field(
+        description="a list of target-group keys from target_groups.yaml, at least one",
+        examples=["[socialsekreterare]"])
+    role: Annotated[str, StringConstraints(strip_whitespace=True, pattern=ROLE_RE.pattern, max_length=100)] = (
+        Field(default="student", description="the shortname of a Moodle role, e.g. student; the site's ids for "
+                                             "role shortnames come from the configuration"))
+    requirement: Requirement = Field(default="required", description=f"one of {', '.join(REQUIREMENTS)}")
+    window_start: IsoDate | None = Field(default=None, description="the first day of the enrolment, YYYY-MM-DD; "
+                                                                   "leave out to start at once")
+    window_end: IsoDate | None = Field(default=None, description="the day the enrolment ends (at 00:00), after "
+                                                                 "window_start, YYYY-MM-DD; leave out for no end")
+    new_staff_deadline_days: Annotated[int, Strict(), Field(ge=1, le=730)] | None = Field(
+        default=None, description="days after their employment start by which newly employed staff should "
+                                  "have completed the course, a whole number from 1 to 730")
+    refresher_months: Annotated[int, Strict(), Field(ge=1, le=120)] | None = Field(
+        default=None, description="months after a completion before the person is enrolled again, a whole "
+                                  "number from 1 to 120; leave out to never enrol again")
+    require_new_major: StrictBool = Field(
+        default=False, description="true: a completion of an earlier major version does not count, everyone "
+                                   "takes the current one (e.g. after new regulations)")
+
+    @field_validator("target_groups")
+    @classmethod
+    def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique_keys(value, "target group")
+
+    @field_validator("window_end")
+    @classmethod
+    def _end_after_start(cls, value: datetime.date | None, info: ValidationInfo) -> datetime.date | None:
+        start = info.data.get("window_start")
+        if value is not None and isinstance(start, datetime.date) and value <= start:
+            raise ValueError(f"window_end {value.isoformat()} is not after window_start {start.isoformat()}")
+        return value
+
+    @property
+    def required(self) -> bool:
+        return self.requirement == "required"
+
+    @property
+    def timestart(self) -> int:
+        """Moodle enrolment ``timestart``: midnight Europe/Stockholm on ``window_start``, 0 when there is none."""
+        return midnight_stockholm(self.window_start) if self.window_start else 0
+
+    @property
+    def timeend(self) -> int:
+        """Moodle enrolment ``timeend``: midnight Europe/Stockholm on ``window_end``, 0 when there is none."""
+        return midnight_stockholm(self.window_end) if self.window_end else 0
+
+    def new_staff_deadline(self, employment_start: datetime.date) -> datetime.date | None:
+        """The day by which someone employed on ``employment_start`` should have completed the course."""
+        if self.new_staff_deadline_days is None:
+            return None
+        return employment_start + datetime.timedelta(days=self.new_staff_deadline_days)
+
+    def needs_enrolment(self, completions: Iterable[tuple[int, datetime.date]], current_major: int,
+                        today: datetime.date) -> bool:
+        """Whether a person of the rule's groups is to be enrolled into the course's current version today.
+
+        Args:
+            completions: the person's completions of this course, as (major version, day completed).
+            current_major: the course's current major version.
+            today: the day of the run.
+        """
+        counted = [day for major, day in completions if not self.require_new_major or major >= current_major]
+        if not counted:
+            return True
+        if self.refresher_months is None:
+            return False
+        return today >= add_months(max(counted), self.refresher_months)
 
 
 M = TypeVar("M", bound=SpecModel)
@@ -319,8 +506,12 @@ def field_line(spec: SpecModel, field: str) -> int | None:
 
 
 def canonical_json(categories: Iterable[CategorySpec], courses: Iterable[CourseSpec],
-                   target_groups: Iterable[TargetGroup]) -> str:
-    """All specs as one JSON text that depends only on their values (not on files, order or comments)."""
+                   target_groups: Iterable[TargetGroup], rules: Iterable[EnrolmentRule] = ()) -> str:
+    """All specs as one JSON text that depends only on their values (not on files, order or comments).
+
+    Enrolment rules appear only when there are some, so a tree without rules has the digest it had
+    before rules existed (plans saved then still match).
+    """
 
     def dump(specs: Iterable[SpecModel]) -> list[dict[str, Any]]:
         return [s.model_dump(mode="json") for s in sorted(specs, key=lambda s: str(getattr(s, "key", "")))]
@@ -331,13 +522,16 @@ def canonical_json(categories: Iterable[CategorySpec], courses: Iterable[CourseS
         "courses": dump(courses),
         "target_groups": dump(target_groups),
     }
+    if enrolment_rules := dump(rules):
+        document["enrolment_rules"] = enrolment_rules
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def spec_digest(categories: Iterable[CategorySpec], courses: Iterable[CourseSpec],
-                target_groups: Iterable[TargetGroup]) -> str:
+                target_groups: Iterable[TargetGroup], rules: Iterable[EnrolmentRule] = ()) -> str:
     """sha256 (hex) of :func:`canonical_json`: the same specs give the same digest on any machine."""
-    return hashlib.sha256(canonical_json(categories, courses, target_groups).encode("utf-8")).hexdigest()
+    text = canonical_json(categories, courses, target_groups, rules)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -346,6 +540,7 @@ class SpecSet:
 
     ``git_commit`` is the HEAD of the git repository holding ``root`` (None outside git);
     ``git_dirty`` says whether the spec tree has uncommitted or untracked changes (None when unknown).
+    ``rules`` are the enrolment rules by key (empty when the tree has no ``enrolment_rules.yaml``).
     """
 
     root: Path
@@ -355,13 +550,28 @@ class SpecSet:
     digest: str
     git_commit: str | None = None
     git_dirty: bool | None = None
+    rules: dict[str, EnrolmentRule] = field(default_factory=dict)
 
     @classmethod
     def from_specs(cls, categories: Iterable[CategorySpec] = (), courses: Iterable[CourseSpec] = (),
-                   target_groups: Iterable[TargetGroup] = (), *, root: Path | str = ".",
-                   git_commit: str | None = None, git_dirty: bool | None = None) -> SpecSet:
+                   target_groups: Iterable[TargetGroup] = (), *, rules: Iterable[EnrolmentRule] = (),
+                   root: Path | str = ".", git_commit: str | None = None,
+                   git_dirty: bool | None = None) -> SpecSet:
         """A set from models built in code (tests, tools); computes the digest. Does not cross-check."""
-        cats, crs, tgs = list(categories), list(courses), list(target_groups)
+        cats, crs, tgs, rls = list(categories), list(courses), list(target_groups), list(rules)
         return cls(root=Path(root), categories={c.key: c for c in cats}, courses={c.key: c for c in crs},
-                   target_groups={t.key: t for t in tgs}, digest=spec_digest(cats, crs, tgs),
-                   git_commit=git_commit, git_dirty=git_dirty)
+                   target_groups={t.key: t for t in tgs}, digest=spec_digest(cats, crs, tgs, rls),
+                   git_commit=git_commit, git_dirty=git_dirty, rules={r.key: r for r in rls})
+
+    def rules_for_course(self, course_key: str) -> list[EnrolmentRule]:
+        """The enrolment rules for one course, by rule key."""
+        return [rule for _, rule in sorted(self.rules.items()) if rule.course == course_key]
+
+    def courses_for_group(self, group_key: str) -> list[str]:
+        """The keys of the courses some rule enrols ``group_key`` into, sorted."""
+        return sorted({rule.course for rule in self.rules.values() if group_key in rule.target_groups})
+
+    def rule_for(self, course_key: str, group_key: str) -> EnrolmentRule | None:
+        """The rule that enrols ``group_key`` into ``course_key`` (at most one: the loader checks that)."""
+        return next((r for r in self.rules.values() if r.course == course_key and group_key in r.target_groups),
+                    None)

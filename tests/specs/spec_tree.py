@@ -43,6 +43,49 @@ COURSE_FIELDS: dict[str, str] = {
 }
 COURSE_GROUPS = ("socialsekreterare", "bvc")
 
+#: enrolment rules for the tree of make_tree; make_tree does not write them (the file is optional)
+RULES = """\
+# inskrivningsregler
+- key: kurs-a-soc
+  course: kurs-a
+  target_groups:
+    - socialsekreterare
+  new_staff_deadline_days: 90
+  refresher_months: 36
+
+- key: kurs-a-bvc
+  course: kurs-a
+  target_groups: [bvc]
+  role: editingteacher
+  requirement: recommended
+  window_start: 2025-01-01
+  window_end: 2025-07-01
+  require_new_major: true
+"""
+
+#: two sessions, to append to a blended course: course_text(delivery="blended", extra=SESSIONS)
+SESSIONS = """\
+sessions:
+  - key: falun-1
+    date: 2026-03-10
+    place: Falun, Länsstyrelsen Dalarna
+    county: W
+    capacity: 30
+  - key: sthlm-1
+    date: 2026-05-19
+    time: 09:00-16:00
+    place: Stockholm
+    county: AB
+    capacity: 40
+"""
+
+
+def rule_text(key: str, course: str = "kurs-a", groups: tuple[str, ...] = ("socialsekreterare",),
+              extra: str = "") -> str:
+    """One more rule, to append to RULES; ``extra`` holds further keys, each line indented by two spaces."""
+    lines = [f"- key: {key}", f"  course: {course}", "  target_groups:"] + [f"    - {g}" for g in groups]
+    return "\n".join(lines) + "\n" + extra
+
 
 def course_text(changes: dict[str, str] | None = None, *, drop: tuple[str, ...] = (),
                 groups: tuple[str, ...] = COURSE_GROUPS, extra: str = "", **values: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,67 @@ def test_errors_about_real_specs_can_point_at_the_template_line(real: SpecSet) -
     line = field_line(spec, "template")
     text = (REAL / "courses" / "hrv-socialtjanst.yaml").read_text(encoding="utf-8").splitlines()
     assert line is not None and text[line - 1].startswith("template: mall-hrv-socialtjanst")
+
+
+# --- enrolment rules and teacher-led sessions ------------------------------------------------------
+
+def test_every_course_has_an_enrolment_rule(real: SpecSet) -> None:
+    assert {r.course for r in real.rules.values()} == set(real.courses)
+    assert len(real.rules) == 6
+
+
+def test_social_services_must_take_the_hrv_course_soon_after_starting_and_every_three_years(real: SpecSet) -> None:
+    [social] = real.rules_for_course("hrv-socialtjanst")
+    assert set(social.target_groups) == {"socialsekreterare", "oppenvard-skyddat-boende-hvb"}
+    assert (social.requirement, social.role, social.new_staff_deadline_days, social.refresher_months,
+            social.require_new_major) == ("required", "student", 90, 36, False)
+
+
+def test_health_care_groups_must_take_the_health_care_course(real: SpecSet) -> None:
+    [health] = real.rules_for_course("hrv-halso-och-sjukvard")
+    assert health.required
+    assert set(health.target_groups) == {k for k, sector in TARGET_GROUPS.items() if sector == "halso-och-sjukvard"}
+
+
+def test_ncks_new_major_version_is_required_of_every_social_worker(real: SpecSet) -> None:
+    [nck] = real.rules_for_course("nck-grundkurs-vinr")
+    assert (nck.target_groups, nck.requirement, nck.require_new_major) == (("socialsekreterare",), "required", True)
+    # someone who took version 1 (SOSFS 2014:4) last year is enrolled into version 2
+    assert nck.needs_enrolment([(1, datetime.date(2022, 6, 1))], current_major=by(real, nck.course).major,
+                               today=datetime.date(2023, 1, 1))
+
+
+def test_the_recommended_courses(real: SpecSet) -> None:
+    recommended = {r.course: set(r.target_groups) for r in real.rules.values() if not r.required}
+    assert recommended == {
+        "hrv-utbildare": {"utbildare"},
+        "skolverket-hrv-skolan": {"skolledare-elevhalsa", "elevhalsan-ungdomsmottagningar"},
+        "webbkurs-heder": {"kvinnojourer", "chefer-samordnare"},
+    }
+    assert real.courses_for_group("kvinnojourer") == ["webbkurs-heder"]
+    assert real.courses_for_group("socialsekreterare") == ["hrv-socialtjanst", "nck-grundkurs-vinr"]
+
+
+def test_every_rule_enrols_groups_the_course_is_for(real: SpecSet) -> None:
+    for r in real.rules.values():
+        assert set(r.target_groups) <= set(by(real, r.course).target_groups), r.key
+
+
+def test_socialstyrelsens_courses_have_sessions_in_dalarna_and_stockholm(real: SpecSet) -> None:
+    with_sessions = {k: c for k, c in real.courses.items() if c.sessions}
+    assert set(with_sessions) == {"hrv-socialtjanst", "hrv-halso-och-sjukvard"}
+    assert all(c.delivery == "blended" for c in with_sessions.values())
+    social = by(real, "hrv-socialtjanst")
+    assert {s.county for s in social.sessions} == {"W", "AB"}
+    falun = social.sessions[0]
+    assert social.session_idnumber(falun) == "hrv-socialtjanst@1:falun-2026-03"
+    assert falun.group_name == "Lärarlett tillfälle Falun 2026-03-10"
+    groups = [c.session_idnumber(s) for c in with_sessions.values() for s in c.sessions]
+    assert len(groups) == len(set(groups)) == 5
+
+
+def test_the_rules_are_in_the_digest_of_the_real_specs(real: SpecSet) -> None:
+    bare = SpecSet.from_specs(real.categories.values(), real.courses.values(), real.target_groups.values())
+    full = SpecSet.from_specs(real.categories.values(), real.courses.values(), real.target_groups.values(),
+                              rules=real.rules.values())
+    assert full.digest == real.digest != bare.digest
