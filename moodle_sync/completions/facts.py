@@ -10,11 +10,10 @@ import datetime
 from collections.abc import Iterable
 
 from moodle_sync.reconcile.actual import parse_course_idnumber
-from moodle_sync.reconcile.enrolments import add_months
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.importer import Scope
-from moodle_sync.specs.models import STOCKHOLM, SpecSet
+from moodle_sync.specs.models import STOCKHOLM, SpecSet, add_months
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore
 

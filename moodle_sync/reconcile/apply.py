@@ -215,7 +215,7 @@ class Applier:
 
         def on_created(a: CreateCourse, moodle_id: int) -> None:
             self.store.remember("course", a.idnumber, moodle_id, spec_key=a.key, spec_version=a.version,
-                                imported=False)
+                                spec_hash=a.spec_hash, imported=not a.template)
 
         for batch in self.api.batches("core_course_create_courses", "courses", ready, request,
                                       max_items=COURSES_PER_CREATE):

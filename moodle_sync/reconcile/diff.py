@@ -204,7 +204,7 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
         supersedes = previous[-1].idnumber if previous else None
         actions.append(CreateCourse(key=spec.key, idnumber=spec.idnumber, version=spec.version,
                                     category_key=spec.category, fields=fields, template=spec.template,
-                                    supersedes=supersedes))
+                                    supersedes=supersedes, spec_hash=hash_now))
         if spec.template and template_id is not None:
             actions.append(ImportTemplate(key=spec.key, idnumber=spec.idnumber, template=spec.template,
                                           template_id=template_id))

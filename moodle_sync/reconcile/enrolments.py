@@ -10,7 +10,6 @@ sends the rule's dates when it enrols, suspends or reactivates. It manages only 
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import hashlib
 import json
@@ -84,24 +83,6 @@ def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, st
     return EnrolmentState(members=members, courses=courses)
 
 
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _refreshed(rule: EnrolmentRule, major: int, done: list[tuple[int, datetime.date]], today: datetime.date) -> bool:
-    """Whether a completion spares the person this enrolment (refresher interval not yet passed)."""
-    if not rule.refresher_months:
-        return False
-    for done_major, day in done:
-        if rule.require_new_major and done_major < major:
-            continue  # new regulations: an older version no longer counts
-        if add_months(day, rule.refresher_months) > today:
-            return True
-    return False
-
-
 def where_rule(rule: EnrolmentRule, key: str | None = None) -> str:
     src = spec_source(rule)
     if src is None:
@@ -137,8 +118,8 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
                 if uid in desired:
                     continue  # the first rule (by key) decides role and dates
                 done = state.completions.get(uid, {}).get(key, [])
-                if uid not in now.everyone and _refreshed(rule, spec.major, done, today):
-                    continue  # completed within the refresher interval: not made to redo it
+                if uid not in now.everyone and not rule.needs_enrolment(done, spec.major, today):
+                    continue  # completed (within the refresher interval): not made to redo it
                 desired[uid] = item
 
         enrol, reactivate, suspend, redate = [], [], [], []

@@ -98,6 +98,7 @@ class CreateCourse(Action):
     template: str | None
     #: the idnumber of the previous major's course, when this is a new major version
     supersedes: str | None = None
+    spec_hash: str = ""
 
     @property
     def target(self) -> str:

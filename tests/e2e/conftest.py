@@ -54,9 +54,17 @@ class Site:
             yaml.dump(data, f)
 
     def remove_course(self, key: str) -> None:
+        """Delete a course's spec file, and the enrolment rules that name it."""
         for p in (self.specs_dir / "courses").glob("*.yaml"):
             if f"key: {key}\n" in p.read_text(encoding="utf-8"):
                 p.unlink()
+        rules_path = self.specs_dir / "enrolment_rules.yaml"
+        if rules_path.exists():
+            yaml = YAML()
+            rules = yaml.load(rules_path.read_text(encoding="utf-8")) or []
+            kept = [r for r in rules if r.get("course") != key]
+            with rules_path.open("w", encoding="utf-8") as f:
+                yaml.dump(kept, f)
 
     def apply(self, **kwargs: Any) -> engine.ApplyReport:
         api = self.api()

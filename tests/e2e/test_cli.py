@@ -65,6 +65,7 @@ def test_saved_plan_applies_exactly_and_is_refused_when_stale(
         served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan_file = tmp_path / "plan.json"
     assert run("plan", "--out", str(plan_file)) == EXIT_OK
+    capsys.readouterr()
     saved = json.loads(plan_file.read_text())
     assert run("apply", str(plan_file), "--yes", "--json") == EXIT_OK
     outcome = json.loads(capsys.readouterr().out)["outcome"]

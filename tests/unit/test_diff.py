@@ -11,7 +11,7 @@ from moodle_sync.moodle.models import Category, Cohort, Course
 from moodle_sync.reconcile.actual import ActualState, spec_hash
 from moodle_sync.reconcile.cohorts import desired_cohorts
 from moodle_sync.reconcile.diff import build_plan, desired_course_fields
-from moodle_sync.reconcile.enrolments import CourseEnrolments, EnrolmentState, add_months, plan_enrolments
+from moodle_sync.reconcile.enrolments import CourseEnrolments, EnrolmentState, plan_enrolments
 from moodle_sync.reconcile.plan import (
     CreateCategory,
     CreateCohort,
@@ -22,7 +22,7 @@ from moodle_sync.reconcile.plan import (
     Plan,
     UpdateCourse,
 )
-from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, SpecSet, TargetGroup
+from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, SpecSet, TargetGroup, add_months
 from moodle_sync.store.db import ManagedEnrolment, OwnedObject
 
 ROOT = CategorySpec(key="rot", name="Rot")
