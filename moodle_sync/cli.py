@@ -505,15 +505,19 @@ def emulator(port: int, token: str, host: str) -> None:
 @click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None,
               help="Specs directory (default: the course_specs/ shipped with the project).")
 @click.option("--state", "state_path", metavar="FILE", help="State store (default: a temporary file).")
+@click.option("--report-dir", metavar="DIR", help="Where the HTML report goes (default ./moodle-sync-demo).")
 @handle_errors
-def demo(specs: str | None, state_path: str | None) -> None:
-    """Run the whole round against the built-in Moodle emulator: validate, plan, apply, plan again.
+def demo(specs: str | None, state_path: str | None, report_dir: str | None) -> None:
+    """Run the whole round against the built-in Moodle emulator.
+
+    validate, plan, apply (categories, courses, cohorts), roster imports for two counties with the
+    enrolments that follow, plan again (no changes), then completions pulled back and a report.
 
     Example: moodle-sync demo
     """
     from moodle_sync.demo import run_demo
 
-    sys.exit(run_demo(specs, state_path, Console(progress=False)))
+    sys.exit(run_demo(specs, state_path, Console(progress=False), report_dir))
 
 
 def main(argv: list[str] | None = None) -> None:
