@@ -16,10 +16,10 @@ from pathlib import Path
 from moodle_sync import engine
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report import make_report
-from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.console import Console
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
+from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import Scope, render_roster_plan
 from moodle_sync.specs.models import SpecSet
