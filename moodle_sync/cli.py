@@ -294,6 +294,48 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     console.result(report.to_dict(), text)
 
 
+# --- sessions -------------------------------------------------------------------------------------
+
+@cli.group()
+def session() -> None:
+    """Teacher-led sessions (lärarledda utbildningstillfällen) of blended courses."""
+
+
+@session.command("assign")
+@click.option("--course", "course_key", required=True, metavar="KEY", help="The course key, e.g. hrv-socialtjanst.")
+@click.option("--session", "session_key", required=True, metavar="KEY", help="The session key in the course spec.")
+@click.option("--email", "emails", multiple=True, metavar="EMAIL", help="A person to place (repeatable).")
+@click.option("--file", "email_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="A text file with one email per line.")
+@click.option("--hub", metavar="NAME", help="Act as this regional hub (sessions in its county only).")
+@click.option("--dry-run", is_flag=True, help="Only check; place nobody.")
+@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@connection_options
+@click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
+@handle_errors
+def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], email_file: str | None,
+                   hub: str | None, dry_run: bool, specs: str | None, json_mode: bool, **kwargs: Any) -> None:
+    """Put enrolled people into a session's group; refuses past the session's capacity.
+
+    Example: moodle-sync session assign --course hrv-socialtjanst --session falun-2026-03 --email anna@falun.se
+    """
+    from moodle_sync.sessions import assign
+
+    console = Console(json_mode=json_mode)
+    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    scope = scope_for(settings, hub)
+    people = list(emails) + (Path(email_file).read_text(encoding="utf-8").split() if email_file else [])
+    if not people:
+        raise PlanError("name at least one person with --email or --file")
+    spec_set = engine.load(settings.specs)
+    api = engine.connect_from_settings(settings)
+    result = assign(api, spec_set, course_key=course_key, session_key=session_key, emails=people, scope=scope,
+                    dry_run=dry_run)
+    console.result(result.to_dict(), f"{'Would place' if dry_run else 'Placed'} {len(result.added)} in "
+                                     f"{result.group}; {len(result.already)} already there; "
+                                     f"{result.capacity - result.members_after} places left.")
+
+
 # --- completions ----------------------------------------------------------------------------------
 
 def scope_for(settings: Settings, hub: str | None) -> Any:

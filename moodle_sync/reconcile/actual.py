@@ -51,6 +51,8 @@ class ActualState:
     remembered: dict[str, OwnedObject] = field(default_factory=dict)
     #: owned cohorts (idnumber ``tg:<group>:<county>``)
     cohorts: dict[str, Cohort] = field(default_factory=dict)
+    #: course idnumber → its groups' idnumbers (only courses whose spec lists sessions)
+    groups: dict[str, set[str]] = field(default_factory=dict)
 
     def category_by_idnumber(self) -> dict[str, Category]:
         return {c.idnumber: c for c in self.categories if c.idnumber}
@@ -72,6 +74,7 @@ class ActualState:
             "templates": sorted((k, c.id if c else None) for k, c in self.templates.items()),
             "imported": sorted(self.imported.items()),
             "cohorts": sorted((c.idnumber, c.id, c.name, c.description, c.visible) for c in self.cohorts.values()),
+            "groups": sorted((k, sorted(v)) for k, v in self.groups.items()),
         }
         return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode()).hexdigest()
 
@@ -147,11 +150,16 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
         template = templates[spec.template]
         if current is not None and template is not None:
             imported[spec.idnumber] = _has_template_content(api, current.id, template.id)
+    groups: dict[str, set[str]] = {}
+    for spec in specs.courses.values():
+        if spec.sessions and spec.idnumber in courses:
+            say(f"reading groups of {spec.idnumber}")
+            groups[spec.idnumber] = {g.idnumber for g in api.course_groups(courses[spec.idnumber].id)}
     say("reading cohorts")
     cohorts = {c.idnumber: c for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber.startswith(COHORT_PREFIX)}
     return ActualState(moodle_url=api.client.transport.base_url, categories=categories, courses=courses,
                        shortname_conflicts=shortname_conflicts, templates=templates, imported=imported,
-                       remembered=remembered, cohorts=cohorts)
+                       remembered=remembered, cohorts=cohorts, groups=groups)
 
 
 def _has_template_content(api: MoodleApi, course_id: int, template_id: int) -> bool:

@@ -34,6 +34,7 @@ from moodle_sync.moodle.models import (
     NewCategory,
     NewCohort,
     NewCourse,
+    NewGroup,
 )
 from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState
 from moodle_sync.reconcile.plan import (
@@ -41,6 +42,7 @@ from moodle_sync.reconcile.plan import (
     CreateCategory,
     CreateCohort,
     CreateCourse,
+    CreateSessionGroup,
     EnrolmentItem,
     HideCohort,
     HideCourse,
@@ -323,6 +325,30 @@ class Applier:
                 continue
             for a, _ in batch:
                 self._done(a, a.moodle_id)
+
+    # --- sessions ----------------------------------------------------------------------------------
+
+    def visit_create_session_group(self, actions: list[CreateSessionGroup]) -> None:
+        ready = []
+        for a in actions:
+            if a.course_idnumber not in self.ids:
+                self._skip(a, f"course {a.course_idnumber} was not created")
+            else:
+                ready.append(a)
+
+        def request(a: CreateSessionGroup) -> NewGroup:
+            return NewGroup(courseid=self.ids[a.course_idnumber], name=a.name, description=a.description,
+                            idnumber=a.idnumber)
+
+        def lookup(batch: Sequence[CreateSessionGroup]) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for cid in {self.ids[a.course_idnumber] for a in batch}:
+                out.update({g.idnumber: g.id for g in self.api.course_groups(cid)})
+            return out
+
+        for batch in self.api.batches("core_group_create_groups", "groups", ready, request, max_items=50):
+            self._create(batch, lambda b: self.api.create_groups([request(a) for a in b]), lookup,
+                         lambda a, gid: None)
 
     # --- enrolments ------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from moodle_sync.reconcile.plan import (
     CreateCategory,
     CreateCohort,
     CreateCourse,
+    CreateSessionGroup,
     FieldChange,
     HideCohort,
     HideCourse,
@@ -97,6 +98,7 @@ def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = Fals
     # dependency order: categories, then creates, imports, updates, hides, store-only records
     order = {CreateCourse: 0, ImportTemplate: 1, UpdateCourse: 2, HideCourse: 3, RecordVersion: 4}
     actions += sorted(course_actions, key=lambda a: order.get(type(a), 9))
+    actions += _plan_sessions(specs, actual)
     actions += _plan_cohorts(specs, actual)
     digest = actual.digest()
     if enrolments is not None:
@@ -310,3 +312,17 @@ def _plan_cohorts(specs: SpecSet, actual: ActualState) -> list[Action]:
             hides.append(HideCohort(idnumber=idn, moodle_id=have.id, name=have.name, description=have.description,
                                     reason="its target group left the specs; members and history are kept"))
     return creates + updates + hides
+
+
+def _plan_sessions(specs: SpecSet, actual: ActualState) -> list[Action]:
+    """A group per teacher-led session, in the course's current major version (also a new one)."""
+    out: list[Action] = []
+    for spec in sorted(specs.courses.values(), key=lambda s: s.key):
+        have = actual.groups.get(spec.idnumber, set())
+        for session in spec.sessions:
+            idn = spec.session_idnumber(session)
+            if idn not in have:
+                place = f"{session.place}, {session.date.isoformat()}" + (f" {session.time}" if session.time else "")
+                out.append(CreateSessionGroup(course_idnumber=spec.idnumber, idnumber=idn, name=session.group_name,
+                                              description=f"{place}. Platser: {session.capacity}."))
+    return out

@@ -9,6 +9,7 @@ from moodle_sync.reconcile.plan import (
     CreateCategory,
     CreateCohort,
     CreateCourse,
+    CreateSessionGroup,
     HideCohort,
     HideCourse,
     ImportTemplate,
@@ -22,7 +23,7 @@ from moodle_sync.reconcile.plan import (
 
 SIGN = {"CreateCategory": "+", "CreateCourse": "+", "ImportTemplate": "+", "UpdateCategory": "~",
         "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·", "CreateCohort": "+",
-        "UpdateCohort": "~", "HideCohort": "-", "SyncEnrolments": "~"}
+        "UpdateCohort": "~", "HideCohort": "-", "SyncEnrolments": "~", "CreateSessionGroup": "+"}
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -68,6 +69,8 @@ def describe(action: Action) -> list[str]:
             more = action.counts()[k] - len(names)
             lines.append(f"      {k}: {', '.join(names)}" + (f" and {more} more" if more > 0 else ""))
         return lines
+    if isinstance(action, CreateSessionGroup):
+        return [f"{sign} create group {action.name!r} ({action.idnumber}) for a teacher-led session"]
     if isinstance(action, CreateCohort):
         return [f"{sign} create cohort {action.name!r} ({action.idnumber})"]
     if isinstance(action, UpdateCohort):

@@ -250,9 +250,25 @@ class SyncEnrolments(Action):
 
 ENROLMENT_LISTS = ("enrol", "reactivate", "suspend", "redate")
 
+
+@dataclass(frozen=True)
+class CreateSessionGroup(Action):
+    """A teacher-led session of a blended course becomes a group in the course."""
+
+    kind: ClassVar[ChangeKind] = ChangeKind.CREATE
+    course_idnumber: str
+    idnumber: str
+    name: str
+    description: str
+
+    @property
+    def target(self) -> str:
+        return self.idnumber
+
 ACTION_TYPES: dict[str, type[Action]] = {
     t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
-                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort, SyncEnrolments)
+                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort, SyncEnrolments,
+                            CreateSessionGroup)
 }
 
 

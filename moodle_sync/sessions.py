@@ -1,0 +1,70 @@
+"""Teacher-led sessions: put enrolled people into a session's group, never past its capacity.
+
+Each session of a blended course is a Moodle group (created by plan/apply, idnumber
+``<course>@<major>:<session>``). Only enrolled users can join a group in Moodle, so everyone is
+checked first; nothing is written when anyone cannot be placed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from moodle_sync.errors import PlanError
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.rosters.importer import Scope
+from moodle_sync.specs.models import SpecSet
+
+
+@dataclass
+class AssignResult:
+    group: str
+    capacity: int
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    members_after: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "capacity": self.capacity, "added": self.added, "already_members": self.already,
+                "members": self.members_after, "places_left": self.capacity - self.members_after}
+
+
+def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str, emails: list[str],
+           scope: Scope, dry_run: bool = False) -> AssignResult:
+    """Add people (by email) to a session group; refuse when it would exceed the session's capacity."""
+    spec = specs.courses.get(course_key)
+    if spec is None:
+        raise PlanError(f"no course {course_key!r} in the specs")
+    session = next((s for s in spec.sessions if s.key == session_key), None)
+    if session is None:
+        known = ", ".join(s.key for s in spec.sessions) or "none"
+        raise PlanError(f"course {course_key} has no session {session_key!r} (sessions: {known})")
+    scope.require(session.county)
+    course = api.course_by_idnumber(spec.idnumber)
+    groups = {g.idnumber: g for g in api.course_groups(course.id)} if course else {}
+    group = groups.get(spec.session_idnumber(session))
+    if course is None or group is None:
+        raise PlanError(f"the group of session {session_key} does not exist in Moodle yet",
+                        hint="run `moodle-sync apply` first")
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
+    unknown = sorted(wanted - set(users))
+    enrolled = {u.id for u in api.enrolled_users(course.id, only_active=True)}
+    not_enrolled = sorted(e for e, u in users.items() if u.id not in enrolled)
+    if unknown or not_enrolled:
+        parts = ([f"unknown in Moodle: {', '.join(unknown)}"] if unknown else []) + (
+            [f"not enrolled in {spec.idnumber}: {', '.join(not_enrolled)}"] if not_enrolled else [])
+        raise PlanError("nobody was placed: " + "; ".join(parts),
+                        hint="only enrolled people can join a session group")
+    members = api.group_members([group.id]).get(group.id, set())
+    result = AssignResult(group=group.idnumber, capacity=session.capacity)
+    new = sorted((e for e, u in users.items() if u.id not in members))
+    result.already = sorted(e for e, u in users.items() if u.id in members)
+    if len(members) + len(new) > session.capacity:
+        raise PlanError(f"session {session_key} has {session.capacity} places and {len(members)} taken: "
+                        f"{len(new)} more do not fit ({session.capacity - len(members)} left); nobody was placed")
+    if new and not dry_run:
+        api.add_group_members([(group.id, users[e].id) for e in new])
+    result.added = new
+    result.members_after = len(members) + (0 if dry_run else len(new))
+    return result
