@@ -9,7 +9,14 @@ import pytest
 from moodle_sync import engine
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError, PlanError
-from moodle_sync.reconcile.plan import CreateCourse, HideCourse, ImportTemplate, RecordVersion, UpdateCourse
+from moodle_sync.reconcile.plan import (
+    CreateCourse,
+    CreateSessionGroup,
+    HideCourse,
+    ImportTemplate,
+    RecordVersion,
+    UpdateCourse,
+)
 
 from .conftest import Site
 
@@ -139,8 +146,11 @@ def test_major_bump_creates_a_new_course_and_keeps_the_old_one(site: Site) -> No
     old = owned_courses(site)["hrv-socialtjanst@1"]
     site.edit_course("hrv-socialtjanst", version="2.0.0", hide_previous_versions=True)
     plan, _ = site.plan()
-    kinds = [type(a) for a in plan.actions]
+    kinds = [type(a) for a in plan.actions if not isinstance(a, CreateSessionGroup)]
     assert kinds == [CreateCourse, ImportTemplate, HideCourse]
+    sessions = site.specs().courses["hrv-socialtjanst"].sessions
+    groups = [a for a in plan.actions if isinstance(a, CreateSessionGroup)]
+    assert {g.course_idnumber for g in groups} == {"hrv-socialtjanst@2"} and len(groups) == len(sessions)
     create = plan.actions[0]
     assert isinstance(create, CreateCourse) and create.supersedes == "hrv-socialtjanst@1"
     site.apply()
