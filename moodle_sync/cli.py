@@ -485,12 +485,21 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs)
     api = engine.connect_from_settings(settings)
-    report = engine.doctor(api)
+    course_ids: list[int] = []
+    try:  # the managed courses, to compare the [roles] map with the roles Moodle shows in them
+        spec_set = engine.load(settings.specs)
+        course_ids = [c.id for s in spec_set.courses.values() if (c := api.course_by_idnumber(s.idnumber))]
+    except MoodleSyncError:
+        pass  # doctor also runs without specs
+    report = engine.doctor(api, roles=settings.roles, course_ids=course_ids)
     lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
              + (" (site admin)" if report.site_admin else "")]
     if report.missing_functions:
         lines.append("Missing from the token's service: " + ", ".join(report.missing_functions))
         lines.append("  add them under Site administration > Server > Web services > External services")
+    if report.roles_seen:
+        lines.append("Roles seen in the managed courses: "
+                     + ", ".join(f"{k}={v}" for k, v in sorted(report.roles_seen.items())))
     lines += [f"Problem: {p}" for p in report.problems]
     lines.append("OK" if report.ok else "NOT OK")
     console.result(report.to_dict(), "\n".join(lines))

@@ -132,6 +132,7 @@ class DoctorReport:
     site_admin: bool = False
     missing_functions: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    roles_seen: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -140,15 +141,18 @@ class DoctorReport:
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "release": self.release, "version": self.version, "username": self.username,
                 "site_admin": self.site_admin, "missing_functions": self.missing_functions,
-                "problems": self.problems, "ok": self.ok}
+                "problems": self.problems, "roles_seen": self.roles_seen, "ok": self.ok}
 
 
 #: Moodle 4.3's version number; older sites may lack functions or answer differently
 MIN_VERSION = 2023100900
 
 
-def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS) -> DoctorReport:
-    """Check the connection, Moodle's version and that the token's service has every function."""
+def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
+           roles: Mapping[str, int] | None = None, course_ids: list[int] | None = None) -> DoctorReport:
+    """Check the connection, Moodle's version, that the token's service has every function, and
+    that the configured role ids match the roles Moodle shows in the given courses' enrolments
+    (no web service lists roles: this is the only way to see them)."""
     report = DoctorReport(url=api.client.transport.base_url)
     info = api.site_info()
     report.release, report.version, report.username = info.release, info.version, info.username
@@ -161,6 +165,16 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS) -> D
                                    f"tool was verified against")
     except ValueError:
         report.problems.append(f"cannot read Moodle's version {info.version!r}")
+    if roles and course_ids and "core_enrol_get_enrolled_users" in names:
+        seen: dict[str, int] = {}
+        for cid in course_ids:
+            for user in api.enrolled_users(cid, only_active=False, fields="id,roles", page_size=200)[:200]:
+                seen.update({r.shortname: r.roleid for r in user.roles if r.shortname})
+        for shortname, rid in sorted(roles.items()):
+            if shortname in seen and seen[shortname] != rid:
+                report.problems.append(f"role {shortname!r} has id {seen[shortname]} on this site, but the "
+                                       f"configuration says {rid}: fix [roles] in moodle-sync.toml")
+        report.roles_seen = seen
     return report
 
 

@@ -270,10 +270,16 @@ class Enrolment(Request):
     suspend: int
 
 
+class RoleRef(Answer):
+    roleid: int
+    shortname: str = ""
+
+
 class EnrolledUser(Answer):
     id: int
     fullname: str = ""
     lastcourseaccess: int | None = None
+    roles: list[RoleRef] = []
 
 
 class Group(Answer):

@@ -180,3 +180,13 @@ def test_a_token_without_user_create_gets_moodles_permission_error(applied: Site
     path = write_roster(tmp_path / "w.csv", [person(1)])
     with pytest.raises(PermissionDenied, match="nopermissions"):
         engine.import_roster(api, applied.specs(), applied.store(api), path, county="W", scope=Scope())
+
+
+def test_doctor_checks_the_role_map_against_the_roles_moodle_shows(applied: Site, tmp_path: Path) -> None:
+    do_import(applied, write_roster(tmp_path / "w.csv", [person(1)]))
+    api = applied.api()
+    soc = course_id(applied, "hrv-socialtjanst@1")
+    good = engine.doctor(api, roles={"student": 5}, course_ids=[soc])
+    assert good.ok and good.roles_seen.get("student") == 5
+    bad = engine.doctor(api, roles={"student": 9}, course_ids=[soc])
+    assert not bad.ok and any("'student' has id 5" in p for p in bad.problems)
