@@ -21,7 +21,7 @@ from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.diff import build_plan
-from moodle_sync.reconcile.enrolments import read_enrolment_state
+from moodle_sync.reconcile.enrolments import plan_enrolments, read_enrolment_state, targeted_enrolment_state
 from moodle_sync.reconcile.plan import EnrolmentItem, Plan, SyncEnrolments
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
@@ -236,13 +236,21 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     say = console.say if console else None
     report.outcome = apply_roster(api, store, plan, auth=auth, report=say)
     # the enrolments that follow, for this roster's people only (a hub never touches other counties)
-    full, actual = make_plan(api, specs, store, roles=roles)
     people = report.outcome.user_ids
-    sync = [_only(a, people) for a in full.actions if isinstance(a, SyncEnrolments)]
+    actual = read_actual(api, specs, store)
+    rule_courses = {specs.courses[r.course].idnumber for r in specs.rules.values()}
+    known = set().union(*(store.managed_enrolments(idn) for idn in rule_courses)) if rule_courses else set()
+    if people <= known | report.outcome.new_user_ids:
+        # everyone is either known to the store or brand new: reads in proportion to the change
+        state = targeted_enrolment_state(api, specs, actual, store, county, people)
+    else:
+        state = read_enrolment_state(api, specs, actual, store)
+    actions = plan_enrolments(specs, actual, state, DEFAULT_ROLES if roles is None else roles, datetime.date.today())
+    sync = [_only(a, people) for a in actions]
     sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
     applier = Applier(api, store, run_id, actual, report=say, workers=workers)
     report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
-                                           moodle_digest="", moodle_url=full.moodle_url))
+                                           moodle_digest="", moodle_url=actual.moodle_url))
     failures = report.outcome.failures + list(report.enrolments.failed.values())
     store.finish_run(run_id, "partial" if failures else "done", {**report.outcome.to_dict(),
                                                                  "enrolments": report.enrolments.summary()})

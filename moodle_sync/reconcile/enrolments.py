@@ -83,6 +83,29 @@ def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, st
     return EnrolmentState(members=members, courses=courses)
 
 
+def targeted_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, store: StateStore,
+                             county: str, people: set[int]) -> EnrolmentState:
+    """Enrolment state for a few people of one county, read in proportion to them, not to the site.
+
+    Members come from the county's cohorts only (a person belongs to one county); current enrolments
+    come from what the tool itself set (the store). Use only when every one of ``people`` either is
+    known to the store for each rule's course or was just created (and so has no enrolment at all).
+    """
+    groups = {g for r in specs.rules.values() for g in r.target_groups}
+    cohorts = {c.id: idn for idn, c in actual.cohorts.items()
+               if (parsed := parse_cohort_idnumber(idn)) and parsed[0] in groups and parsed[1] == county}
+    members = {cohorts[cid]: users & people for cid, users in api.cohort_members(cohorts).items()} if cohorts else {}
+    courses: dict[str, CourseEnrolments] = {}
+    for key in {r.course for r in specs.rules.values()}:
+        idn = specs.courses[key].idnumber
+        if idn not in actual.courses:
+            continue
+        managed = {u: m for u, m in store.managed_enrolments(idn).items() if u in people}
+        active = {u for u, m in managed.items() if not m.suspended}
+        courses[idn] = CourseEnrolments(everyone=set(managed), active=active, managed=managed)
+    return EnrolmentState(members=members, courses=courses)
+
+
 def where_rule(rule: EnrolmentRule, key: str | None = None) -> str:
     src = spec_source(rule)
     if src is None:

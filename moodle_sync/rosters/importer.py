@@ -215,7 +215,10 @@ class RosterOutcome:
     added: int = 0
     removed: int = 0
     failures: list[str] = field(default_factory=list)
+    #: everyone the import touched (the rows' people and those who left)
     user_ids: set[int] = field(default_factory=set)
+    #: people this import created: they cannot have any enrolment yet
+    new_user_ids: set[int] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "added": self.added, "removed": self.removed,
@@ -271,6 +274,7 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
         except WriteOutcomeUnknown:
             out.failures.append(f"{len(chunk)} removals: answer lost; the next import re-checks them")
     out.user_ids = set(ids.values()) | {uid for _idn, uid in plan.remove}
+    out.new_user_ids = set(ids.values()) - set(plan.matched.values())
     store.upsert_persons([
         Person(userid=ids[r.row], county=plan.county, target_groups=r.target_groups, organisation=r.organisation,
                unit=r.unit, employment_start=r.employment_start.isoformat() if r.employment_start else None,
