@@ -486,12 +486,19 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
     settings = settings_from(kwargs)
     api = engine.connect_from_settings(settings)
     course_ids: list[int] = []
+    templates: dict[str, str] = {}
     try:  # the managed courses, to compare the [roles] map with the roles Moodle shows in them
         spec_set = engine.load(settings.specs)
         course_ids = [c.id for s in spec_set.courses.values() if (c := api.course_by_idnumber(s.idnumber))]
+        templates = {s.template: s.key for s in spec_set.courses.values() if s.template}
     except MoodleSyncError:
         pass  # doctor also runs without specs
     report = engine.doctor(api, roles=settings.roles, course_ids=course_ids)
+    for template, key in sorted(templates.items()):
+        if api.course_by_idnumber(template) is None:
+            report.problems.append(f"template course {template!r} (named by course spec {key}) does not exist in "
+                                   f"Moodle: create it (with its activities and completion criteria) and give it "
+                                   f"that ID number, or remove `template` from the spec")
     lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
              + (" (site admin)" if report.site_admin else "")]
     if report.missing_functions:

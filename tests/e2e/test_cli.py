@@ -118,3 +118,11 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
     for command in ("validate", "plan", "apply", "doctor", "runs", "emulator", "demo"):
         assert run(command, "--help") == EXIT_OK
         assert "Example:" in capsys.readouterr().out
+
+
+def test_doctor_names_template_courses_missing_from_moodle(served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("doctor") == EXIT_OK
+    served.edit_course("hrv-utbildare", template="mall-saknas")
+    capsys.readouterr()
+    assert run("doctor") == EXIT_ERROR
+    assert "mall-saknas" in capsys.readouterr().out
