@@ -21,7 +21,12 @@ from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.diff import build_plan
-from moodle_sync.reconcile.enrolments import plan_enrolments, read_enrolment_state, targeted_enrolment_state
+from moodle_sync.reconcile.enrolments import (
+    SAMPLE_SIZE,
+    plan_enrolments,
+    read_enrolment_state,
+    targeted_enrolment_state,
+)
 from moodle_sync.reconcile.plan import EnrolmentItem, Plan, SyncEnrolments
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
@@ -62,7 +67,22 @@ def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_
     state = read_enrolment_state(api, specs, actual, store, progress=progress) if specs.rules else None
     plan = build_plan(specs, actual, hide_removed=hide_removed, enrolments=state,
                       roles=DEFAULT_ROLES if roles is None else roles, today=today)
-    return plan, actual
+    return _name_samples(api, plan), actual
+
+
+def _name_samples(api: MoodleApi, plan: Plan) -> Plan:
+    """Put people's names on the enrolment samples of a plan (one batched lookup for the whole plan)."""
+    wanted = {i.userid for a in plan.actions if isinstance(a, SyncEnrolments)
+              for name in a.sample for i in getattr(a, name)[:SAMPLE_SIZE]}
+    if not wanted:
+        return plan
+    names = {u.id: f"{u.firstname} {u.lastname}".strip() or u.username
+             for u in api.users_by_field("id", [str(i) for i in sorted(wanted)])}
+    actions = tuple(
+        dataclasses.replace(a, sample={name: [names.get(i.userid, f"user {i.userid}")
+                                              for i in getattr(a, name)[:SAMPLE_SIZE]] for name in a.sample})
+        if isinstance(a, SyncEnrolments) else a for a in plan.actions)
+    return dataclasses.replace(plan, actions=actions)
 
 
 def check_still_valid(saved: Plan, fresh: Plan, source: str) -> None:

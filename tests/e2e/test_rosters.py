@@ -190,3 +190,20 @@ def test_doctor_checks_the_role_map_against_the_roles_moodle_shows(applied: Site
     assert good.ok and good.roles_seen.get("student") == 5
     bad = engine.doctor(api, roles={"student": 9}, course_ids=[soc])
     assert not bad.ok and any("'student' has id 5" in p for p in bad.problems)
+
+
+def test_plan_shows_enrolment_counts_with_named_samples_and_json_lists_all(applied: Site, tmp_path: Path) -> None:
+    do_import(applied, write_roster(tmp_path / "w.csv", [person(n) for n in range(8)]))
+    api = applied.api()
+    from moodle_sync.moodle.models import NewUser
+    [new] = api.create_users([NewUser(username="handlagd", createpassword=1, firstname="Hanna", lastname="Handlagd",
+                                      email="handlagd@example.se")])
+    cohort = next(c for c in api.search_cohorts("tg:socialsekreterare:W"))
+    api.add_cohort_members([(cohort.id, new.id)])  # added in Moodle by hand: the plan enrols her
+    plan, _ = applied.plan()
+    from moodle_sync.reconcile.explain import render_plan
+    from moodle_sync.reconcile.plan import SyncEnrolments
+    syncs = [a for a in plan.actions if isinstance(a, SyncEnrolments)]
+    assert syncs and all(i.userid == new.id for a in syncs for i in a.enrol)
+    assert "Hanna Handlagd" in render_plan(plan)
+    assert plan.to_dict()["actions"][0]["enrol"][0]["userid"] == new.id
