@@ -24,7 +24,13 @@ from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import Scope, render_roster_plan
 from moodle_sync.specs.models import SpecSet
 
-SHIPPED_SPECS = Path(__file__).resolve().parent.parent / "course_specs"
+def _shipped_specs() -> Path:
+    """The project's course_specs/: beside the package in a checkout, else in the working directory."""
+    beside = Path(__file__).resolve().parent.parent / "course_specs"
+    return beside if beside.is_dir() else Path.cwd() / "course_specs"
+
+
+SHIPPED_SPECS = _shipped_specs()
 
 
 def seed_templates(emulator: Emulator, specs: SpecSet) -> dict[str, int]:
