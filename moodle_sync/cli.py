@@ -151,7 +151,11 @@ def plan(specs: str | None, out_path: str | None, json_mode: bool, detailed_exit
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
-    the_plan, _ = engine.make_plan(api, spec_set, store, hide_removed=hide_removed, console=console)
+    the_plan, _ = engine.make_plan(api, spec_set, store, hide_removed=hide_removed, console=console,
+                                   roles=settings.roles)
+    run_id = store.start_run("plan", specs_commit=spec_set.git_commit, specs_dirty=spec_set.git_dirty,
+                             spec_digest=spec_set.digest, plan=the_plan.to_dict())
+    store.finish_run(run_id, "changes-pending" if the_plan.has_changes else "in-sync", the_plan.counts())
     if out_path:
         Path(out_path).write_text(the_plan.to_json() + "\n", encoding="utf-8")
     console.result(the_plan.to_dict(), render_plan(the_plan))
@@ -201,7 +205,8 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
         return click.confirm("Apply these changes to Moodle?", default=False, err=True)
 
     report = engine.apply(api, spec_set, store, plan=saved, plan_source=plan_file or "the plan",
-                          hide_removed=hide_removed, console=console, confirm=confirm)
+                          hide_removed=hide_removed, console=console, confirm=confirm, roles=settings.roles,
+                          workers=settings.workers)
     if not report.plan.actions:
         console.result(report.to_dict(), "No changes. Moodle matches the specs.")
         return

@@ -24,6 +24,7 @@ from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import Scope, render_roster_plan
 from moodle_sync.specs.models import SpecSet
 
+
 def _shipped_specs() -> Path:
     """The project's course_specs/: beside the package in a checkout, else in the working directory."""
     beside = Path(__file__).resolve().parent.parent / "course_specs"

@@ -120,7 +120,10 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         check_still_valid(plan, fresh, plan_source)
     chosen = plan or fresh
     if not chosen.actions:
-        return ApplyReport(plan=chosen, result=ApplyResult(), run_id=0)
+        run_id = store.start_run("apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
+                                 spec_digest=specs.digest, plan=chosen.to_dict())
+        store.finish_run(run_id, "no-changes", ApplyResult().summary())
+        return ApplyReport(plan=chosen, result=ApplyResult(), run_id=run_id)
     if confirm is not None and not confirm(chosen):
         raise PlanError("apply cancelled; nothing was changed")
     run_id = store.start_run("apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,

@@ -149,7 +149,7 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
             templates[spec.template] = api.course_by_idnumber(spec.template)
         template = templates[spec.template]
         if current is not None and template is not None:
-            imported[spec.idnumber] = _has_template_content(api, current.id, template.id)
+            imported[spec.idnumber] = has_template_content(api, current.id, template.id)
     groups: dict[str, set[str]] = {}
     for spec in specs.courses.values():
         if spec.sessions and spec.idnumber in courses:
@@ -162,7 +162,7 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
                        remembered=remembered, cohorts=cohorts, groups=groups)
 
 
-def _has_template_content(api: MoodleApi, course_id: int, template_id: int) -> bool:
+def has_template_content(api: MoodleApi, course_id: int, template_id: int) -> bool:
     """Whether an import from the template already happened (its answer may have been lost).
 
     A new course holds only its announcements forum; an import adds the template's modules

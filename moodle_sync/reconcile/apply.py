@@ -36,7 +36,7 @@ from moodle_sync.moodle.models import (
     NewCourse,
     NewGroup,
 )
-from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState
+from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState, has_template_content
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
@@ -247,9 +247,7 @@ class Applier:
             self._done(a, course_id, f"content copied from {a.template}")
 
     def _has_content(self, course_id: int, template_id: int) -> bool:
-        from moodle_sync.reconcile.actual import _has_template_content
-
-        return _has_template_content(self.api, course_id, template_id)
+        return has_template_content(self.api, course_id, template_id)
 
     def visit_update_course(self, actions: list[UpdateCourse]) -> None:
         requests_: list[tuple[UpdateCourse, CourseUpdate]] = []
