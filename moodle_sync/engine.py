@@ -263,7 +263,12 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     actual = read_actual(api, specs, store)
     rule_courses = {specs.courses[r.course].idnumber for r in specs.rules.values()}
     known = set().union(*(store.managed_enrolments(idn) for idn in rule_courses)) if rule_courses else set()
-    if people <= known | report.outcome.new_user_ids:
+    rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
+    # people Moodle may already have enrolled without the tool knowing: existing users, new to the store,
+    # whom a rule now concerns. Only they need Moodle's own enrolment lists to be read.
+    uncertain = {plan.matched[r.row] for r in plan.rows
+                 if r.row in plan.matched and set(r.target_groups) & rule_groups} - known
+    if not uncertain:
         # everyone is either known to the store or brand new: reads in proportion to the change
         state = targeted_enrolment_state(api, specs, actual, store, county, people)
     else:
