@@ -49,7 +49,8 @@ class Action:
 
     @property
     def target(self) -> str:
-        raise NotImplementedError
+        """What the action changes, by the idnumber the tool gives it in Moodle."""
+        return str(getattr(self, "idnumber"))  # noqa: B009 - every action type has an idnumber field
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -66,10 +67,6 @@ class CreateCategory(Action):
     description: str
     depth: int
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
 
 @dataclass(frozen=True)
 class UpdateCategory(Action):
@@ -80,10 +77,6 @@ class UpdateCategory(Action):
     changes: tuple[FieldChange, ...]
     #: set when the parent changes to a category created in the same run
     parent_key: str | None = None
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 
 @dataclass(frozen=True)
@@ -100,10 +93,6 @@ class CreateCourse(Action):
     supersedes: str | None = None
     spec_hash: str = ""
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
 
 @dataclass(frozen=True)
 class ImportTemplate(Action):
@@ -112,10 +101,6 @@ class ImportTemplate(Action):
     idnumber: str
     template: str
     template_id: int
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 
 @dataclass(frozen=True)
@@ -131,10 +116,6 @@ class UpdateCourse(Action):
     #: set when the category changes to one created in the same run
     category_key: str | None = None
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
 
 @dataclass(frozen=True)
 class HideCourse(Action):
@@ -143,10 +124,6 @@ class HideCourse(Action):
     idnumber: str
     moodle_id: int
     reason: str
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 
 @dataclass(frozen=True)
@@ -162,10 +139,6 @@ class RecordVersion(Action):
     to_version: str
     spec_hash: str
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
 
 @dataclass(frozen=True)
 class CreateCohort(Action):
@@ -175,10 +148,6 @@ class CreateCohort(Action):
     idnumber: str
     name: str
     description: str
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 
 @dataclass(frozen=True)
@@ -191,10 +160,6 @@ class UpdateCohort(Action):
     name: str
     description: str
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
 
 @dataclass(frozen=True)
 class HideCohort(Action):
@@ -204,10 +169,6 @@ class HideCohort(Action):
     name: str
     description: str
     reason: str
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 
 @dataclass(frozen=True)
@@ -239,10 +200,6 @@ class SyncEnrolments(Action):
     #: a few names per list, for people reading the plan
     sample: dict[str, list[str]] = field(default_factory=dict)
 
-    @property
-    def target(self) -> str:
-        return self.idnumber
-
     def counts(self) -> dict[str, int]:
         return {"enrol": len(self.enrol), "reactivate": len(self.reactivate), "suspend": len(self.suspend),
                 "redate": len(self.redate)}
@@ -260,10 +217,6 @@ class CreateSessionGroup(Action):
     idnumber: str
     name: str
     description: str
-
-    @property
-    def target(self) -> str:
-        return self.idnumber
 
 ACTION_TYPES: dict[str, type[Action]] = {
     t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
