@@ -115,7 +115,8 @@ def main() -> int:
         store = StateStore(Path(tmp) / "state.db", moodle_url=api.client.transport.base_url)
         groups = sorted({g for r in specs.rules.values() for g in r.target_groups})  # groups some rule names
         files = write_rosters(Path(tmp), a.people, groups)
-        print(f"programme: {len(specs.courses)} courses, {len(groups)} target groups × {len(COUNTIES)} counties "
+        print(f"programme: {len(specs.courses)} courses, {len(specs.target_groups)} target groups × "
+              f"{len(COUNTIES)} counties "
               f"of cohorts, {a.people} people in rosters, {len(specs.rules)} enrolment rules")
 
         measure("first apply", emulator, lambda: engine.apply(api, specs, store))
