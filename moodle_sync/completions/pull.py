@@ -77,17 +77,24 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         completions.save_roster(idnumber, {u.id: ("active" if u.id in active else "suspended",
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
-        no_criteria, _ = completions.course_state(idnumber)
-        people = completions.people(idnumber)
-        if no_criteria and all(p.last_checked and p.last_checked >= cutoff for p in people.values()
-                               if p.status == "active"):
-            result.not_tracked.append(idnumber)
+        no_criteria, last_sweep = completions.course_state(idnumber)
+        if no_criteria and last_sweep and last_sweep >= cutoff:
+            result.not_tracked.append(idnumber)  # known to track no completion; looked again at the next sweep
             continue
+        people = completions.people(idnumber)
         todo = [p for p in people.values()
                 if p.status == "active" and p.completed_at is None and _due(p, cutoff)]
+        if todo:
+            # one question first: a course without criteria answers nocriteriaset for everyone, so one
+            # answer settles the whole list (and tells, at each sweep, whether criteria were added since)
+            probe = _ask(api, completions, course.id, idnumber, todo[:1], workers, now, result, say, todo, stamp)
+            result.asked += probe
+            if idnumber in result.not_tracked:
+                continue
+            todo = todo[1:]
         if any(p.last_checked is None or p.last_checked < cutoff for p in todo):
             result.swept.append(idnumber)
-        result.asked += _ask(api, completions, course.id, idnumber, todo, workers, now, result, say)
+        result.asked += _ask(api, completions, course.id, idnumber, todo, workers, now, result, say, todo, stamp)
         if idnumber in result.not_tracked:
             continue
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
@@ -95,8 +102,12 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
 
 
 def _ask(api: MoodleApi, completions: CompletionStore, course_id: int, idnumber: str, todo: list[CoursePerson],
-         workers: int, now: datetime.datetime, result: PullResult, say: Callable[[str], None]) -> int:
-    """Ask Moodle about each person in ``todo`` through a bounded pool; save as answers come."""
+         workers: int, now: datetime.datetime, result: PullResult, say: Callable[[str], None],
+         everyone: list[CoursePerson], stamp: str) -> int:
+    """Ask Moodle about each person in ``todo`` through a bounded pool; save as answers come.
+
+    ``everyone`` is the course's whole list of people due: a ``nocriteriaset`` answer settles them all.
+    """
     asked = 0
     for start in range(0, len(todo), SAVE_EVERY):
         chunk = todo[start:start + SAVE_EVERY]
@@ -115,11 +126,10 @@ def _ask(api: MoodleApi, completions: CompletionStore, course_id: int, idnumber:
             if isinstance(answer, CompletionError):
                 if answer.errorcode == "nocriteriaset":
                     # one answer is enough: the course tracks no completion (reported once, not per person)
-                    completions.set_course_state(idnumber, no_criteria=True)
+                    completions.set_course_state(idnumber, no_criteria=True, last_sweep=stamp)
                     if idnumber not in result.not_tracked:
                         result.not_tracked.append(idnumber)
-                    rows = [(p.userid, p.lastcourseaccess, None, None) for p, _ in answers]
-                    completions.save_checks(idnumber, rows)
+                    completions.save_checks(idnumber, [(p.userid, p.lastcourseaccess, None, None) for p in everyone])
                     return asked
                 rows.append((person.userid, person.lastcourseaccess, None, None))  # usernotenroled: keep as is
                 continue
