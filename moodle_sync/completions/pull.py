@@ -50,10 +50,15 @@ def completion_time(status: CompletionStatus) -> int | None:
     return min(times) if status.aggregation == 2 else max(times)
 
 
+def _stale(checked: str | None, cutoff: str) -> bool:
+    """Checked at or before the cutoff. Checks carry the stamp of the pull that made them (its start), so a
+    weekly pull with ``sweep_days=7`` sweeps every week, and ``sweep_days=0`` sweeps everything."""
+    return checked is None or checked <= cutoff
+
+
 def _due(person: CoursePerson, cutoff: str) -> bool:
     visited = person.checked_access is None or person.lastcourseaccess > person.checked_access
-    stale = person.last_checked is None or person.last_checked < cutoff
-    return visited or stale
+    return visited or _stale(person.last_checked, cutoff)
 
 
 def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4, sweep_days: int = 7,
@@ -78,7 +83,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
         no_criteria, last_sweep = completions.course_state(idnumber)
-        if no_criteria and last_sweep and last_sweep >= cutoff:
+        if no_criteria and not _stale(last_sweep, cutoff):
             result.not_tracked.append(idnumber)  # known to track no completion; looked again at the next sweep
             continue
         people = completions.people(idnumber)
@@ -92,7 +97,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             if idnumber in result.not_tracked:
                 continue
             todo = todo[1:]
-        if any(p.last_checked is None or p.last_checked < cutoff for p in todo):
+        if any(_stale(p.last_checked, cutoff) for p in todo):
             result.swept.append(idnumber)
         result.asked += _ask(api, completions, course.id, idnumber, todo, workers, now, result, say, todo, stamp)
         if idnumber in result.not_tracked:
@@ -129,7 +134,8 @@ def _ask(api: MoodleApi, completions: CompletionStore, course_id: int, idnumber:
                     completions.set_course_state(idnumber, no_criteria=True, last_sweep=stamp)
                     if idnumber not in result.not_tracked:
                         result.not_tracked.append(idnumber)
-                    completions.save_checks(idnumber, [(p.userid, p.lastcourseaccess, None, None) for p in everyone])
+                    completions.save_checks(idnumber, [(p.userid, p.lastcourseaccess, None, None) for p in everyone],
+                                            checked_at=stamp)
                     return asked
                 rows.append((person.userid, person.lastcourseaccess, None, None))  # usernotenroled: keep as is
                 continue
@@ -140,6 +146,6 @@ def _ask(api: MoodleApi, completions: CompletionStore, course_id: int, idnumber:
                 result.new_completions += 1
             else:
                 rows.append((person.userid, person.lastcourseaccess, None, None))
-        completions.save_checks(idnumber, rows)
+        completions.save_checks(idnumber, rows, checked_at=stamp)
         say(f"{idnumber}: asked {asked}/{len(todo)}")
     return asked

@@ -36,10 +36,12 @@ class RemindResult:
     skipped_recent: int = 0
     sent: int = 0
     failures: list[str] = field(default_factory=list)
+    #: course versions left out because Moodle tracks no completion in them (no criteria)
+    not_tracked: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"due": len(self.due), "skipped_recently_reminded": self.skipped_recent, "sent": self.sent,
-                "failures": self.failures,
+                "failures": self.failures, "completion_not_tracked": self.not_tracked,
                 "reminders": [{"userid": r.userid, "course": r.course_idnumber, "deadline": r.deadline.isoformat()}
                               for r in self.due]}
 
@@ -67,6 +69,12 @@ def remind(api: MoodleApi, specs: SpecSet, store: StateStore, *, before: datetim
         if not today <= fact.deadline <= today + before:
             continue
         idnumber = specs.courses[fact.course_key].idnumber
+        if completions.course_state(idnumber)[0]:
+            # Moodle answers nocriteriaset for this course: nobody can be seen to complete it, so a
+            # reminder would also go to those who have done it
+            if idnumber not in result.not_tracked:
+                result.not_tracked.append(idnumber)
+            continue
         last = completions.last_reminder(fact.person, idnumber)
         if last is not None and last >= cutoff:
             result.skipped_recent += 1

@@ -40,6 +40,10 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
     today = today or datetime.date.today()
     if fmt in {"xlsx", "html"} and not out:
         raise ConfigError(f"--format {fmt} needs --out FILE")
+    if personal_data and fmt not in {"table", "csv"}:
+        # person rows are only ever written as CSV: refuse rather than put CSV in a .xlsx/.html file
+        raise ConfigError(f"--personal-data is written as CSV, not {fmt}", key="--format",
+                          hint="use --format csv (or leave --format out)")
     facts = build_facts(specs, store, scope)
     if personal_data:
         return _personal(specs, store, scope, facts, out)

@@ -61,9 +61,13 @@ class CompletionStore:
                 [(self.url, course_idnumber, uid) for uid in gone])
             self.db.execute("COMMIT")
 
-    def save_checks(self, course_idnumber: str, results: Iterable[tuple[int, int, int | None, str | None]]) -> None:
-        """Store completion checks: (userid, lastcourseaccess checked, completed_at, source)."""
-        now = now_iso()
+    def save_checks(self, course_idnumber: str, results: Iterable[tuple[int, int, int | None, str | None]], *,
+                    checked_at: str | None = None) -> None:
+        """Store completion checks: (userid, lastcourseaccess checked, completed_at, source).
+
+        ``checked_at`` is the pull's own clock (its start); the wall clock when not given.
+        """
+        now = checked_at or now_iso()
         with self.store._lock:
             self.db.execute("BEGIN")
             for uid, access, completed_at, source in results:
