@@ -171,8 +171,9 @@ def build_pivot(
 ) -> Table:
     """Cross-tabulate one measure: ``rows`` × ``columns`` with a "Totalt" column and a totals row.
 
-    Counties and target groups are listed in full (all 21 counties, every labelled target group) so
-    that tables for different courses line up; empty cells show 0. Column keys are ``"<dim>:<key>"``
+    Counties and target groups are listed in full (every county ``labels`` names – the caller's scope –
+    or all 21 when it names none, and every labelled target group) so that tables for different
+    courses line up; empty cells show 0. Column keys are ``"<dim>:<key>"``
     (``"target_group:soc"``, ``"-"`` for none) and ``"total"``. The margins count each person once.
 
     Raises:
@@ -211,7 +212,11 @@ def build_pivot(
     col_values_all = _all_values(col_dim, by_col, labels, ctx.period)
     col_keys = [_pivot_key(col_dim, cv) for cv in col_values_all]
 
-    table_columns = [*_DIMENSION_COLUMNS[row_dim]]
+    # the corner heading names both dimensions ("Län \\ Målgrupp"), as statistical cross-tables do:
+    # the column headings are values (target-group names) and need their dimension named somewhere
+    (row_column,) = _DIMENSION_COLUMNS[row_dim]
+    col_title = _DIMENSION_COLUMNS[col_dim][0].title
+    table_columns = [Column(row_column.key, f"{row_column.title} \\ {col_title}", "dimension")]
     table_columns += [Column(k, _display_text(col_dim, cv, labels), "count")
                       for k, cv in zip(col_keys, col_values_all, strict=True)]
     table_columns.append(Column("total", "Totalt", "count"))
@@ -377,7 +382,8 @@ def _all_values(dim: str, seen: Mapping[Any, object], labels: Labels, period: Pe
     """Every value a pivot lists for ``dim``: the full lists of counties and target groups, else those seen."""
     values: list[Any] = []
     if dim == "county":
-        values = [*COUNTY_CODES, *labels.counties]
+        # the counties the labels name are the caller's scope (a hub: its own county); none: all 21
+        values = list(labels.counties) or list(COUNTY_CODES)
     elif dim == "target_group":
         values = list(labels.target_groups)
     elif dim == "period":

@@ -197,7 +197,7 @@ def test_bad_arguments_are_config_errors(kwargs: dict[str, object]) -> None:
 def test_pivot_lists_every_county_and_target_group_with_margins() -> None:
     facts = [done(1, D(2024, 2, 1), target_groups=("soc", "chef")), done(2, D(2024, 3, 1), county="AB")]
     table = build_pivot(facts, measure="completed", as_of=AS_OF, labels=LABELS)
-    assert [c.title for c in table.columns][:2] == ["Län", "Socialsekreterare och biståndsbedömare"]
+    assert [c.title for c in table.columns][:2] == ["Län \\ Målgrupp", "Socialsekreterare och biståndsbedömare"]
     assert table.columns[-1].key == "total" and table.columns[-1].title == "Totalt"
     assert len(table.rows) == 21 and table.rows[0]["county"] == "Stockholms län"
     w = by(table, "county")["Dalarnas län"]

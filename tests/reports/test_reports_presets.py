@@ -51,7 +51,7 @@ def test_redovisning_has_a_reached_and_a_completed_pivot_per_course_version() ->
     ]
     for table in report.tables:
         assert [c.title for c in table.columns] == [
-            "Län", "Socialsekreterare och biståndsbedömare", "Mödrahälsovård, BVC och gynekologer",
+            "Län \\ Målgrupp", "Socialsekreterare och biståndsbedömare", "Mödrahälsovård, BVC och gynekologer",
             "Chefer, samordnare och verksamhetsutvecklare", "Totalt"]
         assert len(table.rows) == 21 and table.threshold == 5
 
@@ -121,7 +121,7 @@ def test_redovisning_renders_everywhere(tmp_path: Path) -> None:
     to_csv(report, stream)
     rows = list(csv.reader(io.StringIO(stream.getvalue().lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == [report.title]
-    assert ["Län", "Socialsekreterare och biståndsbedömare", "Mödrahälsovård, BVC och gynekologer",
+    assert ["Län \\ Målgrupp", "Socialsekreterare och biståndsbedömare", "Mödrahälsovård, BVC och gynekologer",
             "Chefer, samordnare och verksamhetsutvecklare", "Totalt"] in rows
     to_xlsx(report, tmp_path / "r.xlsx")
     assert len(openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames) == 1 + 6
