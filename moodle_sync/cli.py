@@ -473,7 +473,10 @@ def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_r
     verb = "would remind" if dry_run else "reminded"
     console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} people; "
                                      f"{result.skipped_recent} skipped (reminded recently)"
-                   + (f"; {len(result.failures)} failed" if result.failures else ""))
+                   + (f"; {len(result.failures)} failed" if result.failures else "")
+                   + ("\nNo reminders for courses whose completion Moodle does not track (no completion "
+                      "criteria), since no one there can be seen to have completed: "
+                      + ", ".join(result.not_tracked) if result.not_tracked else ""))
 
 
 # --- doctor --------------------------------------------------------------------------------------

@@ -22,6 +22,15 @@ def _day(ts: int | None) -> datetime.date | None:
     return datetime.datetime.fromtimestamp(ts, STOCKHOLM).date() if ts else None
 
 
+def _local_day(stamp: str) -> datetime.date:
+    """The Swedish calendar day of an ISO time the store wrote (UTC), so 23:30 UTC on 31 December counts
+    in the new year; a bare date is taken as it is."""
+    moment = datetime.datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(STOCKHOLM).date()
+
+
 def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[CompletionFact]:
     """One fact per person and course version the pull has seen, limited to the caller's scope."""
     persons = store.persons()
@@ -48,7 +57,7 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
         facts.append(CompletionFact(
             person=userid, county=county, target_groups=groups, organisation=person.organisation if person else "",
             course_key=key, major=major, current_major=spec.major,
-            enrolled_since=datetime.date.fromisoformat(cp.enrolled_since[:10]), completed_on=completed,
+            enrolled_since=_local_day(cp.enrolled_since), completed_on=completed,
             completed_source="criteria" if cp.completed_source == "criteria" else (
                 "first_seen" if completed else None),
             status="active" if cp.status == "active" else "suspended",

@@ -44,14 +44,20 @@ class CompletionStore:
             for r in self.db.execute(sql, args).fetchall()}
 
     def save_roster(self, course_idnumber: str, seen: dict[int, tuple[str, int]], today: str) -> None:
-        """Record who is enrolled now (status, lastcourseaccess); people no longer listed become 'gone'."""
+        """Record who is enrolled now (status, lastcourseaccess); people no longer listed become 'gone'.
+
+        A person new to the list is enrolled since the tool enrolled them when it did (the store knows
+        when), else since ``today``: Moodle's web services do not say when an enrolment was made.
+        """
+        enrolled_at = self.store.enrolled_at(course_idnumber)
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
                 "INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status,"
                 " lastcourseaccess) VALUES (?,?,?,?,?,?) ON CONFLICT(moodle_url, course_idnumber, userid) DO UPDATE SET"
                 " status=excluded.status, lastcourseaccess=excluded.lastcourseaccess",
-                [(self.url, course_idnumber, uid, today, status, access) for uid, (status, access) in seen.items()])
+                [(self.url, course_idnumber, uid, min(enrolled_at.get(uid, today), today), status, access)
+                 for uid, (status, access) in seen.items()])
             known = {r[0] for r in self.db.execute(
                 "SELECT userid FROM course_people WHERE moodle_url=? AND course_idnumber=? AND status!='gone'",
                 (self.url, course_idnumber))}

@@ -148,6 +148,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX reminders_user ON reminders(moodle_url, userid, course_idnumber);
     """,
+    # v4: when the tool first enrolled each person (no core web service reads an enrolment's creation
+    # time back), so reports count people as reached on the day they were enrolled, not the day a pull
+    # first saw them; rows from before v4 take their last change as the best date known
+    """
+    ALTER TABLE enrolments ADD COLUMN enrolled_at TEXT;
+    UPDATE enrolments SET enrolled_at = updated_at;
+    """,
 )
 
 
@@ -273,16 +280,25 @@ class StateStore:
         return {r["userid"]: ManagedEnrolment(r["course_idnumber"], r["userid"], r["roleid"], r["timestart"],
                                               r["timeend"], bool(r["suspended"]), r["rule"]) for r in rows}
 
+    def enrolled_at(self, course_idnumber: str) -> dict[int, str]:
+        """When the tool first enrolled each person in the course (ISO time, UTC)."""
+        rows = self._db.execute("SELECT userid, enrolled_at FROM enrolments WHERE moodle_url=? AND course_idnumber=?"
+                                " AND enrolled_at IS NOT NULL", (self.moodle_url, course_idnumber)).fetchall()
+        return {r[0]: r[1] for r in rows}
+
     def set_enrolments(self, items: list[ManagedEnrolment]) -> None:
         """Record what was just sent to Moodle, in one transaction."""
         now = now_iso()
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR REPLACE INTO enrolments (moodle_url, course_idnumber, userid, roleid, timestart, timeend,"
-                " suspended, rule, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO enrolments (moodle_url, course_idnumber, userid, roleid, timestart, timeend,"
+                " suspended, rule, updated_at, enrolled_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(moodle_url, course_idnumber, userid) DO UPDATE SET roleid=excluded.roleid,"
+                " timestart=excluded.timestart, timeend=excluded.timeend, suspended=excluded.suspended,"
+                " rule=excluded.rule, updated_at=excluded.updated_at",  # enrolled_at stays the first one
                 [(self.moodle_url, e.course_idnumber, e.userid, e.roleid, e.timestart, e.timeend, int(e.suspended),
-                  e.rule, now) for e in items])
+                  e.rule, now, now) for e in items])
             self._db.execute("COMMIT")
 
     # --- people from rosters ------------------------------------------------------------------------

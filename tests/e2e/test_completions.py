@@ -286,6 +286,20 @@ def test_people_moodle_does_not_track_keep_their_last_known_state(dalarna: Count
     assert ids[3] in spy.asked(soc) and course_people(site, SOC)[ids[3]].completed_at == t
 
 
+def test_people_the_tool_enrolled_are_enrolled_since_that_day_not_since_the_pull(dalarna: County) -> None:
+    site, soc = dalarna.site, dalarna.course[SOC]
+    enrolled_on = datetime.date.today()
+    by_hand = site.emulator.add_user("handpicked", "Hand", "Plockad", "hand@falun.example.se")
+    site.emulator.enrol_user(soc, by_hand)  # enrolled in Moodle by someone else: no date the tool knows
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=400)  # the first pull comes late
+    run_pull(site, now=later)
+    people = course_people(site, SOC)
+    assert {datetime.date.fromisoformat(people[u].enrolled_since[:10]) for u in dalarna.ids} == {enrolled_on}
+    assert people[by_hand].enrolled_since[:10] == later.date().isoformat()
+    facts = {f.person: f for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"}
+    assert {facts[u].enrolled_since for u in dalarna.ids} == {enrolled_on}
+
+
 # --- 3. incremental pull -------------------------------------------------------------------------------
 
 def test_a_routine_pull_asks_only_visitors_and_the_sweep_finds_what_a_teacher_marked(dalarna: County) -> None:
@@ -642,3 +656,16 @@ def test_cli_hub_report_with_personal_data_stays_in_its_county(
     assert header[0] == "userid" and len(rows) == 6 and {r[2] for r in rows} == {"W"}
     assert run("remind", "--config", str(config), "--hub", "dalarna", "--dry-run", "--json") == EXIT_OK
     assert json.loads(capsys.readouterr().out)["due"] == 0  # employed in 2025: deadlines long gone
+
+
+def test_cli_remind_says_which_courses_it_cannot_remind_about(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("apply", "--yes") == EXIT_OK
+    start = (datetime.date.today() - datetime.timedelta(days=50)).isoformat()  # NCK's deadline in 10 days
+    rows = [person(n, **{"Anställningsdatum": start}) for n in range(3)]
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    assert run("pull") == EXIT_OK
+    capsys.readouterr()
+    assert run("remind", "--dry-run") == EXIT_OK
+    said = capsys.readouterr().out
+    assert "would remind 0 people" in said and "does not track" in said and NCK in said
