@@ -623,7 +623,8 @@ def test_cli_pull_then_the_redovisning_preset_and_a_self_contained_html_page(
     assert f"Redovisningsperiod: 1 januari–31 december {year}" in text
     assert "Nådda: personer som skrevs in på kursen under året" in text
     assert "Genomförda: personer som slutförde kursen under året" in text
-    for heading in ("Län \\ Målgrupp", "Socialsekreterare", "Totalt", "Nådda – ", "Genomförda – ", "version 1 (aktuell)"):
+    for heading in ("Län \\ Målgrupp", "Socialsekreterare", "Totalt", "Nådda – ", "Genomförda – ",
+                    "version 1 (aktuell)"):
         assert heading in text, heading
     assert "<5" in text  # the one person who has not completed
 
