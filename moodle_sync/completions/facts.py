@@ -34,8 +34,10 @@ def _local_day(stamp: str) -> datetime.date:
 def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[CompletionFact]:
     """One fact per person and course version the pull has seen, limited to the caller's scope."""
     persons = store.persons()
+    completions = CompletionStore(store)
+    tracked: dict[str, bool] = {}
     facts: list[CompletionFact] = []
-    for (idnumber, userid), cp in sorted(CompletionStore(store).people().items()):
+    for (idnumber, userid), cp in sorted(completions.people().items()):
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
             continue
@@ -61,7 +63,8 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
             completed_source="criteria" if cp.completed_source == "criteria" else (
                 "first_seen" if completed else None),
             status="active" if cp.status == "active" else "suspended",
-            deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None))
+            deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None,
+            tracked=tracked.setdefault(idnumber, not completions.course_state(idnumber)[0])))
     return facts
 
 

@@ -57,6 +57,8 @@ _DIMENSION_NOUNS: Final[Mapping[str, str]] = {
     "course": "kurs och version", "period": "månad",
 }
 UNKNOWN_MONTH: Final = "Okänd månad"
+#: internal count: people enrolled in course versions whose completion Moodle tracks
+_TRACKED: Final = "_enrolled_tracked"
 
 Period = tuple[datetime.date, datetime.date]
 _SortKey = tuple[int, int, str, int]
@@ -119,19 +121,26 @@ def build_table(
     labels = labels or Labels()
 
     groups: dict[tuple[Any, ...], dict[str, set[int]]] = {}
-    totals: dict[str, set[int]] = {m: set() for m in counted}
+    totals: dict[str, set[int]] = {m: set() for m in [*counted, _TRACKED]}
     approximate = False
+    untracked: set[str] = set()
     for fact in facts:
+        if not fact.tracked:
+            untracked.add(labels.course(fact.course_key))
         for measure in counted:
             ok, day = _event(fact, measure, ctx)
             if not ok:
                 continue
-            totals[measure].add(fact.person)
+            # the completion rate's denominator: enrolled where Moodle can show a completion at all
+            also = (measure, _TRACKED) if measure == "enrolled" and fact.tracked else (measure,)
+            for m in also:
+                totals[m].add(fact.person)
             approximate |= measure == "completed" and fact.completed_source == "first_seen"
             if not dims:
                 continue
             for key in product(*(_dimension_values(fact, d, day) for d in dims)):
-                groups.setdefault(key, {}).setdefault(measure, set()).add(fact.person)
+                for m in also:
+                    groups.setdefault(key, {}).setdefault(m, set()).add(fact.person)
 
     if list(dims) == ["period"]:
         for month in _month_range([k[0] for k in groups if k[0] is not None], ctx.period):
@@ -144,7 +153,7 @@ def build_table(
         row: dict[str, Any] = {}
         for dim, value in zip(dims, key, strict=True):
             row.update(_display(dim, value, labels))
-        row.update(_measure_cells(measures, {m: len(groups[key].get(m, ())) for m in counted}))
+        row.update(_measure_cells(measures, {m: len(groups[key].get(m, ())) for m in [*counted, _TRACKED]}))
         rows.append(row)
     total_row = _measure_cells(measures, {m: len(people) for m, people in totals.items()})
 
@@ -152,7 +161,7 @@ def build_table(
         columns=columns,
         rows=rows,
         totals=total_row,
-        notes=_notes(dims, measures, ctx, approximate),
+        notes=_notes(dims, measures, ctx, approximate, untracked=sorted(untracked, key=_swedish)),
         title=title if title is not None else _title(dims),
         relations=_relations(keys, dims, counted),
     )
@@ -193,7 +202,10 @@ def build_pivot(
     by_col: dict[Any, set[int]] = {}
     cells: dict[tuple[Any, Any], set[int]] = {}
     approximate = False
+    untracked: set[str] = set()
     for fact in facts:
+        if not fact.tracked:
+            untracked.add(labels.course(fact.course_key))
         ok, day = _event(fact, measure, ctx)
         if not ok:
             continue
@@ -239,7 +251,8 @@ def build_pivot(
     if n:
         relations += [Relation((TOTALS, k), tuple((i, k) for i in range(n))) for k in [*col_keys, "total"]]
 
-    notes = _notes((row_dim, col_dim), (measure,), ctx, approximate, pivot=True)
+    notes = _notes((row_dim, col_dim), (measure,), ctx, approximate, pivot=True,
+                   untracked=sorted(untracked, key=_swedish) if measure != "enrolled" and measure != "reached" else ())
     return Table(
         columns=table_columns,
         rows=table_rows,
@@ -292,6 +305,8 @@ def _event(fact: CompletionFact, measure: str, ctx: _Context) -> tuple[bool, dat
             return fact.major < fact.current_major, day
         return True, day
     if measure == "past_deadline":
+        if not fact.tracked:
+            return False, fact.deadline  # nobody can be seen to complete it: not known to be late
         done = fact.completed_on is not None and fact.completed_on <= ctx.as_of
         late = fact.deadline is not None and fact.deadline < ctx.as_of
         return fact.status == "active" and late and not done, fact.deadline
@@ -312,7 +327,7 @@ def _measure_cells(measures: Sequence[str], counts: Mapping[str, int]) -> dict[s
     cells: dict[str, Any] = {}
     for measure in measures:
         if measure == "completion_rate":
-            enrolled = counts["enrolled"]
+            enrolled = counts.get(_TRACKED, counts["enrolled"])
             cells[measure] = counts["completed"] / enrolled if enrolled else None
         else:
             cells[measure] = counts[measure]
@@ -446,7 +461,7 @@ def _title(dims: Sequence[str]) -> str:
 
 
 def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approximate: bool, *,
-           pivot: bool = False) -> list[str]:
+           pivot: bool = False, untracked: Sequence[str] = ()) -> list[str]:
     period, as_of = ctx.period, ctx.as_of
     notes: list[str] = []
     if period is not None:
@@ -460,7 +475,8 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
         within = " under perioden" if period else ""
         notes.append(f"Genomförda: personer som slutförde kursversionen{within}, oavsett när de skrevs in.")
     if "completion_rate" in measures:
-        notes.append("Andel genomförda = genomförda / inskrivna.")
+        notes.append("Andel genomförda = genomförda / inskrivna" + (
+            " på kurser där Moodle följer slutförandet." if untracked else "."))
     if "completed_current" in measures or "completed_superseded" in measures:
         notes.append("Aktuell version = kursens nuvarande huvudversion; äldre version = en tidigare "
                      "huvudversion (genomförandet gäller som historik).")
@@ -486,6 +502,9 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
     if "period" in dims:
         notes.append("Månad = månaden då det räknade inträffade: inskrivning för inskrivna och nådda, "
                      "slutförande för genomförda, sista dag respektive repetitionsdatum för övriga.")
+    if untracked:
+        notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({'kursen saknar' if len(untracked) == 1 else 'kurserna saknar'} "
+                     "villkor för slutförande): där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
     if approximate:
         notes.append("Vissa slutförandedatum är ungefärliga: de anger när uppgiften först hämtades från "
                      "Moodle, inte när kursen slutfördes.")

@@ -56,6 +56,9 @@ class CompletionFact:
     #: the date a newly employed person must have completed the course by
     deadline: datetime.date | None
     refresher_due: datetime.date | None
+    #: False when Moodle tracks no completion for the course (no completion criteria): nobody can be
+    #: seen to complete it, so it counts for enrolments but not for completion rates or deadlines
+    tracked: bool = True
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,9 @@ def test_a_course_without_criteria_is_reported_once_and_its_people_not_asked_aga
     assert first.not_tracked == [NCK]
     assert len(spy.asked(nck)) == 1, "one nocriteriaset answer settles the whole course"
     assert all(p.completed_at is None for p in course_people(site, NCK).values())
+    # reports count NCK's people as enrolled, never as late: whether they completed cannot be seen
+    assert {(f.course_key, f.tracked) for f in facts_of(site, Scope())} == \
+        {("nck-grundkurs-vinr", False), ("hrv-socialtjanst", True)}
 
     site.emulator.set_last_course_access(nck, ids[2], now_s())  # a visit does not make it worth asking
     second, spy = run_pull(site)

@@ -38,6 +38,24 @@ def test_completed_and_rate() -> None:
     assert table.totals["completion_rate"] == pytest.approx(0.5)
 
 
+def test_a_course_moodle_does_not_track_counts_enrolments_but_no_rate_or_lateness() -> None:
+    # people 1-2 in a tracked course (one completed), people 3-4 only in a course without criteria,
+    # all four past their deadline: nobody can be seen to complete the untracked course
+    gone = D(2024, 2, 1)
+    facts = [done(1, D(2024, 3, 1), deadline=gone), fact(2, deadline=gone),
+             fact(3, course_key="skola", deadline=gone, tracked=False),
+             fact(4, course_key="skola", deadline=gone, tracked=False)]
+    table = build_table(facts, dimensions=["county"], as_of=AS_OF, labels=LABELS)
+    [row] = table.rows
+    assert (row["enrolled"], row["completed"], row["past_deadline"]) == (4, 1, 1)
+    assert row["completion_rate"] == pytest.approx(0.5)  # 1 of the 2 whose completion Moodle shows
+    assert any("följer inte slutförandet av skola" in n for n in table.notes)
+    by_course = build_table(facts, dimensions=["course"], as_of=AS_OF, labels=LABELS)
+    untracked = next(r for r in by_course.rows if r["course"] == "skola")
+    assert untracked["enrolled"] == 2 and untracked["completion_rate"] is None and untracked["past_deadline"] == 0
+    assert not any("följer inte" in n for n in build_table(facts[:2], dimensions=["county"], as_of=AS_OF).notes)
+
+
 def test_rate_is_none_when_nobody_in_the_row_is_enrolled() -> None:
     # enrolled after the period, but past the deadline on as_of: a row with a count and no enrolment
     late = fact(1, enrolled_since=D(2025, 2, 1), deadline=D(2024, 3, 1))
