@@ -503,8 +503,9 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
         notes.append("Månad = månaden då det räknade inträffade: inskrivning för inskrivna och nådda, "
                      "slutförande för genomförda, sista dag respektive repetitionsdatum för övriga.")
     if untracked:
-        notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({'kursen saknar' if len(untracked) == 1 else 'kurserna saknar'} "
-                     "villkor för slutförande): där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
+        lacks = "kursen saknar" if len(untracked) == 1 else "kurserna saknar"
+        notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({lacks} villkor för slutförande): "
+                     "där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
     if approximate:
         notes.append("Vissa slutförandedatum är ungefärliga: de anger när uppgiften först hämtades från "
                      "Moodle, inte när kursen slutfördes.")
