@@ -146,11 +146,12 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
                 desired[uid] = item
 
         enrol, reactivate, suspend, redate = [], [], [], []
+        suspended = now.suspended  # a set difference: once per course, not once per person
         for uid, item in sorted(desired.items()):
             managed = now.managed.get(uid)
             if uid not in now.everyone:
                 enrol.append(item)
-            elif uid in now.suspended:
+            elif uid in suspended:
                 if managed is not None and managed.suspended:
                     reactivate.append(item)  # the tool suspended them; they are back
             elif managed is not None and (managed.timestart, managed.timeend, managed.roleid) != (
