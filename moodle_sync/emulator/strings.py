@@ -20,6 +20,7 @@ STRINGS: dict[tuple[str, str], str] = {
     ("error", "unknowcategory"): "Unknown category",
     ("error", "unknowncategory"): "Category not known!",
     ("error", "enddatebeforestartdate"): "The course end date must be after the start date.",
+    ("error", "nostartdatenoenddate"): "A course end date can only be set if a start date is also set.",
     ("error", "invalidcourseid"): "You are trying to use an invalid course ID",
     ("error", "invalidcourse"): "Invalid course",
     ("error", "invaliduserfield"): "Invalid user field: {$a}",

@@ -107,9 +107,32 @@ class Course(Answer):
     visible: int = 1
     enablecompletion: int = 0
     lang: str = ""
+    #: [{name, value}]; only returned by some functions (get_courses_by_field does)
+    courseformatoptions: list[dict[str, Any]] = []
+
+    @property
+    def automaticenddate(self) -> int | None:
+        """format_weeks' option that makes Moodle overwrite enddate; None when not a weeks course or not read."""
+        for option in self.courseformatoptions:
+            if option.get("name") == "automaticenddate":
+                return int(option.get("value") or 0)
+        return None
 
 
-class NewCourse(Request):
+class _FormatOptions(Request):
+    """Course format options travel as ``courseformatoptions[i][name|value]``, not as fields."""
+
+    #: format_weeks: 1 (Moodle's default) makes Moodle set enddate from the sections, ignoring ours
+    automaticenddate: int | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        params = self.model_dump(exclude_none=True, exclude={"automaticenddate"})
+        if self.automaticenddate is not None:
+            params["courseformatoptions"] = [{"name": "automaticenddate", "value": str(self.automaticenddate)}]
+        return params
+
+
+class NewCourse(_FormatOptions):
     """Calls: core_course_create_courses (one item)."""
 
     fullname: str
@@ -127,7 +150,7 @@ class NewCourse(Request):
     lang: str | None = None
 
 
-class CourseUpdate(Request):
+class CourseUpdate(_FormatOptions):
     """Calls: core_course_update_courses (one item). Only the fields that change are set."""
 
     id: int

@@ -65,6 +65,10 @@ def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
         "visible": int(spec.visible),
         "enablecompletion": int(spec.completion),
     }
+    if spec.format == "weeks":
+        # format_weeks sets enddate itself from the sections unless automaticenddate is off: the spec's
+        # end date (or none) would be overwritten after every update, and the plan would never settle
+        fields["automaticenddate"] = 0
     if spec.force_language:
         # never send lang="" (Moodle rejects it: contract step 'course with empty lang is rejected')
         fields["lang"] = spec.language
@@ -260,6 +264,10 @@ def _course_changes(current: Course, desired: dict[str, Any], category_id: int |
                     spec: CourseSpec) -> list[FieldChange]:
     changes = [FieldChange(name, getattr(current, name), value) for name, value in desired.items()
                if getattr(current, name) != value]
+    if any(c.field == "enddate" for c in changes) and not any(c.field == "startdate" for c in changes):
+        # Moodle's update_course() validates only the dates it is sent: an enddate without a startdate
+        # is refused with nostartdatenoenddate (course_validate_dates), so the start goes along, unchanged
+        changes.append(FieldChange("startdate", current.startdate, desired["startdate"]))
     if category_id is None:
         changes.append(FieldChange("categoryid", current.categoryid, f"<new category {spec.category}>"))
     elif current.categoryid != category_id:

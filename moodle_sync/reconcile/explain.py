@@ -53,7 +53,9 @@ def describe(action: Action) -> list[str]:
         version = (f" v{action.from_version} → v{action.to_version}" if action.from_version
                    and action.from_version != action.to_version else f" v{action.to_version}")
         return [f"{sign} update course {action.idnumber}{version}"] + [
-            f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
+            f"      {c.field}: {_short(c.old)} → {_short(c.new)}" if c.old != c.new
+            else f"      {c.field}: {_short(c.new)} (unchanged; Moodle needs it sent with enddate)"
+            for c in action.changes]
     if isinstance(action, HideCourse):
         return [f"{sign} hide course {action.idnumber} ({action.reason}); nothing is deleted"]
     if isinstance(action, RecordVersion):

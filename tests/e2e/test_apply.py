@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -127,6 +129,38 @@ def test_minor_bump_updates_in_place_and_records_the_version(site: Site) -> None
     site.apply()
     after = owned_courses(site)["hrv-socialtjanst@1"]
     assert after["id"] == before["id"] and after["fullname"] == "HRV – socialtjänsten (reviderad)"
+    assert site.plan()[0].actions == ()
+
+
+def test_an_end_date_alone_is_sent_with_the_start_date_moodle_checks_it_against(site: Site) -> None:
+    # Moodle validates only the dates it is sent: an enddate without startdate is nostartdatenoenddate
+    site.apply()
+    site.edit_course("hrv-socialtjanst", version="1.1.0", end_date="2027-06-30")
+    plan, _ = site.plan()
+    [update] = [a for a in plan.actions if isinstance(a, UpdateCourse)]
+    assert {c.field for c in update.changes} == {"enddate", "startdate"}
+    report = site.apply()
+    assert report.result.ok
+    course = owned_courses(site)["hrv-socialtjanst@1"]
+    assert course["enddate"] > course["startdate"] > 0
+    assert site.plan()[0].actions == ()
+
+
+def test_a_weeks_course_keeps_the_spec_end_date_instead_of_moodles_automatic_one(site: Site) -> None:
+    # format_weeks overwrites enddate from the sections unless automaticenddate is off
+    site.edit_course("webbkurs-heder", format="weeks", end_date="2027-12-31")
+    assert site.apply().result.ok
+    course = owned_courses(site)["webbkurs-heder@1"]
+    expected = datetime.datetime(2027, 12, 31, tzinfo=ZoneInfo("Europe/Stockholm"))
+    assert abs(course["enddate"] - expected.timestamp()) <= 86400
+    assert site.plan()[0].actions == ()  # converged: nothing to put back
+
+    # a topics course turned into weeks by a spec: the option goes with the format
+    site.edit_course("hrv-utbildare", version="1.1.0", format="weeks")
+    plan, _ = site.plan()
+    [update] = [a for a in plan.actions if isinstance(a, UpdateCourse)]
+    assert {c.field for c in update.changes} >= {"format", "automaticenddate"}
+    assert site.apply().result.ok
     assert site.plan()[0].actions == ()
 
 

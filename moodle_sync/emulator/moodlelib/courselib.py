@@ -54,9 +54,12 @@ def format_options_for(fmt: str, given: dict[str, Any], old: dict[str, Any] | No
 
 
 def validate_dates(startdate: int, enddate: int) -> None:
-    # course_validate_dates(): an end date before the start date is refused
-    if enddate > 0 and enddate < startdate:
+    """course_validate_dates(), on the dates *sent* (update_course() passes only the given fields):
+    an end date before the start date, or an end date without a start date, is refused."""
+    if startdate and enddate and enddate < startdate:
         raise moodle_exception("enddatebeforestartdate")
+    if not startdate and enddate:
+        raise moodle_exception("nostartdatenoenddate")
 
 
 def create_course(state: State, now: int, data: dict[str, Any]) -> Course:
@@ -98,6 +101,7 @@ def create_course(state: State, now: int, data: dict[str, Any]) -> Course:
         ensure_section(state, course.id, number)
     if fmt in _FORMAT_OPTIONS:
         add_module(state, now, course.id, "forum", "Announcements", 0)
+    course = weeks_update_end_date(state, course)  # the course_section_created observer
     # enrol_course_updated(): each enabled plugin with defaultenrol adds its default instance
     for sortorder, (enrol, status, roleid) in enumerate((("manual", 0, 5), ("guest", 1, 0), ("self", 1, 5))):
         state.enrol.insert(EnrolInstance(state.enrol.new_id(), enrol, course.id, status, roleid, sortorder))
@@ -146,7 +150,21 @@ def update_course(state: State, now: int, course: Course, data: dict[str, Any]) 
         changes["customfields"] = merged
     changes["timemodified"] = now
     changes["cacherev"] = max(now, course.cacherev + 1)  # rebuild_course_cache()
-    return state.courses.update(course, **changes)
+    return weeks_update_end_date(state, state.courses.update(course, **changes))  # the course_updated observer
+
+
+WEEK = 7 * 86400
+
+
+def weeks_update_end_date(state: State, course: Course) -> Course:
+    """format_weeks::update_end_date(): with ``automaticenddate`` on (the default), a weeks course ends
+    one week after the start of its last section, whatever enddate was sent (its observers run on
+    course_section_created and course_updated)."""
+    if course.format != "weeks" or not php_int(course.formatoptions.get("automaticenddate", 1)):
+        return course
+    last = max((s.section for s in state.sections.by("course", course.id)), default=0)
+    end = course.startdate + max(last, 1) * WEEK  # get_section_dates(): (last - 1) weeks, then one more
+    return course if course.enddate == end else state.courses.update(course, enddate=end)
 
 
 def delete_course(state: State, course: Course) -> None:
