@@ -10,6 +10,7 @@ before the next batch, so a run killed at any point is simply run again.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ COURSES_PER_CREATE = 25
 CATEGORIES_PER_CREATE = 50
 COURSES_PER_UPDATE = 100
 COHORTS_PER_CALL = 100
+#: after a lost answer, how long to keep re-reading for a write that may still be running in Moodle
+#: before giving up on it for this run. It is never re-sent in the same run: Moodle checks idnumber
+#: and shortname uniqueness in PHP before inserting (the columns have no unique index), so a re-sent
+#: create racing a first one still running would make duplicates; the next run re-reads first.
+LOST_ANSWER_WAIT = 30.0
 
 A = TypeVar("A", bound=Action)
 #: errors that no smaller batch can fix: stop the run
@@ -233,10 +239,16 @@ class Applier:
             try:
                 self.api.import_course(a.template_id, course_id)
             except WriteOutcomeUnknown:
-                # the import may have run: never import twice (activities would be duplicated)
-                if not self._has_content(course_id, a.template_id):
-                    self._fail(a, "the answer was lost and the course shows no imported content; run "
-                                  "apply again to retry")
+                # the import may have run, or still be running (a backup and restore): never import twice
+                # (activities would be duplicated), so wait for its content to show
+                def content(course: int = course_id, template: int = a.template_id) -> dict[str, int]:
+                    return {"imported": 1} if self._has_content(course, template) else {}
+
+                shown = self._settle(1, content)
+                if not shown:
+                    self._fail(a, f"the answer was lost and the course showed no imported content within "
+                                  f"{LOST_ANSWER_WAIT:.0f} s; Moodle may still be copying it. Run apply again in "
+                                  "a few minutes: it imports only into a course that is still empty")
                     continue
             except FATAL:
                 raise
@@ -451,25 +463,23 @@ class Applier:
 
     def _create(self, batch: Sequence[A], create: Callable[[Sequence[A]], Sequence[Any]],
                 lookup: Callable[[Sequence[A]], dict[str, int]],
-                on_created: Callable[[A, int], None], *, resent: bool = False) -> None:
-        """Create a batch; bisect a rejected one; re-read before re-sending one whose answer was lost."""
+                on_created: Callable[[A, int], None]) -> None:
+        """Create a batch; bisect a rejected one; re-read (never re-send) one whose answer was lost."""
         if not batch:
             return
         try:
             created = create(batch)
         except WriteOutcomeUnknown:
-            found = lookup(batch)
+            found = self._settle(len(batch), lambda: lookup(batch))
             for a in batch:
                 idn = getattr(a, "idnumber")  # noqa: B009 - every create action has one
                 if idn in found:
                     self._created(a, found[idn], on_created)
-            rest = [a for a in batch if getattr(a, "idnumber") not in found]  # noqa: B009
-            if rest and not resent:
-                self.report(f"  answer lost; Moodle does not hold {len(rest)} of them: sending those again")
-                self._create(rest, create, lookup, on_created, resent=True)
-            else:
-                for a in rest:
-                    self._fail(a, "the answer was lost twice; run apply again")
+            for a in batch:
+                if getattr(a, "idnumber") not in found:  # noqa: B009
+                    self._fail(a, f"the answer was lost and Moodle did not show it within {LOST_ANSWER_WAIT:.0f} s; "
+                                  "it was not sent again, as Moodle may still be creating it. Run apply again "
+                                  "in a few minutes: it re-reads Moodle before creating anything")
             return
         except FATAL:
             raise
@@ -494,6 +504,20 @@ class Applier:
             return
         for a, made in zip(batch, created, strict=True):
             self._created(a, made.id, on_created)
+
+    def _settle(self, expected: int, read: Callable[[], dict[str, int]]) -> dict[str, int]:
+        """Re-read what a write whose answer was lost should have made, with growing pauses, until all
+        ``expected`` objects show or :data:`LOST_ANSWER_WAIT` has passed (Moodle may still be running it)."""
+        deadline = time.monotonic() + LOST_ANSWER_WAIT
+        pause = 1.0
+        found = read()
+        while len(found) < expected and time.monotonic() < deadline:
+            self.report(f"  answer lost; Moodle does not show {expected - len(found)} of {expected} yet: "
+                        f"re-reading in {pause:.0f} s")
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+            found = read()
+            pause *= 2
+        return found
 
     def _created(self, action: A, moodle_id: int, on_created: Callable[[A, int], None]) -> None:
         self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009

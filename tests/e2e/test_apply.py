@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from moodle_sync import engine
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError, PlanError
+from moodle_sync.reconcile import apply as apply_module
 from moodle_sync.reconcile.plan import (
     CreateCourse,
     CreateSessionGroup,
@@ -20,7 +22,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCourse,
 )
 
-from .conftest import Site
+from .conftest import URL, Site
 
 
 def owned_courses(site: Site) -> dict[str, dict]:
@@ -100,6 +102,62 @@ def test_lost_answer_of_a_create_is_not_resent_blindly(site: Site) -> None:
     report = site.apply()
     assert report.result.ok
     assert site.emulator.call_counts()["core_course_create_courses"] == 1  # the batch had landed
+    assert_no_duplicates(site)
+    assert len(owned_courses(site)) == len(site.specs().courses)
+
+
+CREATE = "core_course_create_courses"
+
+
+def test_a_create_whose_answer_was_lost_is_not_sent_again_in_the_same_run(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a proxy answers 504 while Moodle is (as far as the tool can know) still creating the courses:
+    # Moodle checks uniqueness in PHP, so sending them again could make duplicates
+    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.05)
+    site.emulator.faults.add(Fault(kind="http", wsfunction=CREATE, status=504, body="Gateway Timeout"))
+    requests: list[bytes] = []
+    real_handle = site.emulator.handle
+
+    def counting(method: str, url: str, headers: Any, body: bytes) -> Any:
+        requests.append(body)
+        return real_handle(method, url, headers, body)
+
+    monkeypatch.setattr(site.emulator, "handle", counting)
+    with pytest.raises(ApplyError):
+        site.apply()
+    assert sum(f"wsfunction={CREATE}".encode() in r for r in requests) == 1  # re-read, never re-sent
+    failed = [o for o in site.store(site.api()).outcomes(1) if o["status"] == "failed"]
+    assert failed and all("was not sent again" in o["detail"] for o in failed)
+    assert owned_courses(site) == {}
+    assert site.apply().result.ok  # the next run re-reads, then creates
+    assert_no_duplicates(site)
+    assert len(owned_courses(site)) == len(site.specs().courses)
+
+
+def test_a_create_that_lands_while_the_tool_waits_is_adopted(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[bytes] = []
+    real_handle = site.emulator.handle
+
+    creates = 0
+
+    def proxy(method: str, url: str, headers: Any, body: bytes) -> Any:
+        nonlocal creates
+        if b"wsfunction=core_course_create_courses" in body:
+            creates += 1
+            if not sent:
+                sent.append(body)
+                return 504, {"Content-Type": "text/html"}, b"Gateway Timeout"  # Moodle has not finished yet
+        return real_handle(method, url, headers, body)
+
+    def moodle_finishes(_seconds: float) -> None:
+        if sent and len(sent) == 1:
+            sent.append(b"")
+            real_handle("POST", f"{URL}/webservice/rest/server.php", {}, sent[0])  # the first call completes
+
+    monkeypatch.setattr(site.emulator, "handle", proxy)
+    monkeypatch.setattr(apply_module.time, "sleep", moodle_finishes)
+    assert site.apply().result.ok
+    assert creates == 1  # the tool sent it once; the first call is the one that ran
     assert_no_duplicates(site)
     assert len(owned_courses(site)) == len(site.specs().courses)
 
