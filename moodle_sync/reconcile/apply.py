@@ -440,6 +440,15 @@ class Applier:
             except FATAL:
                 raise
             except MoodleError as e:
+                if len(batch) > 1 and isinstance(e, MoodleApiError):
+                    # Moodle validates every course's parameters before updating any: one bad value
+                    # (invalidparameter) refuses the whole call, so halve it to apply the good ones
+                    mid = len(batch) // 2
+                    self.report(f"  Moodle refused an update of {len(batch)} courses ({e.errorcode}); "
+                                f"splitting it to find the bad one")
+                    self._update(batch[:mid], after)
+                    self._update(batch[mid:], after)
+                    continue
                 for a, _ in batch:
                     self._fail(a, str(e))
                 continue

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -116,7 +117,21 @@ def _iso_date(value: object) -> object:
 
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern, max_length=60)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+#: what PHP's strip_tags() takes for a tag: "<" followed by anything but whitespace (PARAM_TEXT strips it)
+_TAG_START = re.compile(r"<(?=[^\s])")
+
+
+def _plain_text(value: str) -> str:
+    """Names go to Moodle as PARAM_TEXT, which strips tags – and a value cleaning would change is
+    refused as invalidparameter, failing the whole batch it is in."""
+    if _TAG_START.search(value):
+        raise ValueError(f"{value!r} has '<' right before a character, which Moodle strips as an HTML tag; "
+                         "put a space after '<' or write it out (e.g. 'under 18')")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+                 AfterValidator(_plain_text)]
 IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
 StrictBool = Annotated[bool, Strict()]
 
@@ -272,10 +287,12 @@ class CourseSpec(SpecModel):
                                   "it never changes between versions", examples=["hrv-socialtjanst"])
     version: str = Field(description="use MAJOR.MINOR.PATCH, e.g. 1.2.0; a major bump creates a new Moodle "
                                      "course, a minor or patch bump updates the current one", examples=["1.0.0"])
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)] = Field(
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254),
+                     AfterValidator(_plain_text)] = Field(
         description="the course's full name in Moodle (at most 254 characters)",
         examples=["Hedersrelaterat våld och förtryck – socialtjänsten"])
-    shortname: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=90)] = Field(
+    shortname: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=90),
+                         AfterValidator(_plain_text)] = Field(
         description="at most 90 characters, without version: Moodle's short name is <shortname>-v<major>",
         examples=["HRV-SOC"])
     category: Slug = Field(description="the key of a category in categories.yaml", examples=["socialstyrelsen"])

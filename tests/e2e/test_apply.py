@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import Counter
 from typing import Any
@@ -16,6 +17,7 @@ from moodle_sync.reconcile import apply as apply_module
 from moodle_sync.reconcile.plan import (
     CreateCourse,
     CreateSessionGroup,
+    FieldChange,
     HideCourse,
     ImportTemplate,
     RecordVersion,
@@ -220,6 +222,25 @@ def test_a_weeks_course_keeps_the_spec_end_date_instead_of_moodles_automatic_one
     assert {c.field for c in update.changes} >= {"format", "automaticenddate"}
     assert site.apply().result.ok
     assert site.plan()[0].actions == ()
+
+
+def test_an_update_batch_moodle_refuses_is_split_and_the_good_updates_applied(site: Site) -> None:
+    site.apply()
+    for key in ("hrv-socialtjanst", "hrv-utbildare", "webbkurs-heder"):
+        site.edit_course(key, version="1.1.0", title=f"Reviderad {key}")
+    plan, api = site.plan()
+    # one value Moodle's PARAM_TEXT would change (a tag) refuses the whole update_courses call
+    bad = next(a for a in plan.actions if isinstance(a, UpdateCourse) and a.key == "hrv-utbildare")
+    tampered = dataclasses.replace(bad, changes=(FieldChange("fullname", "x", "<b>Reviderad</b> hrv-utbildare"),))
+    plan = dataclasses.replace(plan, actions=tuple(tampered if a is bad else a for a in plan.actions))
+    with pytest.raises(ApplyError):
+        engine.apply(api, site.specs(), site.store(api), plan=plan)
+    courses = owned_courses(site)
+    assert courses["hrv-socialtjanst@1"]["fullname"] == "Reviderad hrv-socialtjanst"
+    assert courses["webbkurs-heder@1"]["fullname"] == "Reviderad webbkurs-heder"
+    assert courses["hrv-utbildare@1"]["fullname"] != "Reviderad hrv-utbildare"
+    failed = {o["target"]: o["detail"] for o in site.store(api).outcomes(2) if o["status"] == "failed"}
+    assert list(failed) == ["hrv-utbildare@1"] and "invalidparameter" in failed["hrv-utbildare@1"]
 
 
 def test_version_only_bump_writes_nothing_to_moodle(site: Site) -> None:

@@ -51,6 +51,8 @@ def test_the_valid_tree_loads(spec_root: Path) -> None:
     ("title", "'   '", "title is empty", "full name"),
     ("title", "x" * 255, "title is 255 characters long, more than 254", "254"),
     ("shortname", "KA-v1", "ends in a version", "-v<major>"),
+    ("title", "'Barn <18 år'", "Moodle strips as an HTML tag; put a space after '<'", "full name"),
+    ("shortname", "'KA<b>'", "Moodle strips as an HTML tag", "-v<major>"),
     ("template", "''", "template is empty", "template course"),
 ])
 def test_a_bad_value_is_reported_at_its_line(tmp_path: Path, field: str, value: str, message: str,
