@@ -54,6 +54,13 @@ RESERVED_KEYS = frozenset({"wstoken", "wsfunction", "moodlewsrestformat", "moodl
 _UNKNOWN_FUNCTION = "Can't find data record in database table external_functions."
 
 
+def _names_external_functions(body: dict[str, Any]) -> bool:
+    """Moodle's answer to an unknown wsfunction, in any language: error/invalidrecord is "Can't find data
+    record in database table {$a}." with the table's name as {$a}, so translations keep it."""
+    text = f"{body.get('message') or ''} {body.get('debuginfo') or ''}"
+    return body.get("message") == _UNKNOWN_FUNCTION or "external_functions" in text
+
+
 # --- read or write ----------------------------------------------------------------------------------
 
 @cache
@@ -311,7 +318,7 @@ class MoodleClient:
                              items=items, sent=True)
 
     def _api_error(self, body: dict[str, Any], wsfunction: str, items: Sequence[Any] | None) -> MoodleError:
-        if body.get("errorcode") == "invalidrecord" and body.get("message") == _UNKNOWN_FUNCTION:
+        if body.get("errorcode") == "invalidrecord" and _names_external_functions(body):
             # a missing record in external_functions: the function itself is unknown, nothing is "not found"
             return InvalidParameter(
                 exception=str(body.get("exception") or ""), errorcode="invalidrecord",

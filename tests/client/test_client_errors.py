@@ -85,6 +85,16 @@ def test_unknown_function_says_so(rsps: responses.RequestsMock, client: MoodleCl
     assert "local_nosuch_function does not exist on this site" in str(info.value)
 
 
+def test_unknown_function_is_recognised_when_the_account_reads_moodle_in_swedish(
+        rsps: responses.RequestsMock, client: MoodleClient) -> None:
+    # error/invalidrecord is translated, but its {$a} – the table's name – is not
+    rsps.post(ENDPOINT, json={**recorded("unknown function"),
+                              "message": "Kan inte hitta posten i databastabellen external_functions."})
+    with pytest.raises(errors.InvalidParameter) as info:
+        client.call("local_nosuch_function")
+    assert "local_nosuch_function does not exist on this site" in str(info.value)
+
+
 def test_success_bodies_are_returned_as_json(rsps: responses.RequestsMock, client: MoodleClient) -> None:
     rsps.post(ENDPOINT, json=recorded("create courses"))
     rsps.post(ENDPOINT, body="null", content_type="application/json")
