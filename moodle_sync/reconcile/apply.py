@@ -70,6 +70,8 @@ COHORTS_PER_CALL = 100
 LOST_ANSWER_WAIT = 30.0
 
 A = TypeVar("A", bound=Action)
+#: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
+COURSE_WIDE_ENROL_ERRORS = frozenset({"wsnoinstance", "wscannotenrol"})
 #: errors that no smaller batch can fix: stop the run
 FATAL = (AuthError, PermissionDenied, MoodleUnavailable)
 
@@ -385,30 +387,35 @@ class Applier:
             if a.id not in failures:
                 continue
             if failures[a.id]:
-                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + "; ".join(failures[a.id][:5]))
+                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + _summarise(failures[a.id]))
             else:
                 counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n)
                 self._done(a, self.ids.get(a.idnumber), counts)
 
-    def _send_enrolments(self, action: SyncEnrolments,
-                         batch: list[tuple[EnrolmentItem, Enrolment]]) -> list[str]:
-        """Send one batch; bisect a rejected one; re-read after a lost answer. Returns failures."""
+    def _send_enrolments(self, action: SyncEnrolments, batch: list[tuple[EnrolmentItem, Enrolment]], *,
+                         resent: bool = False) -> list[str]:
+        """Send one batch; bisect a rejected one; send a lost one once more. Returns failures.
+
+        Unlike a create, an enrol call is safe to repeat: it carries every value (role, dates, status)
+        and Moodle updates the one enrolment per user and course (unique in the database) to them. What
+        Moodle lists cannot tell whether a lost batch landed (dates are not shown, and onlyactive also
+        hides enrolments outside their window), so it is sent again, after a pause.
+        """
         try:
             self.api.enrol([r for _, r in batch])
         except WriteOutcomeUnknown:
-            course_id = batch[0][1].courseid
-            active = {u.id for u in self.api.enrolled_users(course_id, only_active=True)}
-            everyone = {u.id for u in self.api.enrolled_users(course_id, only_active=False)}
-            landed = [(i, r) for i, r in batch if (r.userid in everyone and r.userid not in active) == bool(r.suspend)
-                      and r.userid in everyone]
-            self._remember_enrolments(action, landed)
-            return [f"user {r.userid}: the answer was lost and Moodle does not show the change"
-                    for i, r in batch if (i, r) not in landed]
+            if resent:
+                return [f"user {r.userid}: the answer was lost twice; run apply again" for _, r in batch]
+            self.report(f"  answer lost for {len(batch)} enrolments in {action.idnumber}; sending them again "
+                        f"(an enrol call sets every value, so repeating it is safe)")
+            time.sleep(min(5.0, LOST_ANSWER_WAIT))
+            return self._send_enrolments(action, batch, resent=True)
         except FATAL:
             raise
         except MoodleApiError as e:
-            if len(batch) == 1:
-                return [f"user {batch[0][1].userid}: {e}"]
+            if len(batch) == 1 or e.errorcode in COURSE_WIDE_ENROL_ERRORS:
+                # the manual enrolment instance is missing or off: no smaller batch would get through
+                return [f"user {r.userid}: {e}" for _, r in batch]
             mid = len(batch) // 2
             return self._send_enrolments(action, batch[:mid]) + self._send_enrolments(action, batch[mid:])
         self._remember_enrolments(action, batch)
@@ -543,3 +550,18 @@ def _groups(actions: Sequence[Action]) -> list[list[Any]]:
         else:
             groups.append([a])
     return groups
+
+
+def _summarise(failures: list[str], shown: int = 5) -> str:
+    """``user 12: reason`` lines grouped by reason: "reason (users 12, 13 and 4 more)"."""
+    by_reason: dict[str, list[str]] = {}
+    for line in failures:
+        who, _, reason = line.partition(": ") if line.startswith("user ") else ("", "", line)
+        by_reason.setdefault(reason, []).append(who.removeprefix("user "))
+    parts = []
+    for reason, users in list(by_reason.items())[:shown]:
+        named = [u for u in users if u]
+        more = f" and {len(named) - shown} more" if len(named) > shown else ""
+        parts.append(f"{reason} (user{'s' if len(named) > 1 else ''} {', '.join(named[:shown])}{more})"
+                     if named else reason)
+    return "; ".join(parts)

@@ -106,7 +106,8 @@ def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = Fals
     actions += _plan_cohorts(specs, actual)
     digest = actual.digest()
     if enrolments is not None:
-        actions += plan_enrolments(specs, actual, enrolments, roles or {}, today or datetime.date.today())
+        actions += plan_enrolments(specs, actual, enrolments, roles or {}, today or datetime.date.today(),
+                                   notes=notes)
         digest = hashlib.sha256((digest + enrolments.digest()).encode()).hexdigest()
 
     if problems:

@@ -10,9 +10,11 @@ sends the rule's dates when it enrols, suspends or reactivates. It manages only 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,7 +22,7 @@ from moodle_sync.errors import PlanError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
 from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
-from moodle_sync.reconcile.plan import EnrolmentItem, SyncEnrolments
+from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
 from moodle_sync.specs.models import EnrolmentRule, SpecSet, field_line, spec_source
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 
@@ -113,9 +115,36 @@ def where_rule(rule: EnrolmentRule, key: str | None = None) -> str:
     return f"{src.file}:{field_line(rule, key) if key else src.line}"
 
 
+def window_open(enrolment: ManagedEnrolment, now: int) -> bool:
+    """Whether Moodle counts the enrolment as current: get_enrolled_join() with onlyactive asks for
+    ``ue.timestart < now AND (ue.timeend = 0 OR ue.timeend > now)`` besides an active status."""
+    return enrolment.timestart < now and (enrolment.timeend == 0 or enrolment.timeend > now)
+
+
+def is_suspended(now_enrolled: CourseEnrolments, uid: int, now: int) -> bool:
+    """Whether an enrolled person's enrolment is suspended.
+
+    ``onlyactive=1`` also leaves out enrolments whose window has not opened or has closed, so the
+    listing alone cannot tell those from suspended ones. For the enrolments the tool manages, the
+    store says what it set; the listing then only reveals a suspension made by someone else while
+    the window is open. For the others, the listing is all there is.
+    """
+    managed = now_enrolled.managed.get(uid)
+    if managed is None:
+        return uid not in now_enrolled.active
+    if managed.suspended:
+        return True
+    return window_open(managed, now) and uid not in now_enrolled.active
+
+
 def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, roles: Mapping[str, int],
-                    today: datetime.date) -> list[SyncEnrolments]:
-    """One SyncEnrolments per course whose enrolments differ from what its rules ask for. Pure."""
+                    today: datetime.date, *, now: int | None = None,
+                    notes: list[Note] | None = None) -> list[SyncEnrolments]:
+    """One SyncEnrolments per course whose enrolments differ from what its rules ask for. Pure.
+
+    ``now`` (Unix time, default the clock) judges enrolment windows; warnings go to ``notes``.
+    """
+    clock = int(time.time()) if now is None else now
     problems = [f"{where_rule(r, 'role')}: rule {r.key} names role {r.role!r}, which has no id in the "
                 f"configuration (roles table in moodle-sync.toml; a stock Moodle has student = 5)"
                 for r in specs.rules.values() if r.role not in roles]
@@ -126,7 +155,7 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
     for key in sorted({r.course for r in specs.rules.values()}):
         spec = specs.courses[key]
         rules = sorted((r for r in specs.rules.values() if r.course == key), key=lambda r: r.key)
-        now = state.courses.get(spec.idnumber) or CourseEnrolments(set(), set(), {})
+        current = state.courses.get(spec.idnumber) or CourseEnrolments(set(), set(), {})
         desired: dict[int, EnrolmentItem] = {}
         for rule in rules:
             item_for = {}
@@ -141,28 +170,39 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
                 if uid in desired:
                     continue  # the first rule (by key) decides role and dates
                 done = state.completions.get(uid, {}).get(key, [])
-                if uid not in now.everyone and not rule.needs_enrolment(done, spec.major, today):
+                if uid not in current.everyone and not rule.needs_enrolment(done, spec.major, today):
                     continue  # completed (within the refresher interval): not made to redo it
                 desired[uid] = item
 
         enrol, reactivate, suspend, redate = [], [], [], []
-        suspended = now.suspended  # a set difference: once per course, not once per person
+        role_changes = 0
         for uid, item in sorted(desired.items()):
-            managed = now.managed.get(uid)
-            if uid not in now.everyone:
+            managed = current.managed.get(uid)
+            if uid not in current.everyone:
                 enrol.append(item)
-            elif uid in suspended:
+            elif is_suspended(current, uid, clock):
                 if managed is not None and managed.suspended:
-                    reactivate.append(item)  # the tool suspended them; they are back
-            elif managed is not None and (managed.timestart, managed.timeend, managed.roleid) != (
-                    item.timestart, item.timeend, item.roleid):
-                redate.append(item)
-        for uid, managed in sorted(now.managed.items()):
-            if uid in now.active and uid not in desired and not managed.suspended:
+                    # the tool suspended them; they are back (with the role they have)
+                    reactivate.append(dataclasses.replace(item, roleid=managed.roleid))
+            elif managed is not None and (managed.timestart, managed.timeend) != (item.timestart, item.timeend):
+                # the enrol call re-sends the role the tool gave them: a role change is never sent
+                redate.append(dataclasses.replace(item, roleid=managed.roleid))
+            if managed is not None and managed.roleid != item.roleid:
+                role_changes += 1
+        if role_changes and notes is not None:
+            # enrol_manual_enrol_users only adds a role (role_assign keeps the others): sending the new
+            # role would leave people with both, and nothing the tool reads shows roles per enrolment
+            notes.append(Note("warning", f"{spec.idnumber}: the rules now give {role_changes} enrolled people a "
+                                         f"different role; moodle-sync does not change roles of existing "
+                                         f"enrolments (Moodle's enrol call would add the new role and keep "
+                                         f"the old one). Change them in Moodle if needed; new enrolments get "
+                                         f"the new role"))
+        for uid, managed in sorted(current.managed.items()):
+            if uid in current.everyone and uid not in desired and not managed.suspended:
                 # keep the dates the tool set: a suspend call that omits them resets them to 0
                 suspend.append(EnrolmentItem(uid, managed.roleid, managed.timestart, managed.timeend, managed.rule))
         if enrol or reactivate or suspend or redate:
-            sample = {name: [now.names.get(i.userid, f"user {i.userid}") for i in items[:SAMPLE_SIZE]]
+            sample = {name: [current.names.get(i.userid, f"user {i.userid}") for i in items[:SAMPLE_SIZE]]
                       for name, items in (("enrol", enrol), ("reactivate", reactivate), ("suspend", suspend),
                                           ("redate", redate)) if items}
             actions.append(SyncEnrolments(course_key=key, idnumber=spec.idnumber, enrol=tuple(enrol),

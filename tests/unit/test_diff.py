@@ -19,10 +19,20 @@ from moodle_sync.reconcile.plan import (
     HideCohort,
     HideCourse,
     ImportTemplate,
+    Note,
     Plan,
+    SyncEnrolments,
     UpdateCourse,
 )
-from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, SpecSet, TargetGroup, add_months
+from moodle_sync.specs.models import (
+    STOCKHOLM,
+    CategorySpec,
+    CourseSpec,
+    EnrolmentRule,
+    SpecSet,
+    TargetGroup,
+    add_months,
+)
 from moodle_sync.store.db import ManagedEnrolment, OwnedObject
 
 ROOT = CategorySpec(key="rot", name="Rot")
@@ -189,3 +199,67 @@ def test_unknown_role_is_a_plan_error_naming_the_rule() -> None:
 def test_add_months_clamps_to_the_end_of_the_month() -> None:
     assert add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
     assert add_months(datetime.date(2026, 11, 15), 14) == datetime.date(2028, 1, 15)
+
+
+# --- enrolment windows: onlyactive=1 leaves out enrolments outside their window, not only suspended ones
+
+def stockholm(day: datetime.date) -> int:
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=STOCKHOLM).timestamp())
+
+
+JUNE_2026 = stockholm(datetime.date(2026, 6, 1))
+
+
+def window_state(members: set[int], managed: dict[int, ManagedEnrolment]) -> EnrolmentState:
+    # none of them is in the onlyactive listing: their window has not opened (or has closed)
+    return EnrolmentState(members={"tg:socialsekreterare:W": members},
+                          courses={"kurs@1": CourseEnrolments(everyone=set(managed), active=set(), managed=managed)})
+
+
+def window_plan(state: EnrolmentState, rule: EnrolmentRule, now: int) -> list[SyncEnrolments]:
+    spec = course()
+    s = specs(spec, rules=(rule,))
+    return plan_enrolments(s, actual(s, [moodle_course(spec)]), state, {"student": 5}, datetime.date(2026, 6, 1),
+                           now=now)
+
+
+def test_an_enrolment_whose_window_has_not_opened_is_not_taken_for_suspended() -> None:
+    later = RULE.model_copy(update=dict(window_start=datetime.date(2026, 9, 1)))
+    as_sent = {1: ManagedEnrolment("kurs@1", 1, 5, later.timestart, later.timeend, False, "r1"),
+               2: ManagedEnrolment("kurs@1", 2, 5, later.timestart, later.timeend, False, "r1")}
+    # 1 is as desired (nothing to send); 2 left the cohort before the window opened: suspended now
+    [action] = window_plan(window_state({1}, as_sent), later, JUNE_2026)
+    assert action.counts() == {"enrol": 0, "reactivate": 0, "suspend": 1, "redate": 0}
+    assert [i.userid for i in action.suspend] == [2]
+    # the window moved earlier: re-dated now, not once the old start has passed
+    sooner = later.model_copy(update=dict(window_start=datetime.date(2026, 5, 1)))
+    [action] = window_plan(window_state({1, 2}, as_sent), sooner, JUNE_2026)
+    assert [(i.userid, i.timestart) for i in action.redate] == [(1, sooner.timestart), (2, sooner.timestart)]
+
+
+def test_a_closed_window_that_the_rule_extends_is_re_dated() -> None:
+    closed = RULE.model_copy(update=dict(window_end=datetime.date(2026, 3, 31)))
+    managed = {1: ManagedEnrolment("kurs@1", 1, 5, closed.timestart, closed.timeend, False, "r1")}
+    [action] = window_plan(window_state({1}, managed), RULE, JUNE_2026)
+    assert [(i.userid, i.timeend) for i in action.redate] == [(1, RULE.timeend)]
+    assert action.reactivate == () and action.enrol == ()
+
+
+def test_a_suspension_made_by_hand_inside_the_window_is_left_alone() -> None:
+    managed = {1: ManagedEnrolment("kurs@1", 1, 5, RULE.timestart, RULE.timeend, False, "r1")}
+    assert window_plan(window_state({1}, managed), RULE, JUNE_2026) == []
+
+
+def test_a_rule_that_changes_role_warns_and_never_sends_the_new_role_to_enrolled_people() -> None:
+    teacher = RULE.model_copy(update=dict(role="editingteacher", window_end=datetime.date(2027, 6, 30)))
+    managed = {1: ManagedEnrolment("kurs@1", 1, 5, RULE.timestart, RULE.timeend, False, "r1")}
+    state = EnrolmentState(members={"tg:socialsekreterare:W": {1, 2}},
+                           courses={"kurs@1": CourseEnrolments(everyone={1}, active={1}, managed=managed)})
+    spec = course()
+    s = specs(spec, rules=(teacher,))
+    notes: list[Note] = []
+    [action] = plan_enrolments(s, actual(s, [moodle_course(spec)]), state, {"student": 5, "editingteacher": 3},
+                               datetime.date(2026, 6, 1), now=JUNE_2026, notes=notes)
+    assert [(i.userid, i.roleid) for i in action.enrol] == [(2, 3)]       # new people get the new role
+    assert [(i.userid, i.roleid) for i in action.redate] == [(1, 5)]      # the date change keeps the old one
+    assert len(notes) == 1 and "1 enrolled people a different role" in notes[0].message
