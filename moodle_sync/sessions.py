@@ -49,7 +49,9 @@ def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str,
     wanted = {e.strip().lower() for e in emails if e.strip()}
     users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
     unknown = sorted(wanted - set(users))
-    enrolled = {u.id for u in api.enrolled_users(course.id, only_active=True)}
+    # Moodle's own rule for group members (add_group_members → is_enrolled, not only active): people whose
+    # enrolment window has not opened yet may already be given their session
+    enrolled = {u.id for u in api.enrolled_users(course.id, only_active=False)}
     not_enrolled = sorted(e for e, u in users.items() if u.id not in enrolled)
     if unknown or not_enrolled:
         parts = ([f"unknown in Moodle: {', '.join(unknown)}"] if unknown else []) + (

@@ -223,8 +223,10 @@ class TargetGroup(SpecModel):
 
     key: Slug = Field(description="a stable key: lowercase a-z, digits and hyphens, e.g. socialsekreterare",
                       examples=["socialsekreterare"])
-    name: Text = Field(description="the target group's name in Swedish",
-                       examples=["Socialsekreterare och biståndsbedömare"])
+    # the cohort is named "<name> – <county>" in a 254-character column (cohort.name)
+    name: Annotated[Text, StringConstraints(max_length=225)] = Field(
+        description="the target group's name in Swedish, at most 225 characters",
+        examples=["Socialsekreterare och biståndsbedömare"])
     sector: Sector = Field(description=f"one of {', '.join(SECTORS)}", examples=["socialtjanst"])
     description: str = Field(default="", description="who belongs to the group, in Swedish")
 
@@ -276,8 +278,10 @@ class Session(SpecModel):
 
     @property
     def group_name(self) -> str:
-        """The Moodle group's name, as participants read it: ``Lärarlett tillfälle Falun 2026-03-10``."""
-        return f"Lärarlett tillfälle {self.town} {self.date.isoformat()}"
+        """The Moodle group's name, as participants read it: ``Lärarlett tillfälle Falun 2026-03-10``
+        (with the hours when ``time`` is given: ``… 2026-03-10 09:00-12:00``)."""
+        hours = f" {self.time}" if self.time else ""
+        return f"Lärarlett tillfälle {self.town} {self.date.isoformat()}{hours}"
 
 
 class CourseSpec(SpecModel):
@@ -370,6 +374,22 @@ class CourseSpec(SpecModel):
         if value and delivery is not None and delivery != "blended":
             raise ValueError(f"sessions are only for blended courses, and this one has delivery: {delivery}")
         _unique_keys(tuple(s.key for s in value), "session key")
+        names: dict[str, str] = {}
+        for session in value:
+            # create_groups refuses a name already used in the course ("Group with the same name already
+            # exists in the course"); groups.name is 254 characters, groups.idnumber 100
+            if session.group_name in names:
+                raise ValueError(f"sessions {names[session.group_name]} and {session.key} would both be the group "
+                                 f"{session.group_name!r}, and Moodle wants group names unique in a course; give "
+                                 f"them their hours (time: 09:00-12:00) or another town")
+            names[session.group_name] = session.key
+            if len(session.group_name) > 254:
+                raise ValueError(f"session {session.key}: the group name {session.group_name!r} is longer than "
+                                 f"Moodle's 254 characters; shorten the town in `place`")
+            key = info.data.get("key")
+            if isinstance(key, str) and len(f"{key}@{info.data.get('version', '1').split('.')[0]}:{session.key}") > 100:
+                raise ValueError(f"session {session.key}: the group idnumber <course key>@<major>:<session key> would "
+                                 f"be longer than Moodle's 100 characters; use a shorter session key")
         return value
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,14 @@ def test_a_hub_places_people_only_in_its_own_countys_sessions(enrolled: Site) ->
     with pytest.raises(ScopeError):
         place(enrolled, "person0@falun.example.se", session="stockholm-2026-05", scope=Scope.hub("dalarna", "W"))
     assert place(enrolled, "person0@falun.example.se", scope=Scope.hub("dalarna", "W")).added
+
+
+def test_people_whose_enrolment_window_has_not_opened_can_be_given_their_session(enrolled: Site) -> None:
+    # Moodle lets anyone enrolled join a group (is_enrolled without onlyactive): the course may open later
+    api = enrolled.api()
+    course = api.course_by_idnumber("hrv-socialtjanst@1")
+    assert course is not None
+    newcomer = enrolled.emulator.add_user("senare", "Kommer", "Senare", "senare@falun.example.se")
+    enrolled.emulator.enrol_user(course.id, newcomer, timestart=int(time.time()) + 30 * 86400)
+    assert newcomer not in {u.id for u in api.enrolled_users(course.id, only_active=True)}
+    assert place(enrolled, "senare@falun.example.se").added == ["senare@falun.example.se"]

@@ -174,7 +174,7 @@ def test_socialstyrelsens_courses_have_sessions_in_dalarna_and_stockholm(real: S
     assert {s.county for s in social.sessions} == {"W", "AB"}
     falun = social.sessions[0]
     assert social.session_idnumber(falun) == "hrv-socialtjanst@1:falun-2026-03"
-    assert falun.group_name == "Lärarlett tillfälle Falun 2026-03-10"
+    assert falun.group_name == "Lärarlett tillfälle Falun 2026-03-10 09:00-16:00"
     groups = [c.session_idnumber(s) for c in with_sessions.values() for s in c.sessions]
     assert len(groups) == len(set(groups)) == 5
 

@@ -42,7 +42,7 @@ def test_each_session_is_a_group_with_an_idnumber_per_session(spec_root: Path) -
     assert course.session_idnumber(falun) == "kurs-a@2:falun-1"
     assert course.session_idnumber("sthlm-1") == "kurs-a@2:sthlm-1"
     assert falun.group_name == "Lärarlett tillfälle Falun 2026-03-10"
-    assert sthlm.group_name == "Lärarlett tillfälle Stockholm 2026-05-19"
+    assert sthlm.group_name == "Lärarlett tillfälle Stockholm 2026-05-19 09:00-16:00"  # with its hours
 
 
 def test_a_loaded_session_knows_its_lines(spec_root: Path) -> None:
@@ -209,3 +209,38 @@ def test_sessions_are_part_of_the_digest(spec_root: Path) -> None:
     # `sessions: []` is no sessions
     write(spec_root, "courses/a.yaml", blended("sessions: []\n"))
     assert load_specs(spec_root).digest == without
+
+
+TWO_IN_FALUN = """\
+sessions:
+  - key: falun-fm
+    date: 2026-03-10
+    place: Falun, Länsstyrelsen Dalarna
+    county: W
+    capacity: 30
+  - key: falun-em
+    date: 2026-03-10
+    place: Falun, Kulturhuset Tio14
+    county: W
+    capacity: 30
+"""
+
+
+def test_two_sessions_that_would_share_a_group_name_are_refused_with_a_way_out(spec_root: Path) -> None:
+    # Moodle's create_groups refuses a name already used in the course
+    write(spec_root, "courses/a.yaml", blended(TWO_IN_FALUN))
+    problem = only(problems_of(spec_root))
+    assert "'Lärarlett tillfälle Falun 2026-03-10'" in problem.message and "time:" in problem.message
+    with_hours = TWO_IN_FALUN.replace("    county: W\n    capacity: 30\n  - key: falun-em",
+                                      "    time: 09:00-12:00\n    county: W\n    capacity: 30\n  - key: falun-em")
+    write(spec_root, "courses/a.yaml", blended(with_hours))
+    names = [s.group_name for s in load_specs(spec_root).courses["kurs-a"].sessions]
+    assert names == ["Lärarlett tillfälle Falun 2026-03-10 09:00-12:00", "Lärarlett tillfälle Falun 2026-03-10"]
+
+
+def test_a_session_key_that_makes_the_group_idnumber_too_long_for_moodle_is_refused(spec_root: Path) -> None:
+    long_key = "k" * 60
+    write(spec_root, "courses/a.yaml", blended(SESSIONS.replace("key: falun-1", f"key: {long_key}"),
+                                               key="a" * 40))
+    problem = only(problems_of(spec_root))
+    assert "100 characters" in problem.message
