@@ -388,8 +388,28 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
     text = (f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
             f"{result.asked} people, {result.new_completions} new completions.")
     if result.not_tracked:
-        text += "\nCompletion not tracked (no completion criteria in Moodle): " + ", ".join(result.not_tracked)
+        text += "\nCompletion not tracked: " + ", ".join(
+            f"{idn} ({NOT_TRACKED_WHY.get(result.not_tracked_why.get(idn, ''), 'not tracked')})"
+            for idn in result.not_tracked)
+    if result.kept:
+        kept = sum(result.kept.values())
+        text += (f"\nMoodle gave no status for {kept} {'person' if kept == 1 else 'people'} ("
+                 + ", ".join(f"{code} {n}" for code, n in sorted(result.kept.items()))
+                 + "); their last known state is kept.")
+    for idn, problem in sorted(result.not_read.items()):
+        text += f"\nNot read: {idn}: {problem.errorcode}: {problem.message}" + (
+            f"\n  hint: {problem.hint}" if problem.hint else "")
     console.result(result.to_dict(), text)
+
+
+#: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)
+NOT_TRACKED_WHY = {
+    "nocriteriaset": "no completion criteria in Moodle",
+    "cannotviewreport": "Moodle answers cannotviewreport: completion is off in the course or on the site, or the "
+                        "web-service user lacks report/completion:view",
+    "spec": "completion: false in its spec",
+    "earlier": "found by an earlier pull; looked at again at the next sweep",
+}
 
 
 @cli.command()
@@ -475,7 +495,7 @@ def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_r
                                      f"{result.skipped_recent} skipped (reminded recently)"
                    + (f"; {len(result.failures)} failed" if result.failures else "")
                    + ("\nNo reminders for courses whose completion Moodle does not track (no completion "
-                      "criteria), since no one there can be seen to have completed: "
+                      "criteria, or completion off), since no one there can be seen to have completed: "
                       + ", ".join(result.not_tracked) if result.not_tracked else ""))
 
 
@@ -516,6 +536,7 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
         lines.append("Roles seen in the managed courses: "
                      + ", ".join(f"{k}={v}" for k, v in sorted(report.roles_seen.items())))
     lines += [f"Problem: {p}" for p in report.problems]
+    lines += [f"Warning: {w}" for w in report.warnings]
     lines.append("OK" if report.ok else "NOT OK")
     console.result(report.to_dict(), "\n".join(lines))
     if not report.ok:

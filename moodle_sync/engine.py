@@ -17,6 +17,7 @@ from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.models import Answer, SiteInfo
 from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
@@ -155,6 +156,8 @@ class DoctorReport:
     site_admin: bool = False
     missing_functions: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: site settings that disable part of the tool (not failures: ``ok`` stays true)
+    warnings: list[str] = field(default_factory=list)
     roles_seen: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -164,21 +167,59 @@ class DoctorReport:
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "release": self.release, "version": self.version, "username": self.username,
                 "site_admin": self.site_admin, "missing_functions": self.missing_functions,
-                "problems": self.problems, "roles_seen": self.roles_seen, "ok": self.ok}
+                "problems": self.problems, "warnings": self.warnings, "roles_seen": self.roles_seen, "ok": self.ok}
 
 
 #: Moodle 4.3's version number; older sites may lack functions or answer differently
 MIN_VERSION = 2023100900
 
 
+class _Feature(Answer):
+    name: str
+    value: int = 0
+
+
+class _SiteInfoWithFeatures(SiteInfo):
+    """Site info with ``advancedfeatures`` ({name, value}: $CFG switches, webservice/externallib.php
+    get_site_info()), which moodle/models.py's SiteInfo leaves out."""
+
+    advancedfeatures: list[_Feature] = []
+
+    def features(self) -> dict[str, int]:
+        return {f.name: f.value for f in self.advancedfeatures}
+
+
+def _site_info(api: MoodleApi) -> _SiteInfoWithFeatures:
+    # the same one call as MoodleApi.site_info(), read with a model that keeps advancedfeatures; once
+    # moodle/models.py's SiteInfo carries them, this becomes api.site_info()
+    return _SiteInfoWithFeatures.model_validate(api.client.call("core_webservice_get_site_info"))
+
+
+def feature_warnings(features: Mapping[str, int]) -> list[str]:
+    """What the site's switched-off features stop the tool from doing; a feature not listed says nothing."""
+    warnings = []
+    if features.get("enablecompletion", 1) == 0:
+        warnings.append("completion tracking is off for the whole site: Moodle answers cannotviewreport for every "
+                        "course, so `pull` finds no course completion, reports show none and `remind` reminds no one; "
+                        "courses `apply` creates get completion off (core_course_create_courses); switch on "
+                        "Site administration > Advanced features > Enable completion tracking")
+    if features.get("messaging", 1) == 0:
+        warnings.append("messaging is off for the whole site: Moodle refuses every message (disabled), so "
+                        "`remind` cannot send reminders; switch on Site administration > Advanced features > "
+                        "Enable messaging system")
+    return warnings
+
+
 def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
            roles: Mapping[str, int] | None = None, course_ids: list[int] | None = None) -> DoctorReport:
     """Check the connection, Moodle's version, that the token's service has every function, and
     that the configured role ids match the roles Moodle shows in the given courses' enrolments
-    (no web service lists roles: this is the only way to see them)."""
+    (no web service lists roles: this is the only way to see them). Site switches that disable part
+    of the tool (completion tracking, messaging) become warnings."""
     report = DoctorReport(url=api.client.transport.base_url)
-    info = api.site_info()
+    info = _site_info(api)
     report.release, report.version, report.username = info.release, info.version, info.username
+    report.warnings = feature_warnings(info.features())
     report.site_admin = info.userissiteadmin
     names = info.function_names()
     report.missing_functions = [f for f in required if f not in names]

@@ -13,7 +13,7 @@ from moodle_sync.reconcile.actual import parse_course_idnumber
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.importer import Scope
-from moodle_sync.specs.models import STOCKHOLM, SpecSet, add_months
+from moodle_sync.specs.models import STOCKHOLM, CourseSpec, SpecSet, add_months
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore
 
@@ -64,8 +64,17 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
                 "first_seen" if completed else None),
             status="active" if cp.status == "active" else "suspended",
             deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None,
-            tracked=tracked.setdefault(idnumber, not completions.course_state(idnumber)[0])))
+            tracked=tracked.setdefault(idnumber, _tracked(spec, idnumber, completions))))
     return facts
+
+
+def _tracked(spec: CourseSpec, idnumber: str, completions: CompletionStore) -> bool:
+    """Whether Moodle shows completion in this course version: not when its spec switches completion off
+    (the course was created with enablecompletion=0), nor when the pull found it answers nocriteriaset or
+    cannotviewreport (completion off in Moodle) for everyone."""
+    if spec.idnumber == idnumber and not spec.completion:
+        return False
+    return not completions.course_state(idnumber)[0]
 
 
 def labels_for(specs: SpecSet, scope: Scope | None = None) -> Labels:

@@ -5,17 +5,26 @@ about open enrolments whose person entered the course since the last check (``la
 the enrolled-users listing), plus everyone open whose last check is older than the sweep interval
 (completions made without a visit: marked by a teacher, completion by date). Results are written as
 they come, so an interrupted pull resumes where it stopped.
+
+Moodle's answers that are not a status (core_completion_get_course_completion_status, Moodle 4.3) sort into
+three kinds: the course tracks no completion (``nocriteriaset``; ``cannotviewreport``, which
+completion_can_view_data() gives when completion is off in the course or on the site), one person cannot be
+answered for (``usernotenroled``, ``userdeleted`` …: their last known state is kept), or the course cannot
+be read at all (``requireloginerror``, ``accessdenied``, ``nopermissions`` and any other answer: named once,
+the pull goes on). Only a refused token (AuthError) or no answer at all (TransportError) stops the pull.
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from moodle_sync.errors import CompletionError
+from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus
 from moodle_sync.reconcile.actual import parse_course_idnumber, read_actual
@@ -26,6 +35,36 @@ from moodle_sync.store.db import StateStore
 #: completion checks written to the store per transaction (what an interruption can lose at most)
 SAVE_EVERY = 200
 
+#: one answer settles the whole course: Moodle shows no completion in it. ``cannotviewreport`` comes
+#: first of all checks when completion is off in the course or on the site (completion_can_view_data)
+NOT_TRACKED = frozenset({"nocriteriaset", "cannotviewreport"})
+
+#: about one person only (require_active_user, is_tracked_user): their last known state is kept
+PERSON_ERRORS = frozenset({"usernotenroled", "notenroled", "userdeleted", "usernotconfirmed",
+                           "guestsarenotallowed", "invaliduser"})
+
+#: what to do when a whole course cannot be read; any other errorcode is named without a hint
+COURSE_HINTS = {
+    "requireloginerror": "the web-service user cannot enter the course (hidden, or not enrolled there): give its "
+                         "role moodle/course:viewhiddencourses and moodle/course:view",
+    "accessdenied": "the course uses separate groups and the web-service user shares no group with the person: "
+                    "give its role moodle/site:accessallgroups",
+    "nopermissions": "give the web-service user's role the capability named in the message",
+    "restrictedcontextexception": "the token's service is restricted to a context outside this course",
+}
+
+
+@dataclass(frozen=True)
+class CourseProblem:
+    """Why a course's completions could not be read in this pull (its stored state is unchanged)."""
+
+    errorcode: str
+    message: str
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"errorcode": self.errorcode, "message": self.message, "hint": self.hint}
+
 
 @dataclass
 class PullResult:
@@ -34,12 +73,26 @@ class PullResult:
     asked: int = 0
     new_completions: int = 0
     not_tracked: list[str] = field(default_factory=list)
+    #: course idnumber → why it is not tracked: nocriteriaset, cannotviewreport, spec (``completion: false``),
+    #: or earlier (settled by an earlier pull; asked again at the next sweep)
+    not_tracked_why: dict[str, str] = field(default_factory=dict)
     swept: list[str] = field(default_factory=list)
+    #: errorcode → how many people Moodle would not answer for (their last known state is kept)
+    kept: Counter[str] = field(default_factory=Counter)
+    #: course idnumber → the answer that stopped the pull asking about it
+    not_read: dict[str, CourseProblem] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"courses": self.courses, "people": self.people, "asked": self.asked,
                 "new_completions": self.new_completions, "completion_not_tracked": self.not_tracked,
-                "full_sweep": self.swept}
+                "completion_not_tracked_why": self.not_tracked_why, "full_sweep": self.swept,
+                "people_kept_as_is": dict(sorted(self.kept.items())),
+                "courses_not_read": {k: v.to_dict() for k, v in sorted(self.not_read.items())}}
+
+    def settle_not_tracked(self, idnumber: str, why: str) -> None:
+        if idnumber not in self.not_tracked:
+            self.not_tracked.append(idnumber)
+            self.not_tracked_why[idnumber] = why
 
 
 def completion_time(status: CompletionStatus) -> int | None:
@@ -63,7 +116,15 @@ def _due(person: CoursePerson, cutoff: str) -> bool:
 
 def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4, sweep_days: int = 7,
          now: datetime.datetime | None = None, progress: Callable[[str], None] | None = None) -> PullResult:
-    """Pull enrolments and completions of every course version the specs manage."""
+    """Pull enrolments and completions of every course version the specs manage.
+
+    A course that cannot be read (``result.not_read``) is skipped and the pull goes on; nothing stored about it
+    changes, so its people are asked again next time.
+
+    Raises:
+        AuthError: the token is refused (nothing more can be asked); checks saved so far are kept.
+        TransportError: Moodle gave no usable answer after the retries; checks saved so far are kept.
+    """
     say = progress or (lambda _m: None)
     now = now or datetime.datetime.now(datetime.UTC)
     stamp = now.isoformat(timespec="seconds")
@@ -82,70 +143,111 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         completions.save_roster(idnumber, {u.id: ("active" if u.id in active else "suspended",
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
+        spec = specs.courses[parsed[0]]
+        if spec.idnumber == idnumber and not spec.completion:
+            # created with enablecompletion=0: Moodle would answer cannotviewreport for everyone
+            result.settle_not_tracked(idnumber, "spec")
+            continue
         no_criteria, last_sweep = completions.course_state(idnumber)
         if no_criteria and not _stale(last_sweep, cutoff):
-            result.not_tracked.append(idnumber)  # known to track no completion; looked again at the next sweep
+            result.settle_not_tracked(idnumber, "earlier")  # looked at again at the next sweep
             continue
         people = completions.people(idnumber)
         todo = [p for p in people.values()
                 if p.status == "active" and p.completed_at is None and _due(p, cutoff)]
+        asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
         if todo:
-            # one question first: a course without criteria answers nocriteriaset for everyone, so one
-            # answer settles the whole list (and tells, at each sweep, whether criteria were added since)
-            probe = _ask(api, completions, course.id, idnumber, todo[:1], workers, now, result, say, todo, stamp)
-            result.asked += probe
-            if idnumber in result.not_tracked:
+            # one question first: a course without criteria or with completion off, or one the web-service
+            # user cannot enter, answers the same for everyone, so one answer settles the whole list (and
+            # tells, at each sweep, whether that changed since)
+            asker.ask(todo[:1], everyone=todo)
+            if asker.stopped:
                 continue
             todo = todo[1:]
-        if any(_stale(p.last_checked, cutoff) for p in todo):
-            result.swept.append(idnumber)
-        result.asked += _ask(api, completions, course.id, idnumber, todo, workers, now, result, say, todo, stamp)
-        if idnumber in result.not_tracked:
+        swept = any(_stale(p.last_checked, cutoff) for p in todo)
+        asker.ask(todo, everyone=todo)
+        if asker.stopped:
             continue
+        if swept:
+            result.swept.append(idnumber)
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
     return result
 
 
-def _ask(api: MoodleApi, completions: CompletionStore, course_id: int, idnumber: str, todo: list[CoursePerson],
-         workers: int, now: datetime.datetime, result: PullResult, say: Callable[[str], None],
-         everyone: list[CoursePerson], stamp: str) -> int:
-    """Ask Moodle about each person in ``todo`` through a bounded pool; save as answers come.
+Answer = CompletionStatus | MoodleApiError | None  # None: not asked (the course was stopped meanwhile)
 
-    ``everyone`` is the course's whole list of people due: a ``nocriteriaset`` answer settles them all.
+
+class _Asker:
+    """Asks Moodle about the people of one course through a bounded pool and saves answers as they come.
+
+    ``stopped`` turns true on the first answer that settles the whole course (not tracked, or not readable);
+    questions not yet sent are then not sent.
     """
-    asked = 0
-    for start in range(0, len(todo), SAVE_EVERY):
-        chunk = todo[start:start + SAVE_EVERY]
 
-        def one(person: CoursePerson) -> tuple[CoursePerson, CompletionStatus | CompletionError]:
-            try:
-                return person, api.completion_status(course_id, person.userid)
-            except CompletionError as e:
-                return person, e
+    def __init__(self, api: MoodleApi, completions: CompletionStore, course_id: int, idnumber: str, workers: int,
+                 now: datetime.datetime, stamp: str, result: PullResult, say: Callable[[str], None]) -> None:
+        self.api, self.completions, self.course_id, self.idnumber = api, completions, course_id, idnumber
+        self.workers, self.now, self.stamp, self.result, self.say = workers, now, stamp, result, say
+        self._stop = threading.Event()
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            answers = list(pool.map(one, chunk))
-        asked += len(answers)
-        rows: list[tuple[int, int, int | None, str | None]] = []
-        for person, answer in answers:
-            if isinstance(answer, CompletionError):
-                if answer.errorcode == "nocriteriaset":
-                    # one answer is enough: the course tracks no completion (reported once, not per person)
-                    completions.set_course_state(idnumber, no_criteria=True, last_sweep=stamp)
-                    if idnumber not in result.not_tracked:
-                        result.not_tracked.append(idnumber)
-                    completions.save_checks(idnumber, [(p.userid, p.lastcourseaccess, None, None) for p in everyone],
-                                            checked_at=stamp)
-                    return asked
-                rows.append((person.userid, person.lastcourseaccess, None, None))  # usernotenroled: keep as is
-                continue
-            if answer.completed:
-                at = completion_time(answer)
-                source = "criteria" if at else "first_seen"
-                rows.append((person.userid, person.lastcourseaccess, at or int(now.timestamp()), source))
-                result.new_completions += 1
-            else:
-                rows.append((person.userid, person.lastcourseaccess, None, None))
-        completions.save_checks(idnumber, rows, checked_at=stamp)
-        say(f"{idnumber}: asked {asked}/{len(todo)}")
-    return asked
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _one(self, person: CoursePerson) -> tuple[CoursePerson, Answer]:
+        if self._stop.is_set():
+            return person, None
+        try:
+            return person, self.api.completion_status(self.course_id, person.userid)
+        except AuthError:
+            raise  # the token itself is refused: no other course can be read either
+        except MoodleApiError as e:
+            if e.errorcode not in PERSON_ERRORS:
+                self._stop.set()  # the same answer would come for everyone left
+            return person, e
+
+    def ask(self, todo: list[CoursePerson], *, everyone: list[CoursePerson]) -> None:
+        """Ask about each person in ``todo``; ``everyone`` (the course's people due) is settled by a
+        not-tracked answer."""
+        asked = 0
+        for start in range(0, len(todo), SAVE_EVERY):
+            with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+                answers = list(pool.map(self._one, todo[start:start + SAVE_EVERY]))
+            rows: list[tuple[int, int, int | None, str | None]] = []
+            settled: MoodleApiError | None = None
+            for person, answer in answers:
+                if answer is None:
+                    continue
+                asked += 1
+                self.result.asked += 1
+                if isinstance(answer, MoodleApiError):
+                    if answer.errorcode in PERSON_ERRORS:
+                        self.result.kept[answer.errorcode] += 1
+                        rows.append((person.userid, person.lastcourseaccess, None, None))  # kept as is
+                    else:
+                        settled = settled or answer
+                    continue
+                if answer.completed:
+                    at = completion_time(answer)
+                    source = "criteria" if at else "first_seen"
+                    rows.append((person.userid, person.lastcourseaccess, at or int(self.now.timestamp()), source))
+                    self.result.new_completions += 1
+                else:
+                    rows.append((person.userid, person.lastcourseaccess, None, None))
+            self.completions.save_checks(self.idnumber, rows, checked_at=self.stamp)
+            if settled is not None:
+                self._settle(settled, everyone)
+                return
+            self.say(f"{self.idnumber}: asked {asked}/{len(todo)}")
+
+    def _settle(self, answer: MoodleApiError, everyone: list[CoursePerson]) -> None:
+        if answer.errorcode in NOT_TRACKED:
+            # reported once, not per person; the course is asked again at the next sweep
+            self.completions.set_course_state(self.idnumber, no_criteria=True, last_sweep=self.stamp)
+            self.result.settle_not_tracked(self.idnumber, answer.errorcode)
+            self.completions.save_checks(self.idnumber, [(p.userid, p.lastcourseaccess, None, None)
+                                                         for p in everyone], checked_at=self.stamp)
+            return
+        # the whole course cannot be read: no more questions; whoever was not answered is asked again next time
+        self.result.not_read[self.idnumber] = CourseProblem(answer.errorcode or answer.exception, answer.message,
+                                                            COURSE_HINTS.get(answer.errorcode, ""))

@@ -36,7 +36,7 @@ class RemindResult:
     skipped_recent: int = 0
     sent: int = 0
     failures: list[str] = field(default_factory=list)
-    #: course versions left out because Moodle tracks no completion in them (no criteria)
+    #: course versions left out because Moodle tracks no completion in them (no criteria, completion off)
     not_tracked: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,9 +69,9 @@ def remind(api: MoodleApi, specs: SpecSet, store: StateStore, *, before: datetim
         if not today <= fact.deadline <= today + before:
             continue
         idnumber = specs.courses[fact.course_key].idnumber
-        if completions.course_state(idnumber)[0]:
-            # Moodle answers nocriteriaset for this course: nobody can be seen to complete it, so a
-            # reminder would also go to those who have done it
+        if not fact.tracked:
+            # no criteria, or completion off (in the spec or in Moodle): nobody can be seen to complete it,
+            # so a reminder would also go to those who have done it
             if idnumber not in result.not_tracked:
                 result.not_tracked.append(idnumber)
             continue

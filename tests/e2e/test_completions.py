@@ -673,3 +673,164 @@ def test_cli_remind_says_which_courses_it_cannot_remind_about(
     assert run("remind", "--dry-run") == EXIT_OK
     said = capsys.readouterr().out
     assert "would remind 0 people" in said and "does not track" in said and NCK in said
+
+
+# --- 11. completion switched off, and answers that are not a status ---------------------------------------
+# Moodle 4.3 completion/classes/external.php get_course_completion_status checks, in this order: the user is
+# active (userdeleted), validate_context (requireloginerror), completion_can_view_data (cannotviewreport: also
+# when completion is off in the course or on the site), separate groups (accessdenied), tracked
+# (usernotenroled), criteria (nocriteriaset).
+
+def moodle_error(errorcode: str, message: str, exception: str = "moodle_exception") -> dict[str, str]:
+    return {"exception": exception, "errorcode": errorcode, "message": message}
+
+
+REQUIRE_LOGIN = moodle_error("requireloginerror", "Course or activity not accessible.", "require_login_exception")
+ACCESS_DENIED = moodle_error("accessdenied", "Access denied")
+# lang/en/error.php has no 'userdeleted': moodle_exception('userdeleted') reads "error/userdeleted"
+USER_DELETED = moodle_error("userdeleted", "error/userdeleted")
+
+
+def remind_dry(site: Site, **kw: Any) -> Any:
+    api = site.api()
+    store = site.store(api)
+    try:
+        return remind(api, site.specs(), store, before=datetime.timedelta(days=14),
+                      interval=datetime.timedelta(days=30), scope=Scope(), dry_run=True, **kw)
+    finally:
+        store.close()
+
+
+def test_a_course_whose_spec_switches_completion_off_is_not_asked_and_not_reminded(
+        site: Site, tmp_path: Path) -> None:
+    site.edit_course("hrv-socialtjanst", completion=False)
+    site.apply()
+    start = (datetime.date.today() - datetime.timedelta(days=80)).isoformat()  # SOC's deadline in 10 days
+    ids = import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
+    soc = course_ids(site)[SOC]
+    assert site.emulator.state.courses.rows[soc].enablecompletion == 0
+
+    result, spy = run_pull(site, sweep_days=0)
+    assert spy.asked(soc) == []  # Moodle would answer cannotviewreport for every one of them
+    assert result.not_tracked == [SOC, NCK] and result.not_tracked_why[SOC] == "spec"
+    assert set(course_people(site, SOC)) == set(ids)  # the people are still pulled: reports count them enrolled
+    assert {f.tracked for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"} == {False}
+    due = remind_dry(site)
+    assert [r for r in due.due if r.course_idnumber == SOC] == [] and SOC in due.not_tracked
+
+
+def test_completion_switched_off_in_moodle_settles_the_course_on_one_answer(dalarna: County) -> None:
+    site, ids, soc = dalarna.site, dalarna.ids, dalarna.course[SOC]
+    with site.emulator.lock:  # someone switches completion off in the course's settings in Moodle
+        site.emulator.state.courses.update(site.emulator.state.courses.rows[soc], enablecompletion=0)
+    first, spy = run_pull(site)
+    assert len(spy.asked(soc)) == 1, "one cannotviewreport answer settles the whole course"
+    assert first.not_tracked == [SOC, NCK] and first.not_tracked_why[SOC] == "cannotviewreport"
+    assert first.kept == {} and first.not_read == {}
+    assert {(f.course_key, f.tracked) for f in facts_of(site, Scope())} == \
+        {("nck-grundkurs-vinr", False), ("hrv-socialtjanst", False)}
+
+    site.emulator.set_last_course_access(soc, ids[2], now_s())
+    routine, spy = run_pull(site)
+    assert spy.asked(soc) == [] and routine.not_tracked == [SOC, NCK]
+
+    with site.emulator.lock:  # switched on again: seen at the next sweep, and everyone is asked
+        site.emulator.state.courses.update(site.emulator.state.courses.rows[soc], enablecompletion=1)
+    swept, spy = run_pull(site, now=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=8))
+    assert swept.not_tracked == [NCK] and sorted(spy.asked(soc)) == sorted(ids)
+    assert {f.tracked for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"} == {True}
+
+
+def test_completion_off_on_the_whole_site_is_not_tracked_anywhere_and_nobody_is_reminded(
+        site: Site, tmp_path: Path) -> None:
+    site.apply()
+    start = (datetime.date.today() - datetime.timedelta(days=50)).isoformat()  # deadlines within 14 days or so
+    import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
+    site.emulator.state.config.enablecompletion = 0  # Site administration > Advanced features
+    result, spy = run_pull(site)
+    ids = course_ids(site)
+    assert len(spy.asked(ids[SOC])) == 1 and len(spy.asked(ids[NCK])) == 1
+    # cannotviewreport comes before nocriteriaset in Moodle's order
+    assert result.not_tracked_why == {SOC: "cannotviewreport", NCK: "cannotviewreport"}
+    assert remind_dry(site).due == []
+
+
+def test_a_person_moodle_will_not_answer_for_is_counted_and_keeps_their_state(dalarna: County) -> None:
+    site, ids, soc = dalarna.site, dalarna.ids, dalarna.course[SOC]
+    t = now_s() - 3600
+    for uid in ids:
+        complete(site, soc, uid, [t, t], visit=t)
+    # deleted in Moodle between the enrolment listing and the question (the probe and one more answer first)
+    site.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, after=2, error=USER_DELETED))
+    result, spy = run_pull(site, workers=1)
+    assert sorted(spy.asked(soc)) == sorted(ids)  # the pull went on past the answer
+    assert result.kept == {"userdeleted": 1} and result.to_dict()["people_kept_as_is"] == {"userdeleted": 1}
+    assert result.new_completions == len(ids) - 1 and result.not_read == {}
+    people = course_people(site, SOC)
+    [kept] = [u for u in ids if people[u].completed_at is None]
+    assert people[kept].last_checked is not None  # asked; its state kept as it was
+    assert result.not_tracked == [NCK]
+
+    later, spy = run_pull(site, sweep_days=0)
+    assert spy.asked(soc) == [kept] and later.kept == {} and course_people(site, SOC)[kept].completed_at == t
+
+
+@pytest.mark.parametrize("error", [REQUIRE_LOGIN, ACCESS_DENIED,
+                                   moodle_error("nopermissions", "Sorry, but you do not currently have permissions "
+                                                "to do that (View course completion report).",
+                                                "required_capability_exception")],
+                         ids=lambda e: e["errorcode"])
+def test_an_answer_about_the_whole_course_stops_that_course_and_the_pull_goes_on(
+        dalarna: County, error: dict[str, str]) -> None:
+    site, ids, soc, nck = dalarna.site, dalarna.ids, dalarna.course[SOC], dalarna.course[NCK]
+    t = now_s() - 3600
+    complete(site, soc, ids[0], [t, t], visit=t)
+    run_pull(site)
+    assert course_people(site, SOC)[ids[0]].completed_at == t
+    teacher_marks_complete(site, soc, ids[1])
+
+    # the sweep: SOC's probe passes, the next answer is about the whole course (later ones would pass)
+    before = {u: p.last_checked for u, p in course_people(site, SOC).items()}
+    site.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, after=1, error=error))
+    tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    result, spy = run_pull(site, sweep_days=0, workers=1, now=tomorrow)
+    assert len(spy.asked(soc)) == 2, "no question after the first answer about the whole course"
+    assert len(spy.asked(nck)) == 1 and result.not_tracked == [NCK]  # the pull went on to the next course
+    problem = result.not_read[SOC]
+    assert (problem.errorcode, problem.message) == (error["errorcode"], error["message"]) and problem.hint
+    assert list(result.to_dict()["courses_not_read"]) == [SOC]
+    assert SOC not in result.swept and SOC not in result.not_tracked and result.kept == {}
+    people = course_people(site, SOC)
+    assert people[ids[0]].completed_at == t  # nothing stored is lost
+    changed = [u for u, p in people.items() if p.last_checked != before[u]]
+    assert len(changed) == 1, "only the probe's answer was stored; the rest are asked again next time"
+
+    site.emulator.faults.clear()
+    again, spy = run_pull(site, sweep_days=0, now=tomorrow + datetime.timedelta(days=1))
+    assert again.not_read == {} and SOC in again.swept
+    assert set(spy.asked(soc)) == {u for u, p in people.items() if p.completed_at is None}
+    assert course_people(site, SOC)[ids[1]].completed_at is not None
+
+
+def test_cli_pull_names_each_course_it_could_not_read_once_and_counts_people_kept(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("apply", "--yes") == EXIT_OK
+    roster = write_roster(tmp_path / "dalarna.csv", [person(n) for n in range(7)])
+    assert run("roster", "import", str(roster), "--county", "W", "--yes") == EXIT_OK
+    # SOC's probe: a deleted person; every answer after it: the web-service user cannot enter the course
+    served.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, error=USER_DELETED))
+    served.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, after=1, times=None, error=REQUIRE_LOGIN))
+    capsys.readouterr()
+
+    assert run("pull") == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("requireloginerror") == 2  # once per course, however many answers said it
+    assert f"Not read: {SOC}: requireloginerror: Course or activity not accessible." in out
+    assert f"Not read: {NCK}: requireloginerror" in out and "moodle/course:viewhiddencourses" in out
+    assert "Moodle gave no status for 1 person (userdeleted 1); their last known state is kept." in out
+    assert "Completion not tracked" not in out
+
+    assert run("pull", "--json") == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(doc["courses_not_read"]) == [SOC, NCK]
+    assert doc["courses_not_read"][SOC]["errorcode"] == "requireloginerror" and doc["people_kept_as_is"] == {}

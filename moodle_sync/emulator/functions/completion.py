@@ -1,19 +1,23 @@
 """Completion: course status of one user, activity statuses, and a teacher's override.
 
-get_course_completion_status answers nocriteriaset / usernotenroled as recorded and, once a course
-has criteria, each criterion's state live (README).
+get_course_completion_status checks in Moodle 4.3's order (completion/classes/external.php): the user is
+active, the caller may enter the course (validate_context → require_login), completion is on and the caller
+may view it (cannotviewreport), separate groups (accessdenied), tracked (usernotenroled), criteria
+(nocriteriaset); then each criterion's state live (README).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from moodle_sync.emulator.errors import missing_record, moodle_exception
+from moodle_sync.emulator.errors import MoodleError, missing_record, moodle_exception
 from moodle_sync.emulator.functions.registry import Call, Params, implements
 from moodle_sync.emulator.model.records import CompletionCriterion, Course, User
 from moodle_sync.emulator.moodlelib import completionlib as cl
 from moodle_sync.emulator.moodlelib import format as fmt
 from moodle_sync.emulator.strings import get_string
+
+SEPARATEGROUPS = 1
 
 
 def _active_user(call: Call, userid: int) -> User:
@@ -25,11 +29,38 @@ def _active_user(call: Call, userid: int) -> User:
     return user
 
 
+def _require_login(call: Call, course: Course) -> None:
+    """validate_context() → require_login($course, …, $preventredirect=true) for the web-service user
+    (lib/moodlelib.php): a hidden course needs moodle/course:viewhiddencourses. Its later check (an active
+    enrolment or moodle/course:view, else 'Not enrolled') is not emulated: tokens here carry capabilities,
+    not course enrolments of their user."""
+    if not course.visible and not call.can("moodle/course:viewhiddencourses"):
+        raise _require_login_exception("Course is hidden")
+
+
+def _require_login_exception(debuginfo: str) -> MoodleError:
+    # lib/setuplib.php require_login_exception; lang/en/error.php requireloginerror
+    return MoodleError("require_login_exception", "requireloginerror", "Course or activity not accessible.", debuginfo)
+
+
 def _can_view_data(call: Call, course: Course, userid: int) -> bool:
-    """completion_can_view_data(): completion on for the course, and own data or report/completion:view."""
-    if not course.enablecompletion:
+    """completion_can_view_data() (lib/completionlib.php): completion on for the site and the course, and own
+    data or moodle/user:viewuseractivitiesreport or report/completion:view."""
+    if not call.state.config.enablecompletion or not course.enablecompletion:
         return False
-    return userid == call.user.id or call.can("report/completion:view")
+    return (userid == call.user.id or call.can("moodle/user:viewuseractivitiesreport")
+            or call.can("report/completion:view"))
+
+
+def _groups_visible(call: Call, course: Course, userid: int) -> bool:
+    """groups_user_groups_visible() (lib/grouplib.php): in separate groups mode, without accessallgroups, the
+    caller must share a group with the user."""
+    if course.groupmode != SEPARATEGROUPS or call.can("moodle/site:accessallgroups"):
+        return True
+    groups = {g.id for g in call.state.groups.by("courseid", course.id)}
+    theirs = {m.groupid for m in call.state.group_members.by("userid", userid)} & groups
+    mine = {m.groupid for m in call.state.group_members.by("userid", call.user.id)} & groups
+    return bool(theirs & mine)
 
 
 def _criterion_entry(call: Call, criterion: CompletionCriterion, userid: int) -> dict[str, Any]:
@@ -67,8 +98,12 @@ def get_course_completion_status(call: Call, params: Params) -> dict[str, Any]:
     if course is None:
         raise missing_record("course")
     user = _active_user(call, params["userid"])
+    _require_login(call, course)
     if not _can_view_data(call, course, user.id):
-        raise moodle_exception("cannotviewreport")
+        raise moodle_exception("cannotviewreport")  # completion off answers this too, before anything else
+    if user.id != call.user.id and not _groups_visible(call, course, user.id):
+        # lang/en/admin.php accessdenied
+        raise MoodleError("moodle_exception", "accessdenied", "Access denied")
     if not cl.is_tracked_user(state, course, user.id, call.now):
         # the enrolment check comes before the criteria check (contract step 58)
         raise moodle_exception("notenroled" if user.id == call.user.id else "usernotenroled", "completion")

@@ -80,6 +80,9 @@ class SiteConfig:
     minpasswordupper: int = 1
     minpasswordnonalphanum: int = 1
     allowaccountssameemail: bool = False
+    # $CFG->enablecompletion and $CFG->messaging (admin/settings/subsystems.php): both on in a new 4.3 site
+    enablecompletion: int = 1
+    messaging: int = 1
     # a new course's format options (format_topics: hiddensections/coursedisplay are PARAM_INT, indentation raw)
     topics_defaults: dict[str, Any] = field(default_factory=lambda: {"hiddensections": 1, "coursedisplay": 0,
                                                                      "indentation": "1"})

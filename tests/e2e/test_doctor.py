@@ -1,0 +1,83 @@
+"""doctor and the site's switches: completion tracking and messaging off are named with what they stop.
+
+core_webservice_get_site_info's ``advancedfeatures`` carries $CFG->enablecompletion and $CFG->messaging
+(Moodle 4.3 webservice/externallib.php get_site_info; recorded in contract-4.3.json, step "site info").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from moodle_sync import engine
+from moodle_sync.cli import EXIT_OK, main
+from moodle_sync.emulator import serve
+
+from .conftest import TOKEN, Site
+
+CONTRACT = Path(__file__).parents[1] / "contract" / "contract-4.3.json"
+
+
+def run(*args: str) -> int:
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    return int(e.value.code or 0)
+
+
+@pytest.fixture
+def served(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Site]:
+    with serve(site.emulator) as server:
+        monkeypatch.setenv("MOODLE_URL", server.url)
+        monkeypatch.setenv("MOODLE_TOKEN", TOKEN)
+        monkeypatch.setenv("MOODLE_SYNC_STATE_PATH", str(site.state_path))
+        monkeypatch.setenv("MOODLE_SYNC_SPECS", str(site.specs_dir))
+        monkeypatch.chdir(tmp_path)
+        yield site
+
+
+def test_the_emulated_site_info_carries_the_recorded_features_and_follows_the_config(site: Site) -> None:
+    recorded = json.loads(CONTRACT.read_text(encoding="utf-8"))["steps"][0]
+    assert recorded["name"] == "site info"
+    api = site.api()
+    assert api.client.call("core_webservice_get_site_info")["advancedfeatures"] == \
+        recorded["response"]["advancedfeatures"]
+    site.emulator.state.config.enablecompletion = 0
+    site.emulator.state.config.messaging = 0
+    features = {f["name"]: f["value"] for f in api.client.call("core_webservice_get_site_info")["advancedfeatures"]}
+    assert (features["enablecompletion"], features["messaging"], features["usetags"]) == (0, 0, 1)
+
+
+def test_a_site_with_completion_and_messaging_on_gets_no_warning(site: Site) -> None:
+    report = engine.doctor(site.api())
+    assert report.warnings == [] and report.ok
+
+
+def test_completion_tracking_off_is_a_warning_that_names_what_it_stops(site: Site) -> None:
+    site.emulator.state.config.enablecompletion = 0
+    report = engine.doctor(site.api())
+    [warning] = report.warnings
+    assert "completion tracking is off" in warning and "`pull` finds no course completion" in warning
+    assert "courses `apply` creates get completion off" in warning and "Enable completion tracking" in warning
+    assert report.ok  # a warning, not a failure: the rest of the tool works
+
+
+def test_messaging_off_is_a_warning_that_remind_cannot_send(site: Site) -> None:
+    site.emulator.state.config.messaging = 0
+    [warning] = engine.doctor(site.api()).warnings
+    assert "messaging is off" in warning and "`remind` cannot send" in warning
+
+
+def test_cli_doctor_prints_the_warnings_and_lists_them_in_json(
+        served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    served.emulator.state.config.enablecompletion = 0
+    served.emulator.state.config.messaging = 0
+    assert run("doctor") == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("Warning: ") == 2 and "Warning: completion tracking is off" in out
+    assert "Warning: messaging is off" in out and out.rstrip().endswith("OK")
+    assert run("doctor", "--json") == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["warnings"]) == 2 and doc["ok"] is True
