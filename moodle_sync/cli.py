@@ -32,7 +32,7 @@ Exit codes:
   0   done, or Moodle already matches the specs
   1   error (nothing half-done is left: see the message)
   2   changes pending (plan --detailed-exitcode only)
-  3   apply finished partly; run it again, it converges
+  3   apply, import or pull finished partly; run it again, it converges
   64  usage error (unknown option, missing argument)
 """
 
@@ -400,6 +400,8 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
         text += f"\nNot read: {idn}: {problem.errorcode}: {problem.message}" + (
             f"\n  hint: {problem.hint}" if problem.hint else "")
     console.result(result.to_dict(), text)
+    if result.not_read:
+        sys.exit(EXIT_PARTIAL)  # a scheduled pull must notice courses it could not read
 
 
 #: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)

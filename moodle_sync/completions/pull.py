@@ -28,6 +28,7 @@ from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus
 from moodle_sync.reconcile.actual import parse_course_idnumber, read_actual
+from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 from moodle_sync.store.db import StateStore
@@ -139,8 +140,12 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         result.courses += 1
         say(f"reading who is enrolled in {idnumber}")
         everyone = api.enrolled_users(course.id, only_active=False, fields="id,lastcourseaccess")
-        active = {u.id for u in api.enrolled_users(course.id, only_active=True, fields="id")}
-        completions.save_roster(idnumber, {u.id: ("active" if u.id in active else "suspended",
+        listed = CourseEnrolments(everyone={u.id for u in everyone},
+                                  active={u.id for u in api.enrolled_users(course.id, only_active=True, fields="id")},
+                                  managed=store.managed_enrolments(idnumber))
+        clock = int(now.timestamp())
+        # onlyactive also leaves out enrolments outside their window: what the tool set tells those apart
+        completions.save_roster(idnumber, {u.id: ("suspended" if is_suspended(listed, u.id, clock) else "active",
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
         spec = specs.courses[parsed[0]]

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import engine
-from moodle_sync.cli import EXIT_ERROR, EXIT_OK, main
+from moodle_sync.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, main
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.pull import PullResult, completion_time, pull
@@ -301,6 +301,23 @@ def test_people_the_tool_enrolled_are_enrolled_since_that_day_not_since_the_pull
     assert people[by_hand].enrolled_since[:10] == later.date().isoformat()
     facts = {f.person: f for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"}
     assert {facts[u].enrolled_since for u in dalarna.ids} == {enrolled_on}
+
+
+def test_people_whose_enrolment_window_has_not_opened_are_pulled_as_active_not_suspended(
+        site: Site, tmp_path: Path) -> None:
+    # onlyactive=1 also leaves out enrolments that start later; the tool knows it set them active
+    rules_path = site.specs_dir / "enrolment_rules.yaml"
+    later = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    text = rules_path.read_text(encoding="utf-8")
+    rules_path.write_text(text.replace("- key: hrv-soc-socialtjansten\n",
+                                       f"- key: hrv-soc-socialtjansten\n  window_start: {later}\n", 1),
+                          encoding="utf-8")
+    site.apply()
+    ids = import_county(site, tmp_path, [person(n) for n in range(3)], "W")
+    soc = course_ids(site)[SOC]
+    assert not set(ids) & {u.id for u in site.api().enrolled_users(soc, only_active=True)}
+    run_pull(site)
+    assert {course_people(site, SOC)[u].status for u in ids} == {"active"}
 
 
 # --- 3. incremental pull -------------------------------------------------------------------------------
@@ -822,7 +839,7 @@ def test_cli_pull_names_each_course_it_could_not_read_once_and_counts_people_kep
     served.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, after=1, times=None, error=REQUIRE_LOGIN))
     capsys.readouterr()
 
-    assert run("pull") == EXIT_OK
+    assert run("pull") == EXIT_PARTIAL  # a scheduled pull notices
     out = capsys.readouterr().out
     assert out.count("requireloginerror") == 2  # once per course, however many answers said it
     assert f"Not read: {SOC}: requireloginerror: Course or activity not accessible." in out
@@ -830,7 +847,7 @@ def test_cli_pull_names_each_course_it_could_not_read_once_and_counts_people_kep
     assert "Moodle gave no status for 1 person (userdeleted 1); their last known state is kept." in out
     assert "Completion not tracked" not in out
 
-    assert run("pull", "--json") == EXIT_OK
+    assert run("pull", "--json") == EXIT_PARTIAL
     doc = json.loads(capsys.readouterr().out)
     assert sorted(doc["courses_not_read"]) == [SOC, NCK]
     assert doc["courses_not_read"][SOC]["errorcode"] == "requireloginerror" and doc["people_kept_as_is"] == {}
