@@ -17,7 +17,6 @@ from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import Answer, SiteInfo
 from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
@@ -174,27 +173,6 @@ class DoctorReport:
 MIN_VERSION = 2023100900
 
 
-class _Feature(Answer):
-    name: str
-    value: int = 0
-
-
-class _SiteInfoWithFeatures(SiteInfo):
-    """Site info with ``advancedfeatures`` ({name, value}: $CFG switches, webservice/externallib.php
-    get_site_info()), which moodle/models.py's SiteInfo leaves out."""
-
-    advancedfeatures: list[_Feature] = []
-
-    def features(self) -> dict[str, int]:
-        return {f.name: f.value for f in self.advancedfeatures}
-
-
-def _site_info(api: MoodleApi) -> _SiteInfoWithFeatures:
-    # the same one call as MoodleApi.site_info(), read with a model that keeps advancedfeatures; once
-    # moodle/models.py's SiteInfo carries them, this becomes api.site_info()
-    return _SiteInfoWithFeatures.model_validate(api.client.call("core_webservice_get_site_info"))
-
-
 def feature_warnings(features: Mapping[str, int]) -> list[str]:
     """What the site's switched-off features stop the tool from doing; a feature not listed says nothing."""
     warnings = []
@@ -217,10 +195,19 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
     (no web service lists roles: this is the only way to see them). Site switches that disable part
     of the tool (completion tracking, messaging) become warnings."""
     report = DoctorReport(url=api.client.transport.base_url)
-    info = _site_info(api)
+    info = api.site_info()
     report.release, report.version, report.username = info.release, info.version, info.username
     report.warnings = feature_warnings(info.features())
     report.site_admin = info.userissiteadmin
+    if not info.userissiteadmin:
+        # user_get_user_details() shows e-mail, idnumber, institution and department only with
+        # moodle/site:viewuseridentity + showuseridentity or moodle/user:viewalldetails; without them
+        # people are not found by e-mail or employee id, and imports would try to create them again
+        report.warnings.append(f"the web-service user {info.username!r} is not a site administrator: it needs "
+                               "moodle/user:viewalldetails (or moodle/site:viewuseridentity with e-mail and ID "
+                               "number in showuseridentity) and moodle/course:update, or people and courses are "
+                               "not found by e-mail, employee id or idnumber and would be created again; see "
+                               "ws-reference.md §5 for the capabilities")
     names = info.function_names()
     report.missing_functions = [f for f in required if f not in names]
     try:

@@ -34,6 +34,13 @@ class FunctionInfo(Answer):
     version: str = ""
 
 
+class SiteFeature(Answer):
+    """One of site info's ``advancedfeatures``: a $CFG switch such as enablecompletion or messaging."""
+
+    name: str
+    value: int = 0
+
+
 class SiteInfo(Answer):
     sitename: str = ""
     siteurl: str = ""
@@ -44,8 +51,14 @@ class SiteInfo(Answer):
     userissiteadmin: bool = False
     functions: list[FunctionInfo] = []
 
+    #: $CFG switches (webservice/externallib.php get_site_info())
+    advancedfeatures: list[SiteFeature] = []
+
     def function_names(self) -> set[str]:
         return {f.name for f in self.functions}
+
+    def features(self) -> dict[str, int]:
+        return {f.name: f.value for f in self.advancedfeatures}
 
 
 # --- categories ---------------------------------------------------------------------------------

@@ -81,3 +81,15 @@ def test_cli_doctor_prints_the_warnings_and_lists_them_in_json(
     assert run("doctor", "--json") == EXIT_OK
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["warnings"]) == 2 and doc["ok"] is True
+
+
+def test_a_token_that_is_not_a_site_admin_is_warned_about_what_it_cannot_see(site: Site) -> None:
+    # user_get_user_details() hides e-mail and ID number without the identity capabilities: lookups fail
+    site.emulator.add_token("hub0123456789abcdef0123456789abcd",
+                            capabilities={"moodle/course:update", "moodle/user:create"})
+    api = engine.connect("https://moodle.test", "hub0123456789abcdef0123456789abcd", mount=site.emulator.handle)
+    report = engine.doctor(api)
+    assert not report.site_admin
+    [warning] = report.warnings
+    assert "not a site administrator" in warning and "moodle/user:viewalldetails" in warning
+    assert engine.doctor(site.api()).warnings == []  # the admin token: nothing to say
