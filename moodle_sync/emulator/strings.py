@@ -27,6 +27,7 @@ STRINGS: dict[tuple[str, str], str] = {
     ("error", "invaliduserid"): "Invalid user id",
     ("error", "cannotviewreport"): "You cannot view this report",
     ("error", "userdeleted"): "This user account has been deleted",
+    ("message", "disabled"): "Messaging is disabled on this site",
     ("error", "useradminodelete"): "You can not delete a site administrator account",
     ("error", "usernotdeletederror"): "User not deleted - an error has occurred",
     ("error", "formatnotsupported"): "Format not supported",

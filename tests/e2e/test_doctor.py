@@ -93,3 +93,20 @@ def test_a_token_that_is_not_a_site_admin_is_warned_about_what_it_cannot_see(sit
     [warning] = report.warnings
     assert "not a site administrator" in warning and "moodle/user:viewalldetails" in warning
     assert engine.doctor(site.api()).warnings == []  # the admin token: nothing to say
+
+
+def test_with_completion_off_for_the_site_moodle_creates_courses_without_it(site: Site) -> None:
+    # core_course_create_courses forces enablecompletion=0 when completion is off for the site
+    site.emulator.state.config.enablecompletion = 0
+    site.apply()
+    assert {c["enablecompletion"] for c in site.courses() if "@" in c["idnumber"]} == {0}
+
+
+def test_with_messaging_off_every_reminder_is_refused_in_one_answer(site: Site) -> None:
+    site.emulator.state.config.messaging = 0
+    api = site.api()
+    from moodle_sync.errors import MoodleApiError
+    from moodle_sync.moodle.models import InstantMessage
+    with pytest.raises(MoodleApiError) as refused:
+        api.send_messages([InstantMessage(touserid=2, text="Hej", textformat=0, clientmsgid="x")])
+    assert refused.value.errorcode == "disabled" and "Messaging is disabled on this site" in str(refused.value)

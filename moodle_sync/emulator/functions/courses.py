@@ -251,7 +251,10 @@ def create_courses(call: Call, params: Params) -> list[dict[str, Any]]:
             data["theme"] = data["forcetheme"]
         if not call.can("moodle/course:visibility"):
             data["visible"] = category.visible
-        data.setdefault("enablecompletion", 1)  # moodlecourse/enablecompletion (site default on)
+        if state.config.enablecompletion:
+            data.setdefault("enablecompletion", 1)  # moodlecourse/enablecompletion (site default on)
+        else:
+            data["enablecompletion"] = 0  # completion off for the site: forced off, whatever was sent
         data["category"] = data["categoryid"]
         data["summaryformat"] = validate_format(data["summaryformat"])
         for option in data.pop("courseformatoptions", None) or []:

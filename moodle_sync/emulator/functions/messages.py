@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moodle_sync.emulator.errors import moodle_exception
 from moodle_sync.emulator.functions.categories import validate_format
 from moodle_sync.emulator.functions.registry import Call, Params, implements
 from moodle_sync.emulator.model.records import Message
@@ -14,6 +15,8 @@ from moodle_sync.emulator.strings import get_string
 @implements("core_message_send_instant_messages")
 def send_instant_messages(call: Call, params: Params) -> list[dict[str, Any]]:
     state = call.state
+    if not state.config.messaging:
+        raise moodle_exception("disabled", "message")  # checked first, before any capability
     call.require("moodle/site:sendmessage")
     candelete = call.can("moodle/site:deleteanymessage")
     out: list[dict[str, Any]] = []
