@@ -388,9 +388,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
     text = (f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
             f"{result.asked} people, {result.new_completions} new completions.")
     if result.not_tracked:
-        text += "\nCompletion not tracked: " + ", ".join(
-            f"{idn} ({NOT_TRACKED_WHY.get(result.not_tracked_why.get(idn, ''), 'not tracked')})"
-            for idn in result.not_tracked)
+        text += "\nCompletion not tracked: " + result.not_tracked_text()
     if result.kept:
         kept = sum(result.kept.values())
         text += (f"\nMoodle gave no status for {kept} {'person' if kept == 1 else 'people'} ("
@@ -404,14 +402,6 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
         sys.exit(EXIT_PARTIAL)  # a scheduled pull must notice courses it could not read
 
 
-#: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)
-NOT_TRACKED_WHY = {
-    "nocriteriaset": "no completion criteria in Moodle",
-    "cannotviewreport": "Moodle answers cannotviewreport: completion is off in the course or on the site, or the "
-                        "web-service user lacks report/completion:view",
-    "spec": "completion: false in its spec",
-    "earlier": "found by an earlier pull; looked at again at the next sweep",
-}
 
 
 @cli.command()

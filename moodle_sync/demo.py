@@ -139,7 +139,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
         console.say(f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
                     f"{result.asked} people; {result.new_completions} completions.")
         if result.not_tracked:
-            console.say("Completion not tracked (no completion criteria in Moodle): " + ", ".join(result.not_tracked))
+            console.say("Completion not tracked: " + result.not_tracked_text())
 
         console.say("\n== 6. report --by county,course ==")
         console.say(make_report(specs, store, scope=Scope(), preset=None, dimensions=["county", "course"],

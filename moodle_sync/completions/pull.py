@@ -77,6 +77,11 @@ class PullResult:
     #: course idnumber → why it is not tracked: nocriteriaset, cannotviewreport, spec (``completion: false``),
     #: or earlier (settled by an earlier pull; asked again at the next sweep)
     not_tracked_why: dict[str, str] = field(default_factory=dict)
+
+    def not_tracked_text(self) -> str:
+        """``course@1 (why), …`` for people reading the pull's outcome."""
+        return ", ".join(f"{idn} ({NOT_TRACKED_WHY.get(self.not_tracked_why.get(idn, ''), 'not tracked')})"
+                         for idn in self.not_tracked)
     swept: list[str] = field(default_factory=list)
     #: errorcode → how many people Moodle would not answer for (their last known state is kept)
     kept: Counter[str] = field(default_factory=Counter)
@@ -256,3 +261,13 @@ class _Asker:
         # the whole course cannot be read: no more questions; whoever was not answered is asked again next time
         self.result.not_read[self.idnumber] = CourseProblem(answer.errorcode or answer.exception, answer.message,
                                                             COURSE_HINTS.get(answer.errorcode, ""))
+
+
+#: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)
+NOT_TRACKED_WHY = {
+    "nocriteriaset": "no completion criteria in Moodle",
+    "cannotviewreport": "Moodle answers cannotviewreport: completion is off in the course or on the site, or the "
+                        "web-service user lacks report/completion:view",
+    "spec": "completion: false in its spec",
+    "earlier": "found by an earlier pull; looked at again at the next sweep",
+}

@@ -504,7 +504,8 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
                      "slutförande för genomförda, sista dag respektive repetitionsdatum för övriga.")
     if untracked:
         lacks = "kursen saknar" if len(untracked) == 1 else "kurserna saknar"
-        notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({lacks} villkor för slutförande): "
+        notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({lacks} villkor för slutförande "
+                     "eller har slutförandet avstängt): "
                      "där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
     if approximate:
         notes.append("Vissa slutförandedatum är ungefärliga: de anger när uppgiften först hämtades från "
