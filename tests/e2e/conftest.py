@@ -11,8 +11,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from moodle_sync import engine
+from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
-from moodle_sync.emulator import Emulator
+from moodle_sync.emulator import Emulator, serve
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
@@ -84,3 +85,22 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     yield Site(tmp_path)
+
+
+@pytest.fixture
+def served(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Site]:
+    """The site behind a real HTTP server, with the environment the command line reads pointing at it."""
+    with serve(site.emulator) as server:
+        monkeypatch.setenv("MOODLE_URL", server.url)
+        monkeypatch.setenv("MOODLE_TOKEN", TOKEN)
+        monkeypatch.setenv("MOODLE_SYNC_STATE_PATH", str(site.state_path))
+        monkeypatch.setenv("MOODLE_SYNC_SPECS", str(site.specs_dir))
+        monkeypatch.chdir(tmp_path)  # no moodle-sync.toml from the working directory
+        yield site
+
+
+def run(*args: str) -> int:
+    """Run the command line as a user would; its exit code."""
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    return int(e.value.code or 0)

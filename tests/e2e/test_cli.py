@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
+from moodle_sync.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from moodle_sync.emulator import serve
 
-from .conftest import TOKEN, Site
-
-
-@pytest.fixture
-def served(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
-    with serve(site.emulator) as server:
-        monkeypatch.setenv("MOODLE_URL", server.url)
-        monkeypatch.setenv("MOODLE_TOKEN", TOKEN)
-        monkeypatch.setenv("MOODLE_SYNC_STATE_PATH", str(site.state_path))
-        monkeypatch.setenv("MOODLE_SYNC_SPECS", str(site.specs_dir))
-        yield site
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    return int(e.value.code or 0)
+from .conftest import TOKEN, Site, run
 
 
 def test_plan_detailed_exitcode_is_2_with_changes_and_0_in_sync(

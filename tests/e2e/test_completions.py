@@ -14,7 +14,7 @@ import io
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,13 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import engine
-from moodle_sync.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, main
+from moodle_sync.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.pull import PullResult, completion_time, pull
 from moodle_sync.completions.remind import remind
 from moodle_sync.completions.report import make_report
-from moodle_sync.emulator import Fault, SimulatedCrash, serve
+from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ConfigError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus, CriterionStatus, EnrolledUser
@@ -38,7 +38,7 @@ from moodle_sync.rosters.importer import Scope
 from moodle_sync.specs.models import STOCKHOLM
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 
-from .conftest import TOKEN, URL, Site
+from .conftest import TOKEN, URL, Site, run
 from .test_rosters import do_import, person, write_roster
 
 SOC = "hrv-socialtjanst@1"  # from a template: two activity criteria, aggregation "all"
@@ -598,23 +598,6 @@ def test_no_reminder_about_a_course_whose_completion_moodle_does_not_track(site:
 
 
 # --- 9/10. the command line: pull, the redovisning preset, HTML -----------------------------------------
-
-@pytest.fixture
-def served(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Site]:
-    with serve(site.emulator) as server:
-        monkeypatch.setenv("MOODLE_URL", server.url)
-        monkeypatch.setenv("MOODLE_TOKEN", TOKEN)
-        monkeypatch.setenv("MOODLE_SYNC_STATE_PATH", str(site.state_path))
-        monkeypatch.setenv("MOODLE_SYNC_SPECS", str(site.specs_dir))
-        monkeypatch.chdir(tmp_path)  # no moodle-sync.toml from the working directory
-        yield site
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    return int(e.value.code or 0)
-
 
 def test_cli_pull_then_the_redovisning_preset_and_a_self_contained_html_page(
         served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,35 +7,16 @@ core_webservice_get_site_info's ``advancedfeatures`` carries $CFG->enablecomplet
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from moodle_sync import engine
-from moodle_sync.cli import EXIT_OK, main
-from moodle_sync.emulator import serve
+from moodle_sync.cli import EXIT_OK
 
-from .conftest import TOKEN, Site
+from .conftest import Site, run
 
 CONTRACT = Path(__file__).parents[1] / "contract" / "contract-4.3.json"
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    return int(e.value.code or 0)
-
-
-@pytest.fixture
-def served(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Site]:
-    with serve(site.emulator) as server:
-        monkeypatch.setenv("MOODLE_URL", server.url)
-        monkeypatch.setenv("MOODLE_TOKEN", TOKEN)
-        monkeypatch.setenv("MOODLE_SYNC_STATE_PATH", str(site.state_path))
-        monkeypatch.setenv("MOODLE_SYNC_SPECS", str(site.specs_dir))
-        monkeypatch.chdir(tmp_path)
-        yield site
 
 
 def test_the_emulated_site_info_carries_the_recorded_features_and_follows_the_config(site: Site) -> None:
