@@ -70,6 +70,7 @@ class MoodleApi:
         "core_cohort_add_cohort_members",
         "core_cohort_delete_cohort_members",
         "core_user_get_users_by_field",
+        "core_user_get_users",
         "core_user_create_users",
         "core_user_update_users",
         "core_enrol_get_enrolled_users",
@@ -282,6 +283,17 @@ class MoodleApi:
             out.extend(User.model_validate(u) for u in answer or [])
         return out
 
+    def users_with_email_like(self, pattern: str) -> list[User]:
+        """Users whose email matches ``pattern`` in SQL LIKE, ignoring case (``%`` and ``_`` are wildcards).
+
+        The only lookup that ignores case as create_users' duplicate check does (get_users_by_field
+        compares exactly). Deleted users are left out.
+
+        Calls: core_user_get_users.
+        """
+        answer = self.client.call("core_user_get_users", {"criteria": [{"key": "email", "value": pattern}]})
+        return [User.model_validate(u) for u in (answer or {}).get("users", [])]
+
     def create_users(self, items: Sequence[NewUser]) -> list[Created]:
         """Create users in ONE call: all-or-nothing, and a bad item is only "invalidparameter".
 
@@ -292,7 +304,7 @@ class MoodleApi:
         return [Created.model_validate(u) for u in answer or []]
 
     def update_users(self, items: Sequence[UserUpdate]) -> list[ItemWarning]:
-        """Update users; each one is applied on its own and failures come back as warnings.
+        """Update users: ONE bad value refuses the whole call; otherwise a user's failure is a warning.
 
         Calls: core_user_update_users.
         """

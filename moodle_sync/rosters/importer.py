@@ -9,12 +9,16 @@ mode is ``add``. County scoping lives here, not in the CLI: a hub may only touch
 from __future__ import annotations
 
 import re
+import secrets
+import string
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from moodle_sync.errors import (
     AuthError,
+    ConfigError,
     MoodleApiError,
     MoodleError,
     MoodleUnavailable,
@@ -34,7 +38,25 @@ from moodle_sync.store.db import Person, StateStore
 #: an import that would take more than this share of a county's members out of their cohorts stops
 MASS_REMOVAL_SHARE = 0.20
 USERS_PER_CREATE = 100
+MEMBERS_PER_CALL = 500
 FATAL = (AuthError, PermissionDenied, MoodleUnavailable)
+
+# The ``auth`` an import gives new accounts (setting ``auth``, default manual). Moodle 4.3's create_users
+# (user/externallib.php) refuses an auth whose is_internal() is true when the user has neither a password nor
+# createpassword; is_internal() is true for manual, email, none and nologin (auth/*/auth.php) and for any plugin
+# that does not override it (lib/authlib.php), false for cas, ldap, shibboleth, oauth2 and mnet.
+#: internal auths whose users log in with a Moodle password: Moodle makes one and e-mails it (createpassword=1)
+MAILED_PASSWORD_AUTHS = frozenset({"manual", "email", "none"})
+#: internal, but its users cannot log in: a random password nobody is told (an e-mail would only confuse them)
+NO_LOGIN_AUTHS = frozenset({"nologin"})
+#: auths an import refuses before writing anything, and why
+REFUSED_AUTHS = {
+    "mnet": "create_users does not offer it (a network user needs a remote host)",
+    "webservice": "create_users does not offer it (web-service accounts are made by hand)",
+    "lti": "LTI accounts are made by LTI launches; Moodle treats lti as internal and would need a password",
+}
+# Any other plugin name (cas, ldap, shibboleth, oauth2, a site's own SSO plugin such as saml2) is sent without a
+# password: Moodle refuses it if the plugin is not installed, or if it is internal (e.g. db with internal passwords).
 
 Mode = Literal["replace", "add"]
 
@@ -87,15 +109,18 @@ class RosterPlan:
     cohort_ids: dict[str, int] = field(default_factory=dict)
     current_members: int = 0
     skipped_rows: list[int] = field(default_factory=list)
+    #: new people Moodle would refuse to create (row, why and what to do): never sent, failures of the import
+    blocked: list[tuple[RosterRow, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "create": len(self.create), "update": len(self.update),
                 "add_members": len(self.add), "remove_members": len(self.remove),
-                "skipped_invalid": len(self.skipped_rows)}
+                "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked)}
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.create or self.update or self.add or self.remove)
+        # blocked rows count: applying is what reports them as failures (the import does not end "in sync")
+        return bool(self.create or self.update or self.add or self.remove or self.blocked)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +129,7 @@ class RosterPlan:
             "update": [{"row": u.row.row, "userid": u.userid, "changes": u.changes} for u in self.update],
             "add": [{"cohort": c, "user": u if isinstance(u, int) else u.email} for c, u in self.add],
             "remove": [{"cohort": c, "userid": u} for c, u in self.remove],
+            "blocked": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.blocked],
         }
 
 
@@ -155,6 +181,9 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
         changes = _user_changes(user, row)
         if changes:
             plan.update.append(UserChange(user.id, row, changes))
+    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()))
+    blocked_rows = {r.row for r, _why in plan.blocked}
+    plan.create = [r for r in plan.create if r.row not in blocked_rows]
 
     current = api.cohort_members(found.values())
     by_id = {v: k for k, v in found.items()}
@@ -165,7 +194,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
             idn = cohort_idnumber(g, county)
             uid = plan.matched.get(row.row)
             if uid is None:
-                plan.add.append((idn, row))
+                if row.row not in blocked_rows:
+                    plan.add.append((idn, row))
                 continue
             desired[idn].add(uid)
             if uid not in current.get(found[idn], set()):
@@ -201,6 +231,59 @@ def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:
     return out
 
 
+def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *,
+                       known: Sequence[User]) -> list[tuple[RosterRow, str]]:
+    """The rows create_users would refuse for reasons the roster file cannot show. Reads only.
+
+    A refused create_users call is rolled back whole, yet the password e-mails it sent for the people before
+    the refused one stay sent, so these are found before anything is sent. The parser has checked what a row
+    alone decides (blank or over-long names, tags, email syntax); left are a username two rows share (Moodle's
+    usernames keep only a-z, 0-9 and ``_.@-``) and an email that exists in another case: create_users
+    compares emails ignoring case (``sql_equal('email', :email, false)``) while the exact lookup that
+    matched people does not, so such an account was not found. A site with allowaccountssameemail on would
+    accept the second account; the import never makes one.
+    """
+    out: list[tuple[RosterRow, str]] = []
+    first_with: dict[str, RosterRow] = {}
+    for r in rows:
+        username = username_for(r.email)
+        other = first_with.setdefault(username, r)
+        if other is not r:
+            out.append((r, f"its Moodle username would be {username!r}, the same as row {other.row}'s "
+                           f"({other.email}): usernames keep only a-z, 0-9 and _.@-; check both addresses"))
+    taken = _accounts_by_email_any_case(api, [r.email for r in rows], known)
+    for r in rows:
+        if r.email in taken:
+            who = ", ".join(f"user {u.id} ({u.email}, username {u.username!r})" for u in taken[r.email])
+            out.append((r, f"an account with this e-mail exists with other capitals or another username: {who}; "
+                           f"Moodle refuses a second one. Give the row its employee id (the account's ID "
+                           f"number), or fix the account in Moodle"))
+    return sorted(out, key=lambda item: item[0].row)
+
+
+def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Sequence[User]) -> dict[str, list[User]]:
+    """Accounts whose email equals one of ``emails`` (lower case) in any case, by lower-cased email.
+
+    get_users compares emails with a case-insensitive LIKE, one pattern per call. A domain with more new
+    addresses than the accounts already matched there (a first import) is read in one call, ``%@domain``;
+    otherwise each address is read alone, so a later import does not fetch a whole domain's accounts.
+    """
+    wanted = set(emails)
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for email in sorted(wanted):
+        by_domain[email.rsplit("@", 1)[1]].append(email)
+    known_at = Counter(u.email.lower().rsplit("@", 1)[-1] for u in known)
+    patterns: list[str] = []
+    for domain, addresses in sorted(by_domain.items()):
+        patterns += [f"%@{domain}"] if len(addresses) > max(1, known_at[domain]) else addresses
+    out: dict[str, dict[int, User]] = defaultdict(dict)
+    for pattern in patterns:
+        for user in api.users_with_email_like(pattern):
+            if user.email.lower() in wanted:  # "_" in an address is a wildcard too
+                out[user.email.lower()][user.id] = user
+    return {email: list(users.values()) for email, users in out.items()}
+
+
 def _user_changes(user: User, row: RosterRow) -> dict[str, tuple[str, str]]:
     """Names and organisation follow the roster, but a value is never blanked."""
     wanted = {"firstname": row.firstname, "lastname": row.lastname, "institution": row.organisation,
@@ -215,6 +298,8 @@ class RosterOutcome:
     added: int = 0
     removed: int = 0
     failures: list[str] = field(default_factory=list)
+    #: things people should know that are not failures (e.g. password e-mails of accounts that were not kept)
+    notes: list[str] = field(default_factory=list)
     #: everyone the import touched (the rows' people and those who left)
     user_ids: set[int] = field(default_factory=set)
     #: people this import created: they cannot have any enrolment yet
@@ -222,97 +307,232 @@ class RosterOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "added": self.added, "removed": self.removed,
-                "failures": self.failures}
+                "failures": self.failures, "notes": self.notes}
 
 
 Report = Callable[[str], None]
 
 
+def check_auth(auth: str) -> None:
+    """Refuse an ``auth`` setting that create_users would refuse for every new person.
+
+    Raises:
+        ConfigError: not a plugin name (PARAM_AUTH would clean it), or one of :data:`REFUSED_AUTHS`.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*[a-z0-9]", auth):
+        raise ConfigError(f"auth {auth!r} is not the name of a Moodle auth plugin", key="auth",
+                          hint="use the plugin's short name in lower case, e.g. manual, nologin, shibboleth")
+    if auth in REFUSED_AUTHS:
+        raise ConfigError(f"auth {auth!r} cannot be given to new accounts: {REFUSED_AUTHS[auth]}", key="auth",
+                          hint="use manual (Moodle e-mails a password) or the site's single sign-on plugin")
+
+
 def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: str = "manual",
                  report: Report | None = None) -> RosterOutcome:
-    """Write a roster plan: users first (one writer: Moodle checks uniqueness in PHP), then members."""
+    """Write a roster plan: users first (one writer: Moodle checks uniqueness in PHP), then members.
+
+    New accounts get ``auth``: manual, email or none have Moodle make a password and e-mail it to the person
+    (createpassword); nologin accounts get a random password nobody is told; any other plugin (cas, ldap,
+    shibboleth, oauth2, saml2 …) is single sign-on and gets no password. mnet, webservice and lti are refused.
+
+    The people created are recorded in the store even when a later step fails or stops the import.
+
+    Raises:
+        ConfigError: ``auth`` is refused (nothing was written).
+        AuthError, PermissionDenied, MoodleUnavailable: the import stopped; what was done is recorded.
+    """
+    check_auth(auth)
     say = report or (lambda _m: None)
     out = RosterOutcome()
     ids: dict[int, int] = dict(plan.matched)
-    for batch_start in range(0, len(plan.create), USERS_PER_CREATE):
-        batch = plan.create[batch_start:batch_start + USERS_PER_CREATE]
-        for row, uid in _create_users(api, batch, auth, out).items():
-            ids[row] = uid
-        say(f"  users created: {out.created}/{len(plan.create)}")
-    if plan.update:
-        updates = [UserUpdate(id=u.userid, **{k: new for k, (_old, new) in u.changes.items()}) for u in plan.update]
-        for start in range(0, len(updates), USERS_PER_CREATE):
-            to_send = updates[start:start + USERS_PER_CREATE]
-            try:
-                warnings = api.update_users(to_send)
-            except FATAL:
-                raise
-            except MoodleError as e:
-                out.failures.append(f"updating {len(to_send)} users: {e}")
-                continue
-            bad = {w.itemid for w in warnings}
-            out.failures += [f"user {w.itemid}: {w.warningcode}: {w.message}" for w in warnings]
-            out.updated += sum(1 for u in to_send if u.id not in bad)
-    adds: list[tuple[int, int]] = []
-    for idn, who in plan.add:
-        member = ids.get(who.row) if isinstance(who, RosterRow) else who
-        if member is not None:
-            adds.append((plan.cohort_ids[idn], member))
-    for start in range(0, len(adds), 500):
-        chunk = adds[start:start + 500]
-        try:
-            warnings = api.add_cohort_members(chunk)
-        except WriteOutcomeUnknown:
-            warnings = []  # adding a member twice only warns (code 3): safe to leave to the next import
-        out.added += len(chunk) - sum(1 for w in warnings if w.warningcode != "3")
-        out.failures += [f"cohort member: {w.message}" for w in warnings if w.warningcode != "3"]
-    for start in range(0, len(plan.remove), 500):
-        chunk = [(plan.cohort_ids[idn], uid) for idn, uid in plan.remove[start:start + 500]]
-        try:
-            api.delete_cohort_members(chunk)
-            out.removed += len(chunk)
-        except WriteOutcomeUnknown:
-            out.failures.append(f"{len(chunk)} removals: answer lost; the next import re-checks them")
-    out.user_ids = set(ids.values()) | {uid for _idn, uid in plan.remove}
-    out.new_user_ids = set(ids.values()) - set(plan.matched.values())
-    store.upsert_persons([
-        Person(userid=ids[r.row], county=plan.county, target_groups=r.target_groups, organisation=r.organisation,
-               unit=r.unit, employment_start=r.employment_start.isoformat() if r.employment_start else None,
-               employee_id=r.employee_id, email=r.email)
-        for r in plan.rows if r.row in ids])
+    out.failures += [f"row {r.row} ({r.email}): not created: {why}" for r, why in plan.blocked]
+    try:
+        for batch_start in range(0, len(plan.create), USERS_PER_CREATE):
+            batch = plan.create[batch_start:batch_start + USERS_PER_CREATE]
+            _create_users(api, batch, auth, out, say, ids)
+            say(f"  users created: {out.created}/{len(plan.create)}")
+        for start in range(0, len(plan.update), USERS_PER_CREATE):
+            _update_users(api, plan.update[start:start + USERS_PER_CREATE], out)
+        _change_members(api, plan, ids, out)
+    finally:
+        out.user_ids = set(ids.values()) | {uid for _idn, uid in plan.remove}
+        out.new_user_ids = set(ids.values()) - set(plan.matched.values())
+        store.upsert_persons([
+            Person(userid=ids[r.row], county=plan.county, target_groups=r.target_groups,
+                   organisation=r.organisation, unit=r.unit,
+                   employment_start=r.employment_start.isoformat() if r.employment_start else None,
+                   employee_id=r.employee_id, email=r.email)
+            for r in plan.rows if r.row in ids])
     return out
 
 
-def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome) -> dict[int, int]:
-    """Create users; bisect a rejected batch (Moodle only says "invalidparameter"); re-read a lost one."""
+def _said(e: MoodleError) -> str:
+    """Moodle's answer without the batch hint (these messages already name the row)."""
+    return str(e).split("\n  hint:")[0]
+
+
+def _new_user(row: RosterRow, auth: str) -> NewUser:
+    if auth in MAILED_PASSWORD_AUTHS:
+        password: dict[str, Any] = {"createpassword": 1}
+    elif auth in NO_LOGIN_AUTHS:
+        password = {"password": _unknown_password()}
+    else:
+        password = {}
+    return NewUser(username=username_for(row.email), auth=auth, firstname=row.firstname, lastname=row.lastname,
+                   email=row.email, idnumber=row.employee_id, institution=row.organisation or None,
+                   department=row.unit or None, **password)
+
+
+def _unknown_password() -> str:
+    """32 random characters cycling lower, upper, digit, symbol: passes any usual password policy."""
+    pools = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "#%*+-=?@_")
+    return "".join(secrets.choice(pools[i % len(pools)]) for i in range(32))
+
+
+def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
+                  ids: dict[int, int]) -> None:
+    """Create users into ``ids`` (row → user id) as they are made, so an import stopped later loses none.
+
+    Finds the bad row of a rejected batch (Moodle only says "invalidparameter") and re-reads a lost one.
+    With e-mailed passwords a rejected batch is retried one person per call, not bisected: see
+    :func:`_create_one_by_one`.
+    """
     if not rows:
-        return {}
-    internal = auth in {"manual", "email"}
-    requests = [NewUser(username=username_for(r.email), auth=auth, createpassword=1 if internal else None,
-                        firstname=r.firstname, lastname=r.lastname, email=r.email, idnumber=r.employee_id,
-                        institution=r.organisation or None, department=r.unit or None) for r in rows]
+        return
+    requests = [_new_user(r, auth) for r in rows]
     try:
         created = api.create_users(requests)
     except WriteOutcomeUnknown:
         found = {u.username: u.id for u in api.users_by_field("username", [q.username for q in requests])}
         done = {r.row: found[q.username] for r, q in zip(rows, requests, strict=True) if q.username in found}
+        ids.update(done)
         out.created += len(done)
         rest = [r for r in rows if r.row not in done]
         out.failures += [f"row {r.row} ({r.email}): the answer was lost; run the import again" for r in rest]
-        return done
+        return
     except FATAL:
         raise
     except MoodleApiError as e:
         if len(rows) == 1:
-            out.failures.append(f"row {rows[0].row} ({rows[0].email}): Moodle refused the user: {e}")
-            return {}
-        mid = len(rows) // 2
-        return {**_create_users(api, rows[:mid], auth, out), **_create_users(api, rows[mid:], auth, out)}
+            out.failures.append(f"row {rows[0].row} ({rows[0].email}): Moodle refused the user: {_said(e)}")
+        elif auth in MAILED_PASSWORD_AUTHS:
+            _create_one_by_one(api, rows, auth, out, say, ids)
+        else:  # no e-mails: halves can be re-sent freely
+            mid = len(rows) // 2
+            _create_users(api, rows[:mid], auth, out, say, ids)
+            _create_users(api, rows[mid:], auth, out, say, ids)
+        return
     out.created += len(created)
-    return {r.row: c.id for r, c in zip(rows, created, strict=True)}
+    ids.update((r.row, c.id) for r, c in zip(rows, created, strict=True))
+
+
+def _create_one_by_one(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
+                       ids: dict[int, int]) -> None:
+    """Retry a refused batch one person per call, and say who may hold a password for a discarded account.
+
+    create_users e-mails each person their password as it creates them (setnew_password_and_mail), inside
+    a transaction that a later person's refusal rolls back, but an e-mail cannot be rolled back. Everyone
+    before the refused person got one. Bisecting would re-send them in halves, up to one e-mail per halving;
+    one person per call gives each at most one e-mail for an account that was not kept.
+    """
+    refused: RosterRow | None = None
+    refusal = -1  # its entry in out.failures
+    for r in rows:
+        failures = len(out.failures)
+        _create_users(api, [r], auth, out, say, ids)
+        if refused is None and r.row not in ids:
+            refused, refusal = r, failures
+    # Moodle works through a call in order and stops at the first person it refuses
+    mailed = rows if refused is None else rows[:rows.index(refused)]
+    if mailed:
+        at = f"at row {refused.row} ({refused.email})" if refused else "(each person was then accepted alone)"
+        shown = ", ".join(f"{r.row} ({r.email})" for r in mailed[:10]) + (" …" if len(mailed) > 10 else "")
+        note = (f"Moodle refused a call creating {len(rows)} people {at} and undid the accounts it had made, but "
+                f"not the password e-mails it had already sent (an e-mail cannot be undone): {len(mailed)} "
+                f"people may have received a password for an account that was not kept (rows {shown}). Each "
+                f"was then created on their own and sent a new e-mail: the latest one holds the password that "
+                f"works")
+        out.notes.append(note)
+        say(f"  note: {note}")
+        if refused is not None and refusal < len(out.failures):
+            out.failures[refusal] += (f" (the {len(mailed)} people before it in the same call may have been "
+                                      f"e-mailed a password for an account that was not kept; see the notes)")
+
+
+def _update_users(api: MoodleApi, changes: list[UserChange], out: RosterOutcome) -> None:
+    """Update users; split a refused call in halves to find the person whose value Moodle refuses.
+
+    update_users checks every value of the call (validate_parameters) before its per-user try/catch, so one
+    value a PARAM_TEXT field would clean refuses all of them; nothing has been written then, so halves are
+    re-sent freely. A failure inside the per-user part comes back as a warning for that user.
+    """
+    if not changes:
+        return
+    updates = [UserUpdate(id=c.userid, **{k: new for k, (_old, new) in c.changes.items()}) for c in changes]
+    try:
+        warnings = api.update_users(updates)
+    except FATAL:
+        raise
+    except MoodleApiError as e:
+        if len(changes) == 1:
+            c = changes[0]
+            out.failures.append(f"row {c.row.row} ({c.row.email}): Moodle refused the update of user {c.userid} "
+                                f"({', '.join(c.changes)}): {_said(e)}")
+            return
+        mid = len(changes) // 2
+        _update_users(api, changes[:mid], out)
+        _update_users(api, changes[mid:], out)
+        return
+    except MoodleError as e:
+        out.failures.append(f"updating {len(changes)} users: {_said(e)}; the next import checks them again")
+        return
+    by_id = {c.userid: c for c in changes}
+    bad = {w.itemid for w in warnings}
+    for w in warnings:
+        change = by_id.get(w.itemid)
+        where = f"row {change.row.row} ({change.row.email}), user {w.itemid}" if change else f"user {w.itemid}"
+        out.failures.append(f"{where}: not updated: {w.warningcode}: {w.message}")
+    out.updated += sum(1 for c in changes if c.userid not in bad)
+
+
+def _change_members(api: MoodleApi, plan: RosterPlan, ids: dict[int, int], out: RosterOutcome) -> None:
+    """Add and remove cohort members in chunks; a refused chunk is a failure, the next chunks still go."""
+    adds: list[tuple[int, int]] = []
+    for idn, who in plan.add:
+        member = ids.get(who.row) if isinstance(who, RosterRow) else who
+        if member is not None:
+            adds.append((plan.cohort_ids[idn], member))
+    for start in range(0, len(adds), MEMBERS_PER_CALL):
+        chunk = adds[start:start + MEMBERS_PER_CALL]
+        try:
+            warnings = api.add_cohort_members(chunk)
+        except WriteOutcomeUnknown:
+            warnings = []  # adding a member twice only warns (code 3): safe to leave to the next import
+        except FATAL:
+            raise
+        except MoodleApiError as e:
+            out.failures.append(f"adding {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; "
+                                f"none of them was added, the next import adds them")
+            continue
+        # every warning is a member not added; code 3 ("record already exists") is someone already there
+        out.added += len(chunk) - len(warnings)
+        out.failures += [f"cohort member: {w.message}" for w in warnings if w.warningcode != "3"]
+    for start in range(0, len(plan.remove), MEMBERS_PER_CALL):
+        chunk = [(plan.cohort_ids[idn], uid) for idn, uid in plan.remove[start:start + MEMBERS_PER_CALL]]
+        try:
+            api.delete_cohort_members(chunk)
+            out.removed += len(chunk)
+        except WriteOutcomeUnknown:
+            out.failures.append(f"{len(chunk)} removals: answer lost; the next import re-checks them")
+        except FATAL:
+            raise
+        except MoodleApiError as e:
+            out.failures.append(f"removing {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; "
+                                f"none of them was removed, the next import removes them")
 
 
 SAMPLE = 5
+BLOCKED_SHOWN = 20
 
 
 def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | None = None) -> str:
@@ -333,6 +553,12 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.remove:
         lines.append(f"- remove {len(plan.remove)} cohort memberships (their enrolments are suspended, never "
                      f"removed)")
+    if plan.blocked:
+        who = "1 person" if len(plan.blocked) == 1 else f"{len(plan.blocked)} people"
+        lines.append(f"! {who} cannot be created (nothing is sent for them):")
+        lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.blocked[:BLOCKED_SHOWN]]
+        if len(plan.blocked) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(plan.blocked) - BLOCKED_SHOWN} more (--json lists all)")
     if not plan.has_changes:
         lines.append("No changes: Moodle already matches this roster.")
     for course, n in sorted((followups or {}).items()):

@@ -30,6 +30,10 @@ __all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
 MAX_EMAIL = 100
 MAX_NAME = 100
 MAX_TEXT = 255
+# validate_email() (lib/weblib.php) uses PHPMailer's default validator, PHP's FILTER_VALIDATE_EMAIL: at most 64
+# characters before the @ and 63 in each part of the domain
+MAX_EMAIL_LOCAL = 64
+MAX_EMAIL_LABEL = 63
 
 _HEADER_SEARCH = 10   # non-empty rows to look through for the header row, when the first one is a title
 _GROUP_SEPARATORS = re.compile(r"([;,|\n])")
@@ -330,6 +334,11 @@ class _RowReader:
             problem("email", text, f"{bad}: {why}")
         elif len(text) > MAX_EMAIL:
             problem("email", text, f"is {len(text)} characters long; Moodle stores at most {MAX_EMAIL}")
+        elif len(text.split("@")[0]) > MAX_EMAIL_LOCAL:
+            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LOCAL} characters before the @")
+        elif any(len(label) > MAX_EMAIL_LABEL for label in text.split("@")[1].split(".")):
+            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LABEL} characters between the dots "
+                                   f"after the @")
         else:
             return text.lower()
         return None
@@ -349,9 +358,13 @@ class _RowReader:
 
     @staticmethod
     def _plain(name: str, text: str, problem: _Problem, *, required: bool = False) -> str:
+        # organisation and unit become the user's institution and department: PARAM_TEXT, which strips tags, and
+        # update_users refuses its whole call (every person in it) over one value that stripping would change
         value = _squeeze(text)
         if required and not value:
             problem(name, "", "is empty; say which kommun, region or employer the person works for")
+        elif _TAG.search(value):
+            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in this field", "remove the '<'")
         elif _CONTROL.search(value):
             problem(name, value, "contains an invisible control character", "retype the text")
         elif len(value) > MAX_TEXT:

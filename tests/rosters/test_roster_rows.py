@@ -41,7 +41,13 @@ BAD_CELLS = [
     ("Förnamn", "A" * 101, "at most 100"),
     ("Efternamn", "   ", "is empty; every person needs a last name"),
     ("Efternamn", "Exempel<script>", "HTML tag"),
+    ("E-post", "a" * 65 + "@falun.se", "at most 64 characters before the @"),
+    ("E-post", "anna@" + "f" * 64 + ".se", "at most 63 characters between the dots"),
     ("Kommun", "", "is empty"),
+    # organisation and unit are Moodle's institution/department (PARAM_TEXT): update_users refuses its whole
+    # call over one value that strip_tags would change
+    ("Kommun", "<b>Falu</b> kommun", "HTML tag"),
+    ("Enhet", "Individ<br>omsorg", "HTML tag"),
     ("Enhet", "x" * 256, "at most 255"),
     ("Målgrupp", "", "at least one target group"),
     ("Målgrupp", "socialsekreterar", "is not a known target group"),
@@ -75,6 +81,8 @@ def test_each_row_problem_names_row_and_column(write_csv: WriteCsv, column: str,
     ("HSA-id", "121212-1213"),                   # wrong check digit: an ordinary id
     ("HSA-id", "SE2321000016-1234"),
     ("Förnamn", "Anna < Bo"),                    # a lone "<" before a space is no tag to PHP's strip_tags
+    ("Enhet", "Barn < 18 år"),
+    ("E-post", "a" * 64 + "@falun.se"),
     ("E-post", "o'brien+kurs@region.example.se"),
     ("Målgrupp", "bvc|UTBILDARE,socialsekreterare"),
     ("Län", "20"),

@@ -1,7 +1,9 @@
 """Users: create, update, delete, get_users_by_field, get_users (user/externallib.php).
 
 Most bad input on create comes back as a bare invalidparameter (README: duplicate or upper-case
-username, bad email, no password for an internal auth).
+username, bad email, no password for an internal auth). create_users with createpassword e-mails each
+new user a password as it goes (userlib.password_mails); a later refusal rolls the accounts back, not
+the e-mails. The duplicate-email check ignores case; get_users_by_field("email") does not.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def create_users(call: Call, params: Params) -> list[dict[str, Any]]:
         data["customfields"] = {f["type"]: f["value"] for f in item.get("customfields") or []}
         data["preferences"] = {p["type"]: p["value"] for p in item.get("preferences") or []}
         user = userlib.create_user(state, call.now, data)
+        if item.get("createpassword"):
+            # mailed at once, whatever the auth: a later user's refusal rolls the account back, not the e-mail
+            userlib.setnew_password_and_mail(state, call.now, user)
         out.append({"id": user.id, "username": user.username})
     return out
 

@@ -1,4 +1,4 @@
-"""Users: creation, deletion, the password policy and user_get_user_details() (user/lib.php).
+"""Users: creation, deletion, the password policy, password e-mails and user_get_user_details() (user/lib.php).
 
 Details follow what a site admin sees; fields the caller may not see are left out, as Moodle does.
 """
@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
+import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from moodle_sync.emulator.errors import moodle_exception
@@ -48,6 +51,42 @@ def check_password_policy(config: SiteConfig, password: str) -> str:
 
 def hash_password(password: str) -> str:
     return "$emulated$" + hashlib.sha256(password.encode()).hexdigest() if password else ""
+
+
+@dataclass(frozen=True)
+class PasswordMail:
+    """One e-mail setnew_password_and_mail() sent: who got it and which password it told them."""
+
+    userid: int
+    username: str
+    email: str
+    password: str
+    time: int
+
+
+# Sent e-mails are not rows of any table: email_to_user() hands the message to the mailer at once, so a
+# rolled-back call cannot take it back. Kept per site, outside the State's journal.
+_OUTBOX: weakref.WeakKeyDictionary[State, list[PasswordMail]] = weakref.WeakKeyDictionary()
+
+
+def setnew_password_and_mail(state: State, now: int, user: User) -> PasswordMail:
+    """lib/moodlelib.php setnew_password_and_mail(): store a generated password and e-mail it to the user.
+
+    The password is a database write (undone if the call rolls back); the e-mail is sent immediately and
+    stays sent. create_users also sets the preference ``auth_forcepasswordchange``.
+    """
+    password = secrets.token_urlsafe(12)  # generate_password()
+    preferences = {**user.preferences, "auth_forcepasswordchange": "1"}
+    preferences.pop("create_password", None)
+    state.users.update(user, password=hash_password(password), preferences=preferences)
+    mail = PasswordMail(user.id, user.username, user.email, password, now)
+    _OUTBOX.setdefault(state, []).append(mail)
+    return mail
+
+
+def password_mails(state: State) -> list[PasswordMail]:
+    """Every password e-mail this site has sent, oldest first (including those of rolled-back calls)."""
+    return list(_OUTBOX.get(state, ()))
 
 
 def create_user(state: State, now: int, data: dict[str, Any]) -> User:
