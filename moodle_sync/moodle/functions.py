@@ -70,7 +70,6 @@ class MoodleApi:
         "core_cohort_add_cohort_members",
         "core_cohort_delete_cohort_members",
         "core_user_get_users_by_field",
-        "core_user_get_users",
         "core_user_create_users",
         "core_user_update_users",
         "core_enrol_get_enrolled_users",
@@ -83,14 +82,27 @@ class MoodleApi:
         "core_message_send_instant_messages",
     )
 
+    #: used when the token's service has them, else their check is skipped (and doctor says what that costs)
+    OPTIONAL_FUNCTIONS: dict[str, str] = {
+        "core_user_get_users": "roster imports cannot see an account whose e-mail differs only in capitals before "
+                               "creating (Moodle then refuses that row, and the rest of its batch is sent one by one)",
+    }
+
     def __init__(self, client: MoodleClient) -> None:
         self.client = client
+        self._functions: set[str] | None = None
 
     # --- site -----------------------------------------------------------------------------------
 
     def site_info(self) -> SiteInfo:
         """Calls: core_webservice_get_site_info."""
         return SiteInfo.model_validate(self.client.call("core_webservice_get_site_info"))
+
+    def has_function(self, name: str) -> bool:
+        """Whether the token's service offers ``name`` (site info is read once per API object)."""
+        if self._functions is None:
+            self._functions = self.site_info().function_names()
+        return name in self._functions
 
     # --- categories -----------------------------------------------------------------------------
 

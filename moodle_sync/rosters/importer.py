@@ -269,6 +269,8 @@ def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Se
     otherwise each address is read alone, so a later import does not fetch a whole domain's accounts.
     """
     wanted = set(emails)
+    if not wanted or not api.has_function("core_user_get_users"):
+        return {}  # an optional check: without it Moodle refuses such a row itself (see _create_users)
     by_domain: dict[str, list[str]] = defaultdict(list)
     for email in sorted(wanted):
         by_domain[email.rsplit("@", 1)[1]].append(email)

@@ -13,6 +13,7 @@ from moodle_sync import engine
 from moodle_sync.emulator import Fault
 from moodle_sync.emulator.moodlelib import userlib
 from moodle_sync.errors import ApplyError, ConfigError, PermissionDenied, RosterError, ScopeError
+from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.rosters.importer import Scope, apply_roster, plan_roster, render_roster_plan
 from moodle_sync.rosters.parse import read_roster
 
@@ -429,3 +430,21 @@ def test_people_already_in_the_cohort_are_not_counted_as_added(applied: Site, tm
     report = do_import(applied, write_roster(tmp_path / "w.csv", [person(n) for n in range(3)]), confirm=meanwhile)
     assert len(report.plan.add) == 3
     assert report.outcome is not None and report.outcome.added == 2 and report.outcome.failures == []
+
+
+def test_a_service_without_get_users_still_imports_and_moodle_names_the_row_it_refuses(
+        applied: Site, tmp_path: Path) -> None:
+    # core_user_get_users is optional: without it the any-case check is skipped, Moodle refuses the row
+    # itself, the rest of its call goes one by one, and doctor says what the missing function costs
+    applied.emulator.add_user("p3", "P", "Tre", "Person3@Falun.Example.SE")
+    token = "nogetusers0123456789abcdef012345"
+    applied.emulator.add_token(token, functions=MoodleApi.FUNCTIONS)
+    api = engine.connect(URL, token, mount=applied.emulator.handle)
+    with pytest.raises(ApplyError) as caught:
+        engine.import_roster(api, applied.specs(), applied.store(api), write_roster(tmp_path / "w.csv",
+                             [person(n) for n in range(6)]), county="W", scope=Scope())
+    assert "row 5 (person3@falun.example.se): Moodle refused the user" in str(caught.value)
+    assert applied.emulator.call_counts()["core_user_get_users"] == 0
+    assert sorted(mails_per_person(applied)) == [f"person{n}@falun.example.se" for n in (0, 1, 2, 4, 5)]
+    [warning] = engine.doctor(api).warnings[-1:]
+    assert "lacks core_user_get_users" in warning
