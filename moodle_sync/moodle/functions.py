@@ -396,8 +396,12 @@ class MoodleApi:
     def completion_status(self, courseid: int, userid: int) -> CompletionStatus:
         """One user's completion in one course (one user per call on core web services).
 
-        Raises CompletionError for ``nocriteriaset`` (the course tracks no completion) and
-        ``usernotenroled`` (not actively enrolled).
+        Moodle 4.3 checks, in order: the user is active (``userdeleted``), the web-service user may enter
+        the course (``requireloginerror``), completion is on for the site and the course and may be viewed
+        (``cannotviewreport``, also the answer when completion is off), separate groups (``accessdenied``),
+        the user is tracked – an active enrolment with moodle/course:isincompletionreports, so teachers are
+        not – (``usernotenroled``), and the course has criteria (``nocriteriaset``). CompletionError is
+        raised for ``nocriteriaset``, ``usernotenroled`` and ``cannotviewreport``.
 
         Calls: core_completion_get_course_completion_status.
         """
