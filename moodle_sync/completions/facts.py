@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from moodle_sync.completions.pull import completion_off_in_spec
 from moodle_sync.reconcile.actual import parse_course_idnumber
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.rosters.counties import COUNTIES
@@ -72,9 +73,7 @@ def _tracked(spec: CourseSpec, idnumber: str, completions: CompletionStore) -> b
     """Whether Moodle shows completion in this course version: not when its spec switches completion off
     (the course was created with enablecompletion=0), nor when the pull found it answers nocriteriaset or
     cannotviewreport (completion off in Moodle) for everyone."""
-    if spec.idnumber == idnumber and not spec.completion:
-        return False
-    return not completions.course_state(idnumber)[0]
+    return not completion_off_in_spec(spec, idnumber) and not completions.course_state(idnumber)[0]
 
 
 def labels_for(specs: SpecSet, scope: Scope | None = None) -> Labels:

@@ -29,7 +29,7 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus
 from moodle_sync.reconcile.actual import parse_course_idnumber, read_actual
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.models import CourseSpec, SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 from moodle_sync.store.db import StateStore
 
@@ -54,6 +54,21 @@ COURSE_HINTS = {
     "restrictedcontextexception": "the token's service is restricted to a context outside this course",
 }
 
+#: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)
+NOT_TRACKED_WHY = {
+    "nocriteriaset": "no completion criteria in Moodle",
+    "cannotviewreport": "Moodle answers cannotviewreport: completion is off in the course or on the site, or the "
+                        "web-service user lacks report/completion:view",
+    "spec": "completion: false in its spec",
+    "earlier": "found by an earlier pull; looked at again at the next sweep",
+}
+
+
+def completion_off_in_spec(spec: CourseSpec, idnumber: str) -> bool:
+    """The course version was created from a spec with ``completion: false`` (enablecompletion=0): Moodle
+    answers cannotviewreport for everyone in it, so it is not asked and counts as not tracked."""
+    return spec.idnumber == idnumber and not spec.completion
+
 
 @dataclass(frozen=True)
 class CourseProblem:
@@ -77,11 +92,6 @@ class PullResult:
     #: course idnumber → why it is not tracked: nocriteriaset, cannotviewreport, spec (``completion: false``),
     #: or earlier (settled by an earlier pull; asked again at the next sweep)
     not_tracked_why: dict[str, str] = field(default_factory=dict)
-
-    def not_tracked_text(self) -> str:
-        """``course@1 (why), …`` for people reading the pull's outcome."""
-        return ", ".join(f"{idn} ({NOT_TRACKED_WHY.get(self.not_tracked_why.get(idn, ''), 'not tracked')})"
-                         for idn in self.not_tracked)
     swept: list[str] = field(default_factory=list)
     #: errorcode → how many people Moodle would not answer for (their last known state is kept)
     kept: Counter[str] = field(default_factory=Counter)
@@ -94,6 +104,11 @@ class PullResult:
                 "completion_not_tracked_why": self.not_tracked_why, "full_sweep": self.swept,
                 "people_kept_as_is": dict(sorted(self.kept.items())),
                 "courses_not_read": {k: v.to_dict() for k, v in sorted(self.not_read.items())}}
+
+    def not_tracked_text(self) -> str:
+        """``course@1 (why), …`` for people reading the pull's outcome."""
+        return ", ".join(f"{idn} ({NOT_TRACKED_WHY.get(self.not_tracked_why.get(idn, ''), 'not tracked')})"
+                         for idn in self.not_tracked)
 
     def settle_not_tracked(self, idnumber: str, why: str) -> None:
         if idnumber not in self.not_tracked:
@@ -154,8 +169,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
         spec = specs.courses[parsed[0]]
-        if spec.idnumber == idnumber and not spec.completion:
-            # created with enablecompletion=0: Moodle would answer cannotviewreport for everyone
+        if completion_off_in_spec(spec, idnumber):
             result.settle_not_tracked(idnumber, "spec")
             continue
         no_criteria, last_sweep = completions.course_state(idnumber)
@@ -261,13 +275,3 @@ class _Asker:
         # the whole course cannot be read: no more questions; whoever was not answered is asked again next time
         self.result.not_read[self.idnumber] = CourseProblem(answer.errorcode or answer.exception, answer.message,
                                                             COURSE_HINTS.get(answer.errorcode, ""))
-
-
-#: why a course's completion is not tracked, as ``pull`` says it (keys: PullResult.not_tracked_why)
-NOT_TRACKED_WHY = {
-    "nocriteriaset": "no completion criteria in Moodle",
-    "cannotviewreport": "Moodle answers cannotviewreport: completion is off in the course or on the site, or the "
-                        "web-service user lacks report/completion:view",
-    "spec": "completion: false in its spec",
-    "earlier": "found by an earlier pull; looked at again at the next sweep",
-}

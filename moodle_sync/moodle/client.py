@@ -51,14 +51,10 @@ RESERVED_KEYS = frozenset({"wstoken", "wsfunction", "moodlewsrestformat", "moodl
                            "moodlewssettingfilter", "moodlewssettingfileurl", "moodlewssettinglang",
                            "moodlewssettingtimezone"})
 
-_UNKNOWN_FUNCTION = "Can't find data record in database table external_functions."
-
-
 def _names_external_functions(body: dict[str, Any]) -> bool:
     """Moodle's answer to an unknown wsfunction, in any language: error/invalidrecord is "Can't find data
     record in database table {$a}." with the table's name as {$a}, so translations keep it."""
-    text = f"{body.get('message') or ''} {body.get('debuginfo') or ''}"
-    return body.get("message") == _UNKNOWN_FUNCTION or "external_functions" in text
+    return "external_functions" in f"{body.get('message') or ''} {body.get('debuginfo') or ''}"
 
 
 # --- read or write ----------------------------------------------------------------------------------

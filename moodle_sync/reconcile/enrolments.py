@@ -39,10 +39,6 @@ class CourseEnrolments:
     managed: dict[int, ManagedEnrolment]
     names: dict[int, str] = field(default_factory=dict)
 
-    @property
-    def suspended(self) -> set[int]:
-        return self.everyone - self.active
-
 
 @dataclass
 class EnrolmentState:

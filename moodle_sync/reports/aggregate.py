@@ -252,7 +252,7 @@ def build_pivot(
         relations += [Relation((TOTALS, k), tuple((i, k) for i in range(n))) for k in [*col_keys, "total"]]
 
     notes = _notes((row_dim, col_dim), (measure,), ctx, approximate, pivot=True,
-                   untracked=sorted(untracked, key=_swedish) if measure != "enrolled" and measure != "reached" else ())
+                   untracked=() if measure in ("enrolled", "reached") else sorted(untracked, key=_swedish))
     return Table(
         columns=table_columns,
         rows=table_rows,

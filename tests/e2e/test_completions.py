@@ -289,6 +289,17 @@ def test_people_moodle_does_not_track_keep_their_last_known_state(dalarna: Count
     assert ids[3] in spy.asked(soc) and course_people(site, SOC)[ids[3]].completed_at == t
 
 
+def test_enrolment_days_are_swedish_calendar_days(site: Site) -> None:
+    # the store writes UTC: 23:30 UTC on New Year's Eve is already the new year in Stockholm
+    site.apply()
+    api = site.api()
+    store = site.store(api)
+    CompletionStore(store).save_roster(SOC, {4242: ("active", 0)}, "2026-12-31T23:30:00+00:00")
+    store.close()
+    [fact] = [f for f in facts_of(site, Scope()) if f.person == 4242]
+    assert fact.enrolled_since == datetime.date(2027, 1, 1)
+
+
 def test_people_the_tool_enrolled_are_enrolled_since_that_day_not_since_the_pull(dalarna: County) -> None:
     site, soc = dalarna.site, dalarna.course[SOC]
     enrolled_on = datetime.date.today()
