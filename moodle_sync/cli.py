@@ -20,7 +20,7 @@ import click
 from moodle_sync import __version__, engine
 from moodle_sync.config import Settings, load_settings
 from moodle_sync.console import Console
-from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError, redact
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 
@@ -81,7 +81,22 @@ def handle_errors(func: F) -> F:
             code = EXIT_PARTIAL if isinstance(e, ApplyError) and e.outcome and any(
                 v == "done" for v in e.outcome.values()) else EXIT_ERROR
             ctx.exit(code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as e:  # a bug of ours: one clear line, never a traceback (--debug shows it)
+            if ctx.find_root().params.get("debug"):
+                raise
+            Console().error(unexpected(e))
+            ctx.exit(EXIT_ERROR)
     return wrapper  # type: ignore[return-value]
+
+
+def unexpected(error: BaseException) -> str:
+    """What a person reads about an error moodle-sync did not foresee (the token redacted)."""
+    detail = redact(str(error)).strip().splitlines()[0][:200] if str(error).strip() else "no details"
+    return (f"moodle-sync stopped on a problem it did not foresee ({detail}).\n"
+            f"  hint: what was done before it is kept (run the same command again to converge); run it with "
+            f"--debug to see where it happened, and report that output to the moodle-sync maintainers")
 
 
 @click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.
@@ -614,4 +629,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except MoodleSyncError as e:  # raised outside a command (e.g. while loading settings)
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            raise
+        Console().error(str(e))
+        sys.exit(EXIT_ERROR)
+    except Exception as e:
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            raise
+        Console().error(unexpected(e))
+        sys.exit(EXIT_ERROR)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)

@@ -17,6 +17,8 @@ stderr and exits 1 (``--debug`` shows the traceback).
             - MoodleUnavailable   503 / ``upgraderunning`` / ``sitemaintenance`` (retry later)
             - WriteOutcomeUnknown a write was sent but its answer was lost: re-read Moodle before
                                   deciding; never re-send blindly
+        - UnreadableAnswer   Moodle answered JSON the tool cannot read (a key missing, null where a
+                             value is needed, a wrong type): names the field and the value seen
         - MoodleApiError     Moodle answered with an exception body (HTTP 200):
                              ``.exception .errorcode .message .debuginfo``
             - AuthError          ``invalidtoken``, ``accessexception`` (function not in the service,
@@ -57,6 +59,7 @@ __all__ = [
     "SpecProblem",
     "StoreError",
     "TransportError",
+    "UnreadableAnswer",
     "WriteOutcomeUnknown",
     "error_for_body",
     "redact",
@@ -211,6 +214,22 @@ class WriteOutcomeUnknown(TransportError):
 
     Never re-send it blindly; re-read Moodle (by idnumber) and decide.
     """
+
+
+class UnreadableAnswer(MoodleError):
+    """Moodle answered, in JSON, something the tool cannot read: ``field`` is where, ``value`` what it saw.
+
+    Nothing was changed because of it: answers are read before anything is decided.
+    """
+
+    def __init__(self, message: str, *, wsfunction: str, field: str, value: Any,
+                 items: Sequence[Any] | None = None, hint: str = "") -> None:
+        self.field = field
+        self.value = value
+        super().__init__(message, wsfunction=wsfunction, items=items, hint=hint or (
+            "this site answers differently from Moodle 4.3's declared web-service contract: run "
+            "`moodle-sync doctor` to see the site's version, and report this message (with --debug "
+            "output) to the moodle-sync maintainers"))
 
 
 class MoodleApiError(MoodleError):

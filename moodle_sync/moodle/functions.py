@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from moodle_sync.moodle.answers import read_list, read_one
 from moodle_sync.moodle.client import MoodleClient
 from moodle_sync.moodle.models import (
     Category,
@@ -96,7 +97,7 @@ class MoodleApi:
 
     def site_info(self) -> SiteInfo:
         """Calls: core_webservice_get_site_info."""
-        return SiteInfo.model_validate(self.client.call("core_webservice_get_site_info"))
+        return read_one("core_webservice_get_site_info", self.client.call("core_webservice_get_site_info"), SiteInfo)
 
     def has_function(self, name: str) -> bool:
         """Whether the token's service offers ``name`` (site info is read once per API object)."""
@@ -112,7 +113,7 @@ class MoodleApi:
         Calls: core_course_get_categories.
         """
         answer = self.client.call("core_course_get_categories", {"addsubcategories": 1})
-        return [Category.model_validate(c) for c in answer or []]
+        return read_list("core_course_get_categories", answer, Category)
 
     def create_categories(self, items: Sequence[NewCategory]) -> list[Created]:
         """Create categories in ONE call: all-or-nothing in Moodle (the caller batches and bisects).
@@ -121,7 +122,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_course_create_categories",
                                   {"categories": [i.to_params() for i in items]}, items=list(items))
-        return [Created.model_validate(c) for c in answer or []]
+        return read_list("core_course_create_categories", answer, Created)
 
     def update_categories(self, items: Sequence[CategoryUpdate]) -> None:
         """Update categories in one call (all-or-nothing; Moodle answers null).
@@ -139,7 +140,7 @@ class MoodleApi:
         Calls: core_course_get_courses_by_field.
         """
         answer = self.client.call("core_course_get_courses_by_field", {"field": field, "value": value})
-        return [Course.model_validate(c) for c in (answer or {}).get("courses", [])]
+        return read_list("core_course_get_courses_by_field", answer, Course)
 
     def course_by_idnumber(self, idnumber: str) -> Course | None:
         found = [c for c in self.courses_by_field("idnumber", idnumber) if c.idnumber == idnumber]
@@ -165,7 +166,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_course_create_courses",
                                   {"courses": [i.to_params() for i in items]}, items=list(items))
-        return [Created.model_validate(c) for c in answer or []]
+        return read_list("core_course_create_courses", answer, Created)
 
     def update_courses(self, items: Sequence[CourseUpdate]) -> list[ItemWarning]:
         """Update courses; Moodle applies each one on its own and reports failures as warnings.
@@ -174,7 +175,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_course_update_courses",
                                   {"courses": [i.to_params() for i in items]}, items=list(items))
-        return [ItemWarning.model_validate(w) for w in (answer or {}).get("warnings", [])]
+        return read_list("core_course_update_courses", answer, ItemWarning)
 
     def import_course(self, importfrom: int, importto: int) -> None:
         """Copy a template course's activities, blocks and filters into a course (no user data).
@@ -196,7 +197,7 @@ class MoodleApi:
             "courseid": courseid,
             "options": [{"name": "excludecontents", "value": "1"}],
         })
-        return [Section.model_validate(s) for s in answer or []]
+        return read_list("core_course_get_contents", answer, Section)
 
     # --- cohorts --------------------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ class MoodleApi:
             answer = self.client.call("core_cohort_search_cohorts", {
                 "query": query, "context": {"contextlevel": "system", "instanceid": 0}, "includes": "all",
                 "limitfrom": page, "limitnum": per_page})
-            found = [Cohort.model_validate(c) for c in (answer or {}).get("cohorts", [])]
+            found = read_list("core_cohort_search_cohorts", answer, Cohort)
             out.extend(found)
             if len(found) < per_page:
                 return out
@@ -229,7 +230,7 @@ class MoodleApi:
         if not ids:
             return []
         answer = self.client.call("core_cohort_get_cohorts", {"cohortids": ids})
-        return [Cohort.model_validate(c) for c in answer or []]
+        return read_list("core_cohort_get_cohorts", answer, Cohort)
 
     def create_cohorts(self, items: Sequence[NewCohort]) -> list[Created]:
         """Create cohorts in ONE call: all-or-nothing in Moodle (a duplicate idnumber fails it all).
@@ -238,7 +239,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_cohort_create_cohorts",
                                   {"cohorts": [i.to_params() for i in items]}, items=list(items))
-        return [Created.model_validate(c) for c in answer or []]
+        return read_list("core_cohort_create_cohorts", answer, Created)
 
     def update_cohorts(self, items: Sequence[CohortUpdate]) -> None:
         """Update cohorts in one call (all-or-nothing; Moodle answers null).
@@ -257,8 +258,7 @@ class MoodleApi:
         out: dict[int, set[int]] = {i: set() for i in ids}
         for start in range(0, len(ids), 100):
             answer = self.client.call("core_cohort_get_cohort_members", {"cohortids": ids[start:start + 100]})
-            for entry in answer or []:
-                members = CohortMembers.model_validate(entry)
+            for members in read_list("core_cohort_get_cohort_members", answer, CohortMembers):
                 out[members.cohortid] = set(members.userids)
         return out
 
@@ -270,7 +270,7 @@ class MoodleApi:
         members = [{"cohorttype": {"type": "id", "value": str(c)}, "usertype": {"type": "id", "value": str(u)}}
                    for c, u in pairs]
         answer = self.client.call("core_cohort_add_cohort_members", {"members": members}, items=list(pairs))
-        return [ItemWarning.model_validate(w) for w in (answer or {}).get("warnings", [])]
+        return read_list("core_cohort_add_cohort_members", answer, ItemWarning)
 
     def delete_cohort_members(self, pairs: Sequence[tuple[int, int]]) -> None:
         """Remove (cohort id, user id) pairs; removing a non-member is a silent no-op in Moodle.
@@ -292,7 +292,7 @@ class MoodleApi:
         for start in range(0, len(values), USERS_PER_LOOKUP):
             answer = self.client.call("core_user_get_users_by_field",
                                       {"field": field, "values": values[start:start + USERS_PER_LOOKUP]})
-            out.extend(User.model_validate(u) for u in answer or [])
+            out.extend(read_list("core_user_get_users_by_field", answer, User))
         return out
 
     def users_with_email_like(self, pattern: str) -> list[User]:
@@ -304,7 +304,7 @@ class MoodleApi:
         Calls: core_user_get_users.
         """
         answer = self.client.call("core_user_get_users", {"criteria": [{"key": "email", "value": pattern}]})
-        return [User.model_validate(u) for u in (answer or {}).get("users", [])]
+        return read_list("core_user_get_users", answer, User)
 
     def create_users(self, items: Sequence[NewUser]) -> list[Created]:
         """Create users in ONE call: all-or-nothing, and a bad item is only "invalidparameter".
@@ -313,7 +313,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_user_create_users", {"users": [i.to_params() for i in items]},
                                   items=list(items))
-        return [Created.model_validate(u) for u in answer or []]
+        return read_list("core_user_create_users", answer, Created)
 
     def update_users(self, items: Sequence[UserUpdate]) -> list[ItemWarning]:
         """Update users: ONE bad value refuses the whole call; otherwise a user's failure is a warning.
@@ -322,7 +322,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_user_update_users", {"users": [i.to_params() for i in items]},
                                   items=list(items))
-        return [ItemWarning.model_validate(w) for w in (answer or {}).get("warnings", [])]
+        return read_list("core_user_update_users", answer, ItemWarning)
 
     # --- enrolments -----------------------------------------------------------------------------
 
@@ -345,7 +345,7 @@ class MoodleApi:
                 {"name": "limitnumber", "value": str(page_size)},
                 {"name": "sortby", "value": "id"},
             ]})
-            page = [EnrolledUser.model_validate(u) for u in answer or []]
+            page = read_list("core_enrol_get_enrolled_users", answer, EnrolledUser)
             out.extend(page)
             if len(page) < page_size:
                 return out
@@ -364,7 +364,7 @@ class MoodleApi:
     def course_groups(self, courseid: int) -> list[Group]:
         """Calls: core_group_get_course_groups."""
         answer = self.client.call("core_group_get_course_groups", {"courseid": courseid})
-        return [Group.model_validate(g) for g in answer or []]
+        return read_list("core_group_get_course_groups", answer, Group)
 
     def create_groups(self, items: Sequence[NewGroup]) -> list[Group]:
         """Create groups in one all-or-nothing call.
@@ -373,7 +373,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_group_create_groups", {"groups": [i.to_params() for i in items]},
                                   items=list(items))
-        return [Group.model_validate(g) for g in answer or []]
+        return read_list("core_group_create_groups", answer, Group)
 
     def group_members(self, group_ids: Iterable[int]) -> dict[int, set[int]]:
         """Calls: core_group_get_group_members."""
@@ -381,7 +381,7 @@ class MoodleApi:
         if not ids:
             return {}
         answer = self.client.call("core_group_get_group_members", {"groupids": ids})
-        return {m.groupid: set(m.userids) for m in (GroupMembers.model_validate(x) for x in answer or [])}
+        return {m.groupid: set(m.userids) for m in read_list("core_group_get_group_members", answer, GroupMembers)}
 
     def add_group_members(self, pairs: Sequence[tuple[int, int]]) -> None:
         """Add (group id, user id) pairs; only enrolled users may join (else the call fails).
@@ -407,7 +407,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_completion_get_course_completion_status",
                                   {"courseid": courseid, "userid": userid})
-        return CompletionStatus.model_validate((answer or {}).get("completionstatus", {}))
+        return read_one("core_completion_get_course_completion_status", answer, CompletionStatus)
 
     def send_messages(self, items: Sequence[InstantMessage]) -> list[SentMessage]:
         """Send Moodle messages from the web-service user; failures per message come back as errormessage.
@@ -416,7 +416,7 @@ class MoodleApi:
         """
         answer = self.client.call("core_message_send_instant_messages",
                                   {"messages": [i.to_params() for i in items]}, items=list(items))
-        return [SentMessage.model_validate(m) for m in answer or []]
+        return read_list("core_message_send_instant_messages", answer, SentMessage)
 
     def batches(self, wsfunction: str, listkey: str, items: Sequence[T],
                 to_request: Callable[[T], Request], *, max_items: int | None = None) -> list[list[T]]:

@@ -1,20 +1,68 @@
 """Typed models of what Moodle answers and of what moodle-sync writes.
 
-Answers ignore keys they do not name (Moodle adds fields between versions); write requests forbid
-unknown keys, because Moodle rejects the whole call for one ("Unexpected keys … detected").
+Answers ignore keys they do not name (Moodle adds fields between versions) and read null as the
+field's empty value: Moodle declares nearly every returned value nullable (``allownull`` in
+ws-signatures-4.3.json) and a real site answers null where a fresh object would hold "" (the
+installer's default category has ``"idnumber": null``). Write requests forbid unknown keys, because
+Moodle rejects the whole call for one ("Unexpected keys … detected").
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic.fields import FieldInfo
+
+#: what null means for a required field without a default, by its type: the type's empty value
+_EMPTY_BY_TYPE: dict[Any, Any] = {str: "", bool: False, list: [], dict: {}}
+
+
+def _accepts_none(annotation: Any) -> bool:
+    if annotation is None or annotation is type(None) or annotation is Any:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_accepts_none(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def _empty_value(field: FieldInfo) -> tuple[bool, Any]:
+    """(True, value) when null can stand for this field's empty value; (False, None) when it cannot."""
+    if field.default_factory is not None:
+        return True, field.default_factory()  # type: ignore[call-arg]
+    if not field.is_required():
+        return True, field.default
+    base = typing.get_origin(field.annotation) or field.annotation
+    if base in _EMPTY_BY_TYPE:
+        return True, type(_EMPTY_BY_TYPE[base])()
+    return False, None  # an id, a number Moodle must give: null there is an answer the tool cannot read
 
 
 class Answer(BaseModel):
-    """Base of every model read from a Moodle answer."""
+    """Base of every model read from a Moodle answer: extra keys ignored, null read as "not set"."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_not_set(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        nulls = [name for name, value in data.items() if value is None and name in cls.model_fields]
+        if not nulls:
+            return data
+        data = dict(data)
+        for name in nulls:
+            field = cls.model_fields[name]
+            if _accepts_none(field.annotation):
+                continue
+            known, empty = _empty_value(field)
+            if known:
+                data[name] = empty
+        return data
 
 
 class Request(BaseModel):
