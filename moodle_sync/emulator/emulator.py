@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from moodle_sync.emulator import functions as _functions  # noqa: F401 - registers the implementations
+from moodle_sync.emulator import givens
 from moodle_sync.emulator.errors import (
     MoodleError,
     access_exception,
@@ -170,6 +171,8 @@ class Emulator:
                     raise moodle_exception("wsaccessuserdeleted", "webservice", tok.userid)
                 if not isinstance(wsfunction, str) or not wsfunction:
                     raise invalid_parameter("Missing function name")
+                if wsfunction == givens.GIVEN_FUNCTION:  # not a Moodle function: tests and the demo only
+                    return self._given(params, fmt, user.id)
                 if wsfunction not in known_functions():
                     raise missing_record("external_functions")
                 impl = REGISTRY.get(wsfunction)
@@ -192,7 +195,25 @@ class Emulator:
                 ctype, text = render_error(e, fmt, debug=self.debug)
             return 200, response_headers(ctype), text.encode("utf-8")
 
+    def _given(self, params: PhpArray, fmt: str, userid: int) -> Response:
+        """``emulator_given``: carry out one given of a recorded contract (see givens.py), answering {"id": N}."""
+        validated = validate_parameters(givens.PARAMETERS, params, self.state.config.env)
+        with self.state.journal.transaction():
+            result = givens.answer(self.state, self.now(), userid, validated)
+        ctype, text = render_result(clean_returnvalue(givens.RETURNS, result, self.state.config.env), givens.RETURNS,
+                                    fmt)
+        return 200, response_headers(ctype), text.encode("utf-8")
+
     # --- seeding (tests and the demo) --------------------------------------------------------------
+    def given(self, given: Mapping[str, Any]) -> int:
+        """Set up what a site admin does once in the UI (a template course, a custom report; see givens.py).
+
+        Raises:
+            MoodleError: the given is not one the emulator can set up.
+        """
+        with self.lock, self.state.journal.transaction():
+            return givens.carry_out(self.state, self.now(), ADMIN_ID, given)
+
     def add_category(self, name: str, idnumber: str = "", parent: int = 0, *, description: str = "",
                      visible: int | None = None) -> int:
         """A course category, last among its siblings; returns its id."""

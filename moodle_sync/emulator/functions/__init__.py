@@ -11,6 +11,7 @@ from moodle_sync.emulator.functions import (  # noqa: F401 - imported for their 
     enrol,
     groups,
     messages,
+    reportbuilder,
     site,
     users,
 )

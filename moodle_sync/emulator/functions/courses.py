@@ -347,12 +347,24 @@ def module_info(call: Call, course: Course, cm: CourseModule) -> dict[str, Any]:
         "visible": cm.visible, "uservisible": True, "visibleoncoursepage": cm.visibleoncoursepage,
         "modicon": fmt.module_icon_url(call.site_url, cfg.themerev, cm.modname), "modname": cm.modname,
         "modplural": courselib.MODPLURALS.get(cm.modname, cm.modname), "availability": None, "indent": cm.indent,
-        "onclick": "", "afterlink": None, "activitybadge": [], "customdata": '""',
+        "onclick": "", "afterlink": None, "customdata": '""',
         "noviewlink": cm.modname in courselib.NO_VIEW_LINK, "completion": cm.completion, "downloadcontent": 1,
         "dates": [], "groupmode": cm.groupmode,
     }
+    if cm.modname == "forum":
+        # only modules with an activity badge (mod/*/classes/output/courseformat/activitybadge.php) carry the key:
+        # the recorded forum does, the recorded page does not (contract-reportbuilder 'course contents after import')
+        info["activitybadge"] = []
     if cm.modname not in courselib.NO_VIEW_LINK:
         info["url"] = fmt.module_url(call.site_url, cm.modname, cm.id)
+    if cm.modname == "page":
+        # mod/page/lib.php page_export_contents(): the page itself as index.html (contract-reportbuilder-4.3.json)
+        url = f"{call.site_url}/webservice/pluginfile.php/{cm.contextid}/mod_page/content/index.html?forcedownload=1"
+        info["contents"] = [{"type": "file", "filename": "index.html", "filepath": "/", "filesize": 0, "fileurl": url,
+                             "timecreated": None, "timemodified": cm.added, "sortorder": 1, "userid": None,
+                             "author": None, "license": None}]
+        info["contentsinfo"] = {"filescount": 1, "filessize": 0, "lastmodified": cm.added, "mimetypes": [],
+                                "repositorytype": ""}
     if cm.completion and course.enablecompletion:
         row = completionlib.module_state(call.state, cm.id, call.user.id)
         info["completiondata"] = {

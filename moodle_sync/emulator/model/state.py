@@ -35,6 +35,7 @@ from moodle_sync.emulator.model.records import (
     User,
     UserEnrolment,
 )
+from moodle_sync.emulator.model.reportbuilder import Report, ReportColumn, ReportCondition
 from moodle_sync.emulator.model.tables import Journal, Table
 from moodle_sync.emulator.paramtypes import Environment
 
@@ -43,6 +44,7 @@ from moodle_sync.emulator.paramtypes import Environment
 #   categories 100+ (the install's "Category 1" is 1)   courses 1000+ (site course 1)   cohorts 5000+
 #   groups 7000+   users 10000+ (guest 1, admin 2)   sections 200000+   course modules 300000+
 #   activity instances 400000+   contexts 500000+ (install: 1-5)   enrol instances 600000+
+#   custom reports 800000+   report columns 810000+   report conditions 820000+
 SITEID = 1
 SYSCONTEXTID = 1
 GUEST_ID = 1
@@ -71,6 +73,7 @@ class SiteConfig:
     theme: str = "boost"
     themerev: int = 1795389189
     lang: str = "en"
+    timezone: str = "UTC"  # $CFG->timezone: users with timezone "99" see dates in it (the recorded site's)
     env: Environment = field(default_factory=Environment)
     coursecontact: tuple[int, ...] = (3,)  # $CFG->coursecontact: editing teachers are course contacts
     # password policy defaults (admin/settings/security.php)
@@ -143,6 +146,11 @@ class State:
         self.conversations: dict[tuple[int, int], int] = {}
         self.course_fields: Table[CourseField] = Table("customfield_field", j, indexes={
             "shortname": lambda r: r.shortname})
+        self.reports: Table[Report] = Table("reportbuilder_report", j, first_id=800000)
+        self.report_columns: Table[ReportColumn] = Table("reportbuilder_column", j, first_id=810000, indexes={
+            "reportid": lambda r: r.reportid})
+        self.report_conditions: Table[ReportCondition] = Table("reportbuilder_filter", j, first_id=820000, indexes={
+            "reportid": lambda r: r.reportid})
         self.next_instance = 400000  # one sequence for all activity tables (forum, page, quiz …)
         self.next_sortkey = 0
         self._sortorder_cache: tuple[tuple[int, int], dict[int, int], dict[int, int]] | None = None
@@ -174,8 +182,9 @@ class State:
                     alternatename="", firstnamephonetic="", lastnamephonetic="")
         self.users.insert(User(GUEST_ID, "manual", username="guest", firstname="Guest user", lastname=" ",
                                email="root@localhost", contextid=4, **base))  # type: ignore[arg-type]
+        # the recorded site's admin (contract-reportbuilder-4.3.json: a report's "modifiedby")
         self.users.insert(User(ADMIN_ID, "manual", username="admin", firstname="Admin", lastname="User",
-                               email="admin@example.com", contextid=5, **base))  # type: ignore[arg-type]
+                               email="admin@example.se", contextid=5, **base))  # type: ignore[arg-type]
 
     # --- ids -------------------------------------------------------------------------------------
     def new_instance_id(self) -> int:

@@ -1,0 +1,48 @@
+"""userdate() and s() as report builder formats values for the user who asks (lib/moodlelib.php).
+
+Dates use the English langconfig's ``strftimedaydatetime`` ('%A, %d %B %Y, %I:%M %p', lang/en/langconfig.php)
+with userdate()'s fixday/fixhour (no leading zero on the day and the hour), in the user's timezone; a user
+whose timezone is "99" sees the site's ($CFG->timezone). Only English is emulated: a site without the user's
+language pack shows English too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from moodle_sync.emulator.model.records import User
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def user_timezone(user: User | None, site_timezone: str) -> ZoneInfo:
+    """core_date::get_user_timezone(): the user's own zone unless "99" (server default) or unknown."""
+    for name in ((user.timezone if user is not None else "99"), site_timezone, "UTC"):
+        if name and name != "99":
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def userdate(timestamp: int, tz: ZoneInfo) -> str:
+    """userdate($timestamp) with the default format strftimedaydatetime, e.g. 'Friday, 2 January 2026, 9:05 AM'."""
+    d = datetime.fromtimestamp(timestamp, tz)
+    hour = d.hour % 12 or 12
+    return (f"{_DAYS[d.weekday()]}, {d.day} {_MONTHS[d.month - 1]} {d.year}, "
+            f"{hour}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}")
+
+
+def s(value: object) -> str:
+    """s(): HTML special characters escaped (quotes too), '' for null; entities like &#123; stay as they are."""
+    if value is None:
+        return ""
+    text = html.escape(str(value), quote=True).replace("&#x27;", "&#039;")
+    # s() un-escapes numeric entities it just broke: '&amp;#123;' back to '&#123;'
+    return re.sub(r"&amp;#(\d+|x[0-9a-fA-F]+);", r"&#\1;", text)
