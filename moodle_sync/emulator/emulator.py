@@ -193,9 +193,9 @@ class Emulator:
             return 200, response_headers(ctype), text.encode("utf-8")
 
     # --- seeding (tests and the demo) --------------------------------------------------------------
-    def add_category(self, name: str, idnumber: str = "", parent: int = 0, *, description: str = "",
+    def add_category(self, name: str, idnumber: str | None = None, parent: int = 0, *, description: str = "",
                      visible: int | None = None) -> int:
-        """A course category, last among its siblings; returns its id."""
+        """A course category, last among its siblings; returns its id (no idnumber: NULL, as the UI may leave it)."""
         with self.lock:
             return categorylib.create_category(self.state, self.now(), name=name, parent=parent, idnumber=idnumber,
                                                description=description, visible=visible).id
@@ -261,7 +261,7 @@ class Emulator:
             enrollib.enrol_user(self.state, self.now(), instance, userid, roleid, timestart, timeend,
                                 int(suspended), ADMIN_ID)
 
-    def add_cohort(self, name: str, idnumber: str, *, categoryid: int | None = None, description: str = "",
+    def add_cohort(self, name: str, idnumber: str | None, *, categoryid: int | None = None, description: str = "",
                    visible: bool = True) -> int:
         """A cohort in the system context, or in a category's context."""
         with self.lock:

@@ -29,9 +29,9 @@ def category_info(call: Call, cat: Category) -> dict[str, Any]:
         "descriptionformat": descriptionformat, "parent": cat.parent, "sortorder": state.category_sortorder(cat.id),
         "coursecount": state.courses.count_by("category", cat.id), "depth": cat.depth, "path": cat.path,
     }
-    if call.can(MANAGE):  # idnumber, visibility, time and theme only for managers
+    if call.can(MANAGE):  # idnumber (NULL stays null), visibility, time and theme only for managers
         info.update(idnumber=cat.idnumber, visible=cat.visible, visibleold=cat.visibleold,
-                    timemodified=cat.timemodified, theme=str(clean_param(cat.theme, "theme", call.env)))
+                    timemodified=cat.timemodified, theme=str(clean_param(cat.theme or "", "theme", call.env)))
     return info
 
 
@@ -100,9 +100,9 @@ def create_categories(call: Call, params: Params) -> list[dict[str, Any]]:
         call.require(MANAGE)
         validate_format(item["descriptionformat"])
         cat = categorylib.create_category(
-            call.state, call.now, name=item["name"], parent=item["parent"], idnumber=item.get("idnumber") or "",
+            call.state, call.now, name=item["name"], parent=item["parent"], idnumber=item.get("idnumber"),
             description=item.get("description") or "", descriptionformat=item["descriptionformat"],
-            theme=item.get("theme") or "")
+            theme=item.get("theme"))
         out.append({"id": cat.id, "name": fmt.format_string(cat.name, call.raw)})
     return out
 
