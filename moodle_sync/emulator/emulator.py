@@ -167,7 +167,9 @@ class Emulator:
                     raise moodle_exception("invalidtoken", "webservice")
                 user = self.state.users.get(tok.userid)
                 if user is None or user.deleted:
-                    raise moodle_exception("wsaccessuserdeleted", "webservice", tok.userid)
+                    # webservice/lib.php: the message names the deleted user's (scrambled) username
+                    raise moodle_exception("wsaccessuserdeleted", "webservice",
+                                           user.username if user is not None else tok.userid)
                 if not isinstance(wsfunction, str) or not wsfunction:
                     raise invalid_parameter("Missing function name")
                 if wsfunction not in known_functions():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moodle_sync.emulator.errors import invalid_parameter, moodle_exception
+from moodle_sync.emulator.errors import missing_record, moodle_exception
 from moodle_sync.emulator.functions.registry import Call, Params, implements
 from moodle_sync.emulator.model.records import Category
 from moodle_sync.emulator.moodlelib import categorylib
@@ -15,9 +15,11 @@ MANAGE = "moodle/category:manage"
 
 
 def validate_format(value: int) -> int:
-    # core_external\util::validate_format(): only the four known text formats
+    # core_external\util::validate_format(): only the four known text formats; the string does not exist in
+    # webservice's lang file, so the message is "webservice/formatnotsupported"
     if value not in fmt.FORMATS:
-        raise moodle_exception("formatnotsupported")
+        raise moodle_exception("formatnotsupported", "webservice",
+                               debuginfo=f"The format with value={value} is not supported by this Moodle site")
     return value
 
 
@@ -116,12 +118,12 @@ def update_categories(call: Call, params: Params) -> None:
         call.require(MANAGE)
         if "parent" in item and item["parent"] != cat.parent:
             if item["parent"] and call.state.categories.get(item["parent"]) is None:
-                raise invalid_parameter("Context does not exist")
+                # context_coursecat::instance($parent) reads the category with MUST_EXIST
+                raise missing_record("course_categories")
             call.require(MANAGE)
+        validate_format(item["descriptionformat"])  # checked for every item, description sent or not
         data = dict(item)
-        if "description" in item:
-            data["descriptionformat"] = validate_format(item["descriptionformat"])
-        else:
+        if "description" not in item:
             data.pop("descriptionformat", None)
         categorylib.update_category(call.state, call.now, cat, data)
 
