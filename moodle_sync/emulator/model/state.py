@@ -83,9 +83,8 @@ class SiteConfig:
     # $CFG->enablecompletion and $CFG->messaging (admin/settings/subsystems.php): both on in a new 4.3 site
     enablecompletion: int = 1
     messaging: int = 1
-    # $CFG->allowcategorythemes / allowcohortthemes (admin/settings/appearance.php): off, themes sent are not stored
+    # $CFG->allowcategorythemes (admin/settings/appearance.php): off, a category theme sent is not stored
     allowcategorythemes: int = 0
-    allowcohortthemes: int = 0
     # a new course's format options (format_topics: hiddensections/coursedisplay are PARAM_INT, indentation raw)
     topics_defaults: dict[str, Any] = field(default_factory=lambda: {"hiddensections": 1, "coursedisplay": 0,
                                                                      "indentation": "1"})
