@@ -168,7 +168,9 @@ class Emulator:
                     raise moodle_exception("invalidtoken", "webservice")
                 user = self.state.users.get(tok.userid)
                 if user is None or user.deleted:
-                    raise moodle_exception("wsaccessuserdeleted", "webservice", tok.userid)
+                    # webservice/lib.php: the message names the deleted user's (scrambled) username
+                    raise moodle_exception("wsaccessuserdeleted", "webservice",
+                                           user.username if user is not None else tok.userid)
                 if not isinstance(wsfunction, str) or not wsfunction:
                     raise invalid_parameter("Missing function name")
                 if wsfunction == givens.GIVEN_FUNCTION:  # not a Moodle function: tests and the demo only
@@ -214,9 +216,9 @@ class Emulator:
         with self.lock, self.state.journal.transaction():
             return givens.carry_out(self.state, self.now(), ADMIN_ID, given)
 
-    def add_category(self, name: str, idnumber: str = "", parent: int = 0, *, description: str = "",
+    def add_category(self, name: str, idnumber: str | None = None, parent: int = 0, *, description: str = "",
                      visible: int | None = None) -> int:
-        """A course category, last among its siblings; returns its id."""
+        """A course category, last among its siblings; returns its id (no idnumber: NULL, as the UI may leave it)."""
         with self.lock:
             return categorylib.create_category(self.state, self.now(), name=name, parent=parent, idnumber=idnumber,
                                                description=description, visible=visible).id
@@ -282,7 +284,7 @@ class Emulator:
             enrollib.enrol_user(self.state, self.now(), instance, userid, roleid, timestart, timeend,
                                 int(suspended), ADMIN_ID)
 
-    def add_cohort(self, name: str, idnumber: str, *, categoryid: int | None = None, description: str = "",
+    def add_cohort(self, name: str, idnumber: str | None, *, categoryid: int | None = None, description: str = "",
                    visible: bool = True) -> int:
         """A cohort in the system context, or in a category's context."""
         with self.lock:

@@ -1,6 +1,10 @@
 """English language strings the emulated functions answer with (Moodle 4.3 lang/en files).
 
-Only the strings the emulator can produce are here; an unknown one reads ``module/code`` as in Moodle.
+Only the strings the emulator can produce are here, each exactly as in its lang file (the rows of
+tests/emulator/test_moodle_words.py assert them through the functions that answer them). A code that has
+no string in the module the exception names reads ``module/code``, as moodle_exception's constructor
+makes it (lib/setuplib.php): ``userdeleted``, ``keyalreadyset``, ``usernotupdatedguest`` … and
+``webservice/formatnotsupported``.
 """
 
 from __future__ import annotations
@@ -9,38 +13,36 @@ import re
 from collections.abc import Mapping
 
 STRINGS: dict[tuple[str, str], str] = {
-    ("error", "invalidtoken"): "Invalid token - token not found",
     ("error", "nopermissions"): "Sorry, but you do not currently have permissions to do that ({$a}).",
     ("error", "shortnametaken"): "Short name is already used for another course ({$a})",
     ("error", "courseidnumbertaken"): "ID number is already used for another course ({$a})",
     ("error", "categoryidnumbertaken"): "ID number is already used for another category",
-    ("error", "categorynamerequired"): "A category name is required.",
+    ("error", "categorynamerequired"): "Category name is required",
     ("error", "categorytoolong"): "Category name too long",
     ("error", "idnumbertoolong"): "ID number is too long",
-    ("error", "unknowcategory"): "Unknown category",
-    ("error", "unknowncategory"): "Category not known!",
+    ("error", "unknowcategory"): "Category not known!",
+    ("error", "unknowncategory"): 'Unknown category with category ID number "{$a}"',
     ("error", "enddatebeforestartdate"): "The course end date must be after the start date.",
     ("error", "nostartdatenoenddate"): "A course end date can only be set if a start date is also set.",
     ("error", "invalidcourseid"): "You are trying to use an invalid course ID",
     ("error", "invalidcourse"): "Invalid course",
     ("error", "invaliduserfield"): "Invalid user field: {$a}",
-    ("error", "invaliduserid"): "Invalid user id",
+    ("error", "invaliduserid"): "Invalid user ID",
     ("error", "cannotviewreport"): "You cannot view this report",
-    ("error", "userdeleted"): "This user account has been deleted",
     ("message", "disabled"): "Messaging is disabled on this site",
-    ("error", "useradminodelete"): "You can not delete a site administrator account",
-    ("error", "usernotdeletederror"): "User not deleted - an error has occurred",
-    ("error", "formatnotsupported"): "Format not supported",
+    ("error", "useradminodelete"): "Administrator accounts cannot be deleted.",
+    ("error", "usernotdeletederror"): "User not deleted - error",
     ("error", "movecatcontentstoroot"): "Moving the category content to root is not allowed. You must move the "
-                                        "contents to an existing category.",
+                                        "contents to an existing category!",
     ("error", "youcannotdeletecategory"): "You cannot delete category '{$a}' because you can neither delete the "
                                           "contents, nor move them elsewhere.",
     ("error", "cannotmovecategory"): "Cannot move category",
-    ("error", "idnumbertaken"): "ID number is already used",
-    ("error", "keyalreadyset"): "Key already set",
-    ("error", "usernamelowercase"): "Only lowercase letters allowed",
+    ("error", "idnumbertaken"): "This ID number is already in use",
+    ("error", "guestsarenotallowed"): "The guest user is not allowed to do this",
+    ("error", "usernamelowercase"): "The username must be in lower case",
+    ("error", "usernotupdatedadmin"): "Cannot update admin accounts",
+    ("error", "useremailduplicate"): "Duplicate address",
     ("error", "dmlwriteexception"): "Error writing to database",
-    ("error", "coursehidden"): "This course is currently unavailable to students",
     ("debug", "codingerror"): "Coding error detected, it must be fixed by a programmer: {$a}",
     ("webservice", "invalidtoken"): "Invalid token - token not found",
     ("webservice", "wsaccessuserdeleted"): "Refused web service access for deleted username: {$a}",
@@ -64,16 +66,16 @@ STRINGS: dict[tuple[str, str], str] = {
     ("completion", "markingyourselfcomplete"): "Marking yourself complete",
     ("completion", "viewingactivity"): "Viewing the {$a}",
     ("completion", "achievinggrade"): "Achieving grade",
-    ("completion", "achievingpassinggrade"): "Achieving a passing grade",
-    ("group", "errorremovenotpermitted"): "You do not have permission to remove automatically added group member {$a}",
-    ("message", "touserdoesntexist"): "You can not send a message to a user id ({$a}) that doesn't exist",
-    ("message", "messageempty"): "You can't send an empty message",
+    ("completion", "achievingpassinggrade"): "Achieving passing grade",
+    ("group", "errorremovenotpermitted"): "You do not have permission to remove automatically-added group member {$a}",
+    ("message", "touserdoesntexist"): "You cannot send a message to a user ID ({$a}) that doesn't exist.",
+    ("message", "errormessagetoolong"): "The message is longer than the maximum allowed.",
     ("auth", "errorminpasswordlength"): "Passwords must be at least {$a} characters long.",
     ("auth", "errorminpassworddigits"): "Passwords must have at least {$a} digit(s).",
     ("auth", "errorminpasswordlower"): "Passwords must have at least {$a} lower case letter(s).",
     ("auth", "errorminpasswordupper"): "Passwords must have at least {$a} upper case letter(s).",
-    ("auth", "errorminpasswordnonalphanum"): "Passwords must have at least {$a} special character(s) such as as *, "
-                                             "-, or #.",
+    ("auth", "errorminpasswordnonalphanum"): "The password must have at least {$a} special character(s) such "
+                                             "as *, -, or #.",
 }
 
 # Human names of the capabilities the emulated functions check (lang/en/role.php and plugins' lang files).
@@ -89,12 +91,12 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/course:changeidnumber": "Change course ID number",
     "moodle/course:changesummary": "Change course summary",
     "moodle/course:changecategory": "Change course category",
-    "moodle/course:setforcedlanguage": "Force course language",
+    "moodle/course:setforcedlanguage": "Force course or activity language",
     "moodle/course:viewparticipants": "View participants",
     "moodle/course:enrolreview": "Review course enrolments",
     "moodle/course:managegroups": "Manage groups",
     "moodle/course:overridecompletion": "Override activity completion status",
-    "moodle/category:manage": "Manage course categories",
+    "moodle/category:manage": "Manage categories",
     "moodle/category:viewhiddencategories": "See hidden categories",
     "moodle/cohort:manage": "Create, delete and move cohorts",
     "moodle/cohort:assign": "Add and remove cohort members",
@@ -108,8 +110,8 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/site:accessallgroups": "Access all groups",
     "moodle/site:sendmessage": "Send messages to any user",
     "moodle/site:config": "Change site configuration",
-    "moodle/backup:backuptargetimport": "Back up for import",
-    "moodle/restore:restoretargetimport": "Restore from files targeted as imports",
+    "moodle/backup:backuptargetimport": "Backup for import",
+    "moodle/restore:restoretargetimport": "Restore from files targeted as import",
     "enrol/manual:enrol": "Enrol users",
     "enrol/manual:unenrol": "Unenrol users from the course",
     "report/completion:view": "View course completion report",

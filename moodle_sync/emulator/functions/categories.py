@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moodle_sync.emulator.errors import invalid_parameter, moodle_exception
+from moodle_sync.emulator.errors import missing_record, moodle_exception
 from moodle_sync.emulator.functions.registry import Call, Params, implements
 from moodle_sync.emulator.model.records import Category
 from moodle_sync.emulator.moodlelib import categorylib
@@ -15,9 +15,11 @@ MANAGE = "moodle/category:manage"
 
 
 def validate_format(value: int) -> int:
-    # core_external\util::validate_format(): only the four known text formats
+    # core_external\util::validate_format(): only the four known text formats; the string does not exist in
+    # webservice's lang file, so the message is "webservice/formatnotsupported"
     if value not in fmt.FORMATS:
-        raise moodle_exception("formatnotsupported")
+        raise moodle_exception("formatnotsupported", "webservice",
+                               debuginfo=f"The format with value={value} is not supported by this Moodle site")
     return value
 
 
@@ -29,9 +31,9 @@ def category_info(call: Call, cat: Category) -> dict[str, Any]:
         "descriptionformat": descriptionformat, "parent": cat.parent, "sortorder": state.category_sortorder(cat.id),
         "coursecount": state.courses.count_by("category", cat.id), "depth": cat.depth, "path": cat.path,
     }
-    if call.can(MANAGE):  # idnumber, visibility, time and theme only for managers
+    if call.can(MANAGE):  # idnumber (NULL stays null), visibility, time and theme only for managers
         info.update(idnumber=cat.idnumber, visible=cat.visible, visibleold=cat.visibleold,
-                    timemodified=cat.timemodified, theme=str(clean_param(cat.theme, "theme", call.env)))
+                    timemodified=cat.timemodified, theme=str(clean_param(cat.theme or "", "theme", call.env)))
     return info
 
 
@@ -100,9 +102,9 @@ def create_categories(call: Call, params: Params) -> list[dict[str, Any]]:
         call.require(MANAGE)
         validate_format(item["descriptionformat"])
         cat = categorylib.create_category(
-            call.state, call.now, name=item["name"], parent=item["parent"], idnumber=item.get("idnumber") or "",
+            call.state, call.now, name=item["name"], parent=item["parent"], idnumber=item.get("idnumber"),
             description=item.get("description") or "", descriptionformat=item["descriptionformat"],
-            theme=item.get("theme") or "")
+            theme=item.get("theme"))
         out.append({"id": cat.id, "name": fmt.format_string(cat.name, call.raw)})
     return out
 
@@ -116,12 +118,12 @@ def update_categories(call: Call, params: Params) -> None:
         call.require(MANAGE)
         if "parent" in item and item["parent"] != cat.parent:
             if item["parent"] and call.state.categories.get(item["parent"]) is None:
-                raise invalid_parameter("Context does not exist")
+                # context_coursecat::instance($parent) reads the category with MUST_EXIST
+                raise missing_record("course_categories")
             call.require(MANAGE)
+        validate_format(item["descriptionformat"])  # checked for every item, description sent or not
         data = dict(item)
-        if "description" in item:
-            data["descriptionformat"] = validate_format(item["descriptionformat"])
-        else:
+        if "description" not in item:
             data.pop("descriptionformat", None)
         categorylib.update_category(call.state, call.now, cat, data)
 

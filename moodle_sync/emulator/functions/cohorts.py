@@ -164,10 +164,10 @@ def search_cohorts(call: Call, params: Params) -> dict[str, Any]:
     query = str(params["query"]).lower()
 
     def matches(c: Cohort) -> bool:
-        # cohort_get_search_query(): case-insensitive substring of name, idnumber or description
-        return not query or query in c.name.lower() or query in c.idnumber.lower() or query in c.description.lower()
+        # cohort_get_search_query(): case-insensitive LIKE on name, idnumber or description (NULL never matches)
+        return not query or any(query in (text or "").lower() for text in (c.name, c.idnumber, c.description))
 
-    order = sorted((c for c in state.cohorts if matches(c)), key=lambda c: (c.name, c.idnumber, c.id))
+    order = sorted((c for c in state.cohorts if matches(c)), key=lambda c: (c.name, c.idnumber or "", c.id))
     limitfrom, limitnum = params["limitfrom"], params["limitnum"]
     includes = params["includes"]
     if includes == "self":

@@ -13,6 +13,7 @@ from typing import Any
 from moodle_sync.emulator.errors import MoodleError, missing_record, moodle_exception
 from moodle_sync.emulator.functions.registry import Call, Params, implements
 from moodle_sync.emulator.model.records import CompletionCriterion, Course, User
+from moodle_sync.emulator.model.state import GUEST_ID
 from moodle_sync.emulator.moodlelib import completionlib as cl
 from moodle_sync.emulator.moodlelib import format as fmt
 from moodle_sync.emulator.strings import get_string
@@ -20,12 +21,15 @@ from moodle_sync.emulator.strings import get_string
 SEPARATEGROUPS = 1
 
 
-def _active_user(call: Call, userid: int) -> User:
+def _active_user(call: Call, userid: int, *, require_active: bool = True) -> User:
     user = call.state.users.get(userid)
     if user is None:
         raise missing_record("user")
+    # core_user::require_active_user(): "userdeleted" has no string in error.php, so it reads error/userdeleted
     if user.deleted:
-        raise moodle_exception("userdeleted")  # core_user::require_active_user()
+        raise moodle_exception("userdeleted")
+    if require_active and user.id == GUEST_ID:
+        raise moodle_exception("guestsarenotallowed")
     return user
 
 
@@ -153,7 +157,7 @@ def override_activity_completion_status(call: Call, params: Params) -> dict[str,
     if not course.enablecompletion:
         raise moodle_exception("completionnotenabled", "completion")
     call.require("moodle/course:overridecompletion")
-    user = _active_user(call, params["userid"])
+    user = _active_user(call, params["userid"], require_active=False)  # no require_active_user() here
     if cm.completion:
         # set by someone else: the learner's own lastaccess/lastcourseaccess stay untouched (README)
         cl.set_module_state(state, call.now, cm, user.id, params["newstate"], overrideby=call.user.id)

@@ -64,8 +64,9 @@ def public_info(call: Call, course: Course) -> dict[str, Any]:
         "summary": summary, "summaryformat": summaryformat, "summaryfiles": [], "overviewfiles": [],
         "contacts": [{"id": i, "fullname": n} for i, n in courselib.course_contacts(state, course, call.now)],
         "enrollmentmethods": courselib.enrolment_methods(state, course.id),
-        "sortorder": state.course_sortorder(course.id), "showactivitydates": bool(course.showactivitydates),
-        "showcompletionconditions": bool(course.showcompletionconditions),
+        # the columns as stored: clean_returnvalue makes 0/1 a bool and keeps NULL (the site course's) null
+        "sortorder": state.course_sortorder(course.id), "showactivitydates": course.showactivitydates,
+        "showcompletionconditions": course.showcompletionconditions,
         "courseimage": fmt.course_image_url(call.site_url, course.contextid),
     }
     customfields = custom_fields_info(call, course)
@@ -155,8 +156,8 @@ def get_courses(call: Call, params: Params) -> list[dict[str, Any]]:
             "displayname": fmt.format_string(courselib.display_name(course), call.raw), "categoryid": course.category,
             "summary": summary, "summaryformat": summaryformat, "format": course.format,
             "startdate": course.startdate, "enddate": course.enddate,
-            "showactivitydates": bool(course.showactivitydates),
-            "showcompletionconditions": bool(course.showcompletionconditions),
+            "showactivitydates": course.showactivitydates,
+            "showcompletionconditions": course.showcompletionconditions,  # NULL on the site course
         }
         customfields = custom_fields_info(call, course)
         if customfields is not None:

@@ -170,8 +170,8 @@ def get_users_courses(call: Call, params: Params) -> list[dict[str, Any]]:
             "completionusertracked": tracked, "category": course.category, "progress": progress,
             "completed": completed, "startdate": course.startdate, "enddate": course.enddate,
             "marker": course.marker, "lastaccess": access.timeaccess if access else None, "isfavourite": False,
-            "hidden": False, "overviewfiles": [], "showactivitydates": bool(course.showactivitydates),
-            "showcompletionconditions": bool(course.showcompletionconditions), "timemodified": course.timemodified,
+            "hidden": False, "overviewfiles": [], "showactivitydates": course.showactivitydates,
+            "showcompletionconditions": course.showcompletionconditions, "timemodified": course.timemodified,
             "courseimage": fmt.course_image_url(call.site_url, course.contextid),
         }
         if params["returnusercount"]:

@@ -1,4 +1,9 @@
-"""core_message_send_instant_messages: store one message per item, or an errormessage with msgid -1."""
+"""core_message_send_instant_messages: store one message per item, or an errormessage with msgid -1.
+
+message/externallib.php: a missing or deleted recipient and a text over api::MESSAGE_MAX_LENGTH bytes are
+errormessages (an empty text is sent); a bad textformat throws, and as the function runs in no transaction
+the messages of the items before it stay sent.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ from moodle_sync.emulator.model.records import Message
 from moodle_sync.emulator.moodlelib import format as fmt
 from moodle_sync.emulator.strings import get_string
 
+MESSAGE_MAX_LENGTH = 4096  # core_message\api::MESSAGE_MAX_LENGTH, compared with strlen() (bytes)
 
-@implements("core_message_send_instant_messages")
+
+@implements("core_message_send_instant_messages", atomic=False)
 def send_instant_messages(call: Call, params: Params) -> list[dict[str, Any]]:
     state = call.state
     if not state.config.messaging:
@@ -28,8 +35,8 @@ def send_instant_messages(call: Call, params: Params) -> list[dict[str, Any]]:
         error = None
         if recipient is None or recipient.deleted:
             error = get_string("touserdoesntexist", "message", item["touserid"])
-        elif not item["text"]:
-            error = get_string("messageempty", "message")
+        elif len(item["text"].encode("utf-8")) > MESSAGE_MAX_LENGTH:
+            error = get_string("errormessagetoolong", "message")
         if error is not None:
             # failures are not exceptions: msgid -1 and an errormessage, kept for backward compatibility
             result.update(msgid=-1, errormessage=error)

@@ -27,8 +27,8 @@ class Context:
 class Category:
     id: int
     name: str
-    idnumber: str
-    description: str
+    idnumber: str | None  # NULL for the installer's "Category 1" and for categories created without one
+    description: str | None
     descriptionformat: int
     parent: int
     sortkey: int  # order among siblings; course_categories.sortorder is derived from it (fix_course_sortorder)
@@ -37,7 +37,7 @@ class Category:
     timemodified: int
     depth: int
     path: str
-    theme: str
+    theme: str | None
     contextid: int
 
 
@@ -49,7 +49,7 @@ class Course:
     fullname: str
     shortname: str
     idnumber: str
-    summary: str
+    summary: str | None  # NULL on the site course (lib/db/install.php)
     summaryformat: int
     format: str
     showgrades: int
@@ -75,7 +75,7 @@ class Course:
     completionnotify: int
     cacherev: int
     showactivitydates: int
-    showcompletionconditions: int
+    showcompletionconditions: int | None  # NULL on the site course: the installer leaves it unset
     pdfexportfont: str | None
     contextid: int
     formatoptions: dict[str, Any] = field(default_factory=dict)
@@ -171,7 +171,7 @@ class Cohort:
     id: int
     contextid: int
     name: str
-    idnumber: str
+    idnumber: str | None  # cohort_add_cohort(): NULL when none is given (the UI, CSV uploads)
     description: str
     descriptionformat: int
     visible: int

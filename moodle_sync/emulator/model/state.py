@@ -86,6 +86,8 @@ class SiteConfig:
     # $CFG->enablecompletion and $CFG->messaging (admin/settings/subsystems.php): both on in a new 4.3 site
     enablecompletion: int = 1
     messaging: int = 1
+    # $CFG->allowcategorythemes (admin/settings/appearance.php): off, a category theme sent is not stored
+    allowcategorythemes: int = 0
     # a new course's format options (format_topics: hiddensections/coursedisplay are PARAM_INT, indentation raw)
     topics_defaults: dict[str, Any] = field(default_factory=lambda: {"hiddensections": 1, "coursedisplay": 0,
                                                                      "indentation": "1"})
@@ -119,7 +121,7 @@ class State:
             "userid": lambda r: r.userid})
         self.roles: Table[Role] = Table("role", j)
         self.cohorts: Table[Cohort] = Table("cohort", j, first_id=5000, indexes={
-            "idnumber": lambda r: r.idnumber, "contextid": lambda r: r.contextid})
+            "idnumber": lambda r: r.idnumber, "contextid": lambda r: r.contextid})  # NULL never matches
         self.cohort_members: Table[CohortMember] = Table("cohort_members", j, indexes={
             "cohortid": lambda r: r.cohortid, "userid": lambda r: r.userid,
             "cohort_user": lambda r: (r.cohortid, r.userid)})
@@ -165,14 +167,16 @@ class State:
         self.contexts.insert(Context(3, CONTEXT_COURSECAT, 1))
         self.contexts.insert(Context(4, CONTEXT_USER, GUEST_ID))
         self.contexts.insert(Context(5, CONTEXT_USER, ADMIN_ID))
-        self.categories.insert(Category(1, "Category 1", "", "", 1, 0, 1, 1, 1, now, 1, "/1", "", 3))
+        # xmldb_main_install(): the default category is inserted with name, descriptionformat HTML, depth,
+        # sortorder and timemodified only, so idnumber, description and theme are NULL
+        self.categories.insert(Category(1, "Category 1", None, None, 1, 0, 1, 1, 1, now, 1, "/1", None, 3))
         self.courses.insert(Course(
             id=SITEID, category=0, sortkey=0, fullname=self.config.sitename, shortname=self.config.shortname,
-            idnumber="", summary="", summaryformat=1, format="site", showgrades=1, newsitems=3, startdate=0,
+            idnumber="", summary=None, summaryformat=0, format="site", showgrades=1, newsitems=3, startdate=0,
             enddate=0, marker=0, maxbytes=0, legacyfiles=0, showreports=0, visible=1, visibleold=1, groupmode=0,
             groupmodeforce=0, defaultgroupingid=0, lang="", calendartype="", theme="", timecreated=now,
             timemodified=now, requested=0, enablecompletion=0, completionnotify=0, cacherev=now,
-            showactivitydates=0, showcompletionconditions=1, pdfexportfont=None, contextid=2))
+            showactivitydates=0, showcompletionconditions=None, pdfexportfont=None, contextid=2))
         self.sections.insert(Section(self.sections.new_id(), SITEID, 0, None, "", 1, 1))
         self.sections.insert(Section(self.sections.new_id(), SITEID, 1, None, "", 1, 1))
         base = dict(confirmed=1, deleted=0, suspended=0, password="", idnumber="", maildisplay=2, mailformat=1,
@@ -180,11 +184,15 @@ class State:
                     lang="en", calendartype="gregorian", theme="", timezone="99", firstaccess=0, lastaccess=0,
                     description=None, descriptionformat=1, timecreated=now, timemodified=now, middlename="",
                     alternatename="", firstnamephonetic="", lastnamephonetic="")
+        # the guest's description is lang/en/moodle.php guestuserinfo; the admin has none (NULL) and maildisplay 1
         self.users.insert(User(GUEST_ID, "manual", username="guest", firstname="Guest user", lastname=" ",
-                               email="root@localhost", contextid=4, **base))  # type: ignore[arg-type]
+                               email="root@localhost", contextid=4, **{  # type: ignore[arg-type]
+                                   **base, "description": "This user is a special user that allows read-only "
+                                                          "access to some courses."}))
         # the recorded site's admin (contract-reportbuilder-4.3.json: a report's "modifiedby")
         self.users.insert(User(ADMIN_ID, "manual", username="admin", firstname="Admin", lastname="User",
-                               email="admin@example.se", contextid=5, **base))  # type: ignore[arg-type]
+                               email="admin@example.se", contextid=5,
+                               **{**base, "maildisplay": 1}))  # type: ignore[arg-type]
 
     # --- ids -------------------------------------------------------------------------------------
     def new_instance_id(self) -> int:

@@ -24,10 +24,14 @@ def _check_name_and_idnumber(state: State, name: str | None, idnumber: str | Non
             raise moodle_exception("categoryidnumbertaken")
 
 
-def create_category(state: State, now: int, *, name: str, parent: int = 0, idnumber: str = "",
-                    description: str = "", descriptionformat: int = 1, theme: str = "",
+def create_category(state: State, now: int, *, name: str, parent: int = 0, idnumber: str | None = None,
+                    description: str = "", descriptionformat: int = 1, theme: str | None = None,
                     visible: int | None = None) -> Category:
-    """core_course_category::create(): a new category goes last among its siblings."""
+    """core_course_category::create(): a new category goes last among its siblings.
+
+    An idnumber that is not given stays NULL, and so does the theme unless $CFG->allowcategorythemes
+    (off on a stock site) lets it be stored.
+    """
     _check_name_and_idnumber(state, name, idnumber, None)
     parent_cat = state.categories.get(parent) if parent else None
     if parent and parent_cat is None:
@@ -40,7 +44,8 @@ def create_category(state: State, now: int, *, name: str, parent: int = 0, idnum
     return state.categories.insert(Category(
         id=id_, name=name, idnumber=idnumber, description=description, descriptionformat=descriptionformat,
         parent=parent, sortkey=state.last_sortkey(), visible=visible, visibleold=visible, timemodified=now,
-        depth=path.count("/"), path=path, theme=theme, contextid=contextid))
+        depth=path.count("/"), path=path, theme=theme if state.config.allowcategorythemes else None,
+        contextid=contextid))
 
 
 def descendants(state: State, category: Category) -> list[Category]:
@@ -53,6 +58,8 @@ def update_category(state: State, now: int, category: Category, data: dict[str, 
     _check_name_and_idnumber(state, data.get("name"), data.get("idnumber"), category.id)
     changes: dict[str, Any] = {k: data[k] for k in ("name", "idnumber", "description", "descriptionformat", "theme")
                                if data.get(k) is not None}
+    if not state.config.allowcategorythemes:
+        changes.pop("theme", None)
     newparent = data.get("parent")
     if newparent is not None and newparent != category.parent:
         parent_cat = state.categories.get(newparent) if newparent else None

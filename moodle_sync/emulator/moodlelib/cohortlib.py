@@ -6,7 +6,7 @@ from moodle_sync.emulator.model.records import Cohort, CohortMember
 from moodle_sync.emulator.model.state import State
 
 
-def add_cohort(state: State, now: int, *, contextid: int, name: str, idnumber: str, description: str = "",
+def add_cohort(state: State, now: int, *, contextid: int, name: str, idnumber: str | None, description: str = "",
                descriptionformat: int = 1, visible: int = 1, theme: str = "", component: str = "") -> Cohort:
     return state.cohorts.insert(Cohort(state.cohorts.new_id(), contextid, name, idnumber, description,
                                        descriptionformat, visible, component, now, now, theme))

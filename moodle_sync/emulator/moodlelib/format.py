@@ -27,12 +27,15 @@ def format_string(text: str, raw: bool) -> str:
 
 
 def format_text(text: str | None, textformat: int, raw: bool) -> tuple[str, int]:
-    """format_text() as web services apply it: HTML out, format reported as 1 (unless raw)."""
-    text = text or ""
+    """core_external\\util::format_text(): HTML out, format reported as 1 (unless raw).
+
+    An empty or NULL text answers '' with the stored format unchanged: util::format_text() returns
+    ``['', $textformat ?? FORMAT_MOODLE]`` before any formatting (lib/external/classes/util.php).
+    """
+    if text is None or text == "":
+        return "", textformat
     if raw:
         return text, textformat
-    if text == "":
-        return "", FORMAT_HTML  # format_text() returns '' for empty text before any formatting
     if textformat == FORMAT_MOODLE:
         return f'<div class="text_to_html">{text.replace(chr(10), "<br />" + chr(10))}</div>', FORMAT_HTML
     if textformat == FORMAT_PLAIN:
