@@ -1,0 +1,162 @@
+"""People, cohort members and enrolments made by others (README "What the tool will and will never do"),
+through the command line against the emulator.
+
+A real site holds accounts from Moodle's own CSV upload (admin/tool/uploaduser: auth manual, the username
+lower-cased, here the e-mail address, no ID number), members an admin added by hand to the tool's cohorts,
+and enrolments by other methods (self enrolment) or by an admin, in the courses the tool manages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.cli import EXIT_OK
+
+from .conftest import Site, run
+from .test_completions import course_ids
+from .test_rosters import person, write_roster
+
+SOC = "hrv-socialtjanst@1"  # rules: socialsekreterare of every county
+NCK = "nck-grundkurs-vinr@2"
+SOCIALSEKRETERARE_W = "tg:socialsekreterare:W"
+
+
+def uploaded(site: Site, email: str, firstname: str, lastname: str) -> int:
+    """An account as admin/tool/uploaduser makes it: auth manual, username the lower-cased e-mail (uploaduser
+    cleans usernames with core_user::clean_field), the e-mail as given, no ID number."""
+    return site.emulator.add_user(email.lower(), firstname, lastname, email, auth="manual")
+
+
+def cohort_id(site: Site, idnumber: str) -> int:
+    return next(c.id for c in site.api().search_cohorts("tg:") if c.idnumber == idnumber)
+
+
+def members(site: Site, idnumber: str) -> set[int]:
+    cid = cohort_id(site, idnumber)
+    return site.api().cohort_members([cid])[cid]
+
+
+@dataclass
+class Others:
+    """A county (Dalarna, W) whose four roster people the tool enrolled, and four people made by others."""
+
+    site: Site
+    roster: Path
+    hand_self: int     # added by hand to tg:socialsekreterare:W, enrolled themselves in SOC, by an admin in NCK
+    hand_suspended: int  # added by hand to tg:socialsekreterare:W, enrolled by an admin in SOC and NCK, suspended
+    selfie: int        # in no cohort, enrolled themselves in SOC
+    manual: int        # in no cohort, enrolled by an admin in SOC
+
+    def by_others(self) -> list[int]:
+        return [self.hand_self, self.hand_suspended, self.selfie, self.manual]
+
+
+@pytest.fixture
+def others(served: Site, tmp_path: Path) -> Others:
+    site = served
+    assert run("apply", "--yes") == EXIT_OK
+    roster = write_roster(tmp_path / "w.csv", [person(n) for n in range(4)])
+    assert run("roster", "import", str(roster), "--county", "W", "--yes") == EXIT_OK
+    courses = course_ids(site)
+    soc, nck = courses[SOC], courses[NCK]
+    cohort = cohort_id(site, SOCIALSEKRETERARE_W)
+    hand_self = uploaded(site, "Hand.Sjalv@falun.example.se", "Hand", "Själv")
+    hand_suspended = uploaded(site, "hand.avstangd@falun.example.se", "Hand", "Avstängd")
+    selfie = uploaded(site, "sjalv@borlange.example.se", "Själv", "Anmäld")
+    manual = uploaded(site, "manuell@borlange.example.se", "Manuellt", "Inskriven")
+    for uid in (hand_self, hand_suspended):
+        site.emulator.add_cohort_member(cohort, uid)
+    site.emulator.self_enrol(soc, hand_self)
+    site.emulator.enrol_user(nck, hand_self)
+    for course in (soc, nck):
+        site.emulator.enrol_user(course, hand_suspended, suspended=True)
+    site.emulator.self_enrol(soc, selfie)
+    site.emulator.enrol_user(soc, manual)
+    return Others(site, roster, hand_self, hand_suspended, selfie, manual)
+
+
+def their_rows(site: Site, users: list[int]) -> dict[str, list[object]]:
+    """Every emulator row about these people: accounts, cohort memberships, enrolments, roles."""
+    snap = site.emulator.snapshot()
+    wanted = set(users)
+    return {table: [r for r in rows if isinstance(r, dict) and (r.get("userid") in wanted or
+                                                                (table == "user" and r.get("id") in wanted))]
+            for table, rows in snap.items() if isinstance(rows, list)}
+
+
+def test_plan_and_apply_leave_enrolments_made_by_others_alone(
+        others: Others, capsys: pytest.CaptureFixture[str]) -> None:
+    site = others.site
+    before = their_rows(site, others.by_others())
+    assert any(before.values())
+    capsys.readouterr()
+    # enrolled themselves, enrolled or suspended by an admin: nothing to enrol, reactivate, suspend or re-date
+    assert run("plan", "--detailed-exitcode") == EXIT_OK
+    assert "No changes" in capsys.readouterr().out
+    writes = site.emulator.write_calls()
+    assert run("apply", "--yes") == EXIT_OK
+    assert site.emulator.write_calls() == writes
+    assert their_rows(site, others.by_others()) == before
+
+
+def test_a_roster_import_keeps_cohort_members_no_roster_placed_and_says_so(
+        others: Others, capsys: pytest.CaptureFixture[str]) -> None:
+    site = others.site
+    before = their_rows(site, others.by_others())
+    capsys.readouterr()
+    # the same roster again: it does not name the two members an admin added by hand
+    assert run("roster", "import", str(others.roster), "--county", "W", "--yes") == EXIT_OK
+    said = capsys.readouterr().out
+    assert "keep 2 cohort memberships no roster made (added in Moodle by someone else)" in said
+    assert f"user {others.hand_self} in {SOCIALSEKRETERARE_W}" in said and "never takes them out" in said
+    assert "- remove" not in said
+    assert {others.hand_self, others.hand_suspended} <= members(site, SOCIALSEKRETERARE_W)
+    assert their_rows(site, others.by_others()) == before
+
+    assert run("roster", "import", str(others.roster), "--county", "W", "--dry-run", "--json") == EXIT_OK
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    assert plan["remove"] == [] and plan["counts"]["keep_members"] == 2
+    assert {m["userid"] for m in plan["keep_members"]} == {others.hand_self, others.hand_suspended}
+
+
+def test_a_roster_still_takes_out_the_people_it_placed(others: Others, tmp_path: Path) -> None:
+    site = others.site
+    first = site.api().users_by_field("email", ["person0@falun.example.se"])[0].id
+    fewer = write_roster(tmp_path / "fewer.csv", [person(n) for n in range(1, 4)])
+    assert run("roster", "import", str(fewer), "--county", "W", "--yes", "--allow-mass-removal") == EXIT_OK
+    left = members(site, SOCIALSEKRETERARE_W)
+    assert first not in left and {others.hand_self, others.hand_suspended} <= left
+
+
+def test_a_roster_naming_an_uploaded_account_adopts_it_without_a_duplicate(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = served
+    assert run("apply", "--yes") == EXIT_OK
+    anna = uploaded(site, "Anna.Berg@Falun.example.se", "Anna", "Berg")
+    rows = [person(1, **{"E-post": "anna.berg@falun.example.se", "Förnamn": "Anna", "Efternamn": "Berg"}), person(2)]
+    roster = write_roster(tmp_path / "w.csv", rows)
+    capsys.readouterr()
+    assert run("roster", "import", str(roster), "--county", "W", "--dry-run") == EXIT_OK
+    said = capsys.readouterr().out
+    assert f"= adopt 1 existing accounts no roster named before (no new account is made): Anna Berg (user {anna})" \
+        in said
+    assert "+ create 1 users: Förnamn2 Efternamn2" in said
+
+    assert run("roster", "import", str(roster), "--county", "W", "--yes") == EXIT_OK
+    accounts = [u for u in site.emulator.snapshot()["user"] if u["email"].lower() == "anna.berg@falun.example.se"]
+    assert [(u["id"], u["username"], u["auth"], u["idnumber"]) for u in accounts] == \
+        [(anna, "anna.berg@falun.example.se", "manual", "EMP-0001")]
+    assert anna in members(site, SOCIALSEKRETERARE_W)
+    assert anna in {u.id for u in site.api().enrolled_users(course_ids(site)[SOC], only_active=True)}
+
+    capsys.readouterr()
+    assert run("roster", "import", str(roster), "--county", "W", "--dry-run") == EXIT_OK
+    assert "No changes" in capsys.readouterr().out  # adopted once: the roster's own from now on
+    # … so a roster that no longer names her takes her out, as anyone a roster placed
+    assert run("roster", "import", str(write_roster(tmp_path / "w2.csv", rows[1:])), "--county", "W", "--yes",
+               "--allow-mass-removal") == EXIT_OK
+    assert anna not in members(site, SOCIALSEKRETERARE_W)
