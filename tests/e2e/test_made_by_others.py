@@ -9,6 +9,7 @@ and enrolments by other methods (self enrolment) or by an admin, in the courses 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from moodle_sync.cli import EXIT_OK
 
 from .conftest import Site, run
-from .test_completions import course_ids
+from .test_completions import course_ids, csv_rows
 from .test_rosters import person, write_roster
 
 SOC = "hrv-socialtjanst@1"  # rules: socialsekreterare of every county
@@ -160,3 +161,41 @@ def test_a_roster_naming_an_uploaded_account_adopts_it_without_a_duplicate(
     assert run("roster", "import", str(write_roster(tmp_path / "w2.csv", rows[1:])), "--county", "W", "--yes",
                "--allow-mass-removal") == EXIT_OK
     assert anna not in members(site, SOCIALSEKRETERARE_W)
+
+
+def person_rows(capsys: pytest.CaptureFixture[str], *args: str) -> dict[int, tuple[str, str]]:
+    """userid → (county, target groups) of every person-level row of ``report --personal-data``."""
+    capsys.readouterr()
+    assert run("report", "--personal-data", *args) == EXIT_OK
+    header, *rows = csv_rows(capsys.readouterr().out)
+    county, groups = header.index("county"), header.index("target_groups")
+    return {int(r[0]): (r[county], r[groups]) for r in rows}
+
+
+def test_reports_count_cohort_members_under_their_county_and_target_group_whoever_enrolled_them(
+        others: Others, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = others.site
+    cohorts = len([c for c in site.api().search_cohorts("tg:") if c.idnumber.startswith("tg:")])
+    reads = site.emulator.call_counts()["core_cohort_get_cohort_members"]
+    assert run("pull") == EXIT_OK
+    # the members of every tool cohort in one batched read (100 cohorts a call), never a call per person
+    assert site.emulator.call_counts()["core_cohort_get_cohort_members"] - reads == math.ceil(cohorts / 100)
+
+    everyone = person_rows(capsys)
+    for hand in (others.hand_self, others.hand_suspended):  # self-enrolled, enrolled and suspended by an admin
+        assert everyone[hand] == ("W", "socialsekreterare")
+    for nobody in (others.selfie, others.manual):  # in no tool cohort: unknown county, no target group
+        assert everyone[nobody] == ("", "")
+    dalarna = tmp_path / "moodle-sync.toml"
+    dalarna.write_text('[hubs.dalarna]\ncounty = "W"\n', encoding="utf-8")
+    hub = person_rows(capsys, "--config", str(dalarna), "--hub", "dalarna")
+    assert {others.hand_self, others.hand_suspended} <= set(hub)
+    assert not {others.selfie, others.manual} & set(hub)
+
+    out = tmp_path / "report.csv"
+    assert run("report", "--by", "county,target_group", "--format", "csv", "--out", str(out),
+               "--threshold", "2") == EXIT_OK
+    rows = {(r[0], r[1]): r[2] for r in csv_rows(out.read_text(encoding="utf-8"))[1:]}
+    # SOC and NCK: the 4 roster people and the 2 added by hand; the unknown bucket holds only the other 2
+    assert rows[("Dalarnas län", "Socialsekreterare och biståndsbedömare")] == "6"
+    assert rows[("Okänt län", "Ingen målgrupp angiven")] == "2"
