@@ -32,7 +32,7 @@ from moodle_sync.errors import (
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import NewUser, User, UserUpdate
 from moodle_sync.reconcile.actual import COHORT_PREFIX
-from moodle_sync.reconcile.cohorts import cohort_idnumber
+from moodle_sync.reconcile.cohorts import cohort_idnumber, placed_by_roster
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
 from moodle_sync.store.db import Person, StateStore
@@ -223,7 +223,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
         for cid, members in sorted(current.items()):
             idn = by_id[cid]
             for uid in sorted(members - desired[idn]):
-                (plan.remove if _placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
+                (plan.remove if placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
         raise RosterError(
@@ -232,11 +232,6 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
             f"written", hint="check that the file is the county's complete list for its target groups; if it is, "
                              "pass --allow-mass-removal (their enrolments are suspended, not removed)")
     return plan
-
-
-def _placed_by_roster(person: Person | None, cohort: str) -> bool:
-    """Whether a roster put the person in the cohort: the last roster naming them gave its county and group."""
-    return person is not None and cohort in {cohort_idnumber(g, person.county) for g in person.target_groups}
 
 
 def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:

@@ -199,3 +199,18 @@ def test_reports_count_cohort_members_under_their_county_and_target_group_whoeve
     # SOC and NCK: the 4 roster people and the 2 added by hand; the unknown bucket holds only the other 2
     assert rows[("Dalarnas län", "Socialsekreterare och biståndsbedömare")] == "6"
     assert rows[("Okänt län", "Ingen målgrupp angiven")] == "2"
+
+
+def test_the_plan_says_when_the_rules_enrol_someone_added_to_a_cohort_by_hand(
+        others: Others, capsys: pytest.CaptureFixture[str]) -> None:
+    site = others.site
+    newcomer = uploaded(site, "ny@falun.example.se", "Ny", "Medlem")
+    site.emulator.add_cohort_member(cohort_id(site, SOCIALSEKRETERARE_W), newcomer)
+    capsys.readouterr()
+    assert run("plan") == EXIT_OK
+    said = capsys.readouterr().out
+    assert "Ny Medlem" in said
+    assert (f"i {SOC}: 1 of the 1 people to enrol are in its cohorts without any roster placing them there (added "
+            f"in Moodle by someone else); the rules enrol every member of the cohorts they name") in said
+    assert run("apply", "--yes") == EXIT_OK
+    assert site.emulator.enrolment(course_ids(site)[SOC], newcomer) is not None  # a manual enrolment the tool made
