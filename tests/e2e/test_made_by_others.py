@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.cli import EXIT_OK
+from moodle_sync.rosters.importer import Scope
 
 from .conftest import Site, run
-from .test_completions import course_ids, csv_rows
+from .test_completions import course_ids, csv_rows, facts_of, run_pull
 from .test_rosters import person, write_roster
 
 SOC = "hrv-socialtjanst@1"  # rules: socialsekreterare of every county
@@ -214,3 +215,15 @@ def test_the_plan_says_when_the_rules_enrol_someone_added_to_a_cohort_by_hand(
             f"in Moodle by someone else); the rules enrol every member of the cohorts they name") in said
     assert run("apply", "--yes") == EXIT_OK
     assert site.emulator.enrolment(course_ids(site)[SOC], newcomer) is not None  # a manual enrolment the tool made
+
+
+def test_someone_taken_out_of_every_tool_cohort_counts_where_they_were_last_seen(others: Others) -> None:
+    site = others.site
+    run_pull(site)
+    api = site.api()
+    api.delete_cohort_members([(cohort_id(site, SOCIALSEKRETERARE_W), others.hand_self)])
+    api.add_cohort_members([(cohort_id(site, "tg:socialsekreterare:AB"), others.hand_suspended)])  # moved by hand
+    run_pull(site)
+    where = {f.person: (f.county, f.target_groups) for f in facts_of(site, Scope())}
+    assert where[others.hand_self] == ("W", ("socialsekreterare",))
+    assert where[others.hand_suspended] == ("AB", ("socialsekreterare",))
