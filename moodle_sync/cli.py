@@ -259,7 +259,8 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     """Import a county's staff list: create and update people, set cohort members, enrol by the rules.
 
     Every row is checked before anything is written; all problems are listed with row numbers.
-    People who leave the file leave their cohorts and their enrolments are suspended, never removed.
+    People who leave the file leave their cohorts and their enrolments are suspended, never removed;
+    members someone added in Moodle are kept, and existing accounts the file names are adopted.
 
     Example: moodle-sync roster import --county W dalarna.csv --dry-run
     """

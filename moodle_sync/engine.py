@@ -20,14 +20,16 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
+from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.diff import build_plan
 from moodle_sync.reconcile.enrolments import (
     SAMPLE_SIZE,
+    EnrolmentState,
     plan_enrolments,
     read_enrolment_state,
     targeted_enrolment_state,
 )
-from moodle_sync.reconcile.plan import EnrolmentItem, Plan, SyncEnrolments
+from moodle_sync.reconcile.plan import EnrolmentItem, Note, Plan, SyncEnrolments
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.specs.load import load_specs
@@ -67,7 +69,23 @@ def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_
     state = read_enrolment_state(api, specs, actual, store, progress=progress) if specs.rules else None
     plan = build_plan(specs, actual, hide_removed=hide_removed, enrolments=state,
                       roles=DEFAULT_ROLES if roles is None else roles, today=today)
+    if state is not None and store is not None:
+        plan = _say_who_no_roster_named(plan, state, store)
     return _name_samples(api, plan), actual
+
+
+def _say_who_no_roster_named(plan: Plan, state: EnrolmentState, store: StateStore) -> Plan:
+    """A note per course where the rules enrol cohort members someone added in Moodle (no roster placed them)."""
+    persons = store.persons()
+    by_hand = {uid for idn, users in state.members.items() for uid in users
+               if not placed_by_roster(persons.get(uid), idn)}
+    notes = []
+    for action in plan.actions:
+        if isinstance(action, SyncEnrolments) and (n := sum(1 for i in action.enrol if i.userid in by_hand)):
+            notes.append(Note("info", f"{action.idnumber}: {n} of the {len(action.enrol)} people to enrol are in its "
+                                      f"cohorts without any roster placing them there (added in Moodle by someone "
+                                      f"else); the rules enrol every member of the cohorts they name"))
+    return dataclasses.replace(plan, notes=(*plan.notes, *notes)) if notes else plan
 
 
 def _name_samples(api: MoodleApi, plan: Plan) -> Plan:
@@ -274,7 +292,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     scope.require(county)
     roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
     plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                       allow_mass_removal=allow_mass_removal)
+                       allow_mass_removal=allow_mass_removal, store=store)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
     counts = {**plan.counts(), "enrolments_that_follow": report.followups}
     if dry_run or not plan.has_changes:

@@ -1,7 +1,9 @@
 """Turn the store's completions and the hubs' rosters into facts for reports, within a scope.
 
-A hub sees only the people its county reported; people the store knows from no roster have no
-county and are visible to admins only.
+A person counts under the county and target groups a roster gave them, and under the target groups of
+the tool cohorts (``tg:<group>:<county>``) a pull last saw them in, whoever put them there; someone no
+roster named counts under the county of those cohorts. A hub sees only the people of its county; people
+in neither have no county and are visible to admins only.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from collections.abc import Iterable
 
 from moodle_sync.completions.pull import completion_off_in_spec
 from moodle_sync.reconcile.actual import parse_course_idnumber
+from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.importer import Scope
 from moodle_sync.specs.models import STOCKHOLM, CourseSpec, SpecSet, add_months
 from moodle_sync.store.completions import CompletionStore
-from moodle_sync.store.db import StateStore
+from moodle_sync.store.db import Person, StateStore
 
 
 def _day(ts: int | None) -> datetime.date | None:
@@ -36,6 +39,7 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
     """One fact per person and course version the pull has seen, limited to the caller's scope."""
     persons = store.persons()
     completions = CompletionStore(store)
+    places = completions.cohort_places()
     tracked: dict[str, bool] = {}
     facts: list[CompletionFact] = []
     for (idnumber, userid), cp in sorted(completions.people().items()):
@@ -45,10 +49,9 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
         key, major = parsed
         spec = specs.courses[key]
         person = persons.get(userid)
-        county = person.county if person else None
+        county, groups = _belonging(person, places.get(userid, set()))
         if scope.county is not None and county != scope.county:
             continue
-        groups = person.target_groups if person else ()
         rules = [r for r in specs.rules.values() if r.course == key and set(r.target_groups) & set(groups)]
         completed = _day(cp.completed_at)
         deadline = None
@@ -67,6 +70,16 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
             deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None,
             tracked=tracked.setdefault(idnumber, _tracked(spec, idnumber, completions))))
     return facts
+
+
+def _belonging(person: Person | None, cohorts: set[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The county and target groups a person counts under: the roster's, then those of the tool cohorts they
+    are in within that county (the first county of their cohorts when no roster named them)."""
+    places = sorted(p for idn in cohorts if (p := parse_cohort_idnumber(idn)))
+    county = person.county if person else (min(c for _, c in places) if places else None)
+    groups = list(person.target_groups) if person else []
+    groups += [g for g, c in places if c == county and g not in groups]
+    return county, tuple(groups)
 
 
 def _tracked(spec: CourseSpec, idnumber: str, completions: CompletionStore) -> bool:

@@ -6,6 +6,9 @@ the enrolled-users listing), plus everyone open whose last check is older than t
 (completions made without a visit: marked by a teacher, completion by date). Results are written as
 they come, so an interrupted pull resumes where it stopped.
 
+Members of the tool's cohorts are read too (one batched read), so reports count people no roster named
+under the county and target group of the cohort someone put them in.
+
 Moodle's answers that are not a status (core_completion_get_course_completion_status, Moodle 4.3) sort into
 three kinds: the course tracks no completion (``nocriteriaset``; ``cannotviewreport``, which
 completion_can_view_data() gives when completion is off in the course or on the site), one person cannot be
@@ -27,7 +30,8 @@ from typing import Any
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus
-from moodle_sync.reconcile.actual import parse_course_idnumber, read_actual
+from moodle_sync.reconcile.actual import ActualState, parse_course_idnumber, read_actual
+from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.specs.models import CourseSpec, SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
@@ -152,6 +156,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     cutoff = (now - datetime.timedelta(days=sweep_days)).isoformat(timespec="seconds")
     completions = CompletionStore(store)
     actual = read_actual(api, specs, store, progress=say)
+    _pull_cohort_places(api, specs, actual, completions, stamp, say)
     result = PullResult()
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)
@@ -196,6 +201,18 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             result.swept.append(idnumber)
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
     return result
+
+
+def _pull_cohort_places(api: MoodleApi, specs: SpecSet, actual: ActualState, completions: CompletionStore,
+                        stamp: str, say: Callable[[str], None]) -> None:
+    """Record who is in each tool cohort of a target group in the specs, whoever added them (batched reads)."""
+    cohorts = {c.id: idn for idn, c in actual.cohorts.items()
+               if (parsed := parse_cohort_idnumber(idn)) and parsed[0] in specs.target_groups}
+    if not cohorts:
+        return
+    say(f"reading members of {len(cohorts)} cohorts")
+    completions.save_cohort_places({cohorts[cid]: users for cid, users in api.cohort_members(cohorts).items()},
+                                   stamp)
 
 
 Answer = CompletionStatus | MoodleApiError | None  # None: not asked (the course was stopped meanwhile)

@@ -284,6 +284,21 @@ class Emulator:
             enrollib.enrol_user(self.state, self.now(), instance, userid, roleid, timestart, timeend,
                                 int(suspended), ADMIN_ID)
 
+    def self_enrol(self, courseid: int, userid: int) -> None:
+        """The person enrols themselves, as enrol_self_plugin::enrol_self() does (enrol/self/lib.php): through the
+        course's self enrolment instance (turned on first, as a teacher does), with the instance's role, from now
+        on and without end (no enrolment period). The manual instance is not touched."""
+        with self.lock:
+            instance = next((i for i in enrollib.instances_of(self.state, courseid, enabled_only=False)
+                             if i.enrol == "self"), None)
+            if instance is None:
+                raise ValueError(f"course {courseid} has no self enrolment instance")
+            if instance.status != enrollib.ENROL_INSTANCE_ENABLED:
+                instance = self.state.enrol.update(instance, status=enrollib.ENROL_INSTANCE_ENABLED)
+            now = self.now()
+            enrollib.enrol_user(self.state, now, instance, userid, instance.roleid, now, 0,
+                                enrollib.ENROL_USER_ACTIVE, userid)
+
     def add_cohort(self, name: str, idnumber: str | None, *, categoryid: int | None = None, description: str = "",
                    visible: bool = True) -> int:
         """A cohort in the system context, or in a category's context."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from moodle_sync.reconcile.actual import COHORT_PREFIX
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.specs.models import SpecSet
+from moodle_sync.store.db import Person
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ def parse_cohort_idnumber(idnumber: str) -> tuple[str, str] | None:
         return None
     group, _, county = idnumber[len(COHORT_PREFIX):].rpartition(":")
     return (group, county) if group and county in COUNTIES else None
+
+
+def placed_by_roster(person: Person | None, cohort: str) -> bool:
+    """Whether a roster put the person in the cohort: the last roster naming them gave its county and group.
+    Other members were added in Moodle by someone else; roster imports never take them out."""
+    return person is not None and cohort in {cohort_idnumber(g, person.county) for g in person.target_groups}
 
 
 def desired_cohorts(specs: SpecSet) -> dict[str, CohortSpec]:

@@ -1,9 +1,11 @@
 """Import a county hub's roster: people to create and update, cohort members to add and remove,
 and the enrolments that follow – planned first (nothing written), then applied.
 
-The roster is the complete list of the county's staff for the target groups it names: people
-missing from it leave those cohorts (so their enrolments are suspended, never removed), unless the
-mode is ``add``. County scoping lives here, not in the CLI: a hub may only touch its own county.
+The roster is the complete list of the county's staff for the target groups it names: people an
+earlier roster placed in those cohorts and missing from it now leave them (so their enrolments are
+suspended, never removed), unless the mode is ``add``. Members someone else added in Moodle are left
+where they are, and existing accounts a roster names are adopted, never made twice. County scoping
+lives here, not in the CLI: a hub may only touch its own county.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from moodle_sync.errors import (
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import NewUser, User, UserUpdate
 from moodle_sync.reconcile.actual import COHORT_PREFIX
-from moodle_sync.reconcile.cohorts import cohort_idnumber
+from moodle_sync.reconcile.cohorts import cohort_idnumber, placed_by_roster
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
 from moodle_sync.store.db import Person, StateStore
@@ -111,16 +113,22 @@ class RosterPlan:
     skipped_rows: list[int] = field(default_factory=list)
     #: new people Moodle would refuse to create (row, why and what to do): never sent, failures of the import
     blocked: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: existing accounts no roster named before (made in Moodle by others): matched, from now on the roster's
+    adopted: list[tuple[RosterRow, int]] = field(default_factory=list)
+    #: (cohort idnumber, user id) of members no roster placed there, whom this roster does not name: left alone
+    kept: list[tuple[str, int]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "create": len(self.create), "update": len(self.update),
                 "add_members": len(self.add), "remove_members": len(self.remove),
-                "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked)}
+                "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked),
+                "adopt": len(self.adopted), "keep_members": len(self.kept)}
 
     @property
     def has_changes(self) -> bool:
         # blocked rows count: applying is what reports them as failures (the import does not end "in sync")
-        return bool(self.create or self.update or self.add or self.remove or self.blocked)
+        # adopting is a change: the store learns the person is the roster's (so leaving it takes them out)
+        return bool(self.create or self.update or self.add or self.remove or self.blocked or self.adopted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +138,8 @@ class RosterPlan:
             "add": [{"cohort": c, "user": u if isinstance(u, int) else u.email} for c, u in self.add],
             "remove": [{"cohort": c, "userid": u} for c, u in self.remove],
             "blocked": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.blocked],
+            "adopt": [{"row": r.row, "email": r.email, "userid": uid} for r, uid in self.adopted],
+            "keep_members": [{"cohort": c, "userid": u} for c, u in self.kept],
         }
 
 
@@ -139,8 +149,14 @@ def username_for(email: str) -> str:
 
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
-                skip_invalid: bool = False, allow_mass_removal: bool = False) -> RosterPlan:
+                skip_invalid: bool = False, allow_mass_removal: bool = False,
+                store: StateStore | None = None) -> RosterPlan:
     """Compare a roster with Moodle and say what an import would change. Reads only.
+
+    The people earlier rosters named are in ``store``: a matched account none of them is, is adopted; a cohort
+    member whom no roster of this county placed in that cohort is kept, whatever this roster says (someone
+    added them in Moodle; the tool only takes out whom a roster put in). Without a store, every match is an
+    adoption and nobody is taken out.
 
     Raises:
         ScopeError: the county, or a row's county, is outside the caller's scope or this import.
@@ -171,6 +187,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                           hint="run `moodle-sync apply` first: it creates the cohorts of every target group")
     plan.cohort_ids = found
 
+    known_people = store.persons() if store is not None else {}
     users = _match_users(api, roster.rows)
     for row in roster.rows:
         user = users.get(row.row)
@@ -178,6 +195,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
             plan.create.append(row)
             continue
         plan.matched[row.row] = user.id
+        if user.id not in known_people:
+            plan.adopted.append((row, user.id))
         changes = _user_changes(user, row)
         if changes:
             plan.update.append(UserChange(user.id, row, changes))
@@ -203,7 +222,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     if mode == "replace":
         for cid, members in sorted(current.items()):
             idn = by_id[cid]
-            plan.remove += [(idn, uid) for uid in sorted(members - desired[idn])]
+            for uid in sorted(members - desired[idn]):
+                (plan.remove if placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
         raise RosterError(
@@ -547,6 +567,10 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.create:
         names = ", ".join(f"{r.firstname} {r.lastname}" for r in plan.create[:SAMPLE])
         lines.append(f"+ create {len(plan.create)} users: {names}" + (" …" if len(plan.create) > SAMPLE else ""))
+    if plan.adopted:
+        names = ", ".join(f"{r.firstname} {r.lastname} (user {uid})" for r, uid in plan.adopted[:SAMPLE])
+        lines.append(f"= adopt {len(plan.adopted)} existing accounts no roster named before (no new account is "
+                     f"made): {names}" + (" …" if len(plan.adopted) > SAMPLE else ""))
     if plan.update:
         names = ", ".join(f"{u.row.firstname} {u.row.lastname} ({', '.join(u.changes)})" for u in plan.update[:SAMPLE])
         lines.append(f"~ update {len(plan.update)} users: {names}" + (" …" if len(plan.update) > SAMPLE else ""))
@@ -555,6 +579,11 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.remove:
         lines.append(f"- remove {len(plan.remove)} cohort memberships (their enrolments are suspended, never "
                      f"removed)")
+    if plan.kept:
+        shown = ", ".join(f"user {uid} in {idn}" for idn, uid in plan.kept[:SAMPLE])
+        lines.append(f"= keep {len(plan.kept)} cohort memberships no roster made (added in Moodle by someone else): "
+                     f"{shown}" + (" …" if len(plan.kept) > SAMPLE else "") + "; moodle-sync never takes them out, "
+                     "do it in Moodle if they should leave")
     if plan.blocked:
         who = "1 person" if len(plan.blocked) == 1 else f"{len(plan.blocked)} people"
         lines.append(f"! {who} cannot be created (nothing is sent for them):")

@@ -84,6 +84,30 @@ class CompletionStore:
                     (access, now, completed_at, source if completed_at else None, self.url, course_idnumber, uid))
             self.db.execute("COMMIT")
 
+    def save_cohort_places(self, members: dict[str, set[int]], seen_at: str) -> None:
+        """Record the tool cohorts each listed person is in now (cohort idnumber → member ids, every tool cohort
+        read). A person in none of them now keeps the cohorts they were last seen in, as a roster's people keep
+        their county after they leave it."""
+        now_in: dict[int, set[str]] = {}
+        for idnumber, users in members.items():
+            for uid in users:
+                now_in.setdefault(uid, set()).add(idnumber)
+        with self.store._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM cohort_places WHERE moodle_url=? AND userid=?",
+                                [(self.url, uid) for uid in now_in])
+            self.db.executemany(
+                "INSERT INTO cohort_places (moodle_url, userid, cohort_idnumber, seen_at) VALUES (?,?,?,?)",
+                [(self.url, uid, idn, seen_at) for uid, idns in now_in.items() for idn in sorted(idns)])
+            self.db.execute("COMMIT")
+
+    def cohort_places(self) -> dict[int, set[str]]:
+        """user id → the tool cohorts (idnumbers) a pull last saw them in."""
+        out: dict[int, set[str]] = {}
+        for r in self.db.execute("SELECT userid, cohort_idnumber FROM cohort_places WHERE moodle_url=?", (self.url,)):
+            out.setdefault(r[0], set()).add(r[1])
+        return out
+
     def course_state(self, course_idnumber: str) -> tuple[bool, str | None]:
         row = self.db.execute("SELECT no_criteria, last_sweep FROM pull_courses WHERE moodle_url=? AND "
                               "course_idnumber=?", (self.url, course_idnumber)).fetchone()

@@ -155,6 +155,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE enrolments ADD COLUMN enrolled_at TEXT;
     UPDATE enrolments SET enrolled_at = updated_at;
     """,
+    # v5: the tool cohorts (tg:<group>:<county>) each person was last seen in by a pull, whoever put them there,
+    # so reports count people no roster named (added to a cohort by hand) under that county and target group
+    """
+    CREATE TABLE cohort_places (
+        moodle_url TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        cohort_idnumber TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (moodle_url, userid, cohort_idnumber)
+    );
+    """,
 )
 
 

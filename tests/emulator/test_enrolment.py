@@ -132,3 +132,18 @@ def test_users_courses_lists_active_enrolments_only(call: Caller, emulator: Emul
     assert [c["id"] for c in courses] == [course]
     assert courses[0]["enrolledusercount"] == 1 and courses[0]["completed"] is False
     assert call.ok("core_enrol_get_course_enrolment_methods", {"courseid": course}) == []
+
+
+def test_self_enrolment_lists_the_person_with_the_student_role_and_leaves_the_manual_method_alone(
+        call: Caller, emulator: Emulator, course: int, clock: list[int]) -> None:
+    user = emulator.add_user("sjalv", "Själv", "Anmäld", "sjalv@example.se")
+    assert "self" not in call.ok("core_course_get_courses_by_field", {"field": "id", "value": course}
+                                 )["courses"][0]["enrollmentmethods"]
+    emulator.self_enrol(course, user)
+    assert listed(call, course, 0) == [user] and listed(call, course, 1) == [user]
+    assert emulator.enrolment(course, user) is None  # not a manual enrolment
+    users = call.ok("core_enrol_get_enrolled_users", {"courseid": course, "options": [
+        {"name": "userfields", "value": "id,roles"}]})
+    assert [r["roleid"] for r in users[0]["roles"]] == [5]
+    assert "self" in call.ok("core_course_get_courses_by_field", {"field": "id", "value": course}
+                             )["courses"][0]["enrollmentmethods"]
