@@ -274,7 +274,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     scope.require(county)
     roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
     plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                       allow_mass_removal=allow_mass_removal)
+                       allow_mass_removal=allow_mass_removal, store=store)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
     counts = {**plan.counts(), "enrolments_that_follow": report.followups}
     if dry_run or not plan.has_changes:

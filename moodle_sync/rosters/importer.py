@@ -31,8 +31,11 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import NewUser, User, UserUpdate
 from moodle_sync.reconcile.actual import COHORT_PREFIX
 from moodle_sync.reconcile.cohorts import cohort_idnumber
+from moodle_sync.rosters import emails
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
+from moodle_sync.scope import Scope as Scope  # re-exported: callers import it from here
+from moodle_sync.scope import known_counties, outside_text
 from moodle_sync.store.db import Person, StateStore
 
 #: an import that would take more than this share of a county's members out of their cohorts stops
@@ -62,30 +65,6 @@ Mode = Literal["replace", "add"]
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Who acts: an LMS admin (``county=None``: every county) or a regional hub bound to one county."""
-
-    name: str = "admin"
-    county: str | None = None
-
-    @classmethod
-    def hub(cls, name: str, county: str) -> Scope:
-        if county not in COUNTIES:
-            raise ScopeError(f"hub {name!r} is configured for unknown county {county!r}")
-        return cls(name=name, county=county)
-
-    def require(self, county: str) -> None:
-        """Raise ScopeError unless this identity may change or read ``county``."""
-        if self.county is not None and county != self.county:
-            raise ScopeError(f"{self.name} may only work with {COUNTIES[self.county].name} ({self.county}), "
-                             f"not {COUNTIES[county].name if county in COUNTIES else county} ({county}); "
-                             f"nothing was changed")
-
-    def visible_counties(self) -> list[str]:
-        return [self.county] if self.county else list(COUNTIES)
-
-
-@dataclass(frozen=True)
 class UserChange:
     userid: int
     row: RosterRow
@@ -111,16 +90,28 @@ class RosterPlan:
     skipped_rows: list[int] = field(default_factory=list)
     #: new people Moodle would refuse to create (row, why and what to do): never sent, failures of the import
     blocked: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: a hub's rows naming someone outside its scope (row, the one text of scope.outside_text): nothing is
+    #: sent for them and nothing of the person is shown; failures of the import
+    refused: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: cohort members a refused row names: left as they are (neither added nor removed)
+    untouched: set[int] = field(default_factory=set)
+    #: Moodle's e-mail of each matched row's account (what the store records unless the e-mail is changed)
+    moodle_emails: dict[int, str] = field(default_factory=dict)
+    #: rows whose new e-mail is not sent, and why (the store keeps Moodle's e-mail for them)
+    email_held: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: made for a hub: Moodle's own "already exists" refusals are reported with the hub's one refusal text
+    scoped: bool = False
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "create": len(self.create), "update": len(self.update),
                 "add_members": len(self.add), "remove_members": len(self.remove),
-                "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked)}
+                "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked),
+                "refused": len(self.refused), "email_not_changed": len(self.email_held)}
 
     @property
     def has_changes(self) -> bool:
-        # blocked rows count: applying is what reports them as failures (the import does not end "in sync")
-        return bool(self.create or self.update or self.add or self.remove or self.blocked)
+        # blocked and refused rows count: applying is what reports them as failures (not "in sync")
+        return bool(self.create or self.update or self.add or self.remove or self.blocked or self.refused)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +121,8 @@ class RosterPlan:
             "add": [{"cohort": c, "user": u if isinstance(u, int) else u.email} for c, u in self.add],
             "remove": [{"cohort": c, "userid": u} for c, u in self.remove],
             "blocked": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.blocked],
+            "refused": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.refused],
+            "email_not_changed": [{"row": r.row, "reason": why} for r, why in self.email_held],
         }
 
 
@@ -139,8 +132,13 @@ def username_for(email: str) -> str:
 
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
-                skip_invalid: bool = False, allow_mass_removal: bool = False) -> RosterPlan:
+                skip_invalid: bool = False, allow_mass_removal: bool = False,
+                store: StateStore | None = None) -> RosterPlan:
     """Compare a roster with Moodle and say what an import would change. Reads only.
+
+    For a hub, a row that names (by employee id, e-mail in any case, or username) a person known to belong
+    to another county (``store``, or Moodle's tool cohorts: see moodle_sync/scope.py) is refused with the one
+    text that shows nothing of them; they are neither changed, moved nor enrolled.
 
     Raises:
         ScopeError: the county, or a row's county, is outside the caller's scope or this import.
@@ -161,7 +159,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                           hint="fix the rows, or pass --skip-invalid to import the valid rows only")
     groups = tuple(sorted({g for r in roster.rows for g in r.target_groups}))
     plan = RosterPlan(county=county, mode=mode, groups=groups, rows=list(roster.rows),
-                      skipped_rows=roster.invalid_rows if skip_invalid else [])
+                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.county is not None)
 
     wanted_cohorts = {cohort_idnumber(g, county) for g in groups}
     found = {c.idnumber: c.id for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber in wanted_cohorts}
@@ -171,18 +169,25 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                           hint="run `moodle-sync apply` first: it creates the cohorts of every target group")
     plan.cohort_ids = found
 
-    users = _match_users(api, roster.rows)
+    named: dict[int, list[User]] = {}   # row → every account its employee id, e-mail or username finds
+    users = _match_users(api, roster.rows, named=named)
+    new_emails = _email_changes(api, plan, users, named)
     for row in roster.rows:
         user = users.get(row.row)
         if user is None:
             plan.create.append(row)
             continue
         plan.matched[row.row] = user.id
+        plan.moodle_emails[row.row] = user.email
         changes = _user_changes(user, row)
+        if row.row in new_emails:
+            changes["email"] = (user.email, new_emails[row.row])
         if changes:
             plan.update.append(UserChange(user.id, row, changes))
-    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()))
-    blocked_rows = {r.row for r, _why in plan.blocked}
+    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named)
+    if scope.county is not None:
+        _refuse_outside(api, store, plan, named, scope.county)
+    blocked_rows = {r.row for r, _why in plan.blocked + plan.refused}
     plan.create = [r for r in plan.create if r.row not in blocked_rows]
 
     current = api.cohort_members(found.values())
@@ -203,7 +208,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     if mode == "replace":
         for cid, members in sorted(current.items()):
             idn = by_id[cid]
-            plan.remove += [(idn, uid) for uid in sorted(members - desired[idn])]
+            plan.remove += [(idn, uid) for uid in sorted(members - desired[idn] - plan.untouched)]
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
         raise RosterError(
@@ -214,10 +219,17 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     return plan
 
 
-def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:
-    """Roster row → Moodle user: by employee id when given, else by lower-cased email/username."""
+def _match_users(api: MoodleApi, rows: Sequence[RosterRow], *,
+                 named: dict[int, list[User]] | None = None) -> dict[int, User]:
+    """Roster row → Moodle user: by employee id when given, else by lower-cased email/username.
+
+    ``named`` gets, per row, every account its employee id, e-mail or username finds (not only the match).
+    """
     ids = [r.employee_id for r in rows if r.employee_id]
-    by_idnumber = {u.idnumber: u for u in api.users_by_field("idnumber", ids)} if ids else {}
+    all_by_idnumber: dict[str, list[User]] = defaultdict(list)
+    for u in api.users_by_field("idnumber", ids) if ids else []:
+        all_by_idnumber[u.idnumber].append(u)
+    by_idnumber = {idn: found[-1] for idn, found in all_by_idnumber.items()}
     emails = [r.email for r in rows]
     by_email = {u.email.lower(): u for u in api.users_by_field("email", emails)} if emails else {}
     usernames = [username_for(r.email) for r in rows if r.email not in by_email]
@@ -228,11 +240,51 @@ def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:
             or by_username.get(username_for(r.email))
         if user is not None:
             out[r.row] = user
+        if named is not None:
+            found = [*all_by_idnumber.get(r.employee_id or "", []), by_email.get(r.email),
+                     by_username.get(username_for(r.email))]
+            named[r.row] = list({u.id: u for u in found if u is not None}.values())
     return out
 
 
-def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *,
-                       known: Sequence[User]) -> list[tuple[RosterRow, str]]:
+def _email_changes(api: MoodleApi, plan: RosterPlan, users: dict[int, User],
+                   named: dict[int, list[User]]) -> dict[int, str]:
+    """Row → the new e-mail to send, for rows matched by employee id whose e-mail changed; the others go to
+    ``plan.email_held`` with why. The accounts found with a new e-mail in any case join ``named``."""
+    changes = emails.changed_emails([(r, users[r.row]) for r in plan.rows if r.row in users])
+    if not changes:
+        return {}
+    taken = _accounts_by_email_any_case(api, [r.email for r, _u in changes], [u for _r, u in changes])
+    for r, _u in changes:
+        seen = {u.id for u in named[r.row]}
+        named[r.row] += [u for u in taken.get(r.email, []) if u.id not in seen]
+    send, held = emails.decide(changes, named)
+    plan.email_held = [(r, held[r.row]) for r, _u in changes if r.row in held]
+    return send
+
+
+def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: RosterPlan, named: dict[int, list[User]],
+                    county: str) -> None:
+    """Take a hub's rows that name anyone known to belong to another county out of every other part of the
+    plan, into ``plan.refused`` with one text whatever the cause."""
+    counties = known_counties(api, store, {u.id for found in named.values() for u in found})
+    outside = {row for row, found in named.items() if any(counties.get(u.id, set()) - {county} for u in found)}
+    if not outside:
+        return
+    why = outside_text(county)
+    plan.refused = [(r, why) for r in plan.rows if r.row in outside]
+    plan.create = [r for r in plan.create if r.row not in outside]
+    plan.blocked = [(r, w) for r, w in plan.blocked if r.row not in outside]
+    plan.update = [u for u in plan.update if u.row.row not in outside]
+    plan.email_held = [(r, w) for r, w in plan.email_held if r.row not in outside]
+    for row in outside:
+        plan.matched.pop(row, None)
+        plan.moodle_emails.pop(row, None)
+        plan.untouched |= {u.id for u in named[row]}
+
+
+def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequence[User],
+                       named: dict[int, list[User]] | None = None) -> list[tuple[RosterRow, str]]:
     """The rows create_users would refuse for reasons the roster file cannot show. Reads only.
 
     A refused create_users call is rolled back whole, yet the password e-mails it sent for the people before
@@ -254,6 +306,8 @@ def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *,
     taken = _accounts_by_email_any_case(api, [r.email for r in rows], known)
     for r in rows:
         if r.email in taken:
+            if named is not None:
+                named.setdefault(r.row, []).extend(taken[r.email])
             who = ", ".join(f"user {u.id} ({u.email}, username {u.username!r})" for u in taken[r.email])
             out.append((r, f"an account with this e-mail exists with other capitals or another username: {who}; "
                            f"Moodle refuses a second one. Give the row its employee id (the account's ID "
@@ -348,6 +402,9 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
     out = RosterOutcome()
     ids: dict[int, int] = dict(plan.matched)
     out.failures += [f"row {r.row} ({r.email}): not created: {why}" for r, why in plan.blocked]
+    out.failures += [f"row {r.row} ({r.email}): {why}" for r, why in plan.refused]
+    # the e-mail the store records: never one Moodle does not have (a changed one only once Moodle shows it)
+    recorded = {r.row: plan.moodle_emails.get(r.row, r.email) for r in plan.rows}
     try:
         for batch_start in range(0, len(plan.create), USERS_PER_CREATE):
             batch = plan.create[batch_start:batch_start + USERS_PER_CREATE]
@@ -355,17 +412,46 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
             say(f"  users created: {out.created}/{len(plan.create)}")
         for start in range(0, len(plan.update), USERS_PER_CREATE):
             _update_users(api, plan.update[start:start + USERS_PER_CREATE], out)
+        recorded.update(_emails_now(api, plan))
         _change_members(api, plan, ids, out)
     finally:
+        if plan.scoped:
+            out.failures = [_as_outside(f, plan.county) for f in out.failures]
         out.user_ids = set(ids.values()) | {uid for _idn, uid in plan.remove}
         out.new_user_ids = set(ids.values()) - set(plan.matched.values())
         store.upsert_persons([
             Person(userid=ids[r.row], county=plan.county, target_groups=r.target_groups,
                    organisation=r.organisation, unit=r.unit,
                    employment_start=r.employment_start.isoformat() if r.employment_start else None,
-                   employee_id=r.employee_id, email=r.email)
+                   employee_id=r.employee_id, email=recorded[r.row])
             for r in plan.rows if r.row in ids])
     return out
+
+
+def _emails_now(api: MoodleApi, plan: RosterPlan) -> dict[int, str]:
+    """Row → the e-mail Moodle now has, for the rows whose e-mail the plan changes (read back: a warning or a
+    lost answer leaves the old one)."""
+    changed = {c.row.row: c.userid for c in plan.update if "email" in c.changes}
+    if not changed:
+        return {}
+    try:
+        now = {u.id: u.email for u in api.users_by_field("id", [str(i) for i in changed.values()])}
+    except FATAL:
+        raise
+    except MoodleError:
+        return {}  # the store keeps Moodle's e-mail from before; the next import looks again
+    return {row: now[uid] for row, uid in changed.items() if uid in now}
+
+
+#: Moodle's own refusals that tell an address or username exists (create_users: "… already exists",
+#: update_users: the warning useremailduplicate); the checks before sending find them when the service has
+#: core_user_get_users, and a hub sees them as its one refusal text
+_EXISTS = re.compile(r"^(row \d+ \([^)]*\)).*(already exists|useremailduplicate)", re.S)
+
+
+def _as_outside(failure: str, county: str) -> str:
+    m = _EXISTS.match(failure)
+    return f"{m.group(1)}: {outside_text(county)}" if m else failure
 
 
 def _said(e: MoodleError) -> str:
@@ -550,6 +636,10 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.update:
         names = ", ".join(f"{u.row.firstname} {u.row.lastname} ({', '.join(u.changes)})" for u in plan.update[:SAMPLE])
         lines.append(f"~ update {len(plan.update)} users: {names}" + (" …" if len(plan.update) > SAMPLE else ""))
+        moved = [(u.row.row, *u.changes["email"]) for u in plan.update if "email" in u.changes]
+        lines += [f"    row {row}: e-post: {old} → {new}" for row, old, new in moved[:BLOCKED_SHOWN]]
+        if len(moved) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(moved) - BLOCKED_SHOWN} more e-mail changes (--json lists all)")
     if plan.add:
         lines.append(f"+ add {len(plan.add)} cohort memberships")
     if plan.remove:
@@ -561,6 +651,16 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
         lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.blocked[:BLOCKED_SHOWN]]
         if len(plan.blocked) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(plan.blocked) - BLOCKED_SHOWN} more (--json lists all)")
+    if plan.refused:
+        lines.append(f"! {len(plan.refused)} row(s) cannot be used by this hub (nothing is sent for them):")
+        lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.refused[:BLOCKED_SHOWN]]
+        if len(plan.refused) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(plan.refused) - BLOCKED_SHOWN} more (--json lists all)")
+    if plan.email_held:
+        lines.append(f"! {len(plan.email_held)} e-mail change(s) not sent:")
+        lines += [f"    row {r.row}: {why}" for r, why in plan.email_held[:BLOCKED_SHOWN]]
+        if len(plan.email_held) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(plan.email_held) - BLOCKED_SHOWN} more (--json lists all)")
     if not plan.has_changes:
         lines.append("No changes: Moodle already matches this roster.")
     for course, n in sorted((followups or {}).items()):
