@@ -266,9 +266,16 @@ def _email_changes(api: MoodleApi, plan: RosterPlan, users: dict[int, User],
 def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: RosterPlan, named: dict[int, list[User]],
                     county: str) -> None:
     """Take a hub's rows that name anyone known to belong to another county out of every other part of the
-    plan, into ``plan.refused`` with one text whatever the cause."""
+    plan, into ``plan.refused`` with one text whatever the cause.
+
+    The refusals that would otherwise tell the hub that an account it did not match exists get that text
+    too: a new person whose e-mail an account has in other capitals, and an e-mail change to an address
+    another account has. Only its own accounts' reasons (an SSO account's e-mail) keep their own text.
+    """
     counties = known_counties(api, store, {u.id for found in named.values() for u in found})
     outside = {row for row, found in named.items() if any(counties.get(u.id, set()) - {county} for u in found)}
+    outside |= {r.row for r, _why in plan.blocked if named.get(r.row)}
+    outside |= {r.row for r, _why in plan.email_held if any(u.id != plan.matched[r.row] for u in named[r.row])}
     if not outside:
         return
     why = outside_text(county)

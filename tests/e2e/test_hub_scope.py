@@ -17,6 +17,7 @@ from moodle_sync.cli import EXIT_ERROR, EXIT_OK
 from moodle_sync.moodle.models import User
 from moodle_sync.reconcile.cohorts import cohort_idnumber
 from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import outside_text
 from moodle_sync.store.db import Person, StateStore
 
 from .conftest import TOKEN, Site, run
@@ -149,20 +150,25 @@ def test_a_hub_cannot_reach_another_countys_person_by_username_or_other_capitals
                                       department="Hemliga enheten")
     [ab_cohort] = [c.id for c in api.search_cohorts("tg:") if c.idnumber == cohort_idnumber("socialsekreterare", "AB")]
     api.add_cohort_members([(ab_cohort, kalle)])
+    # and an account of no county whose e-mail has capitals: a refusal that tells it exists shares the text
+    applied.emulator.add_user("versal", "Vera", "Versalsson", "Vera.Versal@Falun.example.se")
     rows = [person(1), person(2, **{"E-post": "ola_ek@stockholm.example.se", "Anställnings-id": ""}),
-            person(3, **{"E-post": "kalle.ek@stockholm.example.se", "Anställnings-id": ""})]
+            person(3, **{"E-post": "kalle.ek@stockholm.example.se", "Anställnings-id": ""}),
+            person(4, **{"E-post": "vera.versal@falun.example.se", "Anställnings-id": ""})]
     path = write_roster(tmp_path / "w.csv", rows)
     report = do_import(applied, path, scope=DALARNA, dry_run=True)
     plan = report.plan.to_dict()
     text = json.dumps(plan, ensure_ascii=False) + render(report)
-    assert [r["row"] for r in plan["refused"]] == [3, 4] and len({r["reason"] for r in plan["refused"]}) == 1
+    assert [r["row"] for r in plan["refused"]] == [3, 4, 5] and len({r["reason"] for r in plan["refused"]}) == 1
+    assert "Versalsson" not in text and "Vera.Versal" not in text
     assert plan["blocked"] == [] and "Stockholmsson" not in text and "Hemliga" not in text and "'kalle'" not in text \
         and "Kalle.Ek" not in text
     assert str(kalle) not in json.dumps(plan["update"]) + json.dumps(plan["add"])
 
-    # an admin is unaffected: the same file updates them
+    # an admin is unaffected: the same file updates them, and is told which account has the e-mail
     admin = do_import(applied, path, dry_run=True).plan
     assert admin.refused == [] and {u.row.row for u in admin.update} >= {3}
+    assert [(r.row, "Kalle.Ek@" in why or "Vera.Versal@" in why) for r, why in admin.blocked] == [(4, True), (5, True)]
 
 
 def test_a_hub_refusal_never_removes_the_person_from_its_own_cohorts(applied: Site, tmp_path: Path) -> None:
@@ -175,6 +181,19 @@ def test_a_hub_refusal_never_removes_the_person_from_its_own_cohorts(applied: Si
                       dry_run=True).plan
     assert [r.row for r, _why in again.refused] == [2]
     assert all(u != uid for _c, u in again.remove)
+
+
+def test_a_hubs_e_mail_change_to_an_address_another_account_has_is_refused_with_the_same_text(
+        applied: Site, tmp_path: Path) -> None:
+    do_import(applied, write_roster(tmp_path / "w.csv", [person(1)]), scope=DALARNA)
+    applied.emulator.add_user("annan", "Annan", "Hemlighet", "Annan.Adress@Falun.example.se")
+    path = write_roster(tmp_path / "w2.csv", [person(1, **{"E-post": "annan.adress@falun.example.se",
+                                                            "Förnamn": "Nytt"})])
+    hub = do_import(applied, path, scope=DALARNA, dry_run=True).plan
+    assert [(r.row, why) for r, why in hub.refused] == [(2, outside_text("W"))]
+    assert hub.update == [] and hub.email_held == [] and hub.remove == []
+    admin = do_import(applied, path, dry_run=True).plan  # an admin is told, and the name still changes
+    assert [r.row for r, _why in admin.email_held] == [2] and [list(u.changes) for u in admin.update] == [["firstname"]]
 
 
 def render(report: Any) -> str:
