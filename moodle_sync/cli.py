@@ -350,8 +350,9 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
         raise PlanError("name at least one person with --email or --file")
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
+    store = engine.open_store(settings, api) if scope.county else None
     result = assign(api, spec_set, course_key=course_key, session_key=session_key, emails=people, scope=scope,
-                    dry_run=dry_run)
+                    dry_run=dry_run, store=store)
     console.result(result.to_dict(), f"{'Would place' if dry_run else 'Placed'} {len(result.added)} in "
                                      f"{result.group}; {len(result.already)} already there; "
                                      f"{result.capacity - result.members_after} places left.")

@@ -2,7 +2,8 @@
 
 Each session of a blended course is a Moodle group (created by plan/apply, idnumber
 ``<course>@<major>:<session>``). Only enrolled users can join a group in Moodle, so everyone is
-checked first; nothing is written when anyone cannot be placed.
+checked first; nothing is written when anyone cannot be placed. A hub places only people known to
+belong to its own county (moodle_sync/scope.py); anyone else, and an e-mail nobody has, get the same answer.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 from moodle_sync.errors import PlanError
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope, known_counties, outside_text
 from moodle_sync.specs.models import SpecSet
+from moodle_sync.store.db import StateStore
 
 
 @dataclass
@@ -30,8 +32,12 @@ class AssignResult:
 
 
 def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str, emails: list[str],
-           scope: Scope, dry_run: bool = False) -> AssignResult:
-    """Add people (by email) to a session group; refuse when it would exceed the session's capacity."""
+           scope: Scope, dry_run: bool = False, store: StateStore | None = None) -> AssignResult:
+    """Add people (by email) to a session group; refuse when it would exceed the session's capacity.
+
+    A hub may place only people of its county (the store's county from rosters, or a member of one of the
+    county's cohorts, and of no other county's): anyone else is refused with the text an unknown e-mail gets.
+    """
     spec = specs.courses.get(course_key)
     if spec is None:
         raise PlanError(f"no course {course_key!r} in the specs")
@@ -49,12 +55,19 @@ def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str,
     wanted = {e.strip().lower() for e in emails if e.strip()}
     users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
     unknown = sorted(wanted - set(users))
+    refused: list[str] = []
+    if scope.county is not None:
+        counties = known_counties(api, store, {u.id for u in users.values()})
+        refused = sorted([*unknown, *(e for e, u in users.items() if counties.get(u.id, set()) != {scope.county})])
+        users = {e: u for e, u in users.items() if e not in refused}
+        unknown = []
     # Moodle's own rule for group members (add_group_members → is_enrolled, not only active): people whose
     # enrolment window has not opened yet may already be given their session
     enrolled = {u.id for u in api.enrolled_users(course.id, only_active=False)}
     not_enrolled = sorted(e for e, u in users.items() if u.id not in enrolled)
-    if unknown or not_enrolled:
-        parts = ([f"unknown in Moodle: {', '.join(unknown)}"] if unknown else []) + (
+    if refused or unknown or not_enrolled:
+        parts = ([f"{', '.join(refused)}: {outside_text(scope.county or '')}"] if refused else []) + (
+            [f"unknown in Moodle: {', '.join(unknown)}"] if unknown else []) + (
             [f"not enrolled in {spec.idnumber}: {', '.join(not_enrolled)}"] if not_enrolled else [])
         raise PlanError("nobody was placed: " + "; ".join(parts),
                         hint="only enrolled people can join a session group")

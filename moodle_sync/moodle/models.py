@@ -330,6 +330,7 @@ class UserUpdate(Request):
     idnumber: str | None = None
     institution: str | None = None
     department: str | None = None
+    email: str | None = None
 
 
 class CohortMembers(Answer):

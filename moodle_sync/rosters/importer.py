@@ -33,8 +33,11 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import NewUser, User, UserUpdate
 from moodle_sync.reconcile.actual import COHORT_PREFIX
 from moodle_sync.reconcile.cohorts import cohort_idnumber, placed_by_roster
+from moodle_sync.rosters import emails
 from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
+from moodle_sync.scope import Scope as Scope  # re-exported: callers import it from here
+from moodle_sync.scope import known_counties, outside_text
 from moodle_sync.store.db import Person, StateStore
 
 #: an import that would take more than this share of a county's members out of their cohorts stops
@@ -61,30 +64,6 @@ REFUSED_AUTHS = {
 # password: Moodle refuses it if the plugin is not installed, or if it is internal (e.g. db with internal passwords).
 
 Mode = Literal["replace", "add"]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Who acts: an LMS admin (``county=None``: every county) or a regional hub bound to one county."""
-
-    name: str = "admin"
-    county: str | None = None
-
-    @classmethod
-    def hub(cls, name: str, county: str) -> Scope:
-        if county not in COUNTIES:
-            raise ScopeError(f"hub {name!r} is configured for unknown county {county!r}")
-        return cls(name=name, county=county)
-
-    def require(self, county: str) -> None:
-        """Raise ScopeError unless this identity may change or read ``county``."""
-        if self.county is not None and county != self.county:
-            raise ScopeError(f"{self.name} may only work with {COUNTIES[self.county].name} ({self.county}), "
-                             f"not {COUNTIES[county].name if county in COUNTIES else county} ({county}); "
-                             f"nothing was changed")
-
-    def visible_counties(self) -> list[str]:
-        return [self.county] if self.county else list(COUNTIES)
 
 
 @dataclass(frozen=True)
@@ -117,18 +96,31 @@ class RosterPlan:
     adopted: list[tuple[RosterRow, int]] = field(default_factory=list)
     #: (cohort idnumber, user id) of members no roster placed there, whom this roster does not name: left alone
     kept: list[tuple[str, int]] = field(default_factory=list)
+    #: a hub's rows naming someone outside its scope (row, the one text of scope.outside_text): nothing is
+    #: sent for them and nothing of the person is shown; failures of the import
+    refused: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: cohort members a refused row names: left as they are (neither added nor removed)
+    untouched: set[int] = field(default_factory=set)
+    #: Moodle's e-mail of each matched row's account (what the store records unless the e-mail is changed)
+    moodle_emails: dict[int, str] = field(default_factory=dict)
+    #: rows whose new e-mail is not sent, and why (the store keeps Moodle's e-mail for them)
+    email_held: list[tuple[RosterRow, str]] = field(default_factory=list)
+    #: made for a hub: Moodle's own "already exists" refusals are reported with the hub's one refusal text
+    scoped: bool = False
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "create": len(self.create), "update": len(self.update),
                 "add_members": len(self.add), "remove_members": len(self.remove),
                 "skipped_invalid": len(self.skipped_rows), "blocked": len(self.blocked),
-                "adopt": len(self.adopted), "keep_members": len(self.kept)}
+                "adopt": len(self.adopted), "keep_members": len(self.kept),
+                "refused": len(self.refused), "email_not_changed": len(self.email_held)}
 
     @property
     def has_changes(self) -> bool:
-        # blocked rows count: applying is what reports them as failures (the import does not end "in sync")
+        # blocked and refused rows count: applying is what reports them as failures (not "in sync");
         # adopting is a change: the store learns the person is the roster's (so leaving it takes them out)
-        return bool(self.create or self.update or self.add or self.remove or self.blocked or self.adopted)
+        return bool(self.create or self.update or self.add or self.remove or self.blocked or self.refused
+                    or self.adopted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +132,8 @@ class RosterPlan:
             "blocked": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.blocked],
             "adopt": [{"row": r.row, "email": r.email, "userid": uid} for r, uid in self.adopted],
             "keep_members": [{"cohort": c, "userid": u} for c, u in self.kept],
+            "refused": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.refused],
+            "email_not_changed": [{"row": r.row, "reason": why} for r, why in self.email_held],
         }
 
 
@@ -157,6 +151,10 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     member whom no roster of this county placed in that cohort is kept, whatever this roster says (someone
     added them in Moodle; the tool only takes out whom a roster put in). Without a store, every match is an
     adoption and nobody is taken out.
+
+    For a hub, a row that names (by employee id, e-mail in any case, or username) a person known to belong
+    to another county (``store``, or Moodle's tool cohorts: see moodle_sync/scope.py) is refused with the one
+    text that shows nothing of them; they are neither changed, moved nor enrolled.
 
     Raises:
         ScopeError: the county, or a row's county, is outside the caller's scope or this import.
@@ -177,7 +175,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                           hint="fix the rows, or pass --skip-invalid to import the valid rows only")
     groups = tuple(sorted({g for r in roster.rows for g in r.target_groups}))
     plan = RosterPlan(county=county, mode=mode, groups=groups, rows=list(roster.rows),
-                      skipped_rows=roster.invalid_rows if skip_invalid else [])
+                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.county is not None)
 
     wanted_cohorts = {cohort_idnumber(g, county) for g in groups}
     found = {c.idnumber: c.id for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber in wanted_cohorts}
@@ -188,7 +186,9 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     plan.cohort_ids = found
 
     known_people = store.persons() if store is not None else {}
-    users = _match_users(api, roster.rows)
+    named: dict[int, list[User]] = {}   # row → every account its employee id, e-mail or username finds
+    users = _match_users(api, roster.rows, named=named)
+    new_emails = _email_changes(api, plan, users, named)
     for row in roster.rows:
         user = users.get(row.row)
         if user is None:
@@ -197,11 +197,17 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
         plan.matched[row.row] = user.id
         if user.id not in known_people:
             plan.adopted.append((row, user.id))
+        plan.moodle_emails[row.row] = user.email
         changes = _user_changes(user, row)
+        if row.row in new_emails:
+            changes["email"] = (user.email, new_emails[row.row])
         if changes:
             plan.update.append(UserChange(user.id, row, changes))
-    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()))
-    blocked_rows = {r.row for r, _why in plan.blocked}
+    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named)
+    if scope.county is not None:
+        _refuse_outside(api, store, plan, named, scope.county)
+    blocked_rows = {r.row for r, _why in plan.blocked + plan.refused}
+    plan.adopted = [(r, uid) for r, uid in plan.adopted if r.row not in blocked_rows]
     plan.create = [r for r in plan.create if r.row not in blocked_rows]
 
     current = api.cohort_members(found.values())
@@ -222,7 +228,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     if mode == "replace":
         for cid, members in sorted(current.items()):
             idn = by_id[cid]
-            for uid in sorted(members - desired[idn]):
+            for uid in sorted(members - desired[idn] - plan.untouched):
                 (plan.remove if placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
@@ -234,10 +240,17 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     return plan
 
 
-def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:
-    """Roster row → Moodle user: by employee id when given, else by lower-cased email/username."""
+def _match_users(api: MoodleApi, rows: Sequence[RosterRow], *,
+                 named: dict[int, list[User]] | None = None) -> dict[int, User]:
+    """Roster row → Moodle user: by employee id when given, else by lower-cased email/username.
+
+    ``named`` gets, per row, every account its employee id, e-mail or username finds (not only the match).
+    """
     ids = [r.employee_id for r in rows if r.employee_id]
-    by_idnumber = {u.idnumber: u for u in api.users_by_field("idnumber", ids)} if ids else {}
+    all_by_idnumber: dict[str, list[User]] = defaultdict(list)
+    for u in api.users_by_field("idnumber", ids) if ids else []:
+        all_by_idnumber[u.idnumber].append(u)
+    by_idnumber = {idn: found[-1] for idn, found in all_by_idnumber.items()}
     emails = [r.email for r in rows]
     by_email = {u.email.lower(): u for u in api.users_by_field("email", emails)} if emails else {}
     usernames = [username_for(r.email) for r in rows if r.email not in by_email]
@@ -248,11 +261,58 @@ def _match_users(api: MoodleApi, rows: Sequence[RosterRow]) -> dict[int, User]:
             or by_username.get(username_for(r.email))
         if user is not None:
             out[r.row] = user
+        if named is not None:
+            found = [*all_by_idnumber.get(r.employee_id or "", []), by_email.get(r.email),
+                     by_username.get(username_for(r.email))]
+            named[r.row] = list({u.id: u for u in found if u is not None}.values())
     return out
 
 
-def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *,
-                       known: Sequence[User]) -> list[tuple[RosterRow, str]]:
+def _email_changes(api: MoodleApi, plan: RosterPlan, users: dict[int, User],
+                   named: dict[int, list[User]]) -> dict[int, str]:
+    """Row → the new e-mail to send, for rows matched by employee id whose e-mail changed; the others go to
+    ``plan.email_held`` with why. The accounts found with a new e-mail in any case join ``named``."""
+    changes = emails.changed_emails([(r, users[r.row]) for r in plan.rows if r.row in users])
+    if not changes:
+        return {}
+    taken = _accounts_by_email_any_case(api, [r.email for r, _u in changes], [u for _r, u in changes])
+    for r, _u in changes:
+        seen = {u.id for u in named[r.row]}
+        named[r.row] += [u for u in taken.get(r.email, []) if u.id not in seen]
+    send, held = emails.decide(changes, named)
+    plan.email_held = [(r, held[r.row]) for r, _u in changes if r.row in held]
+    return send
+
+
+def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: RosterPlan, named: dict[int, list[User]],
+                    county: str) -> None:
+    """Take a hub's rows that name anyone known to belong to another county out of every other part of the
+    plan, into ``plan.refused`` with one text whatever the cause.
+
+    The refusals that would otherwise tell the hub that an account it did not match exists get that text
+    too: a new person whose e-mail an account has in other capitals, and an e-mail change to an address
+    another account has. Only its own accounts' reasons (an SSO account's e-mail) keep their own text.
+    """
+    counties = known_counties(api, store, {u.id for found in named.values() for u in found})
+    outside = {row for row, found in named.items() if any(counties.get(u.id, set()) - {county} for u in found)}
+    outside |= {r.row for r, _why in plan.blocked if named.get(r.row)}
+    outside |= {r.row for r, _why in plan.email_held if any(u.id != plan.matched[r.row] for u in named[r.row])}
+    if not outside:
+        return
+    why = outside_text(county)
+    plan.refused = [(r, why) for r in plan.rows if r.row in outside]
+    plan.create = [r for r in plan.create if r.row not in outside]
+    plan.blocked = [(r, w) for r, w in plan.blocked if r.row not in outside]
+    plan.update = [u for u in plan.update if u.row.row not in outside]
+    plan.email_held = [(r, w) for r, w in plan.email_held if r.row not in outside]
+    for row in outside:
+        plan.matched.pop(row, None)
+        plan.moodle_emails.pop(row, None)
+        plan.untouched |= {u.id for u in named[row]}
+
+
+def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequence[User],
+                       named: dict[int, list[User]] | None = None) -> list[tuple[RosterRow, str]]:
     """The rows create_users would refuse for reasons the roster file cannot show. Reads only.
 
     A refused create_users call is rolled back whole, yet the password e-mails it sent for the people before
@@ -274,6 +334,8 @@ def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *,
     taken = _accounts_by_email_any_case(api, [r.email for r in rows], known)
     for r in rows:
         if r.email in taken:
+            if named is not None:
+                named.setdefault(r.row, []).extend(taken[r.email])
             who = ", ".join(f"user {u.id} ({u.email}, username {u.username!r})" for u in taken[r.email])
             out.append((r, f"an account with this e-mail exists with other capitals or another username: {who}; "
                            f"Moodle refuses a second one. Give the row its employee id (the account's ID "
@@ -368,6 +430,9 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
     out = RosterOutcome()
     ids: dict[int, int] = dict(plan.matched)
     out.failures += [f"row {r.row} ({r.email}): not created: {why}" for r, why in plan.blocked]
+    out.failures += [f"row {r.row} ({r.email}): {why}" for r, why in plan.refused]
+    # the e-mail the store records: never one Moodle does not have (a changed one only once Moodle shows it)
+    recorded = {r.row: plan.moodle_emails.get(r.row, r.email) for r in plan.rows}
     try:
         for batch_start in range(0, len(plan.create), USERS_PER_CREATE):
             batch = plan.create[batch_start:batch_start + USERS_PER_CREATE]
@@ -375,17 +440,46 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
             say(f"  users created: {out.created}/{len(plan.create)}")
         for start in range(0, len(plan.update), USERS_PER_CREATE):
             _update_users(api, plan.update[start:start + USERS_PER_CREATE], out)
+        recorded.update(_emails_now(api, plan))
         _change_members(api, plan, ids, out)
     finally:
+        if plan.scoped:
+            out.failures = [_as_outside(f, plan.county) for f in out.failures]
         out.user_ids = set(ids.values()) | {uid for _idn, uid in plan.remove}
         out.new_user_ids = set(ids.values()) - set(plan.matched.values())
         store.upsert_persons([
             Person(userid=ids[r.row], county=plan.county, target_groups=r.target_groups,
                    organisation=r.organisation, unit=r.unit,
                    employment_start=r.employment_start.isoformat() if r.employment_start else None,
-                   employee_id=r.employee_id, email=r.email)
+                   employee_id=r.employee_id, email=recorded[r.row])
             for r in plan.rows if r.row in ids])
     return out
+
+
+def _emails_now(api: MoodleApi, plan: RosterPlan) -> dict[int, str]:
+    """Row → the e-mail Moodle now has, for the rows whose e-mail the plan changes (read back: a warning or a
+    lost answer leaves the old one)."""
+    changed = {c.row.row: c.userid for c in plan.update if "email" in c.changes}
+    if not changed:
+        return {}
+    try:
+        now = {u.id: u.email for u in api.users_by_field("id", [str(i) for i in changed.values()])}
+    except FATAL:
+        raise
+    except MoodleError:
+        return {}  # the store keeps Moodle's e-mail from before; the next import looks again
+    return {row: now[uid] for row, uid in changed.items() if uid in now}
+
+
+#: Moodle's own refusals that tell an address or username exists (create_users: "… already exists",
+#: update_users: the warning useremailduplicate); the checks before sending find them when the service has
+#: core_user_get_users, and a hub sees them as its one refusal text
+_EXISTS = re.compile(r"^(row \d+ \([^)]*\)).*(already exists|useremailduplicate)", re.S)
+
+
+def _as_outside(failure: str, county: str) -> str:
+    m = _EXISTS.match(failure)
+    return f"{m.group(1)}: {outside_text(county)}" if m else failure
 
 
 def _said(e: MoodleError) -> str:
@@ -574,6 +668,10 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.update:
         names = ", ".join(f"{u.row.firstname} {u.row.lastname} ({', '.join(u.changes)})" for u in plan.update[:SAMPLE])
         lines.append(f"~ update {len(plan.update)} users: {names}" + (" …" if len(plan.update) > SAMPLE else ""))
+        moved = [(u.row.row, *u.changes["email"]) for u in plan.update if "email" in u.changes]
+        lines += [f"    row {row}: e-post: {old} → {new}" for row, old, new in moved[:BLOCKED_SHOWN]]
+        if len(moved) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(moved) - BLOCKED_SHOWN} more e-mail changes (--json lists all)")
     if plan.add:
         lines.append(f"+ add {len(plan.add)} cohort memberships")
     if plan.remove:
@@ -590,6 +688,16 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
         lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.blocked[:BLOCKED_SHOWN]]
         if len(plan.blocked) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(plan.blocked) - BLOCKED_SHOWN} more (--json lists all)")
+    if plan.refused:
+        lines.append(f"! {len(plan.refused)} row(s) cannot be used by this hub (nothing is sent for them):")
+        lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.refused[:BLOCKED_SHOWN]]
+        if len(plan.refused) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(plan.refused) - BLOCKED_SHOWN} more (--json lists all)")
+    if plan.email_held:
+        lines.append(f"! {len(plan.email_held)} e-mail change(s) not sent:")
+        lines += [f"    row {r.row}: {why}" for r, why in plan.email_held[:BLOCKED_SHOWN]]
+        if len(plan.email_held) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(plan.email_held) - BLOCKED_SHOWN} more (--json lists all)")
     if not plan.has_changes:
         lines.append("No changes: Moodle already matches this roster.")
     for course, n in sorted((followups or {}).items()):
