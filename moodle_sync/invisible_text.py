@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["describe_invisible", "find_invisible", "nfc"]
+__all__ = ["describe_invisible", "find_invisible", "nfc", "remove_invisible"]
 
 #: invisible letters (category Lo, so not caught by the Cf/Cc rule): Hangul fillers, shown as nothing
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
@@ -61,6 +61,11 @@ def describe_invisible(text: str, index: int) -> str:
     name = unicodedata.name(ch, "")
     code = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
     return f"contains {kind} ({code}) at character {index + 1}"
+
+
+def remove_invisible(text: str, *, allow: str = "") -> str:
+    """``text`` without the characters :func:`find_invisible` refuses (to go on checking the rest of a value)."""
+    return "".join(ch for ch in text if ch in allow or find_invisible(ch) is None)
 
 
 def nfc(text: str) -> str:
