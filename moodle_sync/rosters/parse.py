@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Protocol
 
 from moodle_sync.errors import RosterError
+from moodle_sync.invisible_text import describe_invisible, find_invisible, remove_invisible
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
 from moodle_sync.rosters.counties import county_hint, resolve_county
-from moodle_sync.rosters.tables import Cell, Table, read_table
+from moodle_sync.rosters.tables import Cell, Table, read_bytes, read_table
 
 __all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
 
@@ -38,6 +39,7 @@ MAX_EMAIL_LABEL = 63
 _HEADER_SEARCH = 10   # non-empty rows to look through for the header row, when the first one is a title
 _GROUP_SEPARATORS = re.compile(r"([;,|\n])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CELL_ALLOWS = "\t\n\r"  # a cell may span lines; whitespace is squeezed and a line break separates target groups
 # PHP strip_tags treats "<" followed by anything but whitespace as a tag; Moodle's PARAM_NOTAGS check then fails
 _TAG = re.compile(r"<[^\s]")
 _EMAIL = re.compile(
@@ -141,7 +143,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
         raise ValueError("read_roster needs the target groups (key -> name) to check the rows against")
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_bytes(file)
     except FileNotFoundError as e:
         raise RosterError(f"{file}: no such file", hint="check the path and the file name") from e
     except IsADirectoryError as e:
@@ -296,15 +298,25 @@ class _RowReader:
         def problem(name: str, value: str, message: str, hint: str = "") -> None:
             problems.append(RowProblem(number, self.colmap.headers[name], value, message, hint))
 
-        email = self._email(_text(cell("email")), problem)
-        firstname = self._name("firstname", "first name", _text(cell("firstname")), problem)
-        lastname = self._name("lastname", "last name", _text(cell("lastname")), problem)
-        organisation = self._plain("organisation", _text(cell("organisation")), problem, required=True)
-        unit = self._plain("unit", _text(cell("unit")), problem) if "unit" in self.colmap.index else ""
-        groups = self._target_groups(_text(cell("target_groups")), problem)
-        start = self._date(cell("employment_start"), problem) if "employment_start" in self.colmap.index else None
-        employee_id = self._employee_id(_text(cell("employee_id")), problem)
-        county = self._county(_text(cell("county")), problem) if "county" in self.colmap.index else None
+        def text(name: str) -> str:
+            """The cell as text. An invisible or control character is a problem; the rest is checked as usual."""
+            value = _text(cell(name))
+            if (at := find_invisible(value, allow=_CELL_ALLOWS)) is None:
+                return value
+            problem(name, value, describe_invisible(value, at), "retype the text; invisible characters often come "
+                                                                 "along when text is pasted from a web page or a PDF")
+            return remove_invisible(value, allow=_CELL_ALLOWS)
+
+        email = self._email(text("email"), problem)
+        firstname = self._name("firstname", "first name", text("firstname"), problem)
+        lastname = self._name("lastname", "last name", text("lastname"), problem)
+        organisation = self._plain("organisation", text("organisation"), problem, required=True)
+        unit = self._plain("unit", text("unit"), problem) if "unit" in self.colmap.index else ""
+        groups = self._target_groups(text("target_groups"), problem)
+        start_cell = text("employment_start") if isinstance(cell("employment_start"), str) else cell("employment_start")
+        start = self._date(start_cell, problem) if "employment_start" in self.colmap.index else None
+        employee_id = self._employee_id(text("employee_id"), problem)
+        county = self._county(text("county"), problem) if "county" in self.colmap.index else None
         # a row with problems is still built: the duplicate check needs its email and id, even when it is bad
         return RosterRow(number, email or "", firstname, lastname, organisation, unit, groups, start, employee_id,
                          county), problems

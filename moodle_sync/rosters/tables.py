@@ -2,6 +2,11 @@
 
 This is the roster's I/O shell. It knows nothing about what the columns mean except to pick the CSV delimiter
 that makes the header row readable; :mod:`moodle_sync.rosters.parse` validates the cells.
+
+A roster is one county's staff list, some ten thousand rows at the most. A file much larger than that is refused
+before it can take the machine's memory: over :data:`MAX_ROSTER_BYTES` unread, over :data:`MAX_ROSTER_ROWS` rows
+as soon as the row past the limit is reached, and a workbook whose zip directory says it unpacks to more than
+:data:`MAX_XLSX_UNPACKED` (a zip bomb) before it is opened.
 """
 
 from __future__ import annotations
@@ -10,17 +15,19 @@ import codecs
 import csv
 import datetime
 import io
+import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, TypeAlias
 
 from moodle_sync.errors import RosterError
 from moodle_sync.rosters.columns import field_for_header
 
-__all__ = ["CSV_SUFFIXES", "XLSX_SUFFIXES", "Cell", "Table", "decode", "read_table"]
+__all__ = ["CSV_SUFFIXES", "MAX_ROSTER_BYTES", "MAX_ROSTER_ROWS", "MAX_XLSX_UNPACKED", "XLSX_SUFFIXES", "Cell",
+           "Table", "decode", "read_bytes", "read_table"]
 
 #: what a cell can hold: always ``str`` from CSV; from XLSX whatever openpyxl gives
 Cell: TypeAlias = str | int | float | bool | datetime.datetime | datetime.date | datetime.time | None
@@ -32,6 +39,12 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"         # the old binary .xls format
 _HEADER_SEARCH = 10                       # non-empty rows to look through for the header row
 
+MAX_ROSTER_BYTES = 30_000_000             # 50 000 rows of UTF-16 text; a county's list is a few MB
+MAX_ROSTER_ROWS = 50_000                  # rows with content, the header included
+MAX_XLSX_UNPACKED = 100_000_000           # 50 000 rows of nine columns unpack to about 30 MB
+_TOO_LARGE_HINT = ("a roster holds one county's staff; check that this is the right file (a larger list can be "
+                   "imported in parts with --mode add)")
+
 
 @dataclass
 class Table:
@@ -42,6 +55,23 @@ class Table:
     delimiter: str | None = None
     sheet: str | None = None
     rows: list[tuple[int, list[Cell]]] = field(default_factory=list)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the roster file at ``path``; a file over MAX_ROSTER_BYTES is refused without reading it.
+
+    Raises:
+        OSError: as ``open()`` does (no such file, a directory, no permission).
+        RosterError: the file is too large.
+    """
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(MAX_ROSTER_BYTES + 1) if size <= MAX_ROSTER_BYTES else b""
+    if size > MAX_ROSTER_BYTES or len(data) > MAX_ROSTER_BYTES:
+        shown = f"{size / 1e6:.0f} MB" if size > MAX_ROSTER_BYTES else "larger than that"
+        raise RosterError(f"{path.name}: the file is {shown}; a roster may be at most "
+                          f"{MAX_ROSTER_BYTES // 1_000_000} MB, so it was not read", hint=_TOO_LARGE_HINT)
+    return data
 
 
 def read_table(path: PurePath, data: bytes) -> Table:
@@ -111,6 +141,7 @@ def _read_csv(path: PurePath, text: str, encoding: str) -> Table:
         for number, record in enumerate(_records(text, delimiter), start=1):
             if any(cell.strip() for cell in record):
                 rows.append((number, list(record)))
+                _check_rows(path, rows)
     except csv.Error as e:
         raise RosterError(f"{path.name}: the CSV cannot be parsed near row {len(rows) + 1}: {e}",
                           hint='a quote (") that is opened but never closed makes the rest of the file one cell; '
@@ -119,13 +150,28 @@ def _read_csv(path: PurePath, text: str, encoding: str) -> Table:
 
 
 def _records(text: str, delimiter: str) -> Iterator[list[str]]:
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                      strict=False)
+    return csv.reader(_text_lines(text), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+
+
+_LINE_END = re.compile(r"\r\n|\n|\r")
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, one at a time, as ``open(newline="")`` gives them to csv.
+
+    ``io.StringIO(text)`` would copy the whole text first, at four bytes a character.
+    """
+    start = 0
+    for match in _LINE_END.finditer(text):
+        yield text[start:match.end()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
 
 
 def _sniff_delimiter(text: str) -> str:
     """The delimiter that makes the most header cells recognisable; failing that, the commonest in line one."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    first_line = next((line for line in _lines(text) if line.strip()), "")
     best, best_score = DELIMITERS[0], (-1, -1)
     for delimiter in DELIMITERS:
         known, seen = 0, 0
@@ -146,8 +192,37 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one by one (``splitlines()`` would copy a whole large file at once)."""
+    return (match.group() for match in re.finditer(r"[^\r\n]*", text))
+
+
+def _check_rows(path: PurePath, rows: list[tuple[int, list[Cell]]]) -> None:
+    if len(rows) > MAX_ROSTER_ROWS:
+        raise RosterError(f"{path.name}: more than {MAX_ROSTER_ROWS:,} rows (row {rows[-1][0]} is one too many); "
+                          f"it was not read", hint=_TOO_LARGE_HINT)
+
+
+def _check_unpacked_size(path: PurePath, data: bytes) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED, by its zip directory alone.
+
+    Python's zipfile stops each member at the size the directory declares, so a lying directory gains nothing.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members: Iterable[zipfile.ZipInfo] = archive.infolist()
+            unpacked = sum(member.file_size for member in members)
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # openpyxl says what is wrong with it
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise RosterError(f"{path.name}: the workbook would unpack to {unpacked / 1e6:,.0f} MB; a roster may unpack to "
+                          f"at most {MAX_XLSX_UNPACKED // 1_000_000} MB, so it was not opened", hint=_TOO_LARGE_HINT)
+
+
 def _read_xlsx(path: PurePath, data: bytes) -> Table:
     import openpyxl  # type: ignore[import-untyped]  # heavy; only XLSX rosters need it
+
+    _check_unpacked_size(path, data)
 
     try:
         workbook: Any = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -166,6 +241,7 @@ def _read_xlsx(path: PurePath, data: bytes) -> Table:
             cells: list[Cell] = [_xlsx_cell(v) for v in values]
             if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
                 rows.append((number, cells))
+                _check_rows(path, rows)
         return Table(format="xlsx", sheet=str(sheet.title), rows=rows)
     finally:
         workbook.close()

@@ -20,13 +20,14 @@ from typing import Any, Generic, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from moodle_sync.errors import SpecError, SpecProblem
+from moodle_sync.invisible_text import nfc
+from moodle_sync.specs.guard import SpecFileRefused, hidden_characters, is_inside, read_spec_text, spec_yaml
 from moodle_sync.specs.models import (
     SEMVER_RE,
     CategorySpec,
@@ -156,8 +157,7 @@ class _Loader:
         self._reported: set[tuple[str, str]] = set()
         # False once a course file could not be read: its key is unknown, so "no such course" is unsure
         self.courses_readable = True
-        self.yaml = YAML(typ="rt")
-        self.yaml.Constructor = _SpecConstructor
+        self.yaml = spec_yaml(_SpecConstructor)
 
     def problem(self, file: str, line: int | None, message: str, hint: str = "", loc: str = "") -> None:
         self.add(SpecProblem(file, line, message, hint=hint, loc=loc))
@@ -170,19 +170,15 @@ class _Loader:
         self.problems.append(problem)
 
     def read(self, path: Path) -> tuple[Any, bool]:
-        """Parse one YAML file; on failure record the problem and return ``(None, False)``."""
+        """Parse one YAML file; on failure record the problem and return ``(None, False)``.
+
+        A file outside the spec directory, too large, too deep or full of aliases is refused (:mod:`.guard`).
+        """
         shown = _display(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as e:
-            self.problem(shown, None, f"the file is not UTF-8 text ({e.reason} at byte {e.start})",
-                         hint="save it as UTF-8")
-            return None, False
-        except OSError as e:
-            self.problem(shown, None, f"cannot read the file: {e.strerror or e}")
-            return None, False
-        try:
-            return self.yaml.load(text), True
+            return self.yaml.load(read_spec_text(path, self.root)), True
+        except SpecFileRefused as e:
+            self.problem(shown, e.line, e.message, hint=e.hint)
         except MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = mark.line + 1 if mark is not None else None
@@ -239,6 +235,13 @@ class _Loader:
             self.problem(_display(directory), None, f"the {COURSES_DIR}/ directory is missing",
                          hint=f"put one YAML file per course in {COURSES_DIR}/")
             return []
+        if not is_inside(directory, self.root):
+            self.courses_readable = False
+            self.problem(_display(directory), None, f"{COURSES_DIR}/ is a symbolic link that leads outside the "
+                         f"spec directory; nothing in it was read",
+                         hint=f"keep {COURSES_DIR}/ inside the spec directory: copy the files in instead of "
+                              f"linking to them")
+            return []
         paths = sorted(p for p in directory.rglob("*") if p.suffix in COURSE_SUFFIXES and p.is_file()
                        and not any(part.startswith(".") for part in p.relative_to(directory).parts))
         if not paths:
@@ -269,6 +272,9 @@ class _Loader:
         return docs
 
     def validate(self, model_cls: type[M], doc: _Doc[M]) -> M | None:
+        for loc, message in hidden_characters(doc.node):
+            self.problem(doc.file, _line_of(doc.node, loc), message, loc=doc.loc(*loc),
+                         hint="retype it; invisible characters often come along when text is pasted")
         try:
             model = model_cls.model_validate(_plain(doc.node))
         except ValidationError as e:
@@ -355,7 +361,7 @@ class _Loader:
             shortname, version = doc.raw("shortname"), doc.raw("version")
             if isinstance(shortname, str) and isinstance(version, str) and SEMVER_RE.match(version):
                 major = int(version.split(".", 1)[0])
-                wanted = (shortname.strip().casefold(), major)
+                wanted = (nfc(shortname.strip()).casefold(), major)
                 other = shortnames.get(wanted)
                 if other is None:
                     shortnames[wanted] = doc
@@ -571,10 +577,13 @@ def _locate_items(model: BaseModel, file: str, node: CommentedMap) -> None:
 # --- helpers -------------------------------------------------------------------------------------
 
 def _display(path: Path) -> str:
-    """A path as people should read it: relative to the working directory when it is inside it."""
+    """A path as people should read it: relative to the working directory when it is inside it.
+
+    A symbolic link is shown as itself, not as where it leads.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
 
@@ -636,7 +645,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, TaggedScalar) and str(value.tag) == "tag:yaml.org,2002:str":
-        return str(value.value)
+        return nfc(str(value.value))
     if isinstance(value, bool | ScalarBoolean):
         return bool(value)
     if isinstance(value, int):
@@ -644,7 +653,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, str):
-        return str(value)
+        return nfc(str(value))  # "å" as one character, however the editor wrote it
     return value
 
 

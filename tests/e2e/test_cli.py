@@ -75,6 +75,19 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path, capsy
     assert run("validate", str(Site(tmp_path / "ok").specs_dir)) == EXIT_OK
 
 
+def test_validate_and_plan_never_print_a_file_linked_from_outside_the_specs(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA\n", encoding="utf-8")
+    (served.specs_dir / "courses" / "ny-kurs.yaml").symlink_to(secret)
+    for command in (("validate", str(served.specs_dir)), ("plan",)):
+        assert run(*command) == EXIT_ERROR
+        out, err = capsys.readouterr()
+        assert "courses/ny-kurs.yaml" in err and "leads outside the spec directory" in err
+        assert "PRIVATE KEY" not in out + err and "b3Blbn" not in out + err
+    assert served.emulator.write_calls() == 0
+
+
 def test_doctor_names_missing_functions(site: Site, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     site.emulator.add_token("limited0123456789abcdef012345678",

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -95,13 +96,14 @@ def test_target_group_order_in_a_course_is_a_value(spec_root: Path) -> None:
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-@given(title=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "Zs"]),
+@given(title=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "Zs"],
+                                           exclude_characters="\u115f\u1160\u3164\uffa0"),  # invisible letters
                      min_size=1, max_size=30).filter(lambda t: t.strip() and t.strip() != "Kurs A"))
 def test_any_other_title_gives_another_digest(spec_root: Path, title: str) -> None:
     write(spec_root, "courses/a.yaml", course_text())
     before = digest(spec_root)
     write(spec_root, "courses/a.yaml", course_text(title=f'"{title}"'))
-    assert load_specs(spec_root).courses["kurs-a"].title == title.strip()
+    assert load_specs(spec_root).courses["kurs-a"].title == unicodedata.normalize("NFC", title.strip())
     assert digest(spec_root) != before
 
 

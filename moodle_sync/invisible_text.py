@@ -1,0 +1,73 @@
+"""Characters no name or text of ours may hold: invisible ones, ones that turn text around, and controls.
+
+A name with a zero-width space, a soft hyphen or a Hangul filler looks like another name (or like no name)
+on screen, and a right-to-left override makes ``Anna Berg`` display as something else; NUL and other
+control characters are cut or refused somewhere between Moodle's PHP and its database. Specs and rosters
+refuse them all, each naming where; accepted text is normalised to NFC (``å`` as one character, as
+Windows writes it, not ``a`` + ring, as macOS may), so that equal names compare equal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["describe_invisible", "find_invisible", "nfc", "remove_invisible"]
+
+#: invisible letters (category Lo, so not caught by the Cf/Cc rule): Hangul fillers, shown as nothing
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def find_invisible(text: str, *, allow: str = "") -> int | None:
+    """The index of the first character ``text`` must not hold, or None when it holds none.
+
+    Refused: every control character (category Cc: NUL, escape, …) and format character (Cf: zero-width
+    space and joiners, word joiner, byte-order mark, soft hyphen, direction marks, embeddings, overrides
+    and isolates, …), and the Hangul fillers U+115F, U+1160, U+3164, U+FFA0.
+
+    Args:
+        text: the text to check.
+        allow: control characters the format allows here, e.g. ``"\\t\\n\\r"`` in a multi-line description.
+    """
+    for i, ch in enumerate(text):
+        if ch in allow:
+            continue
+        if ch in _FILLERS or unicodedata.category(ch) in ("Cc", "Cf"):
+            return i
+    return None
+
+
+def describe_invisible(text: str, index: int) -> str:
+    """What the character at ``index`` is and where, for an error message.
+
+    ``"contains a zero-width character (U+200B ZERO WIDTH SPACE) at character 5"``
+    """
+    ch = text[index]
+    if ch == "\x00":
+        kind = "a NUL character"
+    elif ch in _ZERO_WIDTH:
+        kind = "a zero-width character"
+    elif ch in _BIDI:
+        kind = "a character that changes the direction of the text"
+    elif ch == "\u00ad":
+        kind = "an invisible soft hyphen"
+    elif ch in _FILLERS:
+        kind = "an invisible Hangul filler"
+    elif unicodedata.category(ch) == "Cc":
+        kind = "a control character"
+    else:
+        kind = "an invisible formatting character"
+    name = unicodedata.name(ch, "")
+    code = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+    return f"contains {kind} ({code}) at character {index + 1}"
+
+
+def remove_invisible(text: str, *, allow: str = "") -> str:
+    """``text`` without the characters :func:`find_invisible` refuses (to go on checking the rest of a value)."""
+    return "".join(ch for ch in text if ch in allow or find_invisible(ch) is None)
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normal form C: ``å`` as one character, never ``a`` followed by a combining ring."""
+    return unicodedata.normalize("NFC", text)
