@@ -13,6 +13,7 @@ from pathlib import Path
 from moodle_sync.completions.facts import build_facts, labels_for
 from moodle_sync.errors import ConfigError
 from moodle_sync.reports import PRESETS, CompletionFact, build_table, suppress, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports.render._format import inert
 from moodle_sync.reports.table import Report, Table
 from moodle_sync.rosters.importer import Scope
 from moodle_sync.specs.models import SpecSet
@@ -94,7 +95,7 @@ def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[Compl
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";")
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([[inert(str(cell)) for cell in row] for row in rows])
     if out:
         Path(out).write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
         return None

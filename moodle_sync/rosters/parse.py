@@ -21,7 +21,7 @@ from typing import Protocol
 from moodle_sync.errors import RosterError
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
 from moodle_sync.rosters.counties import county_hint, resolve_county
-from moodle_sync.rosters.tables import Cell, Table, read_table
+from moodle_sync.rosters.tables import Cell, Table, formula_or_error, read_table
 
 __all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
 
@@ -305,6 +305,12 @@ class _RowReader:
         start = self._date(cell("employment_start"), problem) if "employment_start" in self.colmap.index else None
         employee_id = self._employee_id(_text(cell("employee_id")), problem)
         county = self._county(_text(cell("county")), problem) if "county" in self.colmap.index else None
+        for name, header in self.colmap.headers.items():  # a formula or #REF! is no value in any column
+            why = formula_or_error(text := _text(cell(name)))
+            seen = any(p.column == header for p in problems)
+            if why is not None and (not seen or text.startswith(("=", "#"))):
+                problems[:] = [p for p in problems if p.column != header]  # one problem per cell: this one
+                problem(name, text, *why)
         # a row with problems is still built: the duplicate check needs its email and id, even when it is bad
         return RosterRow(number, email or "", firstname, lastname, organisation, unit, groups, start, employee_id,
                          county), problems

