@@ -155,6 +155,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE enrolments ADD COLUMN enrolled_at TEXT;
     UPDATE enrolments SET enrolled_at = updated_at;
     """,
+    # v5: the secret that keys reports' random rounding (one per site), so the same people always show the
+    # same rounded count and nobody without the store can predict the rounding
+    """
+    CREATE TABLE report_secrets (
+        moodle_url TEXT PRIMARY KEY,
+        secret TEXT NOT NULL
+    );
+    """,
 )
 
 
