@@ -62,12 +62,13 @@ def round_tables(tables: Sequence[Table], *, secret: bytes, threshold: int = 5) 
 
 
 def rounding_note(threshold: int) -> str:
-    small = f"{BASE}" if threshold <= 2 * BASE else f"1–{threshold - 1}"
+    marked = list(range(BASE, threshold, BASE))
+    small = (f" Avrundade värden under {threshold} ({', '.join(map(str, marked))}) visas som <{threshold}."
+             if marked else "")
     return (f"Alla antal är slumpvis avrundade till en multipel av {BASE}, vart och ett för sig (högst 2 från "
             "det verkliga värdet, rätt i genomsnitt; samma personer ger alltid samma tal). Därför summerar "
-            "rader och kolumner inte alltid exakt till Totalt, och 0 kan stå för 1 eller 2. "
-            f"Avrundade värden under {threshold} ({small}) visas som <{threshold}, och andelar räknas på de "
-            "avrundade talen.")
+            f"rader och kolumner inte alltid exakt till Totalt, och 0 kan stå för 1 eller 2.{small} Andelar "
+            "räknas på de avrundade talen.")
 
 
 def _round(table: Table, secret: bytes, threshold: int) -> Table:

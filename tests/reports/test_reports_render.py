@@ -28,6 +28,7 @@ from moodle_sync.reports import (
 )
 
 D = datetime.date
+SECRET = b"test secret"
 NASTY = "Län <&> \"citat\" 'x'"
 
 
@@ -112,7 +113,8 @@ def test_xlsx_loads_back_with_numbers_markers_and_notes(table: Table, tmp_path: 
 
 
 def test_xlsx_of_a_report_has_an_about_sheet_and_one_sheet_per_table(tmp_path: Path) -> None:
-    report = uppfoljning(many(1, 12) + many(50, 8, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF)
+    report = uppfoljning(many(1, 12) + many(50, 8, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF,
+                         secret=SECRET)
     path = tmp_path / "r.xlsx"
     to_xlsx(report, path)
     book = openpyxl.load_workbook(path)
@@ -158,7 +160,7 @@ def nasty_report_html() -> str:
     labels = Labels(counties={"W": NASTY}, target_groups=LABELS.target_groups, courses=LABELS.courses)
     facts = many(1, 12, organisation=NASTY, completed_on=D(2024, 3, 3)) + many(50, 9, county="C") \
         + many(80, 2, county="AB", completed_on=D(2024, 4, 4)) + [done(90, D(2024, 5, 5), county="AB")]
-    report = uppfoljning(facts, labels=labels, as_of=AS_OF)
+    report = uppfoljning(facts, labels=labels, as_of=AS_OF, secret=SECRET)
     report.tables.append(suppress(build_table(facts, dimensions=["organisation"], as_of=AS_OF)))
     return html_document(report)
 
@@ -190,7 +192,8 @@ def test_html_escapes_every_name() -> None:
 
 
 def test_html_has_title_date_notes_charts_then_tables() -> None:
-    report = uppfoljning(many(1, 20) + many(50, 10, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF)
+    report = uppfoljning(many(1, 20) + many(50, 10, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF,
+                         secret=SECRET)
     page = html_document(report)
     assert f"<h1>{report.title}</h1>" in page and "Skapad 2024-06-30" in page
     assert "visas som &lt;5" in page
