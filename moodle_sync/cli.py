@@ -427,20 +427,23 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
 @click.option("--preset", type=click.Choice(["redovisning", "uppfoljning"]), help="A ready-made report.")
 @click.option("--by", "dimensions", default="county,target_group", show_default=True,
               help="Dimensions: county, target_group, organisation, course, period (comma-separated).")
-@click.option("--period", metavar="YEAR|FROM..TO", help="2026, or 2026-01-01..2026-06-30.")
+@click.option("--period", metavar="YEAR|QUARTER|MONTH", help="2026, 2026-Q2 or 2026-06 (calendar periods only).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table",
               show_default=True, help="Output format (csv/xlsx/html need --out).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the report here.")
-@click.option("--threshold", type=int, default=5, show_default=True, help="Counts below this are shown as <N.")
+@click.option("--threshold", type=int, metavar="N",
+              help="Rounded counts below N are shown as <N (default report_threshold, 5; a hub cannot go lower).")
 @click.option("--hub", metavar="NAME", help="Report as this regional hub: its own county only.")
 @click.option("--personal-data", is_flag=True, help="Person-level rows (within your scope; every export is logged).")
 @handle_errors
 def report(specs: str | None, preset: str | None, dimensions: str, period: str | None, fmt: str,
-           out_path: str | None, threshold: int, hub: str | None, personal_data: bool, **kwargs: Any) -> None:
-    """Report completions by county, target group, organisation, course version and period.
+           out_path: str | None, threshold: int | None, hub: str | None, personal_data: bool,
+           **kwargs: Any) -> None:
+    """Report completions by county, target group, organisation, course version and calendar period.
 
-    Small counts are suppressed (1-4 shown as <5) with complementary suppression so totals cannot
-    reveal them. Reads the state store only (run `moodle-sync pull` first).
+    Every count is randomly rounded to a multiple of 3 (the same people always give the same number), and
+    rounded counts below 5 are shown as <5, so no report, nor the difference of two, reveals a small count.
+    Reads the state store only (run `moodle-sync pull` first).
 
     Example: moodle-sync report --preset redovisning --period 2026 --format html --out redovisning.html
     """
@@ -455,7 +458,9 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
 
     store = StateStore(Path(settings.state_path), moodle_url=normalise_base_url(url, allow_http=True))
     text = make_report(spec_set, store, scope=scope, preset=preset, dimensions=dimensions.split(","),
-                       period=period, fmt=fmt, out=out_path, threshold=threshold, personal_data=personal_data)
+                       period=period, fmt=fmt, out=out_path, personal_data=personal_data,
+                       threshold=settings.report_threshold if threshold is None else threshold,
+                       minimum_threshold=settings.report_threshold)
     if text is not None:
         click.echo(text)
     if out_path:

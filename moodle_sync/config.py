@@ -33,6 +33,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "verify_tls": (bool, True),
     "auth": (str, "manual"),
     "workers": (int, 4),
+    #: reports show rounded counts below this as "<N"; a hub cannot ask for less
+    "report_threshold": (int, 5),
 }
 
 ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}

@@ -1,5 +1,5 @@
-"""Make a report from the state store: aggregate (suppressed) or, with personal data, person rows
-within the caller's scope – each such export logged."""
+"""Make a report from the state store: aggregate (counts randomly rounded) or, with personal data,
+person rows within the caller's scope – each such export logged."""
 
 from __future__ import annotations
 
@@ -12,32 +12,57 @@ from pathlib import Path
 
 from moodle_sync.completions.facts import build_facts, labels_for
 from moodle_sync.errors import ConfigError
-from moodle_sync.reports import PRESETS, CompletionFact, build_table, suppress, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports import PRESETS, CompletionFact, build_table, round_tables, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports.render._format import inert
 from moodle_sync.reports.table import Report, Table
 from moodle_sync.rosters.importer import Scope
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore
 
+_PERIOD_HINT = ("write a calendar year (2026), quarter (2026-Q2) or month (2026-06): reports are cut only at "
+                "those, so that no two reports differ by a few days whose small counts subtraction would show")
+
 
 def parse_period(text: str | None) -> tuple[datetime.date, datetime.date] | None:
-    """``2026`` → the calendar year; ``2026-01-01..2026-06-30`` → those days; None → all time."""
+    """``2026`` → the calendar year, ``2026-Q2`` → April–June, ``2026-06`` → June; None → all time.
+
+    Raises:
+        ConfigError: anything else, such as a range of days.
+    """
     if not text:
         return None
-    if re.fullmatch(r"\d{4}", text):
-        year = int(text)
+    if m := re.fullmatch(r"(\d{4})", text):
+        year = int(m.group(1))
         return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", text)
-    if not m:
-        raise ConfigError(f"{text!r} is not a period", key="--period", hint="write 2026 or 2026-01-01..2026-06-30")
-    return datetime.date.fromisoformat(m.group(1)), datetime.date.fromisoformat(m.group(2))
+    if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
+        year, quarter = int(m.group(1)), int(m.group(2))
+        return datetime.date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
+    if (m := re.fullmatch(r"(\d{4})-(\d{2})", text)) and 1 <= int(m.group(2)) <= 12:
+        year, month = int(m.group(1)), int(m.group(2))
+        return datetime.date(year, month, 1), _month_end(year, month)
+    raise ConfigError(f"{text!r} is not a report period", key="--period", hint=_PERIOD_HINT)
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    following = datetime.date(year + 1, 1, 1) if month == 12 else datetime.date(year, month + 1, 1)
+    return following - datetime.timedelta(days=1)
 
 
 def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str | None, dimensions: Sequence[str],
-                period: str | None, fmt: str, out: str | None, threshold: int = 5,
+                period: str | None, fmt: str, out: str | None, threshold: int = 5, minimum_threshold: int = 5,
                 personal_data: bool = False, today: datetime.date | None = None) -> str | None:
-    """Render the report; returns text for the terminal, or None when it was written to ``out``."""
+    """Render the report; returns text for the terminal, or None when it was written to ``out``.
+
+    Raises:
+        ConfigError: a bad period or format, or a hub asking for a threshold below ``minimum_threshold``.
+    """
     today = today or datetime.date.today()
+    if scope.county is not None and threshold < minimum_threshold:
+        raise ConfigError(f"hub {scope.name!r} may not lower the threshold below {minimum_threshold}, "
+                          f"not to {threshold}", key="--threshold",
+                          hint=f"leave --threshold out, or give {minimum_threshold} or more (report_threshold in "
+                               "moodle-sync.toml sets the minimum)")
     if fmt in {"xlsx", "html"} and not out:
         raise ConfigError(f"--format {fmt} needs --out FILE")
     if personal_data and fmt not in {"table", "csv"}:
@@ -49,17 +74,20 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
         return _personal(specs, store, scope, facts, out)
     span = parse_period(period)
     labels = labels_for(specs, scope)
+    secret = CompletionStore(store).rounding_secret()
     document: Table | Report
     if preset:
         if preset == "redovisning":
-            if span is None:
+            if span is None or not re.fullmatch(r"\d{4}", period or ""):
                 raise ConfigError("the redovisning preset needs --period YEAR", key="--period")
-            document = PRESETS[preset](facts, year=span[0].year, labels=labels, threshold=threshold, as_of=today)
+            document = PRESETS[preset](facts, year=span[0].year, labels=labels, threshold=threshold, as_of=today,
+                                       secret=secret)
         else:
-            document = PRESETS[preset](facts, labels=labels, as_of=today, period=span, threshold=threshold)
+            document = PRESETS[preset](facts, labels=labels, as_of=today, period=span, threshold=threshold,
+                                       secret=secret)
     else:
-        document = suppress(build_table(facts, dimensions=list(dimensions), as_of=today, period=span, labels=labels),
-                            threshold=threshold)
+        table = build_table(facts, dimensions=list(dimensions), as_of=today, period=span, labels=labels)
+        document = round_tables([table], secret=secret, threshold=threshold)[0]
     if fmt == "table":
         text = to_text(document)
         if out:
@@ -94,7 +122,7 @@ def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[Compl
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";")
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([[inert(str(cell)) for cell in row] for row in rows])
     if out:
         Path(out).write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
         return None

@@ -2,7 +2,8 @@
 
 Facts in (:class:`CompletionFact`, one per person and course version), tables out
 (:func:`build_table`, :func:`build_pivot`), hidden small counts (:func:`suppress`), and the same
-table or :class:`Report` as text, CSV, XLSX or a self-contained HTML page. :data:`PRESETS` holds the
+table or :class:`Report` as text, CSV, XLSX or a self-contained HTML page. Reports that leave the tool
+have their counts randomly rounded (:func:`round_tables`). :data:`PRESETS` holds the
 ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
 """
 
@@ -20,6 +21,7 @@ from moodle_sync.reports.charts import chart_from_table, chart_from_totals
 from moodle_sync.reports.model import COUNTY_CODES, COUNTY_NAMES, CompletionFact, Labels
 from moodle_sync.reports.presets import PRESETS, redovisning, uppfoljning
 from moodle_sync.reports.render import html_document, to_csv, to_html, to_text, to_xlsx
+from moodle_sync.reports.rounding import random_round, round_tables
 from moodle_sync.reports.suppress import suppress, suppress_together
 from moodle_sync.reports.table import TOTALS, Chart, ChartPoint, Column, Relation, Report, Suppressed, Table
 
@@ -46,7 +48,9 @@ __all__ = [
     "chart_from_totals",
     "html_document",
     "qualifies",
+    "random_round",
     "redovisning",
+    "round_tables",
     "suppress",
     "suppress_together",
     "to_csv",

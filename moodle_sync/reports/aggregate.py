@@ -14,7 +14,8 @@ from typing import Any, Final, Literal
 
 from moodle_sync.errors import ConfigError
 from moodle_sync.reports.model import COUNTY_CODES, CompletionFact, Labels
-from moodle_sync.reports.table import TOTALS, Column, Relation, Table
+from moodle_sync.reports.rounding import people_key
+from moodle_sync.reports.table import TOTALS, CellRef, Column, Relation, Table
 
 __all__ = ["DEFAULT_MEASURES", "DIMENSIONS", "MEASURES", "PIVOT_DIMENSIONS", "Measure", "build_pivot",
            "build_table", "order_key", "qualifies"]
@@ -149,13 +150,16 @@ def build_table(
     keys = sorted(groups, key=lambda k: tuple(_sort_key(d, v, labels) for d, v in zip(dims, k, strict=True)))
     columns = [c for d in dims for c in _DIMENSION_COLUMNS[d]] + [_measure_column(m) for m in measures]
     rows: list[dict[str, Any]] = []
-    for key in keys:
+    who: dict[CellRef, tuple[int, bytes]] = {}
+    for i, key in enumerate(keys):
         row: dict[str, Any] = {}
         for dim, value in zip(dims, key, strict=True):
             row.update(_display(dim, value, labels))
         row.update(_measure_cells(measures, {m: len(groups[key].get(m, ())) for m in [*counted, _TRACKED]}))
         rows.append(row)
+        who.update(_who(i, groups[key], counted))
     total_row = _measure_cells(measures, {m: len(people) for m, people in totals.items()})
+    who.update(_who(TOTALS, totals, counted))
 
     return Table(
         columns=columns,
@@ -164,6 +168,7 @@ def build_table(
         notes=_notes(dims, measures, ctx, approximate, untracked=sorted(untracked, key=_swedish)),
         title=title if title is not None else _title(dims),
         relations=_relations(keys, dims, counted),
+        counted=who,
     )
 
 
@@ -234,14 +239,20 @@ def build_pivot(
     table_columns.append(Column("total", "Totalt", "count"))
 
     table_rows: list[dict[str, Any]] = []
-    for rv in row_values_all:
+    who: dict[CellRef, tuple[int, bytes]] = {}
+    for i, rv in enumerate(row_values_all):
         row: dict[str, Any] = dict(_display(row_dim, rv, labels))
         for key, cv in zip(col_keys, col_values_all, strict=True):
             row[key] = len(cells.get((rv, cv), ()))
+            who[(i, key)] = (row[key], people_key(cells.get((rv, cv), ())))
         row["total"] = len(by_row.get(rv, ()))
+        who[(i, "total")] = (row["total"], people_key(by_row.get(rv, ())))
         table_rows.append(row)
     totals: dict[str, Any] = {key: len(by_col.get(cv, ())) for key, cv in zip(col_keys, col_values_all, strict=True)}
     totals["total"] = len(everyone)
+    who.update({(TOTALS, key): (len(by_col.get(cv, ())), people_key(by_col.get(cv, ())))
+                for key, cv in zip(col_keys, col_values_all, strict=True)})
+    who[(TOTALS, "total")] = (len(everyone), people_key(everyone))
 
     relations: list[Relation] = []
     n = len(table_rows)
@@ -261,6 +272,7 @@ def build_pivot(
         title=title if title is not None else
         f"{MEASURES[measure].title} per {_DIMENSION_NOUNS[row_dim]} och {_DIMENSION_NOUNS[col_dim]}",
         relations=relations,
+        counted=who,
     )
 
 
@@ -314,6 +326,14 @@ def _event(fact: CompletionFact, measure: str, ctx: _Context) -> tuple[bool, dat
         due = fact.refresher_due is not None and fact.refresher_due <= ctx.as_of
         return fact.status == "active" and due, fact.refresher_due
     raise AssertionError(f"unknown measure {measure}")
+
+
+def _who(row: int, people: Mapping[str, set[int]], counted: Sequence[str]) -> dict[CellRef, tuple[int, bytes]]:
+    """Who each count of one row counts (the rate's denominator: people where completion is tracked)."""
+    who = {(row, m): (len(people.get(m, ())), people_key(people.get(m, ()))) for m in counted}
+    tracked = people.get(_TRACKED, set())
+    who[(row, "completion_rate:denominator")] = (len(tracked), people_key(tracked))
+    return who
 
 
 def _measure_column(measure: str) -> Column:

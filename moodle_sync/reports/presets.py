@@ -1,7 +1,8 @@
 """Ready-made reports: what an agency sends to the ministry, and the follow-up view for hubs.
 
-Each preset takes completion facts and returns a suppressed :class:`Report` that every renderer can
-draw. :data:`PRESETS` names them for the command line.
+Each preset takes completion facts and returns a :class:`Report`, its counts randomly rounded
+(:mod:`moodle_sync.reports.rounding`), that every renderer can draw. :data:`PRESETS` names them for the
+command line.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Final
 from moodle_sync.reports.aggregate import build_pivot, build_table, order_key, qualifies
 from moodle_sync.reports.charts import chart_from_table, chart_from_totals
 from moodle_sync.reports.model import CompletionFact, Labels
-from moodle_sync.reports.suppress import TableCell, suppress_together, suppression_note
-from moodle_sync.reports.table import TOTALS, Chart, Report, Table
+from moodle_sync.reports.rounding import round_tables, rounding_note
+from moodle_sync.reports.table import Chart, Report, Table
 
 __all__ = ["PRESETS", "redovisning", "uppfoljning"]
 
@@ -26,19 +27,22 @@ def redovisning(
     labels: Labels,
     threshold: int = 5,
     as_of: datetime.date,
+    secret: bytes,
 ) -> Report:
     """The yearly account to the ministry: people reached and people who completed, per county and target group.
 
     For each course and major version with any activity in ``year`` there are two pivots (Län ×
     Målgrupp, with Totalt margins): "Nådda" (enrolled during the year) and "Genomförda" (completed
-    during the year). Small counts are suppressed with ``threshold``.
+    during the year). Every count is randomly rounded to base 3; rounded values below ``threshold`` show as
+    ``<threshold``.
 
     Args:
         facts: completion facts; only those of the year are counted.
         year: the calendar year reported (1 January–31 December).
         labels: display names of counties, target groups and courses.
-        threshold: counts below it are hidden (at least 2).
+        threshold: rounded counts below it show as ``<threshold`` (at least 2).
         as_of: the day the data was taken; printed in the header.
+        secret: the rounding secret (see :func:`~moodle_sync.reports.rounding.round_tables`).
     """
     facts = list(facts)
     period = (datetime.date(year, 1, 1), datetime.date(year, 12, 31))
@@ -56,7 +60,7 @@ def redovisning(
         for measure, heading in (("reached", "Nådda"), ("completed", "Genomförda")):
             tables.append(build_pivot(subset, rows="county", columns="target_group", measure=measure,
                                       as_of=as_of, period=period, labels=labels, title=f"{heading} – {name}"))
-    tables = suppress_together(tables, threshold=threshold)
+    tables = round_tables(tables, secret=secret, threshold=threshold)
 
     charts: list[Chart] = []
     for name, completed in zip(names, tables[1::2], strict=True):
@@ -74,7 +78,7 @@ def redovisning(
         "en gång i kolumnen och raden Totalt.",
         "Version = kursens huvudversion. Genomföranden på en äldre version redovisas för sig och gäller "
         "som historik.",
-        suppression_note(threshold),
+        rounding_note(threshold),
     ]
     if not versions:
         header.append("Inga inskrivningar eller genomföranden under året.")
@@ -89,11 +93,12 @@ def uppfoljning(
     as_of: datetime.date,
     period: tuple[datetime.date, datetime.date] | None = None,
     threshold: int = 5,
+    secret: bytes,
 ) -> Report:
     """Follow-up: every measure per county and per target group, and enrolments and completions per month.
 
-    The three tables share their totals (each person once), so they are suppressed together. Charts:
-    completion rate per county and per target group, completions per month.
+    Counts are randomly rounded; the three tables' totals count the same people, so they show the same
+    numbers. Charts: completion rate per county and per target group, completions per month.
     """
     facts = list(facts)
     common: dict[str, Any] = {"as_of": as_of, "period": period, "labels": labels}
@@ -102,11 +107,7 @@ def uppfoljning(
         build_table(facts, dimensions=["target_group"], title="Per målgrupp", **common),
         build_table(facts, dimensions=["period"], measures=("enrolled", "completed"), title="Per månad", **common),
     ]
-    links: list[tuple[TableCell, TableCell]] = []
-    for t in (1, 2):
-        shared = set(tables[0].totals) & set(tables[t].totals)
-        links += [((0, TOTALS, m), (t, TOTALS, m)) for m in sorted(shared) if m != "completion_rate"]
-    by_county, by_group, by_month = suppress_together(tables, threshold=threshold, links=links)
+    by_county, by_group, by_month = round_tables(tables, secret=secret, threshold=threshold)
 
     charts = [
         chart_from_table(by_county, label="county", value="completion_rate", title="Andel genomförda per län"),
@@ -118,7 +119,7 @@ def uppfoljning(
     span = f"{period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}" if period else "hela tiden"
     header = [
         f"Period: {span}. Uppgifterna är hämtade {as_of:%Y-%m-%d}.",
-        suppression_note(threshold),
+        rounding_note(threshold),
     ]
     return Report(title="Uppföljning av utbildningsinsatserna", header=header,
                   tables=[by_county, by_group, by_month], charts=charts, generated_on=as_of)

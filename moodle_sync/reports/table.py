@@ -74,6 +74,9 @@ class Table:
     #: the suppression threshold applied, None when the table is not suppressed
     threshold: int | None = None
     totals_label: str = "Totalt"
+    #: who each count cell counts, as (true count, :func:`~moodle_sync.reports.rounding.people_key`), filled by
+    #: aggregation and used by rounding, never shown; a rate's own denominator is under "<rate key>:denominator"
+    counted: dict[CellRef, tuple[int, bytes]] = field(default_factory=dict)
 
     def column(self, key: str) -> Column:
         for column in self.columns:

@@ -22,7 +22,7 @@ from moodle_sync.errors import RosterError
 from moodle_sync.invisible_text import describe_invisible, find_invisible, remove_invisible
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
 from moodle_sync.rosters.counties import county_hint, resolve_county
-from moodle_sync.rosters.tables import Cell, Table, read_bytes, read_table
+from moodle_sync.rosters.tables import Cell, Table, formula_or_error, read_bytes, read_table
 
 __all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
 
@@ -317,6 +317,12 @@ class _RowReader:
         start = self._date(start_cell, problem) if "employment_start" in self.colmap.index else None
         employee_id = self._employee_id(text("employee_id"), problem)
         county = self._county(text("county"), problem) if "county" in self.colmap.index else None
+        for name, header in self.colmap.headers.items():  # a formula or #REF! is no value in any column
+            why = formula_or_error(value := _text(cell(name)))
+            seen = any(p.column == header for p in problems)
+            if why is not None and (not seen or value.startswith(("=", "#"))):
+                problems[:] = [p for p in problems if p.column != header]  # one problem per cell: this one
+                problem(name, value, *why)
         # a row with problems is still built: the duplicate check needs its email and id, even when it is bad
         return RosterRow(number, email or "", firstname, lastname, organisation, unit, groups, start, employee_id,
                          county), problems

@@ -27,7 +27,7 @@ from moodle_sync.errors import RosterError
 from moodle_sync.rosters.columns import field_for_header
 
 __all__ = ["CSV_SUFFIXES", "MAX_ROSTER_BYTES", "MAX_ROSTER_ROWS", "MAX_XLSX_UNPACKED", "XLSX_SUFFIXES", "Cell",
-           "Table", "decode", "read_bytes", "read_table"]
+           "Table", "decode", "formula_or_error", "read_bytes", "read_table"]
 
 #: what a cell can hold: always ``str`` from CSV; from XLSX whatever openpyxl gives
 Cell: TypeAlias = str | int | float | bool | datetime.datetime | datetime.date | datetime.time | None
@@ -38,6 +38,10 @@ DELIMITERS = (";", "\t", ",")             # on a tie, prefer ";": what Swedish E
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"         # the old binary .xls format
 _HEADER_SEARCH = 10                       # non-empty rows to look through for the header row
+# what a spreadsheet program runs as a formula when it reads the text back (=, and +, -, @ before a sign or name)
+_FORMULA = re.compile(r"[=+\-@]\S")
+# Excel's error values, English and Swedish (#REF!, #N/A, #DIV/0!, #NAME?, #SAKNAS!, #VÄRDEFEL! …)
+_ERROR_VALUE = re.compile(r"#(?:N/A|[A-ZÅÄÖ][A-ZÅÄÖ0-9/_]*[!?])")
 
 MAX_ROSTER_BYTES = 30_000_000             # 50 000 rows of UTF-16 text; a county's list is a few MB
 MAX_ROSTER_ROWS = 50_000                  # rows with content, the header included
@@ -93,6 +97,20 @@ def read_table(path: PurePath, data: bytes) -> Table:
     accepted = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)
     raise RosterError(f"{path.name}: cannot read a {suffix or 'suffix-less'} file as a roster",
                       hint=f"save the staff list as CSV or Excel; accepted file names end in {accepted}")
+
+
+def formula_or_error(text: str) -> tuple[str, str] | None:
+    """Why a trimmed cell text is no value (a formula, or a spreadsheet error such as ``#REF!``) and what to do.
+
+    A roster value that starts like a formula would come back out of Moodle and of every report as one.
+    """
+    if _ERROR_VALUE.fullmatch(text):
+        return ("is a spreadsheet error, not a value",
+                "fix the formula that gives it, or copy the column and paste it as values")
+    if _FORMULA.match(text):
+        return ("starts like a spreadsheet formula (=, +, - or @), which is refused in rosters",
+                "type the value itself; paste formulas as values")
+    return None
 
 
 def decode(data: bytes, *, name: str = "file") -> tuple[str, str]:

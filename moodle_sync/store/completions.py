@@ -6,6 +6,7 @@ changes – so reports always say who was trained on which version.
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -127,6 +128,14 @@ class CompletionStore:
             self.db.execute("INSERT INTO personal_exports (moodle_url, at, user, host, scope, what, rows)"
                             " VALUES (?,?,?,?,?,?,?)",
                             (self.url, now_iso(), _whoami(), socket.gethostname(), scope, what, rows))
+
+    def rounding_secret(self) -> bytes:
+        """This site's secret for reports' random rounding, made (at random) the first time it is asked for."""
+        with self.store._lock:
+            self.db.execute("INSERT OR IGNORE INTO report_secrets (moodle_url, secret) VALUES (?, ?)",
+                            (self.url, secrets.token_hex(32)))
+            row = self.db.execute("SELECT secret FROM report_secrets WHERE moodle_url=?", (self.url,)).fetchone()
+        return bytes.fromhex(row[0])
 
     def personal_exports(self) -> list[dict[str, object]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM personal_exports WHERE moodle_url=? ORDER BY id",

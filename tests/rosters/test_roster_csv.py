@@ -13,7 +13,7 @@ from roster_files import HEADER, TARGET_GROUPS, WriteCsv, csv_bytes, person, wri
 
 from moodle_sync.errors import RosterError
 from moodle_sync.rosters.parse import RosterRow, read_roster
-from moodle_sync.rosters.tables import decode
+from moodle_sync.rosters.tables import decode, formula_or_error
 
 TODAY = datetime.date(2025, 1, 15)
 
@@ -145,8 +145,11 @@ def test_an_old_xls_file_is_refused_with_a_way_out(tmp_path: Path) -> None:
 # --- round trip: whatever valid people a hub writes, in whatever dialect, come back unchanged ----------------
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzåäöéüABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜ"
-name_text = st.text(alphabet=LETTERS + " -'", min_size=1, max_size=30).filter(lambda s: s.strip(" -'") != "")
-free_text = st.text(alphabet=LETTERS + " -'.,;|\"\t\n0123456789()/&", max_size=40)
+# a value that starts like a formula ("-0", "-Anna") is refused on purpose: see test_roster_rows
+name_text = st.text(alphabet=LETTERS + " -'", min_size=1, max_size=30).filter(
+    lambda s: s.strip(" -'") != "" and formula_or_error(s.strip()) is None)
+free_text = st.text(alphabet=LETTERS + " -'.,;|\"\t\n0123456789()/&", max_size=40).filter(
+    lambda s: formula_or_error(s.strip()) is None)
 local_part = st.from_regex(r"[a-z0-9]([a-z0-9._+-]{0,20}[a-z0-9])?", fullmatch=True).filter(lambda s: ".." not in s)
 domains = st.sampled_from(["example.se", "falun.example.se", "exempel.invalid", "mora.example.se"])
 group_spellings = {key: [key, key.upper(), name, name.lower(), f" {name} "] for key, name in TARGET_GROUPS.items()}

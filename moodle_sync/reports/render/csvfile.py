@@ -5,6 +5,7 @@ percent sign ("62,5"; the heading says "(%)"), so Swedish Excel reads them as nu
 hold their marker text ("<5", ".."); an undefined rate is empty. A single table starts with its
 header row; the totals row comes last, then an empty row and the notes, one per row. A report
 writes its title and header lines, then each table under its title, separated by empty rows.
+No cell starts like a formula: one that would (an organisation named "=HYPERLINK(…)") gets an apostrophe.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import csv
 import os
 from typing import Any, TextIO
 
-from moodle_sync.reports.render._format import percent_number, split_notes, totals_row
+from moodle_sync.reports.render._format import inert, percent_number, split_notes, totals_row
 from moodle_sync.reports.table import Column, Report, Suppressed, Table
 
 __all__ = ["to_csv"]
-
-_Writer = Any  # csv's writer type is private
 
 
 def to_csv(content: Table | Report, path_or_stream: str | os.PathLike[str] | TextIO) -> None:
@@ -31,8 +30,18 @@ def to_csv(content: Table | Report, path_or_stream: str | os.PathLike[str] | Tex
         _write(content, path_or_stream)
 
 
+class _InertWriter:
+    """csv.writer whose every cell is passed through :func:`inert` first."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow([inert(cell) for cell in row])
+
+
 def _write(content: Table | Report, stream: TextIO) -> None:
-    writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+    writer = _InertWriter(stream)
     if isinstance(content, Table):
         _table(writer, content, content.notes)
         return
@@ -48,7 +57,7 @@ def _write(content: Table | Report, stream: TextIO) -> None:
         _table(writer, table, notes)
 
 
-def _table(writer: _Writer, table: Table, notes: list[str]) -> None:
+def _table(writer: _InertWriter, table: Table, notes: list[str]) -> None:
     writer.writerow([f"{c.title} (%)" if c.kind == "rate" else c.title for c in table.columns])
     for row in [*table.rows, totals_row(table)]:
         writer.writerow([_cell(c, row.get(c.key)) for c in table.columns])

@@ -156,7 +156,7 @@ def _cells(table: Table, row: dict[str, object]) -> str:
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
             first_dimension = False
         elif isinstance(value, Suppressed):
-            meaning = "färre än " + str(value.threshold) if value.primary else "dolt för att skydda andra celler"
+            meaning = "under " + str(value.threshold) if value.primary else "dolt för att skydda andra celler"
             cells.append(f'<td class="num hidden" title="{escape(meaning)}">{text}</td>')
         else:
             cells.append(f'<td class="num">{text}</td>')

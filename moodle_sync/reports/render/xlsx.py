@@ -2,6 +2,8 @@
 
 Counts are integers, rates are fractions formatted as percentages, hidden cells are the marker text
 ("<5", "..") aligned right. A report gets a first sheet "Om rapporten" with its header and notes.
+Every text is written as a string cell, never a formula: a label such as "=HYPERLINK(…)" from a roster stays
+text, shown with Excel's hidden apostrophe (quotePrefix) so that editing the cell does not turn it into one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from moodle_sync.errors import ConfigError
-from moodle_sync.reports.render._format import split_notes, totals_row
+from moodle_sync.reports.render._format import FORMULA_STARTS, split_notes, totals_row
 from moodle_sync.reports.table import Report, Suppressed, Table
 
 __all__ = ["to_xlsx"]
@@ -38,19 +40,18 @@ def to_xlsx(content: Table | Report, path: str | os.PathLike[str]) -> None:
         common, own = split_notes(content.tables, header=content.header)
         about = book.active
         about.title = _sheet_name("Om rapporten", names)
-        about.append([content.title])
-        about.cell(row=1, column=1).font = styles.Font(bold=True, size=14)
+        lines: list[str] = [content.title]
         if content.generated_on is not None:
-            about.append([f"Skapad {content.generated_on:%Y-%m-%d}"])
-        about.append([])
-        for line in content.header:
-            about.append([line])
+            lines.append(f"Skapad {content.generated_on:%Y-%m-%d}")
+        lines += ["", *content.header]
         if common:
-            about.append([])
-            about.append(["Noter"])
-            about.cell(row=about.max_row, column=1).font = styles.Font(bold=True)
-            for note in common:
-                about.append([note])
+            lines += ["", "Noter", *common]
+        for i, line in enumerate(lines, start=1):
+            if line:
+                _put(about.cell(row=i, column=1), line)
+        about.cell(row=1, column=1).font = styles.Font(bold=True, size=14)
+        if common:
+            about.cell(row=len(lines) - len(common), column=1).font = styles.Font(bold=True)
         about.column_dimensions["A"].width = 120
         for table, notes in zip(content.tables, own, strict=True):
             _sheet(book.create_sheet(), table, notes, styles, names)
@@ -69,9 +70,12 @@ def _sheet(ws: Any, table: Table, notes: list[str], styles: ModuleType, names: s
     ws.title = _sheet_name(table.title or "Tabell", names)
     bold = styles.Font(bold=True)
     right = styles.Alignment(horizontal="right")
-    ws.cell(row=1, column=1, value=table.title).font = styles.Font(bold=True, size=13)
+    title = ws.cell(row=1, column=1)
+    _put(title, table.title)
+    title.font = styles.Font(bold=True, size=13)
     for j, column in enumerate(table.columns, start=1):
-        cell = ws.cell(row=2, column=j, value=column.title)
+        cell = ws.cell(row=2, column=j)
+        _put(cell, column.title)
         cell.font = bold
         cell.alignment = styles.Alignment(wrap_text=True, vertical="bottom",
                                           horizontal="left" if column.kind == "dimension" else "right")
@@ -84,10 +88,10 @@ def _sheet(ws: Any, table: Table, notes: list[str], styles: ModuleType, names: s
             value = row.get(column.key)
             cell = ws.cell(row=i, column=j)
             if isinstance(value, Suppressed):
-                cell.value = str(value)
+                _put(cell, str(value))
                 cell.alignment = right
             else:
-                cell.value = value
+                _put(cell, value)
                 if column.kind == "rate":
                     cell.number_format = "0.0%"
                 elif column.kind == "count":
@@ -104,9 +108,19 @@ def _sheet(ws: Any, table: Table, notes: list[str], styles: ModuleType, names: s
 
     if notes:
         at = _FIRST_DATA_ROW + len(rows) + 1
-        ws.cell(row=at, column=1, value="Noter").font = bold
+        _put(ws.cell(row=at, column=1), "Noter")
+        ws.cell(row=at, column=1).font = bold
         for k, note in enumerate(notes, start=1):
-            ws.cell(row=at + k, column=1, value=note)
+            _put(ws.cell(row=at + k, column=1), note)
+
+
+def _put(cell: Any, value: Any) -> None:
+    """Set a cell's value; text is always a string cell (openpyxl makes any text starting with "=" a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
 
 
 def _column_letter(index: int) -> str:
