@@ -145,7 +145,7 @@ class Round:
         self.target: tuple[str, Callable[[Any], Any] | object] | None = None
         self.fired_at: int | None = None
         self.calls: list[str] = []
-        self.port = 0  # every run is served on the same port: the state store knows a site by its URL
+        self.url = ""  # one server for every run: the state store knows a site by its URL
         inner = self.emulator.handle
 
         def handle(method: str, url: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -224,7 +224,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Round, 
     specs = tmp / "specs"
     shutil.copytree(SHIPPED_SPECS, specs, ignore=shutil.ignore_patterns("rosters"))
     with serve(site.emulator) as server:
-        site.port = server.port
+        site.url = server.url
         for index, stage in enumerate(stages):
             if stage.prepare:
                 stage.prepare(specs)
@@ -237,8 +237,8 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Round, 
             stage.exit_code = run(*stage.args)
             stage.calls = list(site.calls)
             stage.after = site.tables()
-    mp.undo()
-    yield site, stages
+        mp.undo()
+        yield site, stages
 
 
 def _point_at(mp: pytest.MonkeyPatch, url: str, state_path: Path, specs: Path, cwd: Path) -> None:
@@ -301,12 +301,11 @@ def test_a_mutated_answer_is_a_clean_error_or_harmless(
     site.target = (fn, MUTATIONS[kind])
     before = site.tables()
     capsys.readouterr()
-    with serve(site.emulator, port=site.port) as server:
-        _point_at(monkeypatch, server.url, site.state_path, stage.specs, tmp_path)
-        try:
-            code = run(*stage.args)
-        finally:
-            site.target = None
+    _point_at(monkeypatch, site.url, site.state_path, stage.specs, tmp_path)
+    try:
+        code = run(*stage.args)
+    finally:
+        site.target = None
     out, err = capsys.readouterr()
     assert site.fired_at is not None, f"{fn} was not called this time:\n{out}\n{err}"
     assert "Traceback" not in out + err

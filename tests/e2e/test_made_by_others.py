@@ -198,8 +198,9 @@ def test_reports_count_cohort_members_under_their_county_and_target_group_whoeve
                "--threshold", "2") == EXIT_OK
     rows = {(r[0], r[1]): r[2] for r in csv_rows(out.read_text(encoding="utf-8"))[1:]}
     # SOC and NCK: the 4 roster people and the 2 added by hand; the unknown bucket holds only the other 2
+    # (counts are randomly rounded to base 3: a multiple of 3 stays, 2 shows as 0 or 3)
     assert rows[("Dalarnas län", "Socialsekreterare och biståndsbedömare")] == "6"
-    assert rows[("Okänt län", "Ingen målgrupp angiven")] == "2"
+    assert rows[("Okänt län", "Ingen målgrupp angiven")] in ("0", "3")
 
 
 def test_the_plan_says_when_the_rules_enrol_someone_added_to_a_cohort_by_hand(
