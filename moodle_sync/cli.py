@@ -501,6 +501,9 @@ def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_r
     console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} people; "
                                      f"{result.skipped_recent} skipped (reminded recently)"
                    + (f"; {len(result.failures)} failed" if result.failures else "")
+                   + (f"\n{len(result.maybe_sent)} message(s) may or may not have been delivered (Moodle's answer "
+                      f"was lost); not sent again, so that nobody gets one twice: users "
+                      + ", ".join(str(u) for u in result.maybe_sent[:20]) if result.maybe_sent else "")
                    + ("\nNo reminders for courses whose completion Moodle does not track (no completion "
                       "criteria, or completion off), since no one there can be seen to have completed: "
                       + ", ".join(result.not_tracked) if result.not_tracked else ""))

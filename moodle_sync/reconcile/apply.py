@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from moodle_sync import settle as settle_module
 from moodle_sync.errors import (
     ApplyError,
     AuthError,
@@ -64,10 +65,8 @@ CATEGORIES_PER_CREATE = 50
 COURSES_PER_UPDATE = 100
 COHORTS_PER_CALL = 100
 #: after a lost answer, how long to keep re-reading for a write that may still be running in Moodle
-#: before giving up on it for this run. It is never re-sent in the same run: Moodle checks idnumber
-#: and shortname uniqueness in PHP before inserting (the columns have no unique index), so a re-sent
-#: create racing a first one still running would make duplicates; the next run re-reads first.
-LOST_ANSWER_WAIT = 30.0
+#: before giving up on it for this run (see moodle_sync.settle; tests shorten it here)
+LOST_ANSWER_WAIT = settle_module.LOST_ANSWER_WAIT
 
 A = TypeVar("A", bound=Action)
 #: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
@@ -522,18 +521,9 @@ class Applier:
             self._created(a, made.id, on_created)
 
     def _settle(self, expected: int, read: Callable[[], dict[str, int]]) -> dict[str, int]:
-        """Re-read what a write whose answer was lost should have made, with growing pauses, until all
-        ``expected`` objects show or :data:`LOST_ANSWER_WAIT` has passed (Moodle may still be running it)."""
-        deadline = time.monotonic() + LOST_ANSWER_WAIT
-        pause = 1.0
-        found = read()
-        while len(found) < expected and time.monotonic() < deadline:
-            self.report(f"  answer lost; Moodle does not show {expected - len(found)} of {expected} yet: "
-                        f"re-reading in {pause:.0f} s")
-            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
-            found = read()
-            pause *= 2
-        return found
+        """Re-read what a write whose answer was lost should have made, until all ``expected`` objects
+        show or :data:`LOST_ANSWER_WAIT` has passed (Moodle may still be running it)."""
+        return settle_module.settle(expected, read, wait=LOST_ANSWER_WAIT, report=self.report)
 
     def _created(self, action: A, moodle_id: int, on_created: Callable[[A, int], None]) -> None:
         self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009
