@@ -310,10 +310,8 @@ class MoodleClient:
                     hint="re-read Moodle (by idnumber) before deciding; do not re-send it blindly. "
                          "Running apply again does this.") from e
             raise
-        except MoodleError as e:
+        except MoodleError as e:  # Moodle refused it: its transaction was rolled back
             outcome = type(e).__name__
-            if write:
-                self.stats.reached(True)
             raise
         finally:
             self.log.debug("%s: %d form vars, %s, %.0f ms", wsfunction, len(pairs), outcome,
