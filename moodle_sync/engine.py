@@ -27,6 +27,7 @@ from moodle_sync.reconcile.enrolments import (
     read_enrolment_state,
     targeted_enrolment_state,
 )
+from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.reconcile.plan import EnrolmentItem, Plan, SyncEnrolments
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
@@ -64,6 +65,8 @@ def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_
               today: datetime.date | None = None) -> tuple[Plan, ActualState]:
     """Read Moodle and compare it with the specs. Reads only."""
     progress = console.progress if console else None
+    if store is not None:
+        settle_pending_enrolments(api, store, progress=progress)
     actual = read_actual(api, specs, store, progress=progress)
     state = read_enrolment_state(api, specs, actual, store, progress=progress) if specs.rules else None
     plan = build_plan(specs, actual, hide_removed=hide_removed, enrolments=state,
@@ -275,6 +278,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     """
     scope.require(county)
     roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
+    settle_pending_enrolments(api, store, progress=console.progress if console else None)
     plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                        allow_mass_removal=allow_mass_removal)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))

@@ -57,6 +57,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCourse,
 )
 from moodle_sync.store.db import ManagedEnrolment, StateStore
+from moodle_sync.store.intents import IntentStore
 
 #: creating a course runs many inserts in Moodle (context, sections, blocks, enrolment instances);
 #: keep one call well inside PHP's 360 s web-service time limit
@@ -400,30 +401,38 @@ class Applier:
         Moodle lists cannot tell whether a lost batch landed (dates are not shown, and onlyactive also
         hides enrolments outside their window), so it is sent again, after a pause.
         """
+        # the intent goes to the store before the call: a run killed before the answer is recorded, or an
+        # answer lost twice, leaves it pending, and the next run settles it from Moodle (reconcile/intents.py)
+        intents = IntentStore(self.store)
+        intent_ids = intents.record(self.run_id, batch[0][1].courseid, self._managed(action, batch))
         try:
             self.api.enrol([r for _, r in batch])
         except WriteOutcomeUnknown:
             if resent:
-                return [f"user {r.userid}: the answer was lost twice; run apply again" for _, r in batch]
+                return [f"user {r.userid}: the answer was lost twice (kept as pending: the next run reads "
+                        f"Moodle to settle it); run apply again" for _, r in batch]
             self.report(f"  answer lost for {len(batch)} enrolments in {action.idnumber}; sending them again "
                         f"(an enrol call sets every value, so repeating it is safe)")
             time.sleep(min(5.0, LOST_ANSWER_WAIT))
+            intents.close(intent_ids, "resent")  # the re-sent call carries the same intents again
             return self._send_enrolments(action, batch, resent=True)
         except FATAL:
             raise
         except MoodleApiError as e:
+            intents.close(intent_ids, "refused")  # Moodle refused the whole call: nothing of it was applied
             if len(batch) == 1 or e.errorcode in COURSE_WIDE_ENROL_ERRORS:
                 # the manual enrolment instance is missing or off: no smaller batch would get through
                 return [f"user {r.userid}: {e}" for _, r in batch]
             mid = len(batch) // 2
             return self._send_enrolments(action, batch[:mid]) + self._send_enrolments(action, batch[mid:])
-        self._remember_enrolments(action, batch)
+        self.store.set_enrolments(self._managed(action, batch))
+        intents.close(intent_ids, "done")
         return []
 
-    def _remember_enrolments(self, action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> None:
-        self.store.set_enrolments([
-            ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
-            for i, r in sent])
+    @staticmethod
+    def _managed(action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> list[ManagedEnrolment]:
+        return [ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
+                for i, r in sent]
 
     # --- shared mechanics ---------------------------------------------------------------------------
 
