@@ -71,3 +71,80 @@ def test_an_enrol_call_moodle_refused_is_not_adopted(site: Site, tmp_path: Path)
     assert site.store(api).managed_enrolments(SOC) == {}
     plan, _ = site.plan()
     assert plan.actions and all(a.enrol for a in plan.actions)  # still to do, not taken as done
+
+
+def managed_by_email(site: Site, rows: list[dict[str, str]]) -> dict[str, dict[str, bool]]:
+    """course → e-mail → suspended, as the store knows the enrolments the tool made."""
+    api = site.api()
+    store = site.store(api)
+    ids = {u.id: u.email for u in api.users_by_field("email", [r["E-post"] for r in rows])}
+    try:
+        return {c: {ids[u]: m.suspended for u, m in store.managed_enrolments(c).items() if u in ids}
+                for c in sorted({site.specs().courses[r.course].idnumber for r in site.specs().rules.values()})}
+    finally:
+        store.close()
+
+
+def test_a_roster_import_interrupted_after_each_call_converges_and_forgets_nothing(tmp_path: Path) -> None:
+    rows = [person(n) for n in range(3)]
+    reference = Site(tmp_path / "reference")
+    reference.apply()
+    before = len(reference.emulator.calls)
+    do_import(reference, write_roster(tmp_path / "w.csv", rows))
+    total = len(reference.emulator.calls) - before
+    expected = managed_by_email(reference, rows)
+    assert total > 5 and any(expected.values())
+
+    for n in range(total):
+        run = Site(tmp_path / f"crash-{n}")
+        run.apply()
+        run.emulator.faults.add(Fault(kind="crash", after=n))
+        with pytest.raises(SimulatedCrash):
+            do_import(run, write_roster(tmp_path / "w.csv", rows))
+            pytest.fail(f"no crash after call {n + 1} of {total}")
+        run.emulator.faults.clear()
+        do_import(run, write_roster(tmp_path / "w.csv", rows))  # the rerun converges
+        users = run.api().users_by_field("email", [r["E-post"] for r in rows])
+        assert len(users) == len(rows), f"crash after import call {n + 1}: duplicate or missing people"
+        assert managed_by_email(run, rows) == expected, f"crash after import call {n + 1}: an enrolment forgotten"
+        assert run.plan()[0].actions == (), f"crash after import call {n + 1}: not converged"
+
+
+def test_a_pull_interrupted_after_each_call_resumes_to_the_same_result(site: Site, tmp_path: Path) -> None:
+    import sqlite3
+
+    from moodle_sync.store.completions import CompletionStore
+
+    from .test_completions import complete, course_ids, now_s, run_pull
+
+    site.apply()
+    do_import(site, write_roster(tmp_path / "w.csv", [person(n) for n in range(3)]))
+    complete(site, course_ids(site)[SOC], user_id(site, person(0)["E-post"]), [now_s(), now_s()], visit=now_s())
+    snapshot = tmp_path / "before-pull.db"
+
+    def copy(src: Path, dst: Path) -> None:
+        with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+            a.backup(b)
+
+    def pulled() -> dict[tuple[str, int], tuple[str, bool]]:
+        api = site.api()
+        store = site.store(api)
+        try:
+            return {k: (p.status, p.completed_at is not None) for k, p in CompletionStore(store).people().items()}
+        finally:
+            store.close()
+
+    copy(site.state_path, snapshot)
+    before = len(site.emulator.calls)
+    run_pull(site)
+    total = len(site.emulator.calls) - before
+    expected = pulled()
+    assert total > 5 and any(done for _, done in expected.values())
+    for n in range(total):
+        copy(snapshot, site.state_path)
+        site.emulator.faults.add(Fault(kind="crash", after=n))
+        with pytest.raises(SimulatedCrash):
+            run_pull(site, workers=1)
+        site.emulator.faults.clear()
+        run_pull(site)
+        assert pulled() == expected, f"crash after pull call {n + 1}"
