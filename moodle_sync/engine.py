@@ -278,7 +278,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     """
     scope.require(county)
     roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
-    settle_pending_enrolments(api, store, progress=console.progress if console else None)
+    settle_pending_enrolments(api, store, progress=console.say if console else None)
     plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                        allow_mass_removal=allow_mass_removal)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
