@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -78,8 +79,7 @@ def handle_errors(func: F) -> F:
             if ctx.find_root().params.get("debug"):
                 raise
             Console().error(str(e))
-            code = EXIT_PARTIAL if isinstance(e, ApplyError) and e.outcome and any(
-                v == "done" for v in e.outcome.values()) else EXIT_ERROR
+            code = EXIT_PARTIAL if isinstance(e, ApplyError) and e.partial else EXIT_ERROR
             ctx.exit(code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -508,6 +508,9 @@ def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_r
     console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} people; "
                                      f"{result.skipped_recent} skipped (reminded recently)"
                    + (f"; {len(result.failures)} failed" if result.failures else "")
+                   + (f"\n{len(result.maybe_sent)} message(s) may or may not have been delivered (Moodle's answer "
+                      f"was lost); not sent again, so that nobody gets one twice: users "
+                      + ", ".join(str(u) for u in result.maybe_sent[:20]) if result.maybe_sent else "")
                    + ("\nNo reminders for courses whose completion Moodle does not track (no completion "
                       "criteria, or completion off), since no one there can be seen to have completed: "
                       + ", ".join(result.not_tracked) if result.not_tracked else ""))
@@ -621,8 +624,18 @@ def demo(specs: str | None, state_path: str | None, report_dir: str | None) -> N
     sys.exit(run_demo(specs, state_path, Console(progress=False), report_dir))
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: like click's, but usage errors exit 64 so that 2 only ever means 'changes pending'."""
+    """Entry point: like click's, but usage errors exit 64 so that 2 only ever means 'changes pending'.
+
+    A SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C, so the run record is closed as
+    interrupted instead of being left "running".
+    """
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         rv = cli.main(args=argv, prog_name="moodle-sync", standalone_mode=False)
     except click.UsageError as e:

@@ -29,9 +29,11 @@ from moodle_sync.reconcile.enrolments import (
     read_enrolment_state,
     targeted_enrolment_state,
 )
+from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, Plan, SyncEnrolments
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.runs import Run, recorded_run
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
@@ -65,6 +67,8 @@ def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_
               today: datetime.date | None = None) -> tuple[Plan, ActualState]:
     """Read Moodle and compare it with the specs. Reads only."""
     progress = console.progress if console else None
+    if store is not None:
+        settle_pending_enrolments(api, store, progress=progress)
     actual = read_actual(api, specs, store, progress=progress)
     state = read_enrolment_state(api, specs, actual, store, progress=progress) if specs.rules else None
     plan = build_plan(specs, actual, hide_removed=hide_removed, enrolments=state,
@@ -144,20 +148,21 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         return ApplyReport(plan=chosen, result=ApplyResult(), run_id=run_id)
     if confirm is not None and not confirm(chosen):
         raise PlanError("apply cancelled; nothing was changed")
-    run_id = store.start_run("apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
-                             spec_digest=specs.digest, plan=chosen.to_dict())
-    applier = Applier(api, store, run_id, actual, report=console.say if console else None, workers=workers)
-    try:
-        result = applier.apply(chosen)
-    except ApplyError as e:
-        store.finish_run(run_id, "failed", {"error": str(e), **applier.result.summary()})
-        raise
-    status = "done" if result.ok else "partial"
-    store.finish_run(run_id, status, result.summary())
-    if not result.ok:
-        raise ApplyError(f"apply finished partly: {len(result.done)} done, {len(result.failed)} failed, "
-                         f"{len(result.skipped)} skipped", outcome=result.outcome())
-    return ApplyReport(plan=chosen, result=result, run_id=run_id)
+    with recorded_run(store, api, "apply", what="apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
+                      spec_digest=specs.digest, plan=chosen.to_dict()) as run:
+        applier = Applier(api, store, run.id, actual, report=console.say if console else None, workers=workers)
+        try:
+            result = applier.apply(chosen)
+        except ApplyError as e:
+            run.finish("partial" if e.partial or run.wrote else "failed",
+                       {"error": str(e), **applier.result.summary()})
+            raise
+        run.finish("done" if result.ok else "partial", result.summary())
+        if not result.ok:
+            raise ApplyError(f"apply finished partly: {len(result.done)} done, {len(result.failed)} failed, "
+                             f"{len(result.skipped)} skipped", outcome=result.outcome(),
+                             partial=bool(result.done) or run.wrote)
+    return ApplyReport(plan=chosen, result=result, run_id=run.id)
 
 
 def load(specs_path: Path | str) -> SpecSet:
@@ -291,6 +296,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     """
     scope.require(county)
     roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
+    settle_pending_enrolments(api, store, progress=console.say if console else None)
     plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                        allow_mass_removal=allow_mass_removal, store=store)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
@@ -302,8 +308,28 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
             return report
     if plan.has_changes and confirm is not None and not confirm(plan):
         raise PlanError("roster import cancelled; nothing was changed")
-    run_id = store.start_run(f"roster import {county}", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
-                             spec_digest=specs.digest, plan=plan.to_dict())
+    with recorded_run(store, api, f"roster import {county}", what="roster import", specs_commit=specs.git_commit,
+                      specs_dirty=specs.git_dirty, spec_digest=specs.digest, plan=plan.to_dict()) as run:
+        _write_roster(api, specs, store, plan, report, run, county=county, auth=auth, console=console, roles=roles,
+                      workers=workers)
+    report.import_id = store.record_roster_import(
+        hub=scope.name, county=county, file=str(path), sha256=roster.sha256, mode=mode, dry_run=False,
+        counts={**counts, "outcome": report.outcome.to_dict() if report.outcome else None,
+                "enrolments": report.enrolments.summary() if report.enrolments else None})
+    failures = (report.outcome.failures if report.outcome else []) + \
+        (list(report.enrolments.failed.values()) if report.enrolments else [])
+    if failures:
+        raise ApplyError(f"roster import finished partly: {len(failures)} problem(s):\n  " + "\n  ".join(failures[:20]),
+                         outcome={"roster": "partial"}, partial=run.wrote,
+                         hint="run the same roster import again: it re-reads Moodle and converges")
+    return report
+
+
+def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, plan: RosterPlan, report: RosterReport,
+                  run: Run, *, county: str, auth: str, console: Console | None, roles: Mapping[str, int] | None,
+                  workers: int) -> None:
+    """People and cohort members, then the enrolments that follow, within the run ``run``."""
+    run_id = run.id
     say = console.say if console else None
     report.outcome = apply_roster(api, store, plan, auth=auth, report=say)
     # the enrolments that follow, for this roster's people only (a hub never touches other counties)
@@ -328,15 +354,8 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
                                            moodle_digest="", moodle_url=actual.moodle_url))
     failures = report.outcome.failures + list(report.enrolments.failed.values())
-    store.finish_run(run_id, "partial" if failures else "done", {**report.outcome.to_dict(),
-                                                                 "enrolments": report.enrolments.summary()})
-    report.import_id = store.record_roster_import(
-        hub=scope.name, county=county, file=str(path), sha256=roster.sha256, mode=mode, dry_run=False,
-        counts={**counts, "outcome": report.outcome.to_dict(), "enrolments": report.enrolments.summary()})
-    if failures:
-        raise ApplyError(f"roster import finished partly: {len(failures)} problem(s):\n  " + "\n  ".join(failures[:20]),
-                         outcome={"roster": "partial"})
-    return report
+    run.finish("partial" if failures else "done",
+               {**report.outcome.to_dict(), "enrolments": report.enrolments.summary()})
 
 
 def _only(action: SyncEnrolments, people: set[int]) -> SyncEnrolments:

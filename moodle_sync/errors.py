@@ -174,10 +174,14 @@ class StoreError(MoodleSyncError):
 
 
 class ApplyError(MoodleSyncError):
-    """Apply stopped or finished partly. ``outcome`` maps action ids to done/failed/skipped."""
+    """Apply (or a roster import) stopped or finished partly. ``outcome`` maps action ids to
+    done/failed/skipped; ``partial`` says whether part of the work was written (exit code 3: run again),
+    by default whether any action is done."""
 
-    def __init__(self, message: str, *, outcome: dict[str, str] | None = None, hint: str = "") -> None:
+    def __init__(self, message: str, *, outcome: dict[str, str] | None = None, hint: str = "",
+                 partial: bool | None = None) -> None:
         self.outcome = outcome or {}
+        self.partial = partial if partial is not None else any(v == "done" for v in self.outcome.values())
         self.hint = hint or "run the same command again: apply converges and never duplicates"
         super().__init__(message)
 

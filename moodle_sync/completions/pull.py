@@ -33,6 +33,7 @@ from moodle_sync.moodle.models import CompletionStatus
 from moodle_sync.reconcile.actual import ActualState, parse_course_idnumber, read_actual
 from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
+from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.specs.models import CourseSpec, SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 from moodle_sync.store.db import StateStore
@@ -155,6 +156,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     stamp = now.isoformat(timespec="seconds")
     cutoff = (now - datetime.timedelta(days=sweep_days)).isoformat(timespec="seconds")
     completions = CompletionStore(store)
+    settle_pending_enrolments(api, store, progress=say)  # an enrolment the tool made counts from its day
     actual = read_actual(api, specs, store, progress=say)
     _pull_cohort_places(api, specs, actual, completions, stamp, say)
     result = PullResult()

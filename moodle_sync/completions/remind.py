@@ -1,5 +1,10 @@
 """Reminders to people whose deadline is near and who have not completed: a Moodle message each,
-never twice to the same person about the same course within the interval, each one logged."""
+never twice to the same person about the same course within the interval, each one logged.
+
+Messages are not idempotent: a call whose answer was not Moodle's own (lost, or a proxy's 502/503/504
+page after it forwarded the call) may have delivered them. The service the tool uses has no function
+to read the web-service user's sent messages back, so such messages are recorded as "maybe sent" (they
+count as reminders for the interval) and never sent again; the result says who they were."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from moodle_sync.completions.facts import build_facts
-from moodle_sync.errors import ConfigError, MoodleError
+from moodle_sync.errors import ConfigError, MoodleError, WriteOutcomeUnknown
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import InstantMessage
 from moodle_sync.rosters.importer import Scope
@@ -35,13 +40,15 @@ class RemindResult:
     due: list[Reminder] = field(default_factory=list)
     skipped_recent: int = 0
     sent: int = 0
+    #: user ids whose message may or may not have gone out (no answer from Moodle): not sent again
+    maybe_sent: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     #: course versions left out because Moodle tracks no completion in them (no criteria, completion off)
     not_tracked: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"due": len(self.due), "skipped_recently_reminded": self.skipped_recent, "sent": self.sent,
-                "failures": self.failures, "completion_not_tracked": self.not_tracked,
+                "maybe_sent": self.maybe_sent, "failures": self.failures, "completion_not_tracked": self.not_tracked,
                 "reminders": [{"userid": r.userid, "course": r.course_idnumber, "deadline": r.deadline.isoformat()}
                               for r in self.due]}
 
@@ -90,6 +97,12 @@ def remind(api: MoodleApi, specs: SpecSet, store: StateStore, *, before: datetim
         try:
             sent = api.send_messages([InstantMessage(touserid=r.userid, text=r.text, textformat=0,
                                                      clientmsgid=f"remind-{r.userid}") for r in batch])
+        except WriteOutcomeUnknown:
+            # they may have been delivered: recorded as reminders (msgid unknown), so not sent twice
+            for reminder in batch:
+                completions.record_reminder(reminder.userid, reminder.course_idnumber, None)
+            result.maybe_sent += [r.userid for r in batch]
+            continue
         except MoodleError as e:
             result.failures.append(f"{len(batch)} messages: {e}")
             continue

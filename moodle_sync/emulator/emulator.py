@@ -137,8 +137,8 @@ class Emulator:
         if delay:
             time.sleep(delay)  # outside the lock: other requests go on meanwhile
         fault = next((f for f in fired if f.kind != "latency"), None)
-        if fault is not None and fault.kind in ("http", "refuse", "exception"):
-            return self._answer_without_running(fault, fmt, name)
+        if fault is not None and fault.kind in ("http", "refuse", "exception") and not fault.ran:
+            return self._fault_answer(fault, fmt, name)
         try:
             raw = clean_param(settings.get("raw", 0), "bool") == 1  # optional_param(…, PARAM_BOOL)
             response = self._execute(token, wsfunction, params, fmt, raw=raw)
@@ -148,9 +148,11 @@ class Emulator:
             raise ConnectionResetError(f"emulated fault: the answer to {name} was lost")
         if fault is not None and fault.kind == "crash":
             raise SimulatedCrash(f"emulated fault: the client died after {name} reached Moodle")
+        if fault is not None and fault.kind == "http":  # ran=True: a proxy's page replaces Moodle's answer
+            return self._fault_answer(fault, fmt, name)
         return response
 
-    def _answer_without_running(self, fault: Fault, fmt: str, name: str) -> Response:
+    def _fault_answer(self, fault: Fault, fmt: str, name: str) -> Response:
         if fault.kind == "refuse":
             raise ConnectionRefusedError(f"emulated fault: connection refused ({name})")
         if fault.kind == "exception":

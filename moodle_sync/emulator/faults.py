@@ -1,7 +1,8 @@
 """Fault injection: make chosen calls slow, fail at the HTTP layer, lose their answer, or kill the client.
 
 Faults match by wsfunction and skip ``after`` matching calls before firing ``times`` times. "lost" and
-"crash" run the call first (it reached Moodle); "http", "refuse" and "exception" do not.
+"crash" run the call first (it reached Moodle); "refuse" and "exception" do not; "http" does not unless
+``ran=True`` (a reverse proxy that forwarded the call, then answered 502/503/504 itself: upstream reset).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Fault:
         seconds: delay for "latency".
         status, body, headers: the HTTP answer for "http"; by default a 503 maintenance page with
             ``Retry-After: 300`` (any other status: no extra headers).
+        ran: for "http": Moodle ran the call before the HTTP answer replaced its own (a proxy in front).
         error: the Moodle error body for "exception", e.g. ``{"exception": "moodle_exception",
             "errorcode": "sitemaintenance", "message": "..."}`` (or give it as JSON text in ``body``).
     """
@@ -58,6 +60,7 @@ class Fault:
     body: str = ""
     headers: Mapping[str, str] | None = None
     error: Mapping[str, str] | None = None
+    ran: bool = False
     seen: int = field(default=0, init=False, compare=False)
     fired: int = field(default=0, init=False, compare=False)
 
@@ -69,6 +72,8 @@ class Fault:
                 self.body = MAINTENANCE_PAGE if self.status == 503 else f"<html><body>HTTP {self.status}</body></html>"
             if self.headers is None:
                 self.headers = {"Retry-After": "300"} if self.status == 503 else {}
+        if self.ran and self.kind != "http":
+            raise ValueError('ran=True is for faults of kind "http" (lost and crash always run the call)')
         if self.kind == "exception" and self.error is None and self.body:
             parsed = json.loads(self.body)
             self.error = {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else None
@@ -84,6 +89,19 @@ class Fault:
     def proxy_error(cls, wsfunction: str | None = None, *, after: int = 0, times: int | None = 1) -> Fault:
         """A reverse proxy's 502 HTML page."""
         return cls("http", wsfunction, after, times, status=502, body=PROXY_ERROR_PAGE, headers={})
+
+    @classmethod
+    def gateway(cls, status: int = 503, wsfunction: str | None = None, *, ran: bool, after: int = 0,
+                times: int | None = 1) -> Fault:
+        """A reverse proxy's own HTML error page (502, 503 or 504), sent after it forwarded the call
+        (``ran=True``: Moodle ran it, the upstream connection was then reset) or before (``ran=False``)."""
+        if status not in (502, 503, 504):
+            raise ValueError(f"a gateway answers 502, 503 or 504, not {status}")
+        return cls("http", wsfunction, after, times, status=status, ran=ran, headers={},
+                   body=PROXY_ERROR_PAGE.replace("502 Bad Gateway", f"{status} {_PHRASES[status]}"))
+
+
+_PHRASES = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
 
 
 class FaultSet:

@@ -1,7 +1,9 @@
 """``MoodleClient.call(wsfunction, params) -> JSON``: one web-service call, its errors and retries.
 
 Moodle answers HTTP 200 even for failures; the body decides (ws-reference §1.4-1.5). Reads are
-retried on transport trouble; a write is re-sent only when it certainly never reached Moodle.
+retried on transport trouble; a write is re-sent only when it certainly never reached Moodle. A write
+that is not idempotent (a create, an import, a message) is never re-sent after anything but Moodle's
+own JSON answer: a proxy's 5xx page may come after Moodle ran it (see :func:`write_kind`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from moodle_sync.errors import (
 )
 from moodle_sync.moodle.transport import HttpAnswer, Transport, encode_params
 
-__all__ = ["WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "is_write"]
+__all__ = ["IDEMPOTENT_WRITES", "WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "WriteKind",
+           "is_write", "write_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,36 @@ def is_write(wsfunction: str) -> bool:
     return bool(_WRITE_WORDS.search(wsfunction))
 
 
+#: writes that leave Moodle the same whether they run once or twice, so a lost answer may be re-sent.
+#: Moodle declares read or write; idempotency is ours, from what each function does in Moodle 4.3:
+IDEMPOTENT_WRITES: frozenset[str] = frozenset({
+    # enrol/manual/externallib.php → enrol_plugin::enrol_user(): one user_enrolments row per (instance,
+    # user), updated to the values sent; role_assign() keeps an existing assignment
+    "enrol_manual_enrol_users",
+    # every update_* sets the absolute values it is sent
+    "core_course_update_courses", "core_course_update_categories", "core_cohort_update_cohorts",
+    "core_user_update_users",
+    # cohort/externallib.php: an existing member is warning 3 ("record already exists"), nothing added;
+    # delete_cohort_members of a non-member is a no-op (cohort_remove_member deletes by user and cohort)
+    "core_cohort_add_cohort_members", "core_cohort_delete_cohort_members",
+    # group/externallib.php → groups_add_member(): returns early for an existing member
+    "core_group_add_group_members",
+})
+
+WriteKind = str  # "read" | "idempotent" | "write"
+
+
+def write_kind(wsfunction: str) -> WriteKind:
+    """``read``, ``idempotent`` (a write safe to repeat) or ``write`` (a create, import, message …).
+
+    Any write not in :data:`IDEMPOTENT_WRITES` counts as not idempotent: taking a safe write for an
+    unsafe one only costs a re-read, the reverse could duplicate courses, content or messages.
+    """
+    if not is_write(wsfunction):
+        return "read"
+    return "idempotent" if wsfunction in IDEMPOTENT_WRITES else "write"
+
+
 # --- policy and counters ----------------------------------------------------------------------------
 
 @dataclass
@@ -99,7 +132,7 @@ class CallStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_function: dict[str, int] = {}
-        self._reads = self._writes = self._retries = 0
+        self._reads = self._writes = self._retries = self._writes_reached = 0
 
     def record(self, wsfunction: str, *, write: bool, retry: bool) -> None:
         with self._lock:
@@ -110,6 +143,18 @@ class CallStats:
                 self._reads += 1
             if retry:
                 self._retries += 1
+
+    def reached(self, sent: bool) -> None:
+        """Count a write request that reached Moodle, or may have (``sent``: its answer was lost)."""
+        if sent:
+            with self._lock:
+                self._writes_reached += 1
+
+    @property
+    def writes_reached(self) -> int:
+        """Write requests that Moodle may have run: everything but those that certainly never reached it."""
+        with self._lock:
+            return self._writes_reached
 
     @property
     def total(self) -> int:
@@ -145,7 +190,7 @@ class CallStats:
     def reset(self) -> None:
         with self._lock:
             self._by_function.clear()
-            self._reads = self._writes = self._retries = 0
+            self._reads = self._writes = self._retries = self._writes_reached = 0
 
 
 # --- the client -------------------------------------------------------------------------------------
@@ -203,7 +248,8 @@ class MoodleClient:
             raise ConfigError(f"{wsfunction}: this call needs {len(pairs)} form variables, more than "
                               f"max_input_vars={self.max_input_vars} (PHP would silently drop the rest)",
                               key="max_input_vars", hint="split the batch with MoodleClient.chunk()")
-        write = is_write(wsfunction)
+        kind = write_kind(wsfunction)
+        write = kind != "read"
         policy = self.retry
         retrying = Retrying(
             stop=stop_after_attempt(max(1, policy.attempts)) | stop_before_delay(policy.total_timeout),
@@ -215,7 +261,7 @@ class MoodleClient:
         for attempt in retrying:
             with attempt:
                 number = attempt.retry_state.attempt_number
-                return self._attempt(wsfunction, pairs, items, write=write, retry=number > 1)
+                return self._attempt(wsfunction, pairs, items, kind=kind, retry=number > 1)
         raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
 
     def _form(self, wsfunction: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -228,7 +274,8 @@ class MoodleClient:
         return pairs + encode_params(params)
 
     def _attempt(self, wsfunction: str, pairs: list[tuple[str, str]], items: Sequence[Any] | None, *,
-                 write: bool, retry: bool) -> Any:
+                 kind: WriteKind, retry: bool) -> Any:
+        write = kind != "read"
         self.stats.record(wsfunction, write=write, retry=retry)
         started = time.monotonic()
         outcome = "ok"
@@ -237,9 +284,24 @@ class MoodleClient:
                 answer = self.transport.post_form(pairs)
             except TransportError as e:
                 raise self._rebuilt(e, wsfunction, items) from e
-            return self._decode(answer, wsfunction, items)
+            body = self._decode(answer, wsfunction, items)
+            if write:
+                self.stats.reached(True)
+            return body
         except TransportError as e:
             outcome = type(e).__name__
+            server_error = e.status is not None and e.status >= 500
+            if write:
+                self.stats.reached(e.sent or server_error)
+            if kind == "write" and (e.sent or server_error):
+                # not Moodle's answer: a proxy's 5xx page, an HTML or cut-off body, a reset after sending.
+                # A proxy answers 502/503/504 also after it forwarded the call (upstream reset), so even a
+                # 503 may come after Moodle ran it: never re-send, let the caller re-read Moodle
+                raise WriteOutcomeUnknown(
+                    f"no answer from Moodle itself, so this write may or may not have been applied "
+                    f"({_reason(e)})", wsfunction=wsfunction, status=e.status, items=items,
+                    hint="re-read Moodle before deciding; do not re-send it blindly. Running the same "
+                         "command again does this.") from e
             if write and e.sent and not isinstance(e, MoodleUnavailable):
                 # the write may have been applied: never re-send it, let the caller re-read Moodle
                 raise WriteOutcomeUnknown(
@@ -248,7 +310,7 @@ class MoodleClient:
                     hint="re-read Moodle (by idnumber) before deciding; do not re-send it blindly. "
                          "Running apply again does this.") from e
             raise
-        except MoodleError as e:
+        except MoodleError as e:  # Moodle refused it: its transaction was rolled back
             outcome = type(e).__name__
             raise
         finally:

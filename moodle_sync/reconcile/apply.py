@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from moodle_sync import settle as settle_module
 from moodle_sync.errors import (
     ApplyError,
     AuthError,
@@ -56,6 +57,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCourse,
 )
 from moodle_sync.store.db import ManagedEnrolment, StateStore
+from moodle_sync.store.intents import IntentStore
 
 #: creating a course runs many inserts in Moodle (context, sections, blocks, enrolment instances);
 #: keep one call well inside PHP's 360 s web-service time limit
@@ -64,10 +66,8 @@ CATEGORIES_PER_CREATE = 50
 COURSES_PER_UPDATE = 100
 COHORTS_PER_CALL = 100
 #: after a lost answer, how long to keep re-reading for a write that may still be running in Moodle
-#: before giving up on it for this run. It is never re-sent in the same run: Moodle checks idnumber
-#: and shortname uniqueness in PHP before inserting (the columns have no unique index), so a re-sent
-#: create racing a first one still running would make duplicates; the next run re-reads first.
-LOST_ANSWER_WAIT = 30.0
+#: before giving up on it for this run (see moodle_sync.settle; tests shorten it here)
+LOST_ANSWER_WAIT = settle_module.LOST_ANSWER_WAIT
 
 A = TypeVar("A", bound=Action)
 #: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
@@ -401,30 +401,38 @@ class Applier:
         Moodle lists cannot tell whether a lost batch landed (dates are not shown, and onlyactive also
         hides enrolments outside their window), so it is sent again, after a pause.
         """
+        # the intent goes to the store before the call: a run killed before the answer is recorded, or an
+        # answer lost twice, leaves it pending, and the next run settles it from Moodle (reconcile/intents.py)
+        intents = IntentStore(self.store)
+        intent_ids = intents.record(self.run_id, batch[0][1].courseid, self._managed(action, batch))
         try:
             self.api.enrol([r for _, r in batch])
         except WriteOutcomeUnknown:
             if resent:
-                return [f"user {r.userid}: the answer was lost twice; run apply again" for _, r in batch]
+                return [f"user {r.userid}: the answer was lost twice (kept as pending: the next run reads "
+                        f"Moodle to settle it); run apply again" for _, r in batch]
             self.report(f"  answer lost for {len(batch)} enrolments in {action.idnumber}; sending them again "
                         f"(an enrol call sets every value, so repeating it is safe)")
             time.sleep(min(5.0, LOST_ANSWER_WAIT))
+            intents.close(intent_ids, "resent")  # the re-sent call carries the same intents again
             return self._send_enrolments(action, batch, resent=True)
         except FATAL:
             raise
         except MoodleApiError as e:
+            intents.close(intent_ids, "refused")  # Moodle refused the whole call: nothing of it was applied
             if len(batch) == 1 or e.errorcode in COURSE_WIDE_ENROL_ERRORS:
                 # the manual enrolment instance is missing or off: no smaller batch would get through
                 return [f"user {r.userid}: {e}" for _, r in batch]
             mid = len(batch) // 2
             return self._send_enrolments(action, batch[:mid]) + self._send_enrolments(action, batch[mid:])
-        self._remember_enrolments(action, batch)
+        self.store.set_enrolments(self._managed(action, batch))
+        intents.close(intent_ids, "done")
         return []
 
-    def _remember_enrolments(self, action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> None:
-        self.store.set_enrolments([
-            ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
-            for i, r in sent])
+    @staticmethod
+    def _managed(action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> list[ManagedEnrolment]:
+        return [ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
+                for i, r in sent]
 
     # --- shared mechanics ---------------------------------------------------------------------------
 
@@ -522,18 +530,9 @@ class Applier:
             self._created(a, made.id, on_created)
 
     def _settle(self, expected: int, read: Callable[[], dict[str, int]]) -> dict[str, int]:
-        """Re-read what a write whose answer was lost should have made, with growing pauses, until all
-        ``expected`` objects show or :data:`LOST_ANSWER_WAIT` has passed (Moodle may still be running it)."""
-        deadline = time.monotonic() + LOST_ANSWER_WAIT
-        pause = 1.0
-        found = read()
-        while len(found) < expected and time.monotonic() < deadline:
-            self.report(f"  answer lost; Moodle does not show {expected - len(found)} of {expected} yet: "
-                        f"re-reading in {pause:.0f} s")
-            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
-            found = read()
-            pause *= 2
-        return found
+        """Re-read what a write whose answer was lost should have made, until all ``expected`` objects
+        show or :data:`LOST_ANSWER_WAIT` has passed (Moodle may still be running it)."""
+        return settle_module.settle(expected, read, wait=LOST_ANSWER_WAIT, report=self.report)
 
     def _created(self, action: A, moodle_id: int, on_created: Callable[[A, int], None]) -> None:
         self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009

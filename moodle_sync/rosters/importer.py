@@ -38,6 +38,7 @@ from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
 from moodle_sync.scope import Scope as Scope  # re-exported: callers import it from here
 from moodle_sync.scope import known_counties, outside_text
+from moodle_sync.settle import LOST_ANSWER_WAIT, settle
 from moodle_sync.store.db import Person, StateStore
 
 #: an import that would take more than this share of a county's members out of their cohorts stops
@@ -519,12 +520,16 @@ def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterO
     try:
         created = api.create_users(requests)
     except WriteOutcomeUnknown:
-        found = {u.username: u.id for u in api.users_by_field("username", [q.username for q in requests])}
+        # Moodle may have made them, or still be making them: re-read (never re-send) like a lost course create
+        found = settle(len(requests), lambda: {u.username: u.id for u in api.users_by_field(
+            "username", [q.username for q in requests])}, report=say, what="users")
         done = {r.row: found[q.username] for r, q in zip(rows, requests, strict=True) if q.username in found}
         ids.update(done)
         out.created += len(done)
         rest = [r for r in rows if r.row not in done]
-        out.failures += [f"row {r.row} ({r.email}): the answer was lost; run the import again" for r in rest]
+        out.failures += [f"row {r.row} ({r.email}): no answer from Moodle and the account did not show within "
+                         f"{LOST_ANSWER_WAIT:.0f} s; not sent again (Moodle may still be creating it): run the "
+                         f"import again in a few minutes" for r in rest]
         return
     except FATAL:
         raise

@@ -174,6 +174,27 @@ MIGRATIONS: tuple[str, ...] = (
         secret TEXT NOT NULL
     );
     """,
+    # v7: each enrol call's intent, written before it is sent and marked done after its answer, so an
+    # enrolment the tool made is never forgotten: a run killed in between, or an answer lost twice, leaves
+    # it pending, and the next run settles it from what Moodle lists (store/intents.py)
+    """
+    CREATE TABLE enrol_intents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        moodle_url TEXT NOT NULL,
+        run_id INTEGER,
+        course_idnumber TEXT NOT NULL,
+        courseid INTEGER NOT NULL,
+        userid INTEGER NOT NULL,
+        roleid INTEGER NOT NULL,
+        timestart INTEGER NOT NULL,
+        timeend INTEGER NOT NULL,
+        suspended INTEGER NOT NULL,
+        rule TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX enrol_intents_pending ON enrol_intents(moodle_url, status);
+    """,
 )
 
 

@@ -19,10 +19,11 @@ from client_helpers import ENDPOINT, make_client, recorded
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from moodle_sync import errors
-from moodle_sync.moodle.client import MoodleClient, RetryPolicy, is_write
+from moodle_sync.moodle.client import MoodleClient, RetryPolicy, is_write, write_kind
 
 READ = "core_course_get_courses_by_field"
 WRITE = "core_course_create_courses"
+SAFE_WRITE = "core_course_update_courses"
 BATCH = [{"shortname": "mc-HRV-SOC-v1", "fullname": "x", "categoryid": 11}]
 
 
@@ -88,12 +89,12 @@ def test_503_honours_retry_after_capped_by_max_wait(rsps: responses.RequestsMock
     rsps.post(ENDPOINT, status=503, body="", headers={"Retry-After": "0"})
     rsps.post(ENDPOINT, json=[])
     with caplog.at_level(logging.WARNING, logger="moodle_sync.moodle.client"):
-        assert client.call(WRITE, {"courses": BATCH}) == []
-    assert len(rsps.calls) == 3, "a 503 comes before Moodle runs anything: a write may be sent again"
+        assert client.call(SAFE_WRITE, {"courses": [{"id": 2, "fullname": "x"}]}) == []
+    assert len(rsps.calls) == 3, "an update sets absolute values: sending it again after a 503 is safe"
     waits = [r.getMessage() for r in caplog.records]
     assert len(waits) == 2
-    assert f"{WRITE}: attempt 1 failed" in waits[0] and "retrying in 0.05s" in waits[0]
-    assert f"{WRITE}: attempt 2 failed" in waits[1] and "retrying in 0.00s" in waits[1]
+    assert f"{SAFE_WRITE}: attempt 1 failed" in waits[0] and "retrying in 0.05s" in waits[0]
+    assert f"{SAFE_WRITE}: attempt 2 failed" in waits[1] and "retrying in 0.00s" in waits[1]
     assert "MoodleUnavailable" in waits[0]
 
 
@@ -130,7 +131,9 @@ def test_total_time_is_bounded(rsps: responses.RequestsMock) -> None:
     ({"status": 502, "body": "<html>Bad Gateway</html>"}, "HTTP 502"),
     ({"status": 504, "body": ""}, "HTTP 504"),
     ({"status": 200, "body": "<html>proxy</html>"}, "not JSON"),
-], ids=["reset", "read-timeout", "500", "502", "504", "non-json"])
+    ({"status": 503, "body": "<html>503 Service Temporarily Unavailable</html>"}, "HTTP 503"),
+    ({"status": 200, "body": '[{"id": 12, "shortna'}, "not JSON"),
+], ids=["reset", "read-timeout", "500", "502", "504", "non-json", "proxy-503", "cut-off"])
 def test_a_write_whose_answer_was_lost_is_never_resent(rsps: responses.RequestsMock, client: MoodleClient,
                                                        kwargs: dict[str, object], why: str) -> None:
     rsps.post(ENDPOINT, **kwargs)  # type: ignore[arg-type]
@@ -142,6 +145,31 @@ def test_a_write_whose_answer_was_lost_is_never_resent(rsps: responses.RequestsM
     assert e.items == BATCH and e.wsfunction == WRITE and e.sent is True
     assert why in str(e) and "may or may not have been applied" in str(e)
     assert client.stats.snapshot()["writes"] == 1 and client.stats.retries == 0
+
+
+@pytest.mark.parametrize("wsfunction", ["core_course_import_course", "core_message_send_instant_messages",
+                                        "core_user_create_users", "core_cohort_create_cohorts"])
+def test_a_proxy_503_on_a_write_that_is_not_idempotent_is_an_unknown_outcome(
+        rsps: responses.RequestsMock, client: MoodleClient, wsfunction: str) -> None:
+    # a reverse proxy answers 503 also after it forwarded the call (upstream reset): Moodle may have run it
+    rsps.post(ENDPOINT, status=503, body="<html>503 Service Temporarily Unavailable</html>",
+              headers={"Retry-After": "1"})
+    rsps.post(ENDPOINT, json=[])
+    with pytest.raises(errors.WriteOutcomeUnknown) as info:
+        client.call(wsfunction, {"x": 1}, items=["x"])
+    assert len(rsps.calls) == 1, "not re-sent: a second import or message would be a duplicate"
+    assert info.value.status == 503 and info.value.items == ["x"]
+    assert client.stats.writes_reached == 1
+
+
+def test_which_writes_are_safe_to_repeat() -> None:
+    assert write_kind("core_course_get_courses_by_field") == "read"
+    for name in ("enrol_manual_enrol_users", "core_course_update_courses", "core_user_update_users",
+                 "core_cohort_add_cohort_members", "core_cohort_delete_cohort_members", "core_group_add_group_members"):
+        assert write_kind(name) == "idempotent", name
+    for name in ("core_course_create_courses", "core_user_create_users", "core_course_import_course",
+                 "core_message_send_instant_messages", "core_group_create_groups", "local_x_set_thing"):
+        assert write_kind(name) == "write", name
 
 
 @pytest.mark.parametrize("failure", [refused, connect_timeout], ids=["refused", "connect-timeout"])

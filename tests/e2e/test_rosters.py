@@ -408,8 +408,10 @@ def test_an_import_stopped_by_a_permission_error_still_records_the_people_it_cre
     applied.emulator.faults.add(Fault(kind="exception", wsfunction="core_cohort_add_cohort_members", error={
         "exception": "required_capability_exception", "errorcode": "nopermissions",
         "message": "Sorry, but you do not currently have permissions to do that (Assign members to cohort)."}))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApplyError, match="nopermissions") as stopped:
         do_import(applied, write_roster(tmp_path / "w.csv", [person(n) for n in range(3)]))
+    # the people were created before it stopped: part of the work was written (exit 3, "run again")
+    assert stopped.value.partial and isinstance(stopped.value.__cause__, PermissionDenied)
     api = applied.api()
     assert len(applied.store(api).persons("W")) == 3
 

@@ -129,3 +129,16 @@ def test_calls_and_write_counts(call: Caller, emulator: Emulator) -> None:
     assert emulator.calls == ["core_webservice_get_site_info", CREATE, CREATE]
     assert emulator.call_counts()[CREATE] == 2
     assert emulator.write_calls() == 2
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("ran", [True, False], ids=["after-running", "before-running"])
+def test_a_gateway_page_comes_before_or_after_the_call_ran(call: Caller, emulator: Emulator, status: int,
+                                                           ran: bool) -> None:
+    emulator.faults.add(Fault.gateway(status, CREATE, ran=ran))
+    answer, _, body = emulator.handle("POST", "https://m/webservice/rest/server.php", {},
+                                      urlencode({"wstoken": TOKEN, "wsfunction": CREATE, "moodlewsrestformat": "json",
+                                                 "categories[0][name]": "Kanske"}).encode())
+    assert answer == status and body.startswith(b"<html>") and str(status).encode() in body
+    assert ("Kanske" in names(emulator)) is ran
+    assert emulator.calls == ([CREATE] if ran else [])

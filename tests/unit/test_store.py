@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.errors import StoreError
-from moodle_sync.store.db import MIGRATIONS, StateStore
+from moodle_sync.store.db import MIGRATIONS, ManagedEnrolment, StateStore
+from moodle_sync.store.intents import IntentStore
 
 
 def test_runs_and_outcomes_are_recorded_and_survive_reopening(tmp_path: Path) -> None:
@@ -50,3 +51,22 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer moodle-sync"):
         StateStore(path)
+
+
+def test_a_store_written_before_enrolment_intents_migrates_and_keeps_its_enrolments(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):  # the schema of the release before intents
+        db.executescript(f"BEGIN;{script};PRAGMA user_version={number};COMMIT;")
+    db.execute("INSERT INTO enrolments (moodle_url, course_idnumber, userid, roleid, timestart, timeend, suspended,"
+               " rule, updated_at, enrolled_at) VALUES ('u', 'k@1', 7, 5, 0, 0, 0, 'r', 't', 't')")
+    db.commit()
+    db.close()
+    store = StateStore(path, moodle_url="u")
+    assert int(store._db.execute("PRAGMA user_version").fetchone()[0]) == len(MIGRATIONS) >= 5
+    assert store.managed_enrolments("k@1")[7].roleid == 5
+    intents = IntentStore(store)
+    [made] = intents.record(3, 42, [ManagedEnrolment("k@1", 8, 5, 0, 0, False, "r")])
+    assert [(i.id, i.courseid, i.enrolment.userid) for i in intents.pending()] == [(made, 42, 8)]
+    intents.close([made], "done")
+    assert intents.pending() == []

@@ -1,0 +1,115 @@
+"""Exit codes tell the truth: a run that wrote part of its work exits 3 ("run again"), and its record
+in the state store is always closed, never left "running"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moodle_sync import settle as settle_module
+from moodle_sync.cli import EXIT_ERROR, EXIT_PARTIAL
+from moodle_sync.emulator import Fault, SimulatedCrash
+from moodle_sync.reconcile import apply as apply_module
+
+from .conftest import Site, run
+from .test_rosters import do_import, person, write_roster
+
+ENROL = "enrol_manual_enrol_users"
+REFUSAL: dict[str, Any] = {"exception": "moodle_exception", "errorcode": "wsnoinstance",
+                           "message": "Manual enrolment plugin instance doesn't exist or is disabled for the course"}
+
+
+MAINTENANCE: dict[str, Any] = {"exception": "moodle_exception", "errorcode": "sitemaintenance",
+                               "message": "The site is undergoing maintenance and is currently not available"}
+
+
+def runs(site: Site) -> list[dict[str, Any]]:
+    """The runs the library recorded (the site's in-process URL)."""
+    api = site.api()
+    store = site.store(api)
+    try:
+        return store.runs(50)
+    finally:
+        store.close()
+
+
+def cli_runs(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The runs the command line recorded, as `moodle-sync runs --json` shows them."""
+    capsys.readouterr()
+    assert run("runs", "--json") == 0
+    return list(json.loads(capsys.readouterr().out))
+
+
+@pytest.fixture
+def one_try(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOODLE_SYNC_RETRIES", "1")
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
+    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.0)
+
+
+def test_a_roster_import_whose_enrolments_are_refused_exits_3_after_creating_the_people(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    served.apply()
+    served.emulator.faults.add(Fault(kind="exception", wsfunction=ENROL, error=REFUSAL, times=None))
+    path = write_roster(tmp_path / "w.csv", [person(n) for n in range(3)])
+    capsys.readouterr()
+    assert run("roster", "import", "--county", "W", str(path), "--yes") == EXIT_PARTIAL
+    err = capsys.readouterr().err
+    assert "finished partly" in err and "run the same roster import again" in err
+    assert cli_runs(capsys)[0]["status"] == "partial"
+
+
+def test_a_roster_import_stopped_after_creating_people_exits_3_and_closes_its_run(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], one_try: None) -> None:
+    # the site goes into maintenance after the people were created: the import stops, but it wrote part of
+    # its work, so the user must hear "run again", and the run must not stay "running"
+    served.apply()
+    served.emulator.faults.add(Fault(kind="exception", wsfunction="core_cohort_add_cohort_members",
+                                     error=MAINTENANCE, times=None))
+    args = ["roster", "import", "--county", "W", str(write_roster(tmp_path / "w.csv", [person(0)])), "--yes"]
+    capsys.readouterr()
+    assert run(*args) == EXIT_PARTIAL
+    err = capsys.readouterr().err
+    assert "stopped part-way" in err and "run the same roster import again" in err
+    latest = cli_runs(capsys)[0]
+    assert latest["status"] == "partial" and latest["finished_at"]
+    served.emulator.faults.clear()
+    assert run(*args) == 0  # and it converges
+
+
+def test_an_apply_whose_writes_all_went_unanswered_exits_3(served: Site, capsys: pytest.CaptureFixture[str],
+                                                          one_try: None) -> None:
+    # every create got a proxy's 503 (nothing shows as done): Moodle may have made them, so this is not
+    # "nothing was done"
+    for create in ("core_course_create_categories", "core_cohort_create_cohorts"):
+        served.emulator.faults.add(Fault.gateway(503, create, ran=False, times=None))
+    assert run("apply", "--yes") == EXIT_PARTIAL
+    assert cli_runs(capsys)[0]["status"] == "partial"
+
+
+def test_a_run_that_wrote_nothing_before_its_error_exits_1(served: Site, capsys: pytest.CaptureFixture[str],
+                                                           one_try: None) -> None:
+    served.emulator.faults.add(Fault(kind="exception", wsfunction="core_course_create_categories",
+                                     error=MAINTENANCE, times=None))
+    assert run("apply", "--yes") == EXIT_ERROR
+    assert cli_runs(capsys)[0]["status"] == "failed"
+
+
+@pytest.mark.parametrize("command", ["apply", "roster import"])
+def test_a_run_killed_mid_way_is_recorded_as_interrupted_not_running(site: Site, tmp_path: Path,
+                                                                      command: str) -> None:
+    if command == "apply":
+        site.emulator.faults.add(Fault(kind="crash", wsfunction="core_course_create_courses"))
+        with pytest.raises(SimulatedCrash):
+            site.apply()
+    else:
+        site.apply()
+        site.emulator.faults.add(Fault(kind="crash", wsfunction=ENROL))
+        with pytest.raises(SimulatedCrash):
+            do_import(site, write_roster(tmp_path / "w.csv", [person(0)]))
+    statuses = [r["status"] for r in runs(site)]
+    assert "running" not in statuses
+    assert statuses[0] == "interrupted"
