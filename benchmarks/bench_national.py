@@ -30,10 +30,10 @@ from typing import Any
 
 from moodle_sync import engine
 from moodle_sync.completions.pull import pull
+from moodle_sync.counties import COUNTIES
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, Fault
-from moodle_sync.rosters.counties import COUNTIES
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
 
 TOKEN = "natbench0123456789abcdef01234567"

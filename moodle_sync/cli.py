@@ -264,9 +264,9 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
 
     Example: moodle-sync roster import --county W dalarna.csv --dry-run
     """
+    from moodle_sync.counties import resolve_county
     from moodle_sync.errors import ConfigError
-    from moodle_sync.rosters.counties import resolve_county
-    from moodle_sync.rosters.importer import Scope
+    from moodle_sync.scope import Scope
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
@@ -362,9 +362,9 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
 
 def scope_for(settings: Settings, hub: str | None) -> Any:
     """The caller's scope: a configured hub (one county, maybe its own token) or an admin (all)."""
+    from moodle_sync.counties import resolve_county
     from moodle_sync.errors import ConfigError
-    from moodle_sync.rosters.counties import resolve_county
-    from moodle_sync.rosters.importer import Scope
+    from moodle_sync.scope import Scope
 
     if not hub:
         return Scope()

@@ -19,9 +19,11 @@ from moodle_sync.completions.report import make_report
 from moodle_sync.console import Console
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
+from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.explain import render_plan
-from moodle_sync.rosters.importer import Scope, render_roster_plan
+from moodle_sync.rosters.importer import render_roster_plan
+from moodle_sync.scope import Scope
 from moodle_sync.specs.models import SpecSet
 
 
@@ -59,7 +61,7 @@ def complete_some(emulator: Emulator, api: MoodleApi, share: float) -> int:
     done = 0
     now = int(time.time())
     for course in api.courses_by_field("", ""):
-        if "@" not in course.idnumber:
+        if parse_course_idnumber(course.idnumber) is None:
             continue
         modules = [m["id"] for m in emulator.course_modules(course.id) if m["completion"]]
         people = [u.id for u in api.enrolled_users(course.id, only_active=True)]

@@ -15,6 +15,7 @@ from typing import Any
 from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, PlanError
+from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
@@ -31,9 +32,10 @@ from moodle_sync.reconcile.enrolments import (
 )
 from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, Plan, SyncEnrolments
-from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, Scope, apply_roster, plan_roster
+from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.runs import Run, recorded_run
+from moodle_sync.scope import Scope
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
@@ -277,12 +279,17 @@ def predict_enrolments(specs: SpecSet, plan: RosterPlan) -> dict[str, dict[str, 
         course = specs.courses[rule.course].idnumber
         entry = out.setdefault(course, {"enrol": set(), "suspend": set()})
         for idn, who in plan.add:
-            if idn.split(":")[1] in rule.target_groups:
+            if _group_of(idn) in rule.target_groups:
                 entry["enrol"].add(who if isinstance(who, int) else who.row * -1)
         for idn, uid in plan.remove:
-            if idn.split(":")[1] in rule.target_groups:
+            if _group_of(idn) in rule.target_groups:
                 entry["suspend"].add(uid)
     return {c: {k: len(v) for k, v in d.items()} for c, d in out.items() if any(d.values())}
+
+
+def _group_of(cohort: str) -> str | None:
+    parsed = parse_cohort_idnumber(cohort)
+    return parsed[0] if parsed else None
 
 
 def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,

@@ -15,11 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from moodle_sync.counties import COUNTIES
 from moodle_sync.errors import ScopeError
+from moodle_sync.identity import COHORT_PREFIX, parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.reconcile.actual import COHORT_PREFIX
-from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
-from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.store.db import StateStore
 
 

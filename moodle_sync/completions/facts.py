@@ -12,11 +12,10 @@ import datetime
 from collections.abc import Iterable
 
 from moodle_sync.completions.pull import completion_off_in_spec
-from moodle_sync.reconcile.actual import parse_course_idnumber
-from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
+from moodle_sync.counties import COUNTIES
+from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.reports import CompletionFact, Labels
-from moodle_sync.rosters.counties import COUNTIES
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.specs.models import STOCKHOLM, CourseSpec, SpecSet, add_months
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import Person, StateStore

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync.errors import AuthError, MoodleApiError
+from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus
-from moodle_sync.reconcile.actual import ActualState, parse_course_idnumber, read_actual
-from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
+from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.specs.models import CourseSpec, SpecSet

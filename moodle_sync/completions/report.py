@@ -15,7 +15,7 @@ from moodle_sync.errors import ConfigError
 from moodle_sync.reports import PRESETS, CompletionFact, build_table, round_tables, to_csv, to_html, to_text, to_xlsx
 from moodle_sync.reports.render._format import inert
 from moodle_sync.reports.table import Report, Table
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore

@@ -1,7 +1,8 @@
 """Web-service function signatures: parameter and return descriptions as Moodle declares them.
 
-Read from the packaged dump of a live 4.3 site (data/ws-signatures-4.3.json) plus the hand-written
-data/extra-signatures.json for functions the dump lacks (core_user_delete_users).
+Read from the dump of a live 4.3 site that the client ships (moodle_sync/moodle/data/ws-signatures-4.3.json:
+Moodle's contract) plus the emulator's hand-written data/extra-signatures.json for functions the dump lacks
+(core_user_delete_users).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from moodle_sync.moodle.declared import FUNCTIONS_FILE, SIGNATURES_FILE, read_data
 
 # external_description.php: VALUE_REQUIRED = 1, VALUE_DEFAULT = 0, VALUE_OPTIONAL = 2
 REQUIRED = 1
@@ -74,6 +77,8 @@ def parse_description(node: dict[str, Any]) -> Description:
 
 
 def _read(name: str) -> dict[str, Any]:
+    if name in (SIGNATURES_FILE, FUNCTIONS_FILE):  # Moodle's contract lives with the client (moodle/data)
+        return read_data(name)
     text = resources.files("moodle_sync.emulator").joinpath(f"data/{name}").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data

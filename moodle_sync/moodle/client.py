@@ -18,8 +18,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from tenacity import (
@@ -42,6 +40,7 @@ from moodle_sync.errors import (
     redact,
     register_secret,
 )
+from moodle_sync.moodle.declared import declared_types
 from moodle_sync.moodle.transport import HttpAnswer, Transport, encode_params
 
 __all__ = ["IDEMPOTENT_WRITES", "WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "WriteKind",
@@ -62,11 +61,8 @@ def _names_external_functions(body: dict[str, Any]) -> bool:
 
 # --- read or write ----------------------------------------------------------------------------------
 
-@cache
 def _declared_types() -> dict[str, str]:
-    text = resources.files("moodle_sync.emulator").joinpath("data/ws-signatures-4.3.json").read_text("utf-8")
-    return {name: sig["type"] for name, sig in json.loads(text).items()
-            if isinstance(sig, dict) and sig.get("type") in ("read", "write")}
+    return declared_types()
 
 
 #: every function Moodle 4.3 declares as ``"type": "write"`` (ws-signatures-4.3.json)

@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from moodle_sync.identity import COHORT_PREFIX, is_category_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Category, Cohort, Course
 from moodle_sync.specs.models import CourseSpec, SpecSet
 from moodle_sync.store.db import OwnedObject, StateStore
 
-COURSE_IDNUMBER = re.compile(r"^(?P<key>[a-z0-9][a-z0-9-]*)@(?P<major>[1-9][0-9]*)$")
-CATEGORY_PREFIX = "cat:"
-COHORT_PREFIX = "tg:"
-
 #: the course fields the tool manages (compared for drift, fingerprinted for stale-plan checks)
 MANAGED_COURSE_FIELDS = ("fullname", "shortname", "categoryid", "summary", "summaryformat", "format",
                          "startdate", "enddate", "visible", "enablecompletion", "lang")
-
-
-def parse_course_idnumber(idnumber: str) -> tuple[str, int] | None:
-    """``hrv-soc@2`` → ``("hrv-soc", 2)``; None when the course is not one of ours."""
-    m = COURSE_IDNUMBER.match(idnumber)
-    return (m.group("key"), int(m.group("major"))) if m else None
 
 
 @dataclass
@@ -61,9 +51,9 @@ class ActualState:
         """A fingerprint of everything the plan depends on: it changes when Moodle changes."""
         owned_cats = sorted(
             ((c.id, c.idnumber, c.name, c.parent, c.description) for c in self.categories
-             if c.idnumber.startswith(CATEGORY_PREFIX)), key=lambda t: t[0])
+             if is_category_idnumber(c.idnumber)), key=lambda t: t[0])
         others = sorted((c.id, c.name, c.parent) for c in self.categories
-                        if not c.idnumber.startswith(CATEGORY_PREFIX))
+                        if not is_category_idnumber(c.idnumber))
         courses = sorted((c.idnumber, c.id, *[getattr(c, f) for f in MANAGED_COURSE_FIELDS])
                          for c in self.courses.values())
         doc = {
@@ -89,7 +79,7 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
     say("reading categories")
     categories = api.get_all_categories()
     by_id = {c.id: c for c in categories}
-    owned_cat_ids = [c.id for c in categories if c.idnumber.startswith(CATEGORY_PREFIX)]
+    owned_cat_ids = [c.id for c in categories if is_category_idnumber(c.idnumber)]
 
     courses: dict[str, Course] = {}
     unowned_by_shortname: dict[str, Course] = {}

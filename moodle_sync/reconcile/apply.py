@@ -27,6 +27,7 @@ from moodle_sync.errors import (
     TransportError,
     WriteOutcomeUnknown,
 )
+from moodle_sync.identity import COHORT_PREFIX, category_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import (
     CategoryUpdate,
@@ -38,7 +39,7 @@ from moodle_sync.moodle.models import (
     NewCourse,
     NewGroup,
 )
-from moodle_sync.reconcile.actual import COHORT_PREFIX, ActualState, has_template_content
+from moodle_sync.reconcile.actual import ActualState, has_template_content
 from moodle_sync.reconcile.plan import (
     Action,
     CreateCategory,
@@ -161,13 +162,13 @@ class Applier:
     def visit_create_category(self, actions: list[CreateCategory]) -> None:
         ready = []
         for a in actions:
-            if a.parent_key and f"cat:{a.parent_key}" not in self.ids:
+            if a.parent_key and category_idnumber(a.parent_key) not in self.ids:
                 self._skip(a, f"its parent category {a.parent_key} was not created")
             else:
                 ready.append(a)
 
         def request(a: CreateCategory) -> NewCategory:
-            parent = self.ids[f"cat:{a.parent_key}"] if a.parent_key else 0
+            parent = self.ids[category_idnumber(a.parent_key)] if a.parent_key else 0
             return NewCategory(name=a.name, parent=parent, idnumber=a.idnumber,
                                description=a.description or None)
 
@@ -187,10 +188,10 @@ class Applier:
         for a in actions:  # all-or-nothing in Moodle: one per call names the one that fails
             values: dict[str, Any] = {c.field: c.new for c in a.changes}
             if a.parent_key:
-                if f"cat:{a.parent_key}" not in self.ids:
+                if category_idnumber(a.parent_key) not in self.ids:
                     self._skip(a, f"its new parent {a.parent_key} was not created")
                     continue
-                values["parent"] = self.ids[f"cat:{a.parent_key}"]
+                values["parent"] = self.ids[category_idnumber(a.parent_key)]
             try:
                 self.api.update_categories([CategoryUpdate(id=a.moodle_id, **values)])
             except WriteOutcomeUnknown:
@@ -207,13 +208,13 @@ class Applier:
     def visit_create_course(self, actions: list[CreateCourse]) -> None:
         ready = []
         for a in actions:
-            if f"cat:{a.category_key}" not in self.ids:
+            if category_idnumber(a.category_key) not in self.ids:
                 self._skip(a, f"its category {a.category_key} was not created")
             else:
                 ready.append(a)
 
         def request(a: CreateCourse) -> NewCourse:
-            return NewCourse(categoryid=self.ids[f"cat:{a.category_key}"], **a.fields)
+            return NewCourse(categoryid=self.ids[category_idnumber(a.category_key)], **a.fields)
 
         def lookup(batch: Sequence[CreateCourse]) -> dict[str, int]:
             out = {}
@@ -268,7 +269,7 @@ class Applier:
         for a in actions:
             values: dict[str, Any] = {c.field: c.new for c in a.changes if c.field != "categoryid"}
             if any(c.field == "categoryid" for c in a.changes):
-                cat = self.ids.get(f"cat:{a.category_key}") if a.category_key else next(
+                cat = self.ids.get(category_idnumber(a.category_key)) if a.category_key else next(
                     c.new for c in a.changes if c.field == "categoryid")
                 if cat is None:
                     self._skip(a, f"its category {a.category_key} was not created")

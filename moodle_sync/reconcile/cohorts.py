@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moodle_sync.reconcile.actual import COHORT_PREFIX
-from moodle_sync.rosters.counties import COUNTIES
+from moodle_sync.counties import COUNTIES
+from moodle_sync.identity import cohort_idnumber
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import Person
 
@@ -21,18 +21,6 @@ class CohortSpec:
     county: str
     name: str
     description: str
-
-
-def cohort_idnumber(group: str, county: str) -> str:
-    return f"{COHORT_PREFIX}{group}:{county}"
-
-
-def parse_cohort_idnumber(idnumber: str) -> tuple[str, str] | None:
-    """``tg:socialsekreterare:W`` → ``("socialsekreterare", "W")``; None when it is not one of ours."""
-    if not idnumber.startswith(COHORT_PREFIX):
-        return None
-    group, _, county = idnumber[len(COHORT_PREFIX):].rpartition(":")
-    return (group, county) if group and county in COUNTIES else None
 
 
 def placed_by_roster(person: Person | None, cohort: str) -> bool:

@@ -14,14 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from moodle_sync.errors import PlanError
+from moodle_sync.identity import category_key, is_category_idnumber, parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.models import Category, Course
-from moodle_sync.reconcile.actual import (
-    CATEGORY_PREFIX,
-    ActualState,
-    parse_course_idnumber,
-    spec_hash,
-)
-from moodle_sync.reconcile.cohorts import desired_cohorts, parse_cohort_idnumber
+from moodle_sync.reconcile.actual import ActualState, spec_hash
+from moodle_sync.reconcile.cohorts import desired_cohorts
 from moodle_sync.reconcile.enrolments import EnrolmentState, plan_enrolments
 from moodle_sync.reconcile.plan import (
     Action,
@@ -173,7 +169,7 @@ def _unowned_category_named(categories: list[Category], name: str, parent_id: in
     if parent_id is None:
         return None  # the parent does not exist yet, so neither can a clash under it
     for c in categories:
-        if c.name == name and c.parent == parent_id and not c.idnumber.startswith(CATEGORY_PREFIX):
+        if c.name == name and c.parent == parent_id and not is_category_idnumber(c.idnumber):
             return c
     return None
 
@@ -293,7 +289,7 @@ def _plan_leftovers(specs: SpecSet, actual: ActualState, hide_removed: bool,
                                       f"everyone's history" + ("" if not course.visible else
                                                                "; use --hide-removed to hide it")))
     for cat in actual.categories:
-        if cat.idnumber.startswith(CATEGORY_PREFIX) and cat.idnumber[len(CATEGORY_PREFIX):] not in specs.categories:
+        if (owned := category_key(cat.idnumber)) is not None and owned not in specs.categories:
             notes.append(Note("info", f"category {cat.name!r} ({cat.idnumber}) has no spec any more; it is kept "
                                       f"(Moodle's web services cannot hide categories)"))
     return actions

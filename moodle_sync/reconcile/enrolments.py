@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from moodle_sync.errors import PlanError
+from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
-from moodle_sync.reconcile.cohorts import parse_cohort_idnumber
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
 from moodle_sync.specs.models import EnrolmentRule, SpecSet, field_line, spec_source
 from moodle_sync.store.db import ManagedEnrolment, StateStore

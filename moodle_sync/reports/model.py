@@ -11,22 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from moodle_sync.counties import COUNTIES
+
 __all__ = ["COUNTY_CODES", "COUNTY_NAMES", "CompletionFact", "Labels"]
 
-#: the 21 counties by letter code, in the official order (AB Stockholm … BD Norrbotten)
-COUNTY_CODES: Final[tuple[str, ...]] = (
-    "AB", "C", "D", "E", "F", "G", "H", "I", "K", "M", "N",
-    "O", "S", "T", "U", "W", "X", "Y", "Z", "AC", "BD",
-)
+#: the 21 counties by letter code, in the official order (AB Stockholm … BD Norrbotten): moodle_sync/counties.py
+COUNTY_CODES: Final[tuple[str, ...]] = tuple(COUNTIES)
 
-COUNTY_NAMES: Final[Mapping[str, str]] = {
-    "AB": "Stockholms län", "C": "Uppsala län", "D": "Södermanlands län", "E": "Östergötlands län",
-    "F": "Jönköpings län", "G": "Kronobergs län", "H": "Kalmar län", "I": "Gotlands län",
-    "K": "Blekinge län", "M": "Skåne län", "N": "Hallands län", "O": "Västra Götalands län",
-    "S": "Värmlands län", "T": "Örebro län", "U": "Västmanlands län", "W": "Dalarnas län",
-    "X": "Gävleborgs län", "Y": "Västernorrlands län", "Z": "Jämtlands län", "AC": "Västerbottens län",
-    "BD": "Norrbottens län",
-}
+COUNTY_NAMES: Final[Mapping[str, str]] = {code: county.name for code, county in COUNTIES.items()}
 
 UNKNOWN_COUNTY: Final = "Okänt län"
 NO_TARGET_GROUP: Final = "Ingen målgrupp angiven"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from moodle_sync.counties import COUNTIES
 from moodle_sync.errors import (
     AuthError,
     ConfigError,
@@ -29,15 +30,13 @@ from moodle_sync.errors import (
     ScopeError,
     WriteOutcomeUnknown,
 )
+from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import NewUser, User, UserUpdate
-from moodle_sync.reconcile.actual import COHORT_PREFIX
-from moodle_sync.reconcile.cohorts import cohort_idnumber, placed_by_roster
+from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.rosters import emails
-from moodle_sync.rosters.counties import COUNTIES
 from moodle_sync.rosters.parse import Roster, RosterRow
-from moodle_sync.scope import Scope as Scope  # re-exported: callers import it from here
-from moodle_sync.scope import known_counties, outside_text
+from moodle_sync.scope import Scope, known_counties, outside_text
 from moodle_sync.settle import LOST_ANSWER_WAIT, settle
 from moodle_sync.store.db import Person, StateStore
 

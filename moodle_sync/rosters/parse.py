@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from moodle_sync.counties import county_hint, resolve_county
 from moodle_sync.errors import RosterError
 from moodle_sync.invisible_text import describe_invisible, find_invisible, remove_invisible
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
-from moodle_sync.rosters.counties import county_hint, resolve_county
 from moodle_sync.rosters.tables import Cell, Table, formula_or_error, read_bytes, read_table
 
 __all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]

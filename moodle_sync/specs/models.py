@@ -30,6 +30,8 @@ from pydantic import (
     field_validator,
 )
 
+from moodle_sync.identity import category_idnumber, course_idnumber, session_idnumber
+
 __all__ = [
     "COUNTIES",
     "COURSE_FORMATS",
@@ -215,7 +217,7 @@ class CategorySpec(SpecModel):
 
     @property
     def idnumber(self) -> str:
-        return f"cat:{self.key}"
+        return category_idnumber(self.key)
 
 
 class TargetGroup(SpecModel):
@@ -387,7 +389,8 @@ class CourseSpec(SpecModel):
                 raise ValueError(f"session {session.key}: the group name {session.group_name!r} is longer than "
                                  f"Moodle's 254 characters; shorten the town in `place`")
             key = info.data.get("key")
-            if isinstance(key, str) and len(f"{key}@{info.data.get('version', '1').split('.')[0]}:{session.key}") > 100:
+            major = str(info.data.get("version", "1")).split(".")[0]
+            if isinstance(key, str) and len(session_idnumber(course_idnumber(key, major), session.key)) > 100:
                 raise ValueError(f"session {session.key}: the group idnumber <course key>@<major>:<session key> would "
                                  f"be longer than Moodle's 100 characters; use a shorter session key")
         return value
@@ -403,7 +406,7 @@ class CourseSpec(SpecModel):
     @property
     def idnumber(self) -> str:
         """The Moodle course idnumber: one course per key and major version."""
-        return f"{self.key}@{self.major}"
+        return course_idnumber(self.key, self.major)
 
     @property
     def moodle_shortname(self) -> str:
@@ -423,7 +426,7 @@ class CourseSpec(SpecModel):
     def session_idnumber(self, session: Session | str) -> str:
         """The Moodle group idnumber of a session (or session key): ``hrv-socialtjanst@1:falun-2026-03``."""
         key = session if isinstance(session, str) else session.key
-        return f"{self.idnumber}:{key}"
+        return session_idnumber(self.idnumber, key)
 
 
 class EnrolmentRule(SpecModel):

@@ -34,7 +34,7 @@ from moodle_sync.errors import ConfigError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus, CriterionStatus, EnrolledUser
 from moodle_sync.reports import CompletionFact
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.specs.models import STOCKHOLM
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 

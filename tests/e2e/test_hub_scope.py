@@ -14,10 +14,9 @@ import pytest
 
 from moodle_sync import engine
 from moodle_sync.cli import EXIT_ERROR, EXIT_OK
+from moodle_sync.identity import cohort_idnumber
 from moodle_sync.moodle.models import User
-from moodle_sync.reconcile.cohorts import cohort_idnumber
-from moodle_sync.rosters.importer import Scope
-from moodle_sync.scope import outside_text
+from moodle_sync.scope import Scope, outside_text
 from moodle_sync.store.db import Person, StateStore
 
 from .conftest import TOKEN, Site, run

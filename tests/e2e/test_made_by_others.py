@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.cli import EXIT_OK
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 
 from .conftest import Site, run
 from .test_completions import course_ids, csv_rows, facts_of, run_pull

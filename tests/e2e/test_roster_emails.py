@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.rosters.importer import Scope, apply_roster, plan_roster, render_roster_plan
+from moodle_sync.rosters.importer import apply_roster, plan_roster, render_roster_plan
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.scope import Scope
 
 from .conftest import Site
 from .test_rosters import do_import, person, write_roster

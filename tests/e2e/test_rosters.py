@@ -14,8 +14,9 @@ from moodle_sync.emulator import Fault
 from moodle_sync.emulator.moodlelib import userlib
 from moodle_sync.errors import ApplyError, ConfigError, PermissionDenied, RosterError, ScopeError
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.rosters.importer import Scope, apply_roster, plan_roster, render_roster_plan
+from moodle_sync.rosters.importer import apply_roster, plan_roster, render_roster_plan
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.scope import Scope
 
 from .conftest import URL, Site
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.errors import PlanError, ScopeError
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.sessions import assign
 
 from .conftest import Site

@@ -13,7 +13,7 @@ import pytest
 from moodle_sync import settle as settle_module
 from moodle_sync.completions.remind import remind
 from moodle_sync.emulator import Fault
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.store.completions import CompletionStore
 
 from .conftest import URL, Site

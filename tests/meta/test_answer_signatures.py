@@ -25,7 +25,7 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Answer
 
 SIGNATURES: dict[str, Any] = json.loads(
-    resources.files("moodle_sync.emulator").joinpath("data/ws-signatures-4.3.json").read_text("utf-8"))
+    resources.files("moodle_sync.moodle").joinpath("data/ws-signatures-4.3.json").read_text("utf-8"))
 
 SAMPLE_BY_TYPE = {"int": 7, "float": 1.5, "bool": True}
 

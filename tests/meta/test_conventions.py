@@ -17,7 +17,7 @@ PACKAGE = Path(moodle_sync.__file__).parent
 
 
 def signatures() -> dict[str, dict]:
-    text = resources.files("moodle_sync.emulator").joinpath("data/ws-signatures-4.3.json").read_text()
+    text = resources.files("moodle_sync.moodle").joinpath("data/ws-signatures-4.3.json").read_text()
     return json.loads(text)
 
 

@@ -22,7 +22,7 @@ from report_facts import LABELS, fact
 from moodle_sync.completions import report as report_module
 from moodle_sync.errors import ConfigError
 from moodle_sync.reports import COUNTY_NAMES, MEASURES, CompletionFact, qualifies
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
 
 D = datetime.date

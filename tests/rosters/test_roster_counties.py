@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moodle_sync.rosters.counties import COUNTIES, County, resolve_county
+from moodle_sync.counties import COUNTIES, County, resolve_county
 
 # (letter code, numeric code, full name, bare name), straight from domain.md
 EXPECTED = [

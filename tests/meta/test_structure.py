@@ -1,0 +1,69 @@
+"""The package's shape: what loads what, which parts depend on which, and how big a module may grow."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import moodle_sync
+
+PACKAGE = Path(moodle_sync.__file__).parent
+
+
+def test_the_cli_loads_no_emulator_module() -> None:
+    """Moodle's signatures belong to moodle/: starting the tool must not load the emulator (36 modules)."""
+    code = ("import json, sys, moodle_sync.cli; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('moodle_sync.emulator'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def _part(module: str) -> str | None:
+    """``moodle_sync.reconcile.plan`` → ``reconcile``; ``moodle_sync.scope`` → ``scope``."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "moodle_sync" and len(parts) > 1 else None
+
+
+def package_graph() -> dict[str, dict[str, list[str]]]:
+    """Part of the package (a subpackage or a top-level module) → the parts it imports → where.
+
+    Only imports at module level count: an import inside a function (the CLI's lazy imports of a command's
+    library, the demo's emulator) runs when that function runs, so it cannot make an import cycle at load
+    time, and it is how a command that needs a part pulls it in without the others paying for it.
+    """
+    graph: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        here = rel.parts[0].removesuffix(".py")
+        edges = graph.setdefault(here, {})
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] if node.module != "moodle_sync" else [
+                    f"moodle_sync.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                part = _part(target)
+                if part and part != here and ((PACKAGE / part).is_dir() or (PACKAGE / f"{part}.py").exists()):
+                    edges.setdefault(part, []).append(str(rel))
+    return graph
+
+
+def test_no_cycle_between_the_parts_of_the_package() -> None:
+    graph = package_graph()
+    try:
+        order = list(graphlib.TopologicalSorter({k: set(v) for k, v in graph.items()}).static_order())
+    except graphlib.CycleError as e:
+        cycle = e.args[1]
+        where = [f"{a} → {b} ({', '.join(sorted(set(graph[a][b])))})" for a, b in zip(cycle, cycle[1:], strict=False)]
+        raise AssertionError("import cycle between parts of moodle_sync:\n  " + "\n  ".join(where)) from None
+    # the vocabulary is at the bottom: it depends on nothing of the tool but the counties
+    for shared in ("counties", "identity"):
+        assert set(graph[shared]) <= {"counties"}, f"{shared} imports {sorted(graph[shared])}"
+    assert order.index("identity") < order.index("reconcile") < order.index("rosters")
