@@ -19,13 +19,9 @@ from typing import Any, TypeVar
 from moodle_sync import settle as settle_module
 from moodle_sync.errors import (
     ApplyError,
-    AuthError,
     MoodleApiError,
     MoodleError,
-    MoodleUnavailable,
-    PermissionDenied,
     TransportError,
-    WriteOutcomeUnknown,
 )
 from moodle_sync.identity import COHORT_PREFIX, category_idnumber
 from moodle_sync.moodle.functions import MoodleApi
@@ -34,6 +30,7 @@ from moodle_sync.moodle.models import (
     CohortUpdate,
     CourseUpdate,
     Enrolment,
+    ItemWarning,
     NewCategory,
     NewCohort,
     NewCourse,
@@ -57,6 +54,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCohort,
     UpdateCourse,
 )
+from moodle_sync.send import FATAL, halves, send_bisecting
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.intents import IntentStore
 
@@ -73,8 +71,6 @@ LOST_ANSWER_WAIT = settle_module.LOST_ANSWER_WAIT
 A = TypeVar("A", bound=Action)
 #: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
 COURSE_WIDE_ENROL_ERRORS = frozenset({"wsnoinstance", "wscannotenrol"})
-#: errors that no smaller batch can fix: stop the run
-FATAL = (AuthError, PermissionDenied, MoodleUnavailable)
 
 
 @dataclass
@@ -192,16 +188,15 @@ class Applier:
                     self._skip(a, f"its new parent {a.parent_key} was not created")
                     continue
                 values["parent"] = self.ids[category_idnumber(a.parent_key)]
-            try:
-                self.api.update_categories([CategoryUpdate(id=a.moodle_id, **values)])
-            except WriteOutcomeUnknown:
-                pass  # an update sets absolute values: the next plan re-reads and shows what is left
-            except FATAL:
-                raise
-            except MoodleError as e:
-                self._fail(a, str(e))
-                continue
+            self._update_category(a, CategoryUpdate(id=a.moodle_id, **values))
+
+    def _update_category(self, a: UpdateCategory, update: CategoryUpdate) -> None:
+        def done(*_: object) -> None:
             self._done(a, a.moodle_id)
+
+        # a lost answer: an update sets absolute values, so the next plan re-reads and shows what is left
+        send_bisecting([update], self.api.update_categories, on_sent=done, on_unknown=done,
+                       on_refused=lambda _b, e: self._fail(a, str(e)))
 
     # --- courses ------------------------------------------------------------------------------------
 
@@ -239,27 +234,28 @@ class Applier:
             if course_id is None:
                 self._skip(a, f"course {a.idnumber} was not created")
                 continue
-            try:
-                self.api.import_course(a.template_id, course_id)
-            except WriteOutcomeUnknown:
-                # the import may have run, or still be running (a backup and restore): never import twice
-                # (activities would be duplicated), so wait for its content to show
-                def content(course: int = course_id, template: int = a.template_id) -> dict[str, int]:
-                    return {"imported": 1} if self._has_content(course, template) else {}
+            self._import_template(a, course_id)
 
-                shown = self._settle(1, content)
-                if not shown:
-                    self._fail(a, f"the answer was lost and the course showed no imported content within "
-                                  f"{LOST_ANSWER_WAIT:.0f} s; Moodle may still be copying it. Run apply again in "
-                                  "a few minutes: it imports only into a course that is still empty")
-                    continue
-            except FATAL:
-                raise
-            except MoodleError as e:
-                self._fail(a, str(e))
-                continue
+    def _import_template(self, a: ImportTemplate, course_id: int) -> None:
+        def imported(*_: object) -> None:
             self.store.remember("course", a.idnumber, course_id, imported=True)
             self._done(a, course_id, f"content copied from {a.template}")
+
+        def unknown(*_: object) -> None:
+            # the import may have run, or still be running (a backup and restore): never import twice
+            # (activities would be duplicated), so wait for its content to show
+            def content() -> dict[str, int]:
+                return {"imported": 1} if self._has_content(course_id, a.template_id) else {}
+
+            if self._settle(1, content):
+                imported()
+            else:
+                self._fail(a, f"the answer was lost and the course showed no imported content within "
+                              f"{LOST_ANSWER_WAIT:.0f} s; Moodle may still be copying it. Run apply again in "
+                              "a few minutes: it imports only into a course that is still empty")
+
+        send_bisecting([course_id], lambda _b: self.api.import_course(a.template_id, course_id), on_sent=imported,
+                       on_unknown=unknown, on_refused=lambda _b, e: self._fail(a, str(e)))
 
     def _has_content(self, course_id: int, template_id: int) -> bool:
         return has_template_content(self.api, course_id, template_id)
@@ -320,24 +316,17 @@ class Applier:
                                                 description=a.description, visible=0)) for a in actions])
 
     def _update_cohorts(self, pairs: list[tuple[UpdateCohort | HideCohort, CohortUpdate]]) -> None:
-        """update_cohorts is all-or-nothing: a failed batch is retried one by one to name the bad one."""
-        for batch in self.api.batches("core_cohort_update_cohorts", "cohorts", pairs, lambda p: p[1],
-                                      max_items=COHORTS_PER_CALL):
-            try:
-                self.api.update_cohorts([r for _, r in batch])
-            except WriteOutcomeUnknown:
-                pass  # absolute values: the next plan re-reads and shows anything left
-            except FATAL:
-                raise
-            except MoodleError as e:
-                if len(batch) > 1:
-                    self._update_cohorts(batch[:len(batch) // 2])
-                    self._update_cohorts(batch[len(batch) // 2:])
-                else:
-                    self._fail(batch[0][0], str(e))
-                continue
+        """update_cohorts is all-or-nothing: a failed batch is split to name the bad one."""
+        def sent(batch: Sequence[tuple[UpdateCohort | HideCohort, CohortUpdate]], _answer: object) -> None:
             for a, _ in batch:
                 self._done(a, a.moodle_id)
+
+        for batch in self.api.batches("core_cohort_update_cohorts", "cohorts", pairs, lambda p: p[1],
+                                      max_items=COHORTS_PER_CALL):
+            # a lost answer: absolute values, so the next plan re-reads and shows anything left
+            send_bisecting(batch, lambda b: self.api.update_cohorts([r for _, r in b]), on_sent=sent,
+                           on_refused=lambda b, e: self._fail(b[0][0], str(e)), on_unknown=lambda _b, _e: None,
+                           split=lambda b, _e: len(b) > 1)
 
     # --- sessions ----------------------------------------------------------------------------------
 
@@ -393,7 +382,7 @@ class Applier:
                 counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n)
                 self._done(a, self.ids.get(a.idnumber), counts)
 
-    def _send_enrolments(self, action: SyncEnrolments, batch: list[tuple[EnrolmentItem, Enrolment]], *,
+    def _send_enrolments(self, action: SyncEnrolments, batch: Sequence[tuple[EnrolmentItem, Enrolment]], *,
                          resent: bool = False) -> list[str]:
         """Send one batch; bisect a rejected one; send a lost one once more. Returns failures.
 
@@ -402,36 +391,46 @@ class Applier:
         Moodle lists cannot tell whether a lost batch landed (dates are not shown, and onlyactive also
         hides enrolments outside their window), so it is sent again, after a pause.
         """
-        # the intent goes to the store before the call: a run killed before the answer is recorded, or an
-        # answer lost twice, leaves it pending, and the next run settles it from Moodle (reconcile/intents.py)
+        failures: list[str] = []
         intents = IntentStore(self.store)
-        intent_ids = intents.record(self.run_id, batch[0][1].courseid, self._managed(action, batch))
-        try:
-            self.api.enrol([r for _, r in batch])
-        except WriteOutcomeUnknown:
+        open_intents: dict[int, list[int]] = {}
+
+        def send(part: Sequence[tuple[EnrolmentItem, Enrolment]]) -> None:
+            # the intent goes to the store before the call: a run killed before the answer is recorded, or an
+            # answer lost twice, leaves it pending, and the next run settles it from Moodle (reconcile/intents.py)
+            open_intents[id(part)] = intents.record(self.run_id, part[0][1].courseid, self._managed(action, part))
+            self.api.enrol([r for _, r in part])
+
+        def sent(part: Sequence[tuple[EnrolmentItem, Enrolment]], _answer: None) -> None:
+            self.store.set_enrolments(self._managed(action, part))
+            intents.close(open_intents.pop(id(part)), "done")
+
+        def refused(part: Sequence[tuple[EnrolmentItem, Enrolment]], e: MoodleError) -> None:
+            failures.extend(f"user {r.userid}: {e}" for _, r in part)
+
+        def unknown(part: Sequence[tuple[EnrolmentItem, Enrolment]], _e: MoodleError) -> None:
             if resent:
-                return [f"user {r.userid}: the answer was lost twice (kept as pending: the next run reads "
-                        f"Moodle to settle it); run apply again" for _, r in batch]
-            self.report(f"  answer lost for {len(batch)} enrolments in {action.idnumber}; sending them again "
+                failures.extend(f"user {r.userid}: the answer was lost twice (kept as pending: the next run reads "
+                                f"Moodle to settle it); run apply again" for _, r in part)
+                return
+            self.report(f"  answer lost for {len(part)} enrolments in {action.idnumber}; sending them again "
                         f"(an enrol call sets every value, so repeating it is safe)")
             time.sleep(min(5.0, LOST_ANSWER_WAIT))
-            intents.close(intent_ids, "resent")  # the re-sent call carries the same intents again
-            return self._send_enrolments(action, batch, resent=True)
-        except FATAL:
-            raise
-        except MoodleApiError as e:
-            intents.close(intent_ids, "refused")  # Moodle refused the whole call: nothing of it was applied
-            if len(batch) == 1 or e.errorcode in COURSE_WIDE_ENROL_ERRORS:
-                # the manual enrolment instance is missing or off: no smaller batch would get through
-                return [f"user {r.userid}: {e}" for _, r in batch]
-            mid = len(batch) // 2
-            return self._send_enrolments(action, batch[:mid]) + self._send_enrolments(action, batch[mid:])
-        self.store.set_enrolments(self._managed(action, batch))
-        intents.close(intent_ids, "done")
-        return []
+            intents.close(open_intents.pop(id(part)), "resent")  # the re-sent call carries the same intents again
+            failures.extend(self._send_enrolments(action, part, resent=True))
+
+        def split(part: Sequence[tuple[EnrolmentItem, Enrolment]], e: MoodleError) -> bool:
+            # Moodle refused the whole call: nothing of it was applied
+            intents.close(open_intents.pop(id(part)), "refused")
+            # the manual enrolment instance is missing or off: no smaller batch would get through
+            return len(part) > 1 and getattr(e, "errorcode", None) not in COURSE_WIDE_ENROL_ERRORS
+
+        send_bisecting(batch, send, on_sent=sent, on_refused=refused, on_unknown=unknown, split=split,
+                       catch=(MoodleApiError,))
+        return failures
 
     @staticmethod
-    def _managed(action: SyncEnrolments, sent: list[tuple[EnrolmentItem, Enrolment]]) -> list[ManagedEnrolment]:
+    def _managed(action: SyncEnrolments, sent: Sequence[tuple[EnrolmentItem, Enrolment]]) -> list[ManagedEnrolment]:
         return [ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
                 for i, r in sent]
 
@@ -439,35 +438,7 @@ class Applier:
 
     def _update(self, pairs: list[tuple[A, CourseUpdate]], after: Callable[[A], None]) -> None:
         """update_courses is partial in Moodle: each course succeeds or comes back as a warning."""
-        for batch in self.api.batches("core_course_update_courses", "courses", pairs, lambda p: p[1],
-                                      max_items=COURSES_PER_UPDATE):
-            try:
-                warnings = self.api.update_courses([r for _, r in batch])
-            except WriteOutcomeUnknown:
-                # updates set absolute values; re-read them to tell which ones landed
-                landed = self._landed([r for _, r in batch])
-                for a, r in batch:
-                    if r.id in landed:
-                        after(a)
-                    else:
-                        self._fail(a, "the answer was lost and Moodle does not show the change; run apply "
-                                      "again")
-                continue
-            except FATAL:
-                raise
-            except MoodleError as e:
-                if len(batch) > 1 and isinstance(e, MoodleApiError):
-                    # Moodle validates every course's parameters before updating any: one bad value
-                    # (invalidparameter) refuses the whole call, so halve it to apply the good ones
-                    mid = len(batch) // 2
-                    self.report(f"  Moodle refused an update of {len(batch)} courses ({e.errorcode}); "
-                                f"splitting it to find the bad one")
-                    self._update(batch[:mid], after)
-                    self._update(batch[mid:], after)
-                    continue
-                for a, _ in batch:
-                    self._fail(a, str(e))
-                continue
+        def sent(batch: Sequence[tuple[A, CourseUpdate]], warnings: list[ItemWarning]) -> None:
             failed = {w.itemid: w for w in warnings if w.item == "course"}
             for a, r in batch:
                 if r.id in failed:
@@ -475,6 +446,30 @@ class Applier:
                     self._fail(a, f"core_course_update_courses: {w.warningcode}: {w.message}")
                 else:
                     after(a)
+
+        def unknown(batch: Sequence[tuple[A, CourseUpdate]], _e: MoodleError) -> None:
+            # updates set absolute values; re-read them to tell which ones landed
+            landed = self._landed([r for _, r in batch])
+            for a, r in batch:
+                if r.id in landed:
+                    after(a)
+                else:
+                    self._fail(a, "the answer was lost and Moodle does not show the change; run apply again")
+
+        def refused(batch: Sequence[tuple[A, CourseUpdate]], e: MoodleError) -> None:
+            for a, _ in batch:
+                self._fail(a, str(e))
+
+        def split_said(batch: Sequence[tuple[A, CourseUpdate]], e: MoodleError) -> None:
+            # Moodle validates every course's parameters before updating any: one bad value
+            # (invalidparameter) refuses the whole call, so halve it to apply the good ones
+            self.report(f"  Moodle refused an update of {len(batch)} courses ({getattr(e, 'errorcode', '')}); "
+                        f"splitting it to find the bad one")
+
+        for batch in self.api.batches("core_course_update_courses", "courses", pairs, lambda p: p[1],
+                                      max_items=COURSES_PER_UPDATE):
+            send_bisecting(batch, lambda b: self.api.update_courses([r for _, r in b]), on_sent=sent,
+                           on_refused=refused, on_unknown=unknown, on_split=split_said)
 
     def _landed(self, updates: list[CourseUpdate]) -> set[int]:
         current = {c.id: c for c in self.api.courses_by_ids(u.id for u in updates)}
@@ -488,47 +483,41 @@ class Applier:
 
     def _create(self, batch: Sequence[A], create: Callable[[Sequence[A]], Sequence[Any]],
                 lookup: Callable[[Sequence[A]], dict[str, int]],
-                on_created: Callable[[A, int], None]) -> None:
+                on_created: Callable[[A, int], None], *,
+                pieces: Callable[[Sequence[A]], list[Sequence[A]]] = halves) -> None:
         """Create a batch; bisect a rejected one; re-read (never re-send) one whose answer was lost."""
-        if not batch:
-            return
-        try:
-            created = create(batch)
-        except WriteOutcomeUnknown:
-            found = self._settle(len(batch), lambda: lookup(batch))
-            for a in batch:
-                idn = getattr(a, "idnumber")  # noqa: B009 - every create action has one
-                if idn in found:
-                    self._created(a, found[idn], on_created)
-            for a in batch:
-                if getattr(a, "idnumber") not in found:  # noqa: B009
+        def sent(done: Sequence[A], created: Sequence[Any]) -> None:
+            for a, made in zip(done, created, strict=True):
+                self._created(a, made.id, on_created)
+
+        def unknown(lost: Sequence[A], _e: MoodleError) -> None:
+            found = self._settle(len(lost), lambda: lookup(lost))
+            for a in lost:
+                if a.target in found:
+                    self._created(a, found[a.target], on_created)
+            for a in lost:
+                if a.target not in found:
                     self._fail(a, f"the answer was lost and Moodle did not show it within {LOST_ANSWER_WAIT:.0f} s; "
                                   "it was not sent again, as Moodle may still be creating it. Run apply again "
                                   "in a few minutes: it re-reads Moodle before creating anything")
-            return
-        except FATAL:
-            raise
-        except (MoodleApiError, TransportError) as e:
-            if len(batch) > 1 and isinstance(e, MoodleApiError):
-                mid = len(batch) // 2
-                self.report(f"  Moodle rejected a batch of {len(batch)} ({e.errorcode}); splitting it to "
-                            f"find the bad item")
-                self._create(batch[:mid], create, lookup, on_created)
-                self._create(batch[mid:], create, lookup, on_created)
-                return
-            if isinstance(e, MoodleApiError):
+
+        def refused(bad: Sequence[A], e: MoodleError) -> None:
+            if isinstance(e, MoodleApiError) and len(bad) == 1:
                 # e.g. courseidnumbertaken (or invalidparameter for a cohort): another run, or an earlier
                 # answer that was lost, already made it: adopt it instead of failing
-                found = lookup(batch)
-                idn = getattr(batch[0], "idnumber")  # noqa: B009
-                if idn in found:
-                    self._created(batch[0], found[idn], on_created)
+                found = lookup(bad)
+                if bad[0].target in found:
+                    self._created(bad[0], found[bad[0].target], on_created)
                     return
-            for a in batch:
+            for a in bad:
                 self._fail(a, str(e))
-            return
-        for a, made in zip(batch, created, strict=True):
-            self._created(a, made.id, on_created)
+
+        def split_said(whole: Sequence[A], e: MoodleError) -> None:
+            self.report(f"  Moodle rejected a batch of {len(whole)} ({getattr(e, 'errorcode', '')}); splitting it "
+                        f"to find the bad item")
+
+        send_bisecting(batch, create, on_sent=sent, on_refused=refused, on_unknown=unknown, on_split=split_said,
+                       pieces=pieces, catch=(MoodleApiError, TransportError))
 
     def _settle(self, expected: int, read: Callable[[], dict[str, int]]) -> dict[str, int]:
         """Re-read what a write whose answer was lost should have made, until all ``expected`` objects
@@ -536,7 +525,7 @@ class Applier:
         return settle_module.settle(expected, read, wait=LOST_ANSWER_WAIT, report=self.report)
 
     def _created(self, action: A, moodle_id: int, on_created: Callable[[A, int], None]) -> None:
-        self.ids[getattr(action, "idnumber")] = moodle_id  # noqa: B009
+        self.ids[action.target] = moodle_id
         on_created(action, moodle_id)
         self._done(action, moodle_id)
 

@@ -20,23 +20,21 @@ from typing import Any, Literal
 
 from moodle_sync.counties import COUNTIES
 from moodle_sync.errors import (
-    AuthError,
     ConfigError,
     MoodleApiError,
     MoodleError,
-    MoodleUnavailable,
-    PermissionDenied,
     RosterError,
     ScopeError,
-    WriteOutcomeUnknown,
 )
 from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import NewUser, User, UserUpdate
+from moodle_sync.moodle.models import Created as CreatedUser
+from moodle_sync.moodle.models import ItemWarning, NewUser, User, UserUpdate
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.rosters import emails
 from moodle_sync.rosters.parse import Roster, RosterRow
 from moodle_sync.scope import Scope, known_counties, outside_text
+from moodle_sync.send import FATAL, send_bisecting
 from moodle_sync.settle import LOST_ANSWER_WAIT, settle
 from moodle_sync.store.db import Person, StateStore
 
@@ -44,7 +42,6 @@ from moodle_sync.store.db import Person, StateStore
 MASS_REMOVAL_SHARE = 0.20
 USERS_PER_CREATE = 100
 MEMBERS_PER_CALL = 500
-FATAL = (AuthError, PermissionDenied, MoodleUnavailable)
 
 # The ``auth`` an import gives new accounts (setting ``auth``, default manual). Moodle 4.3's create_users
 # (user/externallib.php) refuses an auth whose is_internal() is true when the user has neither a password nor
@@ -513,37 +510,32 @@ def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterO
     With e-mailed passwords a rejected batch is retried one person per call, not bisected: see
     :func:`_create_one_by_one`.
     """
-    if not rows:
-        return
-    requests = [_new_user(r, auth) for r in rows]
-    try:
-        created = api.create_users(requests)
-    except WriteOutcomeUnknown:
+    def sent(batch: Sequence[RosterRow], created: list[CreatedUser]) -> None:
+        out.created += len(created)
+        ids.update((r.row, c.id) for r, c in zip(batch, created, strict=True))
+
+    def unknown(batch: Sequence[RosterRow], _e: MoodleError) -> None:
         # Moodle may have made them, or still be making them: re-read (never re-send) like a lost course create
-        found = settle(len(requests), lambda: {u.username: u.id for u in api.users_by_field(
-            "username", [q.username for q in requests])}, report=say, what="users")
-        done = {r.row: found[q.username] for r, q in zip(rows, requests, strict=True) if q.username in found}
+        names = {r.row: username_for(r.email) for r in batch}
+        found = settle(len(batch), lambda: {u.username: u.id for u in api.users_by_field(
+            "username", list(names.values()))}, report=say, what="users")
+        done = {row: found[name] for row, name in names.items() if name in found}
         ids.update(done)
         out.created += len(done)
-        rest = [r for r in rows if r.row not in done]
         out.failures += [f"row {r.row} ({r.email}): no answer from Moodle and the account did not show within "
                          f"{LOST_ANSWER_WAIT:.0f} s; not sent again (Moodle may still be creating it): run the "
-                         f"import again in a few minutes" for r in rest]
-        return
-    except FATAL:
-        raise
-    except MoodleApiError as e:
-        if len(rows) == 1:
-            out.failures.append(f"row {rows[0].row} ({rows[0].email}): Moodle refused the user: {_said(e)}")
-        elif auth in MAILED_PASSWORD_AUTHS:
-            _create_one_by_one(api, rows, auth, out, say, ids)
-        else:  # no e-mails: halves can be re-sent freely
-            mid = len(rows) // 2
-            _create_users(api, rows[:mid], auth, out, say, ids)
-            _create_users(api, rows[mid:], auth, out, say, ids)
-        return
-    out.created += len(created)
-    ids.update((r.row, c.id) for r, c in zip(rows, created, strict=True))
+                         f"import again in a few minutes" for r in batch if r.row not in done]
+
+    def refused(batch: Sequence[RosterRow], e: MoodleError) -> None:
+        if len(batch) == 1:
+            out.failures.append(f"row {batch[0].row} ({batch[0].email}): Moodle refused the user: {_said(e)}")
+        else:  # e-mailed passwords: one person per call (see _create_one_by_one)
+            _create_one_by_one(api, list(batch), auth, out, say, ids)
+
+    # without e-mails, halves can be re-sent freely
+    send_bisecting(rows, lambda b: api.create_users([_new_user(r, auth) for r in b]), on_sent=sent,
+                   on_unknown=unknown, on_refused=refused, catch=(MoodleApiError,),
+                   split=lambda b, _e: len(b) > 1 and auth not in MAILED_PASSWORD_AUTHS)
 
 
 def _create_one_by_one(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
@@ -586,33 +578,26 @@ def _update_users(api: MoodleApi, changes: list[UserChange], out: RosterOutcome)
     value a PARAM_TEXT field would clean refuses all of them; nothing has been written then, so halves are
     re-sent freely. A failure inside the per-user part comes back as a warning for that user.
     """
-    if not changes:
-        return
-    updates = [UserUpdate(id=c.userid, **{k: new for k, (_old, new) in c.changes.items()}) for c in changes]
-    try:
-        warnings = api.update_users(updates)
-    except FATAL:
-        raise
-    except MoodleApiError as e:
-        if len(changes) == 1:
-            c = changes[0]
+    def sent(batch: Sequence[UserChange], warnings: list[ItemWarning]) -> None:
+        by_id = {c.userid: c for c in batch}
+        bad = {w.itemid for w in warnings}
+        for w in warnings:
+            change = by_id.get(w.itemid)
+            where = f"row {change.row.row} ({change.row.email}), user {w.itemid}" if change else f"user {w.itemid}"
+            out.failures.append(f"{where}: not updated: {w.warningcode}: {w.message}")
+        out.updated += sum(1 for c in batch if c.userid not in bad)
+
+    def failed(batch: Sequence[UserChange], e: MoodleError) -> None:
+        if len(batch) == 1 and isinstance(e, MoodleApiError):
+            c = batch[0]
             out.failures.append(f"row {c.row.row} ({c.row.email}): Moodle refused the update of user {c.userid} "
                                 f"({', '.join(c.changes)}): {_said(e)}")
-            return
-        mid = len(changes) // 2
-        _update_users(api, changes[:mid], out)
-        _update_users(api, changes[mid:], out)
-        return
-    except MoodleError as e:
-        out.failures.append(f"updating {len(changes)} users: {_said(e)}; the next import checks them again")
-        return
-    by_id = {c.userid: c for c in changes}
-    bad = {w.itemid for w in warnings}
-    for w in warnings:
-        change = by_id.get(w.itemid)
-        where = f"row {change.row.row} ({change.row.email}), user {w.itemid}" if change else f"user {w.itemid}"
-        out.failures.append(f"{where}: not updated: {w.warningcode}: {w.message}")
-    out.updated += sum(1 for c in changes if c.userid not in bad)
+        else:
+            out.failures.append(f"updating {len(batch)} users: {_said(e)}; the next import checks them again")
+
+    send_bisecting(changes, lambda b: api.update_users(
+        [UserUpdate(id=c.userid, **{k: new for k, (_old, new) in c.changes.items()}) for c in b]),
+        on_sent=sent, on_refused=failed, on_unknown=failed)
 
 
 def _change_members(api: MoodleApi, plan: RosterPlan, ids: dict[int, int], out: RosterOutcome) -> None:
@@ -622,33 +607,32 @@ def _change_members(api: MoodleApi, plan: RosterPlan, ids: dict[int, int], out: 
         member = ids.get(who.row) if isinstance(who, RosterRow) else who
         if member is not None:
             adds.append((plan.cohort_ids[idn], member))
-    for start in range(0, len(adds), MEMBERS_PER_CALL):
-        chunk = adds[start:start + MEMBERS_PER_CALL]
-        try:
-            warnings = api.add_cohort_members(chunk)
-        except WriteOutcomeUnknown:
-            warnings = []  # adding a member twice only warns (code 3): safe to leave to the next import
-        except FATAL:
-            raise
-        except MoodleApiError as e:
-            out.failures.append(f"adding {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; "
-                                f"none of them was added, the next import adds them")
-            continue
+    def added(chunk: Sequence[tuple[int, int]], warnings: list[ItemWarning]) -> None:
         # every warning is a member not added; code 3 ("record already exists") is someone already there
         out.added += len(chunk) - len(warnings)
         out.failures += [f"cohort member: {w.message}" for w in warnings if w.warningcode != "3"]
+
+    def removed(chunk: Sequence[tuple[int, int]], _answer: None) -> None:
+        out.removed += len(chunk)
+
+    def never(*_: object) -> bool:
+        return False  # a refused chunk is a failure; the next import sends it again
+
+    for start in range(0, len(adds), MEMBERS_PER_CALL):
+        # a lost answer: adding a member twice only warns (code 3), safe to leave to the next import
+        send_bisecting(adds[start:start + MEMBERS_PER_CALL], api.add_cohort_members, on_sent=added,
+                       on_unknown=lambda chunk, _e: added(chunk, []), split=never, catch=(MoodleApiError,),
+                       on_refused=lambda chunk, e: out.failures.append(
+                           f"adding {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none of them "
+                           f"was added, the next import adds them"))
     for start in range(0, len(plan.remove), MEMBERS_PER_CALL):
-        chunk = [(plan.cohort_ids[idn], uid) for idn, uid in plan.remove[start:start + MEMBERS_PER_CALL]]
-        try:
-            api.delete_cohort_members(chunk)
-            out.removed += len(chunk)
-        except WriteOutcomeUnknown:
-            out.failures.append(f"{len(chunk)} removals: answer lost; the next import re-checks them")
-        except FATAL:
-            raise
-        except MoodleApiError as e:
-            out.failures.append(f"removing {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; "
-                                f"none of them was removed, the next import removes them")
+        send_bisecting([(plan.cohort_ids[idn], uid) for idn, uid in plan.remove[start:start + MEMBERS_PER_CALL]],
+                       api.delete_cohort_members, on_sent=removed, split=never, catch=(MoodleApiError,),
+                       on_unknown=lambda chunk, _e: out.failures.append(
+                           f"{len(chunk)} removals: answer lost; the next import re-checks them"),
+                       on_refused=lambda chunk, e: out.failures.append(
+                           f"removing {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none of "
+                           f"them was removed, the next import removes them"))
 
 
 SAMPLE = 5
