@@ -9,7 +9,6 @@ before the next batch, so a run killed at any point is simply run again.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +52,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCategory,
     UpdateCohort,
     UpdateCourse,
+    visitor_name,
 )
 from moodle_sync.send import FATAL, halves, send_bisecting
 from moodle_sync.store.db import ManagedEnrolment, StateStore
@@ -92,10 +92,6 @@ class ApplyResult:
                 "failures": self.failed, "skips": self.skipped}
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 Report = Callable[[str], None]
 
 
@@ -121,7 +117,7 @@ class Applier:
     def apply(self, plan: Plan) -> ApplyResult:
         """Apply every action of ``plan`` in order, batching consecutive actions of one type."""
         for group in _groups(plan.actions):
-            visit = getattr(self, f"visit_{snake(type(group[0]).__name__)}", None)
+            visit = getattr(self, visitor_name(type(group[0])), None)
             if visit is None:
                 raise ApplyError(f"no way to apply {type(group[0]).__name__} (a bug in moodle-sync)")
             try:

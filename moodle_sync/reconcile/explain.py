@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from moodle_sync.errors import PlanError
 from moodle_sync.reconcile.plan import (
     Action,
+    ChangeKind,
     CreateCategory,
     CreateCohort,
     CreateCourse,
@@ -19,11 +22,12 @@ from moodle_sync.reconcile.plan import (
     UpdateCategory,
     UpdateCohort,
     UpdateCourse,
+    visitor_name,
 )
 
-SIGN = {"CreateCategory": "+", "CreateCourse": "+", "ImportTemplate": "+", "UpdateCategory": "~",
-        "UpdateCourse": "~", "HideCourse": "-", "RecordVersion": "·", "CreateCohort": "+",
-        "UpdateCohort": "~", "HideCohort": "-", "SyncEnrolments": "~", "CreateSessionGroup": "+"}
+#: the sign a line of the plan starts with, by how much the action changes
+SIGN = {ChangeKind.NEW_VERSION: "+", ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~", ChangeKind.HIDE: "-",
+        ChangeKind.METADATA: "·"}
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -32,55 +36,81 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def describe(action: Action) -> list[str]:
-    """One headline and optional detail lines for an action."""
-    sign = SIGN.get(type(action).__name__, "?")
-    if isinstance(action, CreateCategory):
+class Explainer:
+    """Renders actions for people: ``visit_<snake_case(action type)>`` gives one headline and optional detail
+    lines, as the :class:`~moodle_sync.reconcile.apply.Applier` has a ``visit_`` that carries it out."""
+
+    def describe(self, action: Action) -> list[str]:
+        visit: Callable[[Any], list[str]] | None = getattr(self, visitor_name(type(action)), None)
+        if visit is None:
+            raise PlanError(f"no way to explain {type(action).__name__} (a bug in moodle-sync)")
+        return visit(action)
+
+    @staticmethod
+    def _sign(action: Action) -> str:
+        return SIGN[action.kind]
+
+    def visit_create_category(self, action: CreateCategory) -> list[str]:
         parent = f" under {action.parent_key}" if action.parent_key else " at the top level"
-        return [f"{sign} create category {action.name!r} ({action.idnumber}){parent}"]
-    if isinstance(action, UpdateCategory):
-        return [f"{sign} update category {action.idnumber}"] + [
+        return [f"{self._sign(action)} create category {action.name!r} ({action.idnumber}){parent}"]
+
+    def visit_update_category(self, action: UpdateCategory) -> list[str]:
+        return [f"{self._sign(action)} update category {action.idnumber}"] + [
             f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
-    if isinstance(action, CreateCourse):
+
+    def visit_create_course(self, action: CreateCourse) -> list[str]:
         what = "new course version" if action.supersedes else "create course"
         extra = f" (replaces {action.supersedes}, which is kept)" if action.supersedes else ""
-        return [f"{sign} {what} {action.idnumber} {action.fields.get('shortname')!r} v{action.version} "
-                f"in {action.category_key}{extra}",
+        return [f"{self._sign(action)} {what} {action.idnumber} {action.fields.get('shortname')!r} "
+                f"v{action.version} in {action.category_key}{extra}",
                 f"      {action.fields.get('fullname')}"]
-    if isinstance(action, ImportTemplate):
-        return [f"{sign} copy content of template {action.template} into {action.idnumber}"]
-    if isinstance(action, UpdateCourse):
+
+    def visit_import_template(self, action: ImportTemplate) -> list[str]:
+        return [f"{self._sign(action)} copy content of template {action.template} into {action.idnumber}"]
+
+    def visit_update_course(self, action: UpdateCourse) -> list[str]:
         version = (f" v{action.from_version} → v{action.to_version}" if action.from_version
                    and action.from_version != action.to_version else f" v{action.to_version}")
-        return [f"{sign} update course {action.idnumber}{version}"] + [
+        return [f"{self._sign(action)} update course {action.idnumber}{version}"] + [
             f"      {c.field}: {_short(c.old)} → {_short(c.new)}" if c.old != c.new
             else f"      {c.field}: {_short(c.new)} (unchanged; Moodle needs it sent with enddate)"
             for c in action.changes]
-    if isinstance(action, HideCourse):
-        return [f"{sign} hide course {action.idnumber} ({action.reason}); nothing is deleted"]
-    if isinstance(action, RecordVersion):
+
+    def visit_hide_course(self, action: HideCourse) -> list[str]:
+        return [f"{self._sign(action)} hide course {action.idnumber} ({action.reason}); nothing is deleted"]
+
+    def visit_record_version(self, action: RecordVersion) -> list[str]:
         old = action.from_version or "unrecorded"
-        return [f"{sign} record {action.idnumber} as spec version {action.to_version} (was {old}); "
+        return [f"{self._sign(action)} record {action.idnumber} as spec version {action.to_version} (was {old}); "
                 f"no change in Moodle"]
-    if isinstance(action, SyncEnrolments):
+
+    def visit_sync_enrolments(self, action: SyncEnrolments) -> list[str]:
         words = {"enrol": "enrol", "reactivate": "reactivate", "suspend": "suspend (never unenrol)",
                  "redate": "new dates for"}
-        lines = [f"{sign} enrolments in {action.idnumber}: "
+        lines = [f"{self._sign(action)} enrolments in {action.idnumber}: "
                  + ", ".join(f"{words[k]} {n}" for k, n in action.counts().items() if n)]
         for k, names in action.sample.items():
             more = action.counts()[k] - len(names)
             lines.append(f"      {k}: {', '.join(names)}" + (f" and {more} more" if more > 0 else ""))
         return lines
-    if isinstance(action, CreateSessionGroup):
-        return [f"{sign} create group {action.name!r} ({action.idnumber}) for a teacher-led session"]
-    if isinstance(action, CreateCohort):
-        return [f"{sign} create cohort {action.name!r} ({action.idnumber})"]
-    if isinstance(action, UpdateCohort):
-        return [f"{sign} update cohort {action.idnumber}"] + [
+
+    def visit_create_session_group(self, action: CreateSessionGroup) -> list[str]:
+        return [f"{self._sign(action)} create group {action.name!r} ({action.idnumber}) for a teacher-led session"]
+
+    def visit_create_cohort(self, action: CreateCohort) -> list[str]:
+        return [f"{self._sign(action)} create cohort {action.name!r} ({action.idnumber})"]
+
+    def visit_update_cohort(self, action: UpdateCohort) -> list[str]:
+        return [f"{self._sign(action)} update cohort {action.idnumber}"] + [
             f"      {c.field}: {_short(c.old)} → {_short(c.new)}" for c in action.changes]
-    if isinstance(action, HideCohort):
-        return [f"{sign} hide cohort {action.idnumber} ({action.reason})"]
-    return [f"{sign} {action.id}"]
+
+    def visit_hide_cohort(self, action: HideCohort) -> list[str]:
+        return [f"{self._sign(action)} hide cohort {action.idnumber} ({action.reason})"]
+
+
+def describe(action: Action) -> list[str]:
+    """One headline and optional detail lines for an action."""
+    return Explainer().describe(action)
 
 
 #: above this many actions of one type, the plan shows a count and a sample instead of every line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -26,6 +27,11 @@ class ChangeKind(IntEnum):
     UPDATE = 2
     HIDE = 3
     METADATA = 4      # only the local state store changes
+
+
+def visitor_name(action_type: type[Action]) -> str:
+    """``SyncEnrolments`` → ``visit_sync_enrolments``: the method of the Applier and of the Explainer."""
+    return "visit_" + re.sub(r"(?<!^)(?=[A-Z])", "_", action_type.__name__).lower()
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,19 @@ def test_no_cycle_between_the_parts_of_the_package() -> None:
     for shared in ("counties", "identity"):
         assert set(graph[shared]) <= {"counties"}, f"{shared} imports {sorted(graph[shared])}"
     assert order.index("identity") < order.index("reconcile") < order.index("rosters")
+
+
+def test_every_action_has_a_way_to_be_applied_and_explained() -> None:
+    """The applier and the explainer are two visitors of the same actions (SQLMesh's evaluator/explainer)."""
+    from moodle_sync.reconcile.apply import Applier
+    from moodle_sync.reconcile.explain import Explainer
+    from moodle_sync.reconcile.plan import ACTION_TYPES, Action, visitor_name
+
+    def subclasses(cls: type[Action]) -> set[type[Action]]:
+        return {c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))}
+
+    actions = subclasses(Action)
+    assert actions == set(ACTION_TYPES.values()), "every Action is known to the plan file's reader"
+    missing = [f"{visitor.__name__}.{visitor_name(a)}" for a in sorted(actions, key=lambda t: t.__name__)
+               for visitor in (Applier, Explainer) if not callable(getattr(visitor, visitor_name(a), None))]
+    assert not missing, "actions without a visitor: " + ", ".join(missing)
