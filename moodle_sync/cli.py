@@ -24,6 +24,7 @@ from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError, redact
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
+from moodle_sync.scope import Scope
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -266,7 +267,6 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     """
     from moodle_sync.counties import resolve_county
     from moodle_sync.errors import ConfigError
-    from moodle_sync.scope import Scope
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
@@ -274,14 +274,7 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
         code = resolve_county(county).code
     except ValueError as e:
         raise ConfigError(str(e), key="--county") from e
-    scope = Scope()
-    if hub:
-        if hub not in settings.hubs or "county" not in settings.hubs[hub]:
-            raise ConfigError(f"unknown hub {hub!r}", key="hubs",
-                              hint=f'add [hubs.{hub}] with county = "W" to moodle-sync.toml')
-        scope = Scope.hub(hub, resolve_county(settings.hubs[hub]["county"]).code)
-        if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":
-            settings.values["token_command"] = settings.hubs[hub]["token_command"]
+    scope = scope_for(settings, hub)
     scope.require(code)
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
@@ -360,11 +353,10 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
 
 # --- completions ----------------------------------------------------------------------------------
 
-def scope_for(settings: Settings, hub: str | None) -> Any:
+def scope_for(settings: Settings, hub: str | None) -> Scope:
     """The caller's scope: a configured hub (one county, maybe its own token) or an admin (all)."""
     from moodle_sync.counties import resolve_county
     from moodle_sync.errors import ConfigError
-    from moodle_sync.scope import Scope
 
     if not hub:
         return Scope()
