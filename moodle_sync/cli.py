@@ -385,6 +385,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
 
     Example: moodle-sync pull --workers 4
     """
+    from moodle_sync.completions.explain import bulk_text
     from moodle_sync.completions.pull import pull as do_pull
 
     console = Console(json_mode=json_mode)
@@ -393,9 +394,10 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
     result = do_pull(api, spec_set, store, workers=workers or settings.workers, sweep_days=sweep_days,
-                     progress=console.progress)
+                     progress=console.progress, report_name=settings.completion_report or None)
     text = (f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
             f"{result.asked} people, {result.new_completions} new completions.")
+    text += "\n" + bulk_text(result)
     if result.not_tracked:
         text += "\nCompletion not tracked: " + result.not_tracked_text()
     if result.kept:

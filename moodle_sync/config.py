@@ -35,6 +35,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "workers": (int, 4),
     #: reports show rounded counts below this as "<N"; a hub cannot ask for less
     "report_threshold": (int, 5),
+    #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none
+    "completion_report": (str, "moodle-sync"),
 }
 
 ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}

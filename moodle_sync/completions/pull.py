@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from moodle_sync.completions.bulk import BulkResult, known_from, read_report
+from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
@@ -102,9 +104,18 @@ class PullResult:
     kept: Counter[str] = field(default_factory=Counter)
     #: course idnumber → the answer that stopped the pull asking about it
     not_read: dict[str, CourseProblem] = field(default_factory=dict)
+    #: the bulk pull through the completion report (None: not used, and ``bulk_off`` says why)
+    bulk: BulkResult | None = None
+    bulk_off: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"courses": self.courses, "people": self.people, "asked": self.asked,
+        bulk = None if self.bulk is None else {
+            "pages": self.bulk.pages, "rows": self.bulk.rows, "resumed_at_page": self.bulk.resumed_at,
+            "dates_certain": self.bulk.dates_certain, "anchors": self.bulk.anchors,
+            "anchors_agree": self.bulk.anchors_agree, "asked_one_by_one": len(self.bulk.ask or []),
+            "changed_while_read": self.bulk.changed_while_read}
+        return {"completion_report": bulk, "completion_report_not_used": self.bulk_off or None,
+                "courses": self.courses, "people": self.people, "asked": self.asked,
                 "new_completions": self.new_completions, "completion_not_tracked": self.not_tracked,
                 "completion_not_tracked_why": self.not_tracked_why, "full_sweep": self.swept,
                 "people_kept_as_is": dict(sorted(self.kept.items())),
@@ -141,8 +152,14 @@ def _due(person: CoursePerson, cutoff: str) -> bool:
 
 
 def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4, sweep_days: int = 7,
-         now: datetime.datetime | None = None, progress: Callable[[str], None] | None = None) -> PullResult:
+         now: datetime.datetime | None = None, progress: Callable[[str], None] | None = None,
+         report_name: str | None = None) -> PullResult:
     """Pull enrolments and completions of every course version the specs manage.
+
+    With ``report_name`` (the completion report, see completions/report_setup.py) every completion is read in bulk
+    from the report's pages (completions/bulk.py); without it, or when the report cannot be used (``bulk_off``
+    says why), people are asked about one by one: those who visited the course since the last check, and at the
+    sweep everyone open.
 
     A course that cannot be read (``result.not_read``) is skipped and the pull goes on; nothing stored about it
     changes, so its people are asked again next time.
@@ -160,13 +177,23 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     actual = read_actual(api, specs, store, progress=say)
     _pull_cohort_places(api, specs, actual, completions, stamp, say)
     result = PullResult()
+    report: CompletionReport | None = None
+    if report_name:
+        found = prepare_report(api, store, report_name)
+        if isinstance(found, ReportProblem):
+            result.bulk_off = found.text()
+        else:
+            report = found
+    usernames: dict[str, dict[str, int]] = {}
+    course_ids: dict[str, int] = {}
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
             continue
         result.courses += 1
         say(f"reading who is enrolled in {idnumber}")
-        everyone = api.enrolled_users(course.id, only_active=False, fields="id,lastcourseaccess")
+        everyone = api.enrolled_users(course.id, only_active=False,
+                                      fields="id,username,lastcourseaccess" if report else "id,lastcourseaccess")
         listed = CourseEnrolments(everyone={u.id for u in everyone},
                                   active={u.id for u in api.enrolled_users(course.id, only_active=True, fields="id")},
                                   managed=store.managed_enrolments(idnumber))
@@ -184,9 +211,18 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             result.settle_not_tracked(idnumber, "earlier")  # looked at again at the next sweep
             continue
         people = completions.people(idnumber)
+        asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
+        if report is not None:
+            # one question tells whether the course tracks completion and can be read; the report does the rest
+            first = [p for p in people.values() if p.status == "active"][:1]
+            asker.ask(first, everyone=first)
+            if not asker.stopped:
+                usernames[idnumber] = {u.username: u.id for u in everyone if u.username}
+                course_ids[idnumber] = course.id
+                completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
+            continue
         todo = [p for p in people.values()
                 if p.status == "active" and p.completed_at is None and _due(p, cutoff)]
-        asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
         if todo:
             # one question first: a course without criteria or with completion off, or one the web-service
             # user cannot enter, answers the same for everyone, so one answer settles the whole list (and
@@ -202,7 +238,29 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         if swept:
             result.swept.append(idnumber)
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
+    if report is not None and usernames:
+        _pull_report(api, store, report, usernames, course_ids, completions, stamp, result, workers, now, say)
     return result
+
+
+def _pull_report(api: MoodleApi, store: StateStore, report: CompletionReport, usernames: dict[str, dict[str, int]],
+                 courses: dict[str, int], completions: CompletionStore, stamp: str, result: PullResult,
+                 workers: int, now: datetime.datetime, say: Callable[[str], None]) -> None:
+    """Read the completion report; ask one by one only about people whose completion is new and whose time the
+    report could not give with certainty."""
+    bulk = read_report(api, store, report, known_from(store, usernames), stamp, say=say)
+    result.bulk = bulk
+    result.new_completions += bulk.new_completions
+    by_course: dict[str, list[int]] = {}
+    for idnumber, userid in bulk.ask or []:
+        by_course.setdefault(idnumber, []).append(userid)
+    if by_course:
+        say(f"asking Moodle one by one about {len(bulk.ask or [])} new completions"
+            + ("" if bulk.dates_certain else " (the report's dates could not be read with certainty)"))
+    for idnumber, userids in sorted(by_course.items()):
+        people = completions.people(idnumber)
+        todo = [people[(idnumber, u)] for u in userids if (idnumber, u) in people]
+        _Asker(api, completions, courses[idnumber], idnumber, workers, now, stamp, result, say).ask(todo, everyone=[])
 
 
 def _pull_cohort_places(api: MoodleApi, specs: SpecSet, actual: ActualState, completions: CompletionStore,

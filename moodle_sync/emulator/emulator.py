@@ -141,7 +141,8 @@ class Emulator:
             return self._fault_answer(fault, fmt, name)
         try:
             raw = clean_param(settings.get("raw", 0), "bool") == 1  # optional_param(…, PARAM_BOOL)
-            response = self._execute(token, wsfunction, params, fmt, raw=raw)
+            timezone = str(settings.get("timezone", "") or "")
+            response = self._execute(token, wsfunction, params, fmt, raw=raw, timezone=timezone)
         except Exception:  # an emulator bug: answer like a crashed PHP page, never kill the server thread
             return 500, {"Content-Type": "text/plain; charset=utf-8"}, traceback.format_exc().encode()
         if fault is not None and fault.kind == "lost":
@@ -162,7 +163,8 @@ class Emulator:
         headers = {"Content-Type": "text/html; charset=utf-8", **(fault.headers or {})}
         return fault.status, headers, fault.body.encode("utf-8")
 
-    def _execute(self, token: object, wsfunction: object, params: PhpArray, fmt: str, *, raw: bool) -> Response:
+    def _execute(self, token: object, wsfunction: object, params: PhpArray, fmt: str, *, raw: bool,
+                 timezone: str = "") -> Response:
         with self.lock:
             try:
                 tok = self._tokens.get(token) if isinstance(token, str) else None
@@ -186,7 +188,7 @@ class Emulator:
                 # counted once the call reaches the function (it may still fail validation or its own checks)
                 self.calls.append(wsfunction)
                 validated = validate_parameters(sig.parameters, params, self.state.config.env)
-                call = Call(self.state, self.now(), tok, user, self.site_url, wsfunction, raw)
+                call = Call(self.state, self.now(), tok, user, self.site_url, wsfunction, raw, timezone)
                 if impl.atomic:
                     with self.state.journal.transaction():
                         result = impl.handler(call, validated)

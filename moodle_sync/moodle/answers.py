@@ -21,6 +21,7 @@ from moodle_sync.moodle.models import (
     Category,
     Cohort,
     CohortMembers,
+    ColumnSorting,
     CompletionStatus,
     Course,
     Created,
@@ -28,6 +29,8 @@ from moodle_sync.moodle.models import (
     Group,
     GroupMembers,
     ItemWarning,
+    ReportDetails,
+    RetrievedReport,
     Section,
     SentMessage,
     SiteInfo,
@@ -76,6 +79,10 @@ SHAPES: dict[str, Shape] = {
     "core_group_get_group_members": Shape(GroupMembers),
     "core_completion_get_course_completion_status": Shape(CompletionStatus, "completionstatus", many=False),
     "core_message_send_instant_messages": Shape(SentMessage),
+    "core_reportbuilder_list_reports": Shape(ReportDetails, "reports"),
+    "core_reportbuilder_retrieve_report": Shape(RetrievedReport, many=False),
+    "core_reportbuilder_columns_add": Shape(ColumnSorting, many=False),
+    "core_reportbuilder_columns_sort_toggle": Shape(ColumnSorting, many=False),
 }
 
 
@@ -99,14 +106,15 @@ def read_list(wsfunction: str, answer: Any, model: type[A]) -> list[A]:
 
 
 def read_one(wsfunction: str, answer: Any, model: type[A]) -> A:
-    """The one ``model`` in ``wsfunction``'s answer (a read).
+    """The one ``model`` in ``wsfunction``'s answer.
 
     Raises:
         UnreadableAnswer: the answer is not of the declared shape, or it cannot be read.
+        WriteOutcomeUnknown: the call was a write and its answer cannot be read.
     """
     shape = _shape(wsfunction, model, many=False)
     item = _under_key(wsfunction, answer, shape, default={})
-    return _validate(wsfunction, model, item, shape.key, write=False)
+    return _validate(wsfunction, model, item, shape.key, write=is_write(wsfunction))
 
 
 # --- helpers ----------------------------------------------------------------------------------------

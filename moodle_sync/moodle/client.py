@@ -94,6 +94,9 @@ IDEMPOTENT_WRITES: frozenset[str] = frozenset({
     "core_cohort_add_cohort_members", "core_cohort_delete_cohort_members",
     # group/externallib.php → groups_add_member(): returns early for an existing member
     "core_group_add_group_members",
+    # reportbuilder/classes/external/columns/sort/toggle.php → report::toggle_report_column_sorting(): sets
+    # the column's sortenabled and sortdirection to the values sent
+    "core_reportbuilder_columns_sort_toggle",
 })
 
 WriteKind = str  # "read" | "idempotent" | "write"
@@ -224,13 +227,16 @@ class MoodleClient:
     # --- calling ------------------------------------------------------------------------------------
 
     def call(self, wsfunction: str, params: Mapping[str, Any] | None = None, *,
-             items: Sequence[Any] | None = None) -> Any:
+             items: Sequence[Any] | None = None, settings: Mapping[str, str] | None = None) -> Any:
         """Call one web-service function and return its decoded JSON answer (``None`` for ``null``).
 
         Args:
             wsfunction: e.g. ``core_course_create_courses``.
             params: the function's parameters, encoded by :func:`encode_params`.
             items: the batch items this call carries, attached to any error it raises.
+            settings: request settings, e.g. ``{"lang": "en", "timezone": "Europe/Stockholm"}`` sent as
+                ``moodlewssettinglang`` / ``moodlewssettingtimezone`` (webservice/lib.php
+                set_web_service_call_settings(): how Moodle formats strings and dates for this call).
 
         Raises:
             MoodleApiError: Moodle answered with an exception body (subclass by ``errorcode``).
@@ -240,6 +246,7 @@ class MoodleClient:
             ConfigError: the call needs more form variables than ``max_input_vars``.
         """
         pairs = self._form(wsfunction, params or {})
+        pairs[3:3] = [(f"moodlewssetting{k}", v) for k, v in sorted((settings or {}).items())]
         if len(pairs) > self.max_input_vars:
             raise ConfigError(f"{wsfunction}: this call needs {len(pairs)} form variables, more than "
                               f"max_input_vars={self.max_input_vars} (PHP would silently drop the rest)",

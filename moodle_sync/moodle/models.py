@@ -362,6 +362,7 @@ class RoleRef(Answer):
 
 class EnrolledUser(Answer):
     id: int
+    username: str = ""
     fullname: str = ""
     lastcourseaccess: int | None = None
     roles: list[RoleRef] = []
@@ -418,3 +419,50 @@ class SentMessage(Answer):
     msgid: int
     clientmsgid: str | None = None
     errormessage: str | None = None
+
+
+# --- report builder (Moodle 4.1+) ------------------------------------------------------------------
+
+class ReportDetails(Answer):
+    """A custom report's record (reportbuilder/classes/external/custom_report_details_exporter.php)."""
+
+    id: int
+    name: str = ""
+    source: str = ""
+    type: int = 0
+    sourcename: str = ""
+    conditiondata: str = ""
+
+
+class ReportRow(Answer):
+    #: formatted for the caller (language, timezone); null for an enrolment status without an enrolment
+    columns: list[str | None] = []
+
+
+class ReportData(Answer):
+    headers: list[str] = []
+    rows: list[ReportRow] = []
+    totalrowcount: int = 0
+
+
+class RetrievedReport(Answer):
+    """core_reportbuilder_retrieve_report: one page of a custom report."""
+
+    details: ReportDetails
+    data: ReportData = ReportData()
+
+
+class SortableColumn(Answer):
+    id: int
+    title: str = ""
+    heading: str = ""
+    sortdirection: int = 4  # SORT_ASC
+    sortenabled: bool = False
+    sortorder: int = 0
+
+
+class ColumnSorting(Answer):
+    """core_reportbuilder_columns_add / _columns_sort_toggle: the report's sortable columns after the change."""
+
+    hassortablecolumns: bool = False
+    sortablecolumns: list[SortableColumn] = []

@@ -195,6 +195,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX enrol_intents_pending ON enrol_intents(moodle_url, status);
     """,
+    # v8: the bulk pull through Moodle's report builder (completions/bulk.py): per person and course version what
+    # the completion report last showed (Moodle's completion time, the manual enrolment's start, end and status,
+    # read to the minute), the columns the tool added to the report, and where an interrupted pass stopped
+    """
+    ALTER TABLE course_people ADD COLUMN report_completed_at INTEGER;
+    ALTER TABLE course_people ADD COLUMN seen_start INTEGER;
+    ALTER TABLE course_people ADD COLUMN seen_end INTEGER;
+    ALTER TABLE course_people ADD COLUMN seen_status TEXT;
+    ALTER TABLE course_people ADD COLUMN seen_at TEXT;
+    CREATE TABLE completion_reports (
+        moodle_url TEXT NOT NULL,
+        reportid INTEGER NOT NULL,
+        columns TEXT NOT NULL DEFAULT '{}',
+        sorted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (moodle_url, reportid)
+    );
+    CREATE TABLE report_passes (
+        moodle_url TEXT PRIMARY KEY,
+        reportid INTEGER NOT NULL,
+        stamp TEXT NOT NULL,
+        next_page INTEGER NOT NULL,
+        per_page INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        anchors INTEGER NOT NULL DEFAULT 0,
+        anchors_ok INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 

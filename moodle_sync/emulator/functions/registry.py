@@ -30,6 +30,9 @@ class Call:
     site_url: str
     wsfunction: str
     raw: bool = False  # moodlewssettingraw=1: names and texts unformatted
+    #: moodlewssettingtimezone: the caller's timezone for this request; webservice/lib.php run() sets
+    #: $USER->timezone to it only when the site forces no timezone
+    timezone: str = ""
 
     @property
     def env(self) -> Environment:

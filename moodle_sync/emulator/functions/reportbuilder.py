@@ -49,7 +49,9 @@ def retrieve_report(call: Call, params: Params) -> dict[str, Any]:
     report = rb.get_report(call.state, params["reportid"])
     if not (_can_view_list(call) and _can_edit(call, report)):
         raise report_access_exception("errorreportview")
-    viewer = Viewer(call.state, call.now, user_timezone(call.user, call.state.config.timezone))
+    viewer = Viewer(call.state, call.now, user_timezone(call.user, call.state.config.timezone,
+                                                        requested=call.timezone,
+                                                        forced=call.state.config.forcetimezone))
     return {"details": rb.details(call.state, call.site_url, report),
             "data": rb.data(call.state, viewer, report, params["page"], params["perpage"]),
             "warnings": []}

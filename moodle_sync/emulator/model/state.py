@@ -74,6 +74,7 @@ class SiteConfig:
     themerev: int = 1795389189
     lang: str = "en"
     timezone: str = "UTC"  # $CFG->timezone: users with timezone "99" see dates in it (the recorded site's)
+    forcetimezone: str = "99"  # $CFG->forcetimezone: "99" lets each user (and moodlewssettingtimezone) choose
     env: Environment = field(default_factory=Environment)
     coursecontact: tuple[int, ...] = (3,)  # $CFG->coursecontact: editing teachers are course contacts
     # password policy defaults (admin/settings/security.php)

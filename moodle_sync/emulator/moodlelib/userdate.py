@@ -20,9 +20,15 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
-def user_timezone(user: User | None, site_timezone: str) -> ZoneInfo:
-    """core_date::get_user_timezone(): the user's own zone unless "99" (server default) or unknown."""
-    for name in ((user.timezone if user is not None else "99"), site_timezone, "UTC"):
+def user_timezone(user: User | None, site_timezone: str, *, requested: str = "", forced: str = "99") -> ZoneInfo:
+    """core_date::get_user_timezone(): a forced site timezone ($CFG->forcetimezone), else the zone the request
+    asked for (moodlewssettingtimezone, webservice/lib.php), else the user's own unless "99" (server default)."""
+    own = user.timezone if user is not None else "99"
+    if forced and forced != "99":
+        own = forced
+    elif requested:
+        own = requested
+    for name in (own, site_timezone, "UTC"):
         if name and name != "99":
             try:
                 return ZoneInfo(name)

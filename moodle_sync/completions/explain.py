@@ -1,0 +1,30 @@
+"""How `pull` says which way it read completions, and what the other way costs."""
+
+from __future__ import annotations
+
+from moodle_sync.completions.pull import PullResult
+
+#: a real 2-core Moodle 4.3 answered core_completion_get_course_completion_status in about 23 ms a call
+SECONDS_PER_PERSON = 0.023
+
+
+def bulk_text(result: PullResult) -> str:
+    bulk = result.bulk
+    if bulk is None:
+        why = result.bulk_off or "no completion report is configured (setting completion_report)"
+        cost = result.asked * SECONDS_PER_PERSON
+        return (f"Completions were read one person at a time ({result.asked} calls, about {cost:.0f} s on a 2-core "
+                f"site), because {why}. Only people who visited a course since the last check are asked, and "
+                f"everyone at the weekly sweep; `moodle-sync doctor` shows how to set up the report.")
+    text = f"Completion report: {bulk.pages} page(s), {bulk.rows} rows"
+    if bulk.resumed_at:
+        text += f", going on from page {bulk.resumed_at + 1}"
+    if bulk.dates_certain:
+        text += f"; its dates were read as Moodle's ({bulk.anchors_agree} of {bulk.anchors} known times agree)."
+    else:
+        text += (f"; its dates could not be read with certainty ({bulk.anchors_agree} of {bulk.anchors} known times "
+                 f"agree), so {len(bulk.ask or [])} new completion(s) were asked about one by one and no enrolment "
+                 f"date was kept.")
+    if bulk.changed_while_read:
+        text += " Its rows changed while it was read twice; the next pull reads it again."
+    return text

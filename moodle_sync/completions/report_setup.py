@@ -1,0 +1,145 @@
+"""The completion report: one custom report an admin creates once in Moodle's UI, shaped by the tool.
+
+No web service creates a custom report (lib/db/services.php has none; the UI's form needs a browser session), so
+an admin makes one from the source "Course participants" without default setup and names it as the setting
+``completion_report`` says (default ``moodle-sync``). The tool finds it by name (core_reportbuilder_list_reports),
+adds each column it reads that the report lacks (core_reportbuilder_columns_add) and sorts the rows by course,
+enrolment method and username (core_reportbuilder_columns_sort_toggle), so that pages do not overlap. Any other
+column, condition or sort an admin added is left alone. Columns are found by their English titles (the tool asks
+for every page in English): Moodle 4.3's lang/en strings of the entities in course/classes/reportbuilder/
+datasource/participants.php.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from moodle_sync.errors import MoodleApiError
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.models import ColumnSorting, ReportDetails
+from moodle_sync.store.db import StateStore
+from moodle_sync.store.report_pull import ReportPullStore
+
+PARTICIPANTS = "core_course\\reportbuilder\\datasource\\participants"
+
+#: the columns the pull reads: uniqueidentifier → title (lang/en/moodle.php, enrol.php, completion.php)
+COLUMNS: dict[str, str] = {
+    "course:idnumber": "Course ID number",
+    "user:username": "Username",
+    "enrol:plugin": "Plugin",
+    "enrolment:status": "Status",
+    "enrolment:timestarted": "Time started",
+    "enrolment:timeended": "Time ended",
+    "completion:completed": "Completed",
+    "completion:timecompleted": "Time completed",
+}
+
+#: the one deterministic order: course, enrolment method, person (one row per course × method × person)
+SORT_BY = ("course:idnumber", "enrol:plugin", "user:username")
+
+
+def clicks(name: str) -> str:
+    """What an admin does in Moodle's UI, once, for the bulk pull."""
+    return (f"as a site administrator: Site administration > Reports > Report builder > Custom reports > "
+            f"New report; Name: {name}; Report source: Course participants; untick \"Include default setup\"; "
+            f"Save. moodle-sync adds the columns it needs itself; do not add conditions that leave out courses "
+            f"or people it manages")
+
+
+@dataclass
+class CompletionReport:
+    """The report found and ready: its id and where each column the pull reads is among its columns."""
+
+    id: int
+    name: str
+    positions: dict[str, int]
+    sorted: bool
+    added: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportProblem:
+    """Why the bulk pull cannot be used now, and what to do about it."""
+
+    reason: str
+    hint: str = ""
+
+    def text(self) -> str:
+        return self.reason + (f"; {self.hint}" if self.hint else "")
+
+
+def find_report(api: MoodleApi, name: str) -> ReportDetails | ReportProblem:
+    """The one custom report called ``name`` (the token's user must see it)."""
+    missing = [f for f in MoodleApi.REPORT_FUNCTIONS if not api.has_function(f)]
+    if missing:
+        return ReportProblem(f"the token's service lacks {', '.join(missing)} (Moodle 4.1 or later has them)",
+                             "add them under Site administration > Server > Web services > External services")
+    try:
+        found = [r for r in api.list_reports() if r.name == name]
+    except MoodleApiError as e:
+        return ReportProblem(f"Moodle refused to list custom reports ({e.errorcode}: {e.message})",
+                             "custom reports must be on (Site administration > Advanced features) and the web-service "
+                             "user needs moodle/reportbuilder:editall")
+    if not found:
+        return ReportProblem(f"there is no custom report named {name!r}", clicks(name))
+    if len(found) > 1:
+        return ReportProblem(f"{len(found)} custom reports are named {name!r} (ids "
+                             f"{', '.join(str(r.id) for r in found)})", "rename all but one")
+    report = found[0]
+    if report.source != PARTICIPANTS:
+        return ReportProblem(f"the custom report {name!r} (id {report.id}) has the source "
+                             f"{report.sourcename or report.source!r}, not Course participants",
+                             "rename it and create a new one: " + clicks(name))
+    return report
+
+
+def positions(headers: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
+    """Where each column the pull reads is; the ones missing; the titles that appear more than once."""
+    counts = Counter(headers)
+    found = {uid: headers.index(title) for uid, title in COLUMNS.items() if counts[title] == 1}
+    missing = [uid for uid, title in COLUMNS.items() if counts[title] == 0]
+    twice = sorted({title for uid, title in COLUMNS.items() if counts[title] > 1})
+    return found, missing, twice
+
+
+def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape: bool = True
+                   ) -> CompletionReport | ReportProblem:
+    """Find the completion report; with ``shape``, add the columns it lacks and set the sort (doctor only looks).
+
+    A column an admin renamed is not found by its title, so the tool adds it again (the renamed one is left alone).
+    """
+    report = find_report(api, name)
+    if isinstance(report, ReportProblem):
+        return report
+    headers = api.retrieve_report(report.id, 0, 1).data.headers
+    found, missing, twice = positions(headers)
+    if twice:
+        return ReportProblem(f"the custom report {name!r} has more than one column titled "
+                             f"{', '.join(repr(t) for t in twice)}, so the pull cannot tell them apart",
+                             "delete the extra one in the report builder, or give it another title")
+    saved = ReportPullStore(store) if store is not None else None
+    columns, sorted_ = saved.report_columns(report.id) if saved is not None else ({}, False)
+    if not shape:
+        return CompletionReport(report.id, report.name, found, sorted_, added=missing)
+    sorting: ColumnSorting | None = None
+    for uid in missing:
+        sorting = api.add_report_column(report.id, uid)
+        columns[uid] = max(c.id for c in sorting.sortablecolumns) if sorting.sortablecolumns else 0
+        if saved is not None:
+            saved.set_report_columns(report.id, columns, sorted_)  # an added column is never added twice
+    if missing:
+        found, still, _ = positions(api.retrieve_report(report.id, 0, 1).data.headers)
+        if still:
+            return ReportProblem(f"the custom report {name!r} does not show the column(s) "
+                                 f"{', '.join(COLUMNS[u] for u in still)} after moodle-sync added them",
+                                 "look at the report in Moodle's report builder")
+    if not sorted_ and all(uid in columns for uid in SORT_BY):
+        enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
+        for uid in SORT_BY:
+            if not enabled.get(columns[uid], False):
+                api.sort_report_column(report.id, columns[uid], enabled=True)
+        sorted_ = True
+        if saved is not None:
+            saved.set_report_columns(report.id, columns, sorted_)
+    return CompletionReport(report.id, report.name, found, sorted_, added=missing)
