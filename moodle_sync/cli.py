@@ -375,13 +375,17 @@ def scope_for(settings: Settings, hub: str | None) -> Scope:
               help="Ask about every open enrolment not checked for this many days (completions made without a "
                    "visit: marked by a teacher, by date).")
 @click.option("--workers", type=int, help="Parallel requests (default 4).")
+@click.option("--completion-report", "completion_report", metavar="NAME",
+              help='The custom report to read completions from in bulk (default "moodle-sync"; "" for none).')
 @click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
 @handle_errors
-def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: bool, **kwargs: Any) -> None:
+def pull(specs: str | None, sweep_days: int, workers: int | None, completion_report: str | None, json_mode: bool,
+         **kwargs: Any) -> None:
     """Pull enrolments and course completions of every managed course version into the state store.
 
-    A routine pull only asks about people who entered a course since the last check; an interrupted
-    pull resumes where it stopped.
+    With the completion report (a custom report an admin creates once; `doctor` says how) every pull reads
+    every completion in a few calls; without it, a routine pull only asks about people who entered a course
+    since the last check. An interrupted pull resumes where it stopped.
 
     Example: moodle-sync pull --workers 4
     """
@@ -389,7 +393,10 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, json_mode: boo
     from moodle_sync.completions.pull import pull as do_pull
 
     console = Console(json_mode=json_mode)
-    settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    extra = {"specs": specs} if specs else {}
+    if completion_report is not None:
+        extra["completion_report"] = completion_report
+    settings = settings_from(kwargs, **extra)
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)

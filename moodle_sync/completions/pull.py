@@ -213,13 +213,17 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         people = completions.people(idnumber)
         asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
         if report is not None:
-            # one question tells whether the course tracks completion and can be read; the report does the rest
-            first = [p for p in people.values() if p.status == "active"][:1]
-            asker.ask(first, everyone=first)
-            if not asker.stopped:
-                usernames[idnumber] = {u.username: u.id for u in everyone if u.username}
-                course_ids[idnumber] = course.id
+            # one question (at the sweep) tells whether the course tracks completion and can be read; the report
+            # does the rest
+            if _stale(last_sweep, cutoff):
+                open_ = [p for p in people.values() if p.status == "active"]
+                first = ([p for p in open_ if p.completed_at is None] or open_)[:1]
+                asker.ask(first, everyone=first)
+                if asker.stopped:
+                    continue
                 completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
+            usernames[idnumber] = {u.username: u.id for u in everyone if u.username}
+            course_ids[idnumber] = course.id
             continue
         todo = [p for p in people.values()
                 if p.status == "active" and p.completed_at is None and _due(p, cutoff)]
@@ -332,7 +336,7 @@ class _Asker:
                     at = completion_time(answer)
                     source = "criteria" if at else "first_seen"
                     rows.append((person.userid, person.lastcourseaccess, at or int(self.now.timestamp()), source))
-                    self.result.new_completions += 1
+                    self.result.new_completions += person.completed_at is None
                 else:
                     rows.append((person.userid, person.lastcourseaccess, None, None))
             self.completions.save_checks(self.idnumber, rows, checked_at=self.stamp)
