@@ -545,8 +545,13 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
             report.problems.append(f"template course {template!r} (named by course spec {key}) does not exist in "
                                    f"Moodle: create it (with its activities and completion criteria) and give it "
                                    f"that ID number, or remove `template` from the spec")
+    from moodle_sync.completions.explain import report_doctor
+
+    completion_report = report_doctor(api, settings.completion_report, report)
     lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
              + (" (site admin)" if report.site_admin else "")]
+    if completion_report:
+        lines.append(completion_report)
     if report.missing_functions:
         lines.append("Missing from the token's service: " + ", ".join(report.missing_functions))
         lines.append("  add them under Site administration > Server > Web services > External services")

@@ -235,8 +235,12 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
                                "ws-reference.md §5 for the capabilities")
     names = info.function_names()
     report.missing_functions = [f for f in required if f not in names]
-    report.warnings += [f"the service lacks {f}: {why}; add it to the service" for f, why in
-                        MoodleApi.OPTIONAL_FUNCTIONS.items() if f not in names]
+    lacking: dict[str, list[str]] = {}
+    for f, why in MoodleApi.OPTIONAL_FUNCTIONS.items():
+        if f not in names:
+            lacking.setdefault(why, []).append(f)
+    report.warnings += [f"the service lacks {', '.join(fs)}: {why}; add {'them' if len(fs) > 1 else 'it'} to the "
+                        f"service" for why, fs in lacking.items()]
     try:
         if int(float(info.version or 0)) < MIN_VERSION:
             report.problems.append(f"Moodle {info.release or info.version} is older than 4.3, which this "

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from moodle_sync.completions.pull import PullResult
+from moodle_sync.completions.report_setup import COLUMNS, ReportProblem, prepare_report
+from moodle_sync.moodle.functions import MoodleApi
+
+if TYPE_CHECKING:
+    from moodle_sync.engine import DoctorReport
 
 #: a real 2-core Moodle 4.3 answered core_completion_get_course_completion_status in about 23 ms a call
 SECONDS_PER_PERSON = 0.023
@@ -27,4 +34,24 @@ def bulk_text(result: PullResult) -> str:
                  f"date was kept.")
     if bulk.changed_while_read:
         text += " Its rows changed while it was read twice; the next pull reads it again."
+    return text
+
+
+def report_doctor(api: MoodleApi, name: str, report: DoctorReport) -> str:
+    """The completion report's state for doctor: a line when it is ready, else a warning with the clicks (pull
+    then asks Moodle one person at a time)."""
+    if not name:
+        report.warnings.append("no completion report is configured (completion_report = \"\"): `pull` asks Moodle "
+                               "one person at a time")
+        return ""
+    if not all(api.has_function(f) for f in MoodleApi.REPORT_FUNCTIONS):
+        return ""  # the optional functions' warning says what is missing and what it costs
+    found = prepare_report(api, None, name, shape=False)
+    if isinstance(found, ReportProblem):
+        report.warnings.append(f"completion report: {found.reason}, so `pull` asks Moodle one person at a time "
+                               f"(about 23 ms a person); to read every completion in a few calls, {found.hint}")
+        return ""
+    text = f"Completion report {found.name!r} (id {found.id}): found"
+    if found.added:
+        text += "; `pull` adds its columns " + ", ".join(COLUMNS[u] for u in found.added)
     return text
