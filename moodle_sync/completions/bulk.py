@@ -57,9 +57,10 @@ def known_from(store: StateStore, usernames: dict[str, dict[str, int]]) -> Known
 
 
 def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, known: Known, stamp: str, *,
-                say: Callable[[str], None], page_size: int = PAGE_SIZE) -> BulkResult:
+                say: Callable[[str], None], page_size: int | None = None) -> BulkResult:
     """Read every page of the report into the store; return what the pass found (completions are kept by
     :func:`keep`, once the dates are known to be certain or not)."""
+    page_size = page_size or PAGE_SIZE
     saved = ReportPullStore(store)
     result = BulkResult()
     progress = saved.open_pass()

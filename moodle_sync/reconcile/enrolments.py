@@ -22,6 +22,7 @@ from moodle_sync.errors import PlanError
 from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
+from moodle_sync.reconcile.drift import read_drift
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
 from moodle_sync.specs.models import EnrolmentRule, SpecSet, field_line, spec_source
 from moodle_sync.store.db import ManagedEnrolment, StateStore
@@ -38,6 +39,9 @@ class CourseEnrolments:
     active: set[int]
     managed: dict[int, ManagedEnrolment]
     names: dict[int, str] = field(default_factory=dict)
+    #: user id → how Moodle's enrolment differs from what the tool sent (reconcile/drift.py); ``managed`` then
+    #: holds Moodle's values
+    drift: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,8 +80,10 @@ def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, st
         everyone = api.enrolled_users(course.id, only_active=False, fields="id")
         active = api.enrolled_users(course.id, only_active=True, fields="id")
         managed = store.managed_enrolments(spec.idnumber) if store is not None else {}
+        managed, drift = read_drift(store, spec.idnumber, managed) if store is not None else (managed, {})
         courses[spec.idnumber] = CourseEnrolments(everyone={u.id for u in everyone}, active={u.id for u in active},
-                                                  managed=managed, names={u.id: u.fullname for u in everyone})
+                                                  managed=managed, names={u.id: u.fullname for u in everyone},
+                                                  drift=drift)
     return EnrolmentState(members=members, courses=courses)
 
 
@@ -197,6 +203,14 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
             if uid in current.everyone and uid not in desired and not managed.suspended:
                 # keep the dates the tool set: a suspend call that omits them resets them to 0
                 suspend.append(EnrolmentItem(uid, managed.roleid, managed.timestart, managed.timeend, managed.rule))
+        if current.drift and notes is not None:
+            shown = sorted(current.drift.items())[:SAMPLE_SIZE]
+            notes.append(Note("warning", f"{spec.idnumber}: {len(current.drift)} enrolment(s) the tool made were "
+                                         f"changed in Moodle (seen by the last pull): "
+                                         + "; ".join(f"{current.names.get(uid, f'user {uid}')}: {', '.join(c)}"
+                                                     for uid, c in shown)
+                                         + ("; …" if len(current.drift) > SAMPLE_SIZE else "")
+                                         + ". The rules decide again: re-dated, reactivated or suspended as they say"))
         if enrol or reactivate or suspend or redate:
             sample = {name: [current.names.get(i.userid, f"user {i.userid}") for i in items[:SAMPLE_SIZE]]
                       for name, items in (("enrol", enrol), ("reactivate", reactivate), ("suspend", suspend),

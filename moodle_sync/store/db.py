@@ -345,7 +345,8 @@ class StateStore:
         rows = self._db.execute("SELECT * FROM enrolments WHERE moodle_url=? AND course_idnumber=?",
                                 (self.moodle_url, course_idnumber)).fetchall()
         return {r["userid"]: ManagedEnrolment(r["course_idnumber"], r["userid"], r["roleid"], r["timestart"],
-                                              r["timeend"], bool(r["suspended"]), r["rule"]) for r in rows}
+                                              r["timeend"], bool(r["suspended"]), r["rule"], r["updated_at"])
+                for r in rows}
 
     def enrolled_at(self, course_idnumber: str) -> dict[int, str]:
         """When the tool first enrolled each person in the course (ISO time, UTC)."""
@@ -422,6 +423,8 @@ class ManagedEnrolment:
     timeend: int
     suspended: bool
     rule: str
+    #: when the tool last sent it (ISO, UTC); "" for an enrolment not read from the store
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,42 @@
-"""The bulk pull through the completion report (a custom report an admin made once), against the emulator."""
+"""The bulk pull through the completion report (a custom report an admin made once), against the emulator.
+
+Without the report, `pull` asks about one person per call (core_completion_get_course_completion_status); with it,
+a handful of core_reportbuilder_retrieve_report pages give every completion, with Moodle's own time.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_OK
-from moodle_sync.completions.report_setup import COLUMNS, clicks
+from moodle_sync import engine
+from moodle_sync.completions import bulk
+from moodle_sync.completions.report_setup import clicks
+from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.rosters.importer import Scope
 
 from .conftest import Site, run
-from .test_completions import SOC, County, complete, course_people, dalarna, run_pull, teacher_marks_complete  # noqa: F401
+from .test_completions import (  # noqa: F401  (dalarna is a fixture)
+    SOC,
+    County,
+    complete,
+    course_people,
+    dalarna,
+    facts_of,
+    run_pull,
+    teacher_marks_complete,
+)
 
 RETRIEVE = "core_reportbuilder_retrieve_report"
 STATUS = "core_completion_get_course_completion_status"
 NAME = "moodle-sync"
+#: 22:30 UTC on 31 March 2026 is 00:30 on 1 April in Stockholm
+LATE = int(datetime.datetime(2026, 3, 31, 22, 30, 40, tzinfo=datetime.UTC).timestamp())
 
 
 def make_report(site: Site, name: str = NAME) -> int:
@@ -30,20 +49,130 @@ def calls(spy: object) -> Counter[str]:
     return Counter(f for f, _ in spy.calls)  # type: ignore[attr-defined]
 
 
-def test_pull_reads_completions_from_the_report_in_a_handful_of_calls(dalarna: County) -> None:
+def test_pull_reads_every_completion_from_the_report_with_moodles_day(dalarna: County) -> None:
     site = dalarna.site
     make_report(site)
     soc = dalarna.course[SOC]
-    t1 = int(datetime.datetime(2026, 3, 31, 22, 30, tzinfo=datetime.UTC).timestamp())  # 1 April in Stockholm
-    complete(site, soc, dalarna.ids[3], [t1 - 600, t1])
-    teacher_marks_complete(site, soc, dalarna.ids[1])  # no visit
+    complete(site, soc, dalarna.ids[3], [LATE - 600, LATE])  # no visit recorded
+    teacher_marks_complete(site, soc, dalarna.ids[1])  # marked by a teacher: no visit
     result, spy = run_pull(site, report_name=NAME)
     assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
     counts = calls(spy)
     assert counts[RETRIEVE] <= 3
-    assert counts[STATUS] <= len(dalarna.course)  # one question per course: is completion tracked there?
+    # one question per course (is completion tracked there?), never one per person
+    assert counts[STATUS] <= len(dalarna.course) < len(dalarna.ids) * 2
     people = course_people(site, SOC)
-    assert people[dalarna.ids[3]].completed_at == t1 - t1 % 60  # Moodle's time, to the minute
+    assert people[dalarna.ids[3]].completed_at == LATE - LATE % 60  # Moodle's time, to the minute
     assert people[dalarna.ids[3]].completed_source == "report"
-    assert people[dalarna.ids[1]].completed_at is not None  # marked by a teacher, no visit: seen at once
+    assert people[dalarna.ids[1]].completed_at is not None
     assert all(p.completed_at is None for uid, p in people.items() if uid not in (dalarna.ids[1], dalarna.ids[3]))
+    fact = next(f for f in facts_of(site, Scope()) if f.person == dalarna.ids[3] and f.course_key == "hrv-socialtjanst")
+    assert fact.completed_on == datetime.date(2026, 4, 1)  # the Swedish calendar day
+
+    # a routine pull: no person is asked about, the report is read again, nothing new
+    again, spy = run_pull(site, report_name=NAME)
+    assert calls(spy)[STATUS] == 0 and calls(spy)[RETRIEVE] <= 2 and again.new_completions == 0
+    assert calls(spy)["core_reportbuilder_columns_add"] == 0  # the report is shaped once
+
+
+def test_without_the_report_pull_asks_one_by_one_and_says_why_once(dalarna: County, served: Site,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("pull") == 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert text.count("one person at a time") == 1
+    assert "there is no custom report named 'moodle-sync'" in text and "calls, about" in text
+
+
+def test_without_the_report_functions_pull_falls_back(dalarna: County) -> None:
+    site = dalarna.site
+    make_report(site)
+    limited = "limited0123456789abcdef012345678"
+    site.emulator.add_token(limited, functions=[f for f in MoodleApi.FUNCTIONS])
+    api = engine.connect("https://moodle.test", limited, mount=site.emulator.handle, retries=2)
+    store = site.store(api)
+    complete(site, dalarna.course[SOC], dalarna.ids[0], [LATE - 60, LATE], visit=LATE)
+    try:
+        from moodle_sync.completions.pull import pull
+        result = pull(api, site.specs(), store, report_name=NAME)
+    finally:
+        store.close()
+    assert result.bulk is None and "lacks core_reportbuilder_list_reports" in result.bulk_off
+    assert result.new_completions == 1
+
+
+def test_doctor_prints_the_clicks_when_the_report_is_missing(served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("doctor") == 0
+    text = capsys.readouterr().out
+    assert clicks(NAME) in text and "one person at a time" in text
+    make_report(served)
+    assert run("doctor") == 0
+    text = capsys.readouterr().out
+    assert "Completion report 'moodle-sync' (id" in text and clicks(NAME) not in text
+    assert "`pull` adds its columns Course ID number, Username" in text
+
+
+def test_dates_not_certain_ask_only_the_new_completions(dalarna: County) -> None:
+    site = dalarna.site
+    make_report(site)
+    site.emulator.state.config.forcetimezone = "America/New_York"  # the site ignores the timezone the tool asks for
+    soc = dalarna.course[SOC]
+    for uid in dalarna.ids[2:4]:
+        complete(site, soc, uid, [LATE - 60, LATE])
+    result, spy = run_pull(site, report_name=NAME)
+    assert result.bulk is not None and not result.bulk.dates_certain and result.bulk.anchors > 0
+    people = course_people(site, SOC)
+    assert [people[u].completed_at for u in dalarna.ids[2:4]] == [LATE, LATE]  # the criteria's exact time
+    asked = [int(p["userid"]) for f, p in spy.calls if f == STATUS and int(p["courseid"]) == soc]
+    assert sorted(set(asked)) == sorted(set(asked) | set(dalarna.ids[2:4]))  # the two new ones were asked
+    assert len(asked) <= 3  # the course question and the two new completions, no one else
+
+
+def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: County,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    site = dalarna.site
+    make_report(site)
+    monkeypatch.setattr(bulk, "PAGE_SIZE", 4)
+    soc = dalarna.course[SOC]
+    for uid in dalarna.ids:
+        complete(site, soc, uid, [LATE - 60, LATE])
+    site.emulator.faults.add(Fault(kind="crash", wsfunction=RETRIEVE, after=5))  # 2 set-up reads, 3 pages
+    with pytest.raises(SimulatedCrash):
+        run_pull(site, report_name=NAME)
+    result, spy = run_pull(site, report_name=NAME)
+    assert result.bulk is not None and result.bulk.resumed_at == 3
+    pages = [int(p["page"]) for f, p in spy.calls if f == RETRIEVE and p.get("perpage") == "4"]
+    assert pages[0] == 3  # not from the first page again
+    people = course_people(site, SOC)
+    assert all(people[u].completed_at == LATE - LATE % 60 or people[u].completed_source == "criteria"
+               for u in dalarna.ids)
+    third, _ = run_pull(site, report_name=NAME)
+    assert third.bulk is not None and third.bulk.resumed_at == 0 and third.new_completions == 0
+
+
+def test_plan_shows_enrolments_changed_in_moodle_and_the_rules_decide(dalarna: County) -> None:
+    site = dalarna.site
+    make_report(site)
+    soc = dalarna.course[SOC]
+    end = int(datetime.datetime(2026, 12, 31, tzinfo=datetime.UTC).timestamp())
+    site.emulator.enrol_user(soc, dalarna.ids[0], suspended=True)  # an admin suspends someone in the UI
+    site.emulator.enrol_user(soc, dalarna.ids[1], timeend=end)  # and gives someone else an end date
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1)
+    result, _ = run_pull(site, report_name=NAME, now=later)
+    assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
+    plan, _ = site.plan()
+    notes = " ".join(n.message for n in plan.notes)
+    assert f"{SOC}: 2 enrolment(s) the tool made were changed in Moodle" in notes
+    assert "suspended in Moodle" in notes and "end none → 2026-12-31 01:00" in notes
+    sync = next(a for a in plan.actions if getattr(a, "idnumber", None) == SOC)
+    assert [i.userid for i in sync.reactivate] == [dalarna.ids[0]]  # type: ignore[attr-defined]
+    assert [i.userid for i in sync.redate] == [dalarna.ids[1]]  # type: ignore[attr-defined]
+    site.apply()
+    assert site.emulator.enrolment(soc, dalarna.ids[1]) == {"status": 0, "timestart": 0, "timeend": 0}
+    assert site.emulator.enrolment(soc, dalarna.ids[0])["status"] == 0  # type: ignore[index]
+    run_pull(site, report_name=NAME, now=later + datetime.timedelta(minutes=1))  # Moodle now shows what was sent
+    again, _ = site.plan()
+    assert not any(getattr(a, "idnumber", None) == SOC for a in again.actions)
+    assert "changed in Moodle" not in " ".join(n.message for n in again.notes)
+
+
