@@ -7,8 +7,8 @@ a handful of core_reportbuilder_retrieve_report pages give every completion, wit
 from __future__ import annotations
 
 import datetime
-import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -21,22 +21,32 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.rosters.importer import Scope
 
 from .conftest import Site, run
-from .test_completions import (  # noqa: F401  (dalarna is a fixture)
+from .test_completions import (
     SOC,
     County,
     complete,
+    course_ids,
     course_people,
-    dalarna,
     facts_of,
+    import_county,
     run_pull,
     teacher_marks_complete,
 )
+from .test_rosters import person
 
 RETRIEVE = "core_reportbuilder_retrieve_report"
 STATUS = "core_completion_get_course_completion_status"
 NAME = "moodle-sync"
 #: 22:30 UTC on 31 March 2026 is 00:30 on 1 April in Stockholm
 LATE = int(datetime.datetime(2026, 3, 31, 22, 30, 40, tzinfo=datetime.UTC).timestamp())
+
+
+@pytest.fixture
+def dalarna(site: Site, tmp_path: Path) -> County:
+    """Seven social workers in Dalarna (W), enrolled by the rules (as in test_completions)."""
+    site.apply()
+    rows = [person(n) for n in range(7)]
+    return County(site, rows, import_county(site, tmp_path, rows, "W"), course_ids(site), tmp_path)
 
 
 def make_report(site: Site, name: str = NAME) -> int:

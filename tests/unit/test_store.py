@@ -70,3 +70,27 @@ def test_a_store_written_before_enrolment_intents_migrates_and_keeps_its_enrolme
     assert [(i.id, i.courseid, i.enrolment.userid) for i in intents.pending()] == [(made, 42, 8)]
     intents.close([made], "done")
     assert intents.pending() == []
+
+
+def test_a_store_from_before_the_bulk_pull_migrates_and_keeps_its_completions(tmp_path: Path) -> None:
+    path = tmp_path / "v7.db"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:7], start=1):  # the schema of the release before the bulk pull
+        db.executescript(f"BEGIN;{script};PRAGMA user_version={number};COMMIT;")
+    db.execute("INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status, completed_at,"
+               " completed_source) VALUES ('u', 'k@1', 7, '2026-01-02', 'active', 1767300000, 'criteria')")
+    db.commit()
+    db.close()
+    store = StateStore(path, moodle_url="u")
+    assert int(store._db.execute("PRAGMA user_version").fetchone()[0]) == len(MIGRATIONS) >= 8
+    from moodle_sync.store.completions import CompletionStore
+    from moodle_sync.store.report_pull import Pass, ReportPullStore, Seen
+    assert CompletionStore(store).people()[("k@1", 7)].completed_at == 1767300000
+    pulls = ReportPullStore(store)
+    pulls.save_page(Pass(3, "2026-02-01T00:00:00+00:00", 1, 10, 20, 1, 1),
+                    [Seen("k@1", 7, 1767400000, 1767222000, 0, "suspended")])
+    assert pulls.open_pass() == Pass(3, "2026-02-01T00:00:00+00:00", 1, 10, 20, 1, 1)
+    assert pulls.newly_completed("2026-02-01T00:00:00+00:00") == []  # a completion once stored is kept
+    assert pulls.seen_enrolments("k@1")[7].status == "suspended"
+    pulls.set_report_columns(3, {"course:idnumber": 11}, True)
+    assert pulls.report_columns(3) == ({"course:idnumber": 11}, True)
