@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from moodle_sync import engine
+from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report import make_report
 from moodle_sync.console import Console
@@ -137,9 +138,19 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
         console.say("\n== 5. some people complete their courses (set in the emulator), then pull ==")
         completed = complete_some(emulator, api, share=0.4)
         console.say(f"(marked {completed} enrolments as completed, as learners finishing every activity would)")
-        result = pull(api, specs, store)
+        # what an admin does once in Moodle's UI (no web service can): the custom report the bulk pull reads
+        emulator.given({"kind": "custom_report", "name": "moodle-sync", "default_setup": False,
+                        "source": "core_course\\reportbuilder\\datasource\\participants"})
+        console.say("(an admin created the custom report 'moodle-sync' from \"Course participants\" in the UI)")
+        before = api.client.stats.snapshot()
+        result = pull(api, specs, store, report_name="moodle-sync")
+        used = {k: v - before["by_function"].get(k, 0) for k, v in api.client.stats.snapshot()["by_function"].items()}
         console.say(f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
                     f"{result.asked} people; {result.new_completions} completions.")
+        console.say(bulk_text(result))
+        console.say(f"Report calls (set-up and pages): {used.get('core_reportbuilder_retrieve_report', 0)}; per-person "
+                    f"completion calls: {used.get('core_completion_get_course_completion_status', 0)} "
+                    f"(one person per course, to see whether it tracks completion), instead of one per person.")
         if result.not_tracked:
             console.say("Completion not tracked: " + result.not_tracked_text())
 
