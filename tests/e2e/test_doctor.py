@@ -57,11 +57,13 @@ def test_cli_doctor_prints_the_warnings_and_lists_them_in_json(
     served.emulator.state.config.messaging = 0
     assert run("doctor") == EXIT_OK
     out = capsys.readouterr().out
-    assert out.count("Warning: ") == 2 and "Warning: completion tracking is off" in out
+    # the third: no completion report on the site (tests/e2e/test_bulk_pull.py)
+    assert out.count("Warning: ") == 3 and "Warning: completion tracking is off" in out
     assert "Warning: messaging is off" in out and out.rstrip().endswith("OK")
+    assert "Warning: completion report: there is no custom report named 'moodle-sync'" in out
     assert run("doctor", "--json") == EXIT_OK
     doc = json.loads(capsys.readouterr().out)
-    assert len(doc["warnings"]) == 2 and doc["ok"] is True
+    assert len(doc["warnings"]) == 3 and doc["ok"] is True
 
 
 def test_a_token_that_is_not_a_site_admin_is_warned_about_what_it_cannot_see(site: Site) -> None:
