@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from moodle_sync.completions.report_dates import Anchors, parse_userdate
 from moodle_sync.completions.report_setup import CompletionReport
 from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.models import ReportRow
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.report_pull import Pass, ReportPullStore, Seen
 
@@ -113,7 +114,7 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
     return result
 
 
-def _page_rows(rows: list, positions: dict[str, int], known: Known, anchors: Anchors) -> list[Seen]:  # type: ignore[type-arg]
+def _page_rows(rows: list[ReportRow], positions: dict[str, int], known: Known, anchors: Anchors) -> list[Seen]:
     """One Seen per person and managed course on this page (a person enrolled by several methods has several rows:
     the completion is on each, the manual method's row gives the enrolment's dates and status)."""
     at = {uid: positions[uid] for uid in positions}
