@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from moodle_sync.completions.deadlines import deadline_for
 from moodle_sync.completions.pull import completion_off_in_spec
 from moodle_sync.counties import COUNTIES
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
@@ -40,8 +41,13 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
     completions = CompletionStore(store)
     places = completions.cohort_places()
     tracked: dict[str, bool] = {}
+    people = sorted(completions.people().items())
+    done: dict[tuple[int, str], list[tuple[int, datetime.date]]] = {}
+    for (idnumber, userid), cp in people:
+        if (parsed := parse_course_idnumber(idnumber)) and (day := _day(cp.completed_at)):
+            done.setdefault((userid, parsed[0]), []).append((parsed[1], day))
     facts: list[CompletionFact] = []
-    for (idnumber, userid), cp in sorted(completions.people().items()):
+    for (idnumber, userid), cp in people:
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
             continue
@@ -53,20 +59,22 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
             continue
         rules = [r for r in specs.rules.values() if r.course == key and set(r.target_groups) & set(groups)]
         completed = _day(cp.completed_at)
-        deadline = None
-        if person and person.employment_start:
-            days = [r.new_staff_deadline_days for r in rules if r.new_staff_deadline_days]
-            if days:
-                deadline = datetime.date.fromisoformat(person.employment_start) + datetime.timedelta(days=min(days))
+        enrolled = _local_day(cp.enrolled_since)
+        employed = datetime.date.fromisoformat(person.employment_start) if person and person.employment_start else None
+        # completions of this course up to this version's: a later version's completion is no refresher of it
+        earlier = [(m, d) for m, d in done.get((userid, key), []) if m <= major]
+        deadline = deadline_for(rules, employment_start=employed, enrolled_on=enrolled, completions=earlier,
+                                current_major=spec.major)
         months = [r.refresher_months for r in rules if r.refresher_months]
         facts.append(CompletionFact(
             person=userid, county=county, target_groups=groups, organisation=person.organisation if person else "",
             course_key=key, major=major, current_major=spec.major,
-            enrolled_since=_local_day(cp.enrolled_since), completed_on=completed,
+            enrolled_since=enrolled, completed_on=completed,
             completed_source="criteria" if cp.completed_source == "criteria" else (
                 "first_seen" if completed else None),
             status="active" if cp.status == "active" else "suspended",
-            deadline=deadline, refresher_due=add_months(completed, min(months)) if completed and months else None,
+            deadline=deadline.due if deadline else None, deadline_kind=deadline.kind if deadline else None,
+            refresher_due=add_months(completed, min(months)) if completed and months else None,
             tracked=tracked.setdefault(idnumber, _tracked(spec, idnumber, completions))))
     return facts
 

@@ -107,7 +107,7 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
 
 
 COLUMNS = ["userid", "email", "county", "target_groups", "organisation", "course", "version", "status",
-           "enrolled_since", "completed_on", "completed_source", "deadline"]
+           "enrolled_since", "completed_on", "completed_source", "deadline", "deadline_kind"]
 
 
 def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[CompletionFact],
@@ -116,7 +116,8 @@ def _personal(specs: SpecSet, store: StateStore, scope: Scope, facts: list[Compl
     rows = [[f.person, persons[f.person].email if f.person in persons else "", f.county or "",
              " ".join(f.target_groups), f.organisation, f.course_key, f.major, f.status,
              f.enrolled_since.isoformat() if f.enrolled_since else "", f.completed_on.isoformat() if f.completed_on
-             else "", f.completed_source or "", f.deadline.isoformat() if f.deadline else ""] for f in facts]
+             else "", f.completed_source or "", f.deadline.isoformat() if f.deadline else "", f.deadline_kind or ""]
+            for f in facts]
     CompletionStore(store).log_personal_export(scope=scope.county or "all counties",
                                                what=f"person-level completions -> {out or 'stdout'}", rows=len(rows))
     buf = io.StringIO()

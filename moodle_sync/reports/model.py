@@ -45,12 +45,14 @@ class CompletionFact:
     #: "criteria": Moodle's completion time; "first_seen": the day the pull first saw the completion
     completed_source: Literal["criteria", "first_seen"] | None
     status: Literal["active", "suspended"]
-    #: the date a newly employed person must have completed the course by
+    #: the day the person must have completed the course by (see ``deadline_kind``), None: no deadline
     deadline: datetime.date | None
     refresher_due: datetime.date | None
     #: False when Moodle tracks no completion for the course (no completion criteria): nobody can be
     #: seen to complete it, so it counts for enrolments but not for completion rates or deadlines
     tracked: bool = True
+    #: which rule set ``deadline``: "ny personal", "befintlig personal" or "repetition"
+    deadline_kind: str | None = None
 
 
 @dataclass(frozen=True)

@@ -453,8 +453,20 @@ class EnrolmentRule(SpecModel):
     window_end: IsoDate | None = Field(default=None, description="the day the enrolment ends (at 00:00), after "
                                                                  "window_start, YYYY-MM-DD; leave out for no end")
     new_staff_deadline_days: Annotated[int, Strict(), Field(ge=1, le=730)] | None = Field(
-        default=None, description="days after their employment start by which newly employed staff should "
-                                  "have completed the course, a whole number from 1 to 730")
+        default=None, description="dagar efter anställningsdagen då en nyanställd ska ha gått kursen, ett heltal "
+                                  "från 1 till 730, t.ex. 90: den som anställs 2026-02-01 ska ha gått kursen senast "
+                                  "2026-05-02 (och aldrig före inskrivningsdagen + 90 dagar, om inskrivningen kom "
+                                  "senare)", examples=["90"])
+    effective_from: IsoDate | None = Field(
+        default=None, description="den första anställningsdag som gör någon till nyanställd enligt regeln, "
+                                  "YYYY-MM-DD, t.ex. 2026-01-01: den som anställs 2026-02-01 ska med "
+                                  "new_staff_deadline_days: 90 ha gått kursen senast 2026-05-02; den som anställdes "
+                                  "före (och mer än new_staff_deadline_days dagar före inskrivningen) räknas som "
+                                  "befintlig personal", examples=["2026-01-01"])
+    existing_staff_deadline_days: Annotated[int, Strict(), Field(ge=1, le=1095)] | None = Field(
+        default=None, description="dagar efter inskrivningsdagen då befintlig personal ska ha gått kursen, ett "
+                                  "heltal från 1 till 1095, t.ex. 365: den som skrivs in 2026-03-01 ska ha gått "
+                                  "kursen senast 2027-03-01; utelämna för ingen sista dag", examples=["365"])
     refresher_months: Annotated[int, Strict(), Field(ge=1, le=120)] | None = Field(
         default=None, description="months after a completion before the person is enrolled again, a whole "
                                   "number from 1 to 120; leave out to never enrol again")
@@ -466,6 +478,16 @@ class EnrolmentRule(SpecModel):
     @classmethod
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _unique_keys(value, "target group")
+
+    @field_validator("effective_from")
+    @classmethod
+    def _effective_from_needs_days(cls, value: datetime.date | None, info: ValidationInfo) -> datetime.date | None:
+        if value is not None and info.data.get("new_staff_deadline_days") is None:
+            raise ValueError(
+                "effective_from säger vem som räknas som nyanställd, men regeln har ingen new_staff_deadline_days: "
+                "ange båda, t.ex. `new_staff_deadline_days: 90` och `effective_from: 2026-01-01` (den som anställs "
+                "2026-02-01 ska då ha gått kursen senast 2026-05-02), eller ta bort effective_from")
+        return value
 
     @field_validator("window_end")
     @classmethod

@@ -13,3 +13,17 @@ def test_demo_runs_to_the_end_and_converges(capsys: pytest.CaptureFixture[str]) 
     assert "== 4. plan again" in err
     assert "No changes. Moodle matches the specs." in err
     assert "of which writes: 0" in err
+
+
+def test_nobody_the_demo_enrols_today_is_past_their_deadline_today(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's rosters hold staff employed years ago: enrolled today, they are not late today (issue 10)."""
+    with pytest.raises(SystemExit) as e:
+        main(["demo"])
+    assert e.value.code == 0
+    err = capsys.readouterr().err
+    table = err[err.index("== 6. report"):]
+    heading = next(line for line in table.splitlines() if line.startswith("Län "))
+    total = next(line for line in table.splitlines() if line.startswith("Totalt"))
+    assert "Inskrivna" in heading and "Totalt" in total
+    # the totals row's last two cells: "Ej genomförda, sista dag passerad" and "Dags för repetition"
+    assert total.split()[-2:] == ["0", "0"]

@@ -1,0 +1,114 @@
+"""Whose deadline is what, through the command line on the emulator: staff enrolled today are never late
+today, whatever their employment date; the personal-data export says which rule applies and the date."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from moodle_sync.cli import EXIT_ERROR, EXIT_OK, main
+from moodle_sync.completions.report import make_report
+from moodle_sync.rosters.importer import Scope
+
+from .conftest import Site, run
+from .test_rosters import person, write_roster
+
+SOC = "hrv-socialtjanst"
+
+
+def set_rule(site: Site, key: str, **changes: Any) -> None:
+    path = site.specs_dir / "enrolment_rules.yaml"
+    yaml = YAML()
+    rules = yaml.load(path.read_text(encoding="utf-8"))
+    for rule in rules:
+        if rule["key"] == key:
+            for k, v in changes.items():
+                if v is None:
+                    rule.pop(k, None)
+                else:
+                    rule[k] = v
+    with path.open("w", encoding="utf-8") as f:
+        yaml.dump(rules, f)
+
+
+def personal_rows(out: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
+
+
+def totals(out: str) -> dict[str, str]:
+    """The totals row of a CSV report, by column heading."""
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
+    header = rows[0]
+    total = next(r for r in rows if r and r[0] == "Totalt")
+    return dict(zip(header, total, strict=False))
+
+
+def test_staff_enrolled_today_are_never_late_today_whatever_their_employment_date(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    today = datetime.date.today()
+    day = datetime.timedelta(days=1)
+    set_rule(served, "hrv-soc-socialtjansten", effective_from=(today - 200 * day).isoformat(),
+             existing_staff_deadline_days=365, new_staff_deadline_days=90)
+    assert run("apply", "--yes") == EXIT_OK
+    rows = [person(0, **{"Anställningsdatum": "2020-01-01"}),                       # long-serving
+            person(1, **{"Anställningsdatum": (today - 80 * day).isoformat()}),   # new, within 90 days
+            person(2, **{"Anställningsdatum": (today - 150 * day).isoformat()}),  # new by effective_from, late import
+            person(3, **{"Anställningsdatum": ""}),                               # no employment date
+            person(4, **{"Anställningsdatum": (today - 400 * day).isoformat()})]  # before effective_from
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    assert run("pull") == EXIT_OK
+    capsys.readouterr()
+
+    assert run("report", "--personal-data") == EXIT_OK
+    got = {(r["email"], r["course"]): (r["deadline_kind"], r["deadline"]) for r in personal_rows(capsys.readouterr().out)}
+    soc = {email.split("@")[0]: v for (email, course), v in got.items() if course == SOC}
+    assert soc == {
+        "person0": ("befintlig personal", (today + 365 * day).isoformat()),
+        "person1": ("ny personal", (today + 10 * day).isoformat()),
+        "person2": ("ny personal", (today + 90 * day).isoformat()),
+        "person3": ("befintlig personal", (today + 365 * day).isoformat()),
+        "person4": ("befintlig personal", (today + 365 * day).isoformat()),
+    }
+    assert all(due >= today.isoformat() for _, due in got.values() if due)
+
+    assert run("report", "--by", "course", "--format", "csv") == EXIT_OK
+    assert totals(capsys.readouterr().out)["Ej genomförda, sista dag passerad"] == "0"
+
+
+def test_late_the_day_after_the_deadline_and_not_before(site: Site, tmp_path: Path) -> None:
+    from .test_completions import import_county, run_pull
+
+    today = datetime.date.today()
+    site.apply()
+    import_county(site, tmp_path, [person(n, **{"Anställningsdatum": (today - 80 * datetime.timedelta(days=1))
+                                                .isoformat()}) for n in range(6)], "W")
+    run_pull(site)
+    api = site.api()
+    store = site.store(api)
+
+    def late(on: datetime.date) -> str:
+        text = make_report(site.specs(), store, scope=Scope(), preset=None, dimensions=["course"], period=None,
+                           fmt="csv", out=None, today=on) or ""
+        return totals(text)["Ej genomförda, sista dag passerad"]
+
+    deadline = today + datetime.timedelta(days=10)
+    assert late(deadline) == "0"
+    assert late(deadline + datetime.timedelta(days=1)) == "6"  # six new staff past their 90 days on SOC
+    store.close()
+
+
+def test_validate_explains_effective_from_in_swedish_with_an_example(
+        site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    set_rule(site, "hrv-utb-utbildare", effective_from="2026-01-01")
+    with pytest.raises(SystemExit) as e:
+        main(["validate", str(site.specs_dir)])
+    assert e.value.code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "enrolment_rules.yaml" in err and "new_staff_deadline_days: 90" in err and "2026-05-02" in err
+    assert "nyanställd" in err
