@@ -473,19 +473,24 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
 @connection_options
 @click.option("--before-deadline", "before", default="14d", show_default=True, metavar="Nd",
               help="Remind people whose deadline is within this many days.")
+@click.option("--overdue", is_flag=True, help="Remind people past their deadline instead (one per --interval, at "
+                                             "most --max in all).")
+@click.option("--max", "max_reminders", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+              help="With --overdue: at most this many overdue reminders per person and course.")
 @click.option("--interval", default="30d", show_default=True, metavar="Nd",
               help="Never remind the same person about the same course twice within this.")
 @click.option("--hub", metavar="NAME", help="Act as this regional hub: its own county only.")
 @click.option("--dry-run", is_flag=True, help="Only list who would be reminded.")
 @click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
 @handle_errors
-def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_run: bool, json_mode: bool,
-           **kwargs: Any) -> None:
+def remind(specs: str | None, before: str, overdue: bool, max_reminders: int, interval: str, hub: str | None,
+           dry_run: bool, json_mode: bool, **kwargs: Any) -> None:
     """Send a Moodle message to enrolled people whose deadline is near and who have not completed.
 
-    The Swedish text is course_specs/reminders/paminnelse.txt. Every message sent is logged.
+    With --overdue, to those past their deadline instead. The Swedish texts are
+    course_specs/reminders/paminnelse.txt and paminnelse-sen.txt. Every message sent is logged.
 
-    Example: moodle-sync remind --before-deadline 14d --dry-run
+    Example: moodle-sync remind --overdue --interval 30d --max 3 --dry-run
     """
     import datetime as dt
 
@@ -504,11 +509,17 @@ def remind(specs: str | None, before: str, interval: str, hub: str | None, dry_r
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
     result = do_remind(api, spec_set, store, before=days(before, "--before-deadline"),
-                       interval=days(interval, "--interval"), scope=scope, dry_run=dry_run)
+                       interval=days(interval, "--interval"), scope=scope, dry_run=dry_run, overdue=overdue,
+                       max_reminders=max_reminders)
     verb = "would remind" if dry_run else "reminded"
-    console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} people; "
+    listed = "".join(f"\n  user {r.userid}: {r.course_idnumber}, deadline {r.deadline.isoformat()}"
+                     for r in result.due) if dry_run else ""
+    console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} "
+                                     f"{'late ' if overdue else ''}people; "
                                      f"{result.skipped_recent} skipped (reminded recently)"
-                   + (f"; {len(result.failures)} failed" if result.failures else "")
+                   + (f"; {result.skipped_max} skipped (had {max_reminders} overdue reminders)"
+                      if result.skipped_max else "")
+                   + (f"; {len(result.failures)} failed" if result.failures else "") + listed
                    + (f"\n{len(result.maybe_sent)} message(s) may or may not have been delivered (Moodle's answer "
                       f"was lost); not sent again, so that nobody gets one twice: users "
                       + ", ".join(str(u) for u in result.maybe_sent[:20]) if result.maybe_sent else "")

@@ -146,7 +146,13 @@ class CompletionStore:
                               "course_idnumber=?", (self.url, userid, course_idnumber)).fetchone()
         return row[0] if row else None
 
-    def record_reminder(self, userid: int, course_idnumber: str, msgid: int | None) -> None:
+    def reminders_sent(self, userid: int, course_idnumber: str, kind: str) -> int:
+        """How many reminders of ``kind`` ('deadline' or 'overdue') the person got about the course."""
+        row = self.db.execute("SELECT COUNT(*) FROM reminders WHERE moodle_url=? AND userid=? AND course_idnumber=?"
+                              " AND kind=?", (self.url, userid, course_idnumber, kind)).fetchone()
+        return int(row[0])
+
+    def record_reminder(self, userid: int, course_idnumber: str, msgid: int | None, kind: str = "deadline") -> None:
         with self.store._lock:
-            self.db.execute("INSERT INTO reminders (moodle_url, userid, course_idnumber, sent_at, msgid)"
-                            " VALUES (?,?,?,?,?)", (self.url, userid, course_idnumber, now_iso(), msgid))
+            self.db.execute("INSERT INTO reminders (moodle_url, userid, course_idnumber, sent_at, msgid, kind)"
+                            " VALUES (?,?,?,?,?,?)", (self.url, userid, course_idnumber, now_iso(), msgid, kind))

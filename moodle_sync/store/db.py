@@ -222,6 +222,11 @@ MIGRATIONS: tuple[str, ...] = (
         anchors_ok INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # v9: what each reminder was about: 'deadline' (before it) or 'overdue' (after it), so late people get at
+    # most --max reminders in all; reminders from before v9 were all sent before a deadline
+    """
+    ALTER TABLE reminders ADD COLUMN kind TEXT NOT NULL DEFAULT 'deadline';
+    """,
 )
 
 

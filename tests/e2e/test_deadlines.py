@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,67 @@ def test_validate_explains_effective_from_in_swedish_with_an_example(
     err = capsys.readouterr().err
     assert "enrolment_rules.yaml" in err and "new_staff_deadline_days: 90" in err and "2026-05-02" in err
     assert "nyanställd" in err
+
+
+# --- 2. late people are reminded -----------------------------------------------------------------------
+
+def backdate(site: Site, sql: str, *args: object) -> None:
+    """Let time pass in the state store (enrolments made, reminders sent, so many days ago)."""
+    db = sqlite3.connect(site.state_path)
+    with db:
+        db.execute(sql, args)
+    db.close()
+
+
+def days_ago(n: int) -> str:
+    return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=n)).isoformat(timespec="seconds")
+
+
+def test_late_people_get_one_reminder_per_interval_at_most_max_with_course_deadline_and_link(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_completions import SEND, complete, course_ids, now_s
+
+    set_rule(served, "hrv-soc-socialtjansten", existing_staff_deadline_days=100)
+    assert run("apply", "--yes") == EXIT_OK
+    rows = [person(n, **{"Anställningsdatum": "2020-01-01"}) for n in range(4)]
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    backdate(served, "UPDATE enrolments SET enrolled_at=?", days_ago(200))  # enrolled 200 days ago: 100 days late
+    soc = course_ids(served)[f"{SOC}@1"]
+    users = {u.email: u.id for u in served.api().users_by_field("email", [r["E-post"] for r in rows])}
+    complete(served, soc, users["person0@falun.example.se"], [now_s(), now_s()], visit=now_s())  # done: not late
+    assert run("pull") == EXIT_OK
+    late = sorted(users[f"person{n}@falun.example.se"] for n in (1, 2, 3))
+    deadline = (datetime.date.today() - datetime.timedelta(days=100)).isoformat()
+    capsys.readouterr()
+
+    # before this change remind only looked ahead, so late people were never reminded
+    assert run("remind", "--json") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["due"] == 0
+
+    assert run("remind", "--overdue", "--dry-run") == EXIT_OK
+    said = capsys.readouterr().out
+    assert "would remind 3 late people" in said
+    assert all(f"user {u}: {SOC}@1, deadline {deadline}" in said for u in late)
+    assert served.emulator.call_counts().get(SEND, 0) == 0 and not served.emulator.state.messages
+
+    def overdue_run() -> dict[str, Any]:
+        assert run("remind", "--overdue", "--max", "2", "--json") == EXIT_OK
+        return dict(json.loads(capsys.readouterr().out))
+
+    first = overdue_run()
+    assert first["sent"] == 3 and sorted(r["userid"] for r in first["reminders"]) == late
+    messages = list(served.emulator.state.messages)
+    assert sorted(m.useridto for m in messages) == late
+    title = served.specs().courses[SOC].title
+    for m in messages:
+        assert title in m.text and deadline in m.text
+        assert f"/course/view.php?id={soc}" in m.text
+
+    again = overdue_run()  # the same interval: never twice
+    assert again["sent"] == 0 and again["skipped_recently_reminded"] == 3
+    backdate(served, "UPDATE reminders SET sent_at=?", days_ago(31))
+    assert overdue_run()["sent"] == 3  # a new interval: the second reminder
+    backdate(served, "UPDATE reminders SET sent_at=?", days_ago(31))
+    last = overdue_run()  # --max 2 reached
+    assert last["sent"] == 0 and last["skipped_max_reminders"] == 3
+    assert len(served.emulator.state.messages) == 6
