@@ -68,7 +68,8 @@ def test_staff_enrolled_today_are_never_late_today_whatever_their_employment_dat
     capsys.readouterr()
 
     assert run("report", "--personal-data") == EXIT_OK
-    got = {(r["email"], r["course"]): (r["deadline_kind"], r["deadline"]) for r in personal_rows(capsys.readouterr().out)}
+    got = {(r["email"], r["course"]): (r["deadline_kind"], r["deadline"])
+           for r in personal_rows(capsys.readouterr().out)}
     soc = {email.split("@")[0]: v for (email, course), v in got.items() if course == SOC}
     assert soc == {
         "person0": ("befintlig personal", (today + 365 * day).isoformat()),
