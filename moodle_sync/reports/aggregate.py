@@ -34,6 +34,7 @@ class Measure:
 
 MEASURES: Final[Mapping[str, Measure]] = {m.key: m for m in (
     Measure("enrolled", "Inskrivna", "count"),
+    Measure("enrolled_tracked", "Inskrivna där slutförandet följs", "count"),
     Measure("reached", "Nådda", "count"),
     Measure("completed", "Genomförda", "count"),
     Measure("completion_rate", "Andel genomförda", "rate"),
@@ -43,7 +44,7 @@ MEASURES: Final[Mapping[str, Measure]] = {m.key: m for m in (
     Measure("refresher_due", "Dags för repetition", "count"),
 )}
 
-DEFAULT_MEASURES: Final = ("enrolled", "completed", "completion_rate", "completed_current",
+DEFAULT_MEASURES: Final = ("enrolled", "enrolled_tracked", "completed", "completion_rate", "completed_current",
                            "completed_superseded", "past_deadline", "refresher_due")
 
 _DIMENSION_COLUMNS: Final[Mapping[str, tuple[Column, ...]]] = {
@@ -58,8 +59,11 @@ _DIMENSION_NOUNS: Final[Mapping[str, str]] = {
     "course": "kurs och version", "period": "månad",
 }
 UNKNOWN_MONTH: Final = "Okänd månad"
-#: internal count: people enrolled in course versions whose completion Moodle tracks
-_TRACKED: Final = "_enrolled_tracked"
+#: people enrolled in course versions whose completion Moodle tracks: the completion rate's denominator
+_TRACKED: Final = "enrolled_tracked"
+#: measures that need Moodle to track completion: "–" (None) in a row where it tracks it for nobody
+COMPLETION_MEASURES: Final = ("completed", "completed_current", "completed_superseded", "past_deadline",
+                              "refresher_due")
 
 Period = tuple[datetime.date, datetime.date]
 _SortKey = tuple[int, int, str, int]
@@ -86,16 +90,19 @@ def build_table(
     Measures (each counts distinct people in the row):
 
     - ``enrolled``: an active or suspended enrolment; with a period, enrolled on or before its end.
+    - ``enrolled_tracked``: ``enrolled`` in course versions whose completion Moodle tracks (the rate's
+      denominator).
     - ``reached``: enrolled within the period (the same as ``enrolled`` without one).
     - ``completed``: completed (within the period, if given); ``completed_current`` /
       ``completed_superseded`` split it by whether the version is the course's current major.
-    - ``completion_rate``: completed / enrolled, 0..1, None when nobody is enrolled.
+    - ``completion_rate``: completed / enrolled_tracked, 0..1, None when nobody is.
     - ``past_deadline``: active, not completed by ``as_of``, deadline before ``as_of``.
     - ``refresher_due``: active, refresher due on or before ``as_of``.
 
     A missing enrolment date is taken from the completion date (one cannot complete before enrolling);
     without either, the enrolment counts only when no period is given. ``past_deadline`` and
-    ``refresher_due`` describe the state on ``as_of`` and ignore the period.
+    ``refresher_due`` describe the state on ``as_of`` and ignore the period. In a row whose people are all
+    in course versions where Moodle tracks no completion, the completion measures are None ("–"), not 0.
 
     With the "period" dimension each measure is placed in the month of its own date: enrolment for
     enrolled/reached, completion for the completed measures, deadline and refresher date for the others.
@@ -121,51 +128,52 @@ def build_table(
     ctx = _context(as_of, period)
     labels = labels or Labels()
 
+    # "enrolled" and its tracked part are always counted: the rate's denominator, and whether a row is tracked
+    collected = list(dict.fromkeys([*counted, "enrolled", _TRACKED]))
     groups: dict[tuple[Any, ...], dict[str, set[int]]] = {}
-    totals: dict[str, set[int]] = {m: set() for m in [*counted, _TRACKED]}
+    totals: dict[str, set[int]] = {m: set() for m in collected}
     approximate = False
     untracked: set[str] = set()
     for fact in facts:
         if not fact.tracked:
             untracked.add(labels.course(fact.course_key))
-        for measure in counted:
+        for measure in collected:
             ok, day = _event(fact, measure, ctx)
             if not ok:
                 continue
-            # the completion rate's denominator: enrolled where Moodle can show a completion at all
-            also = (measure, _TRACKED) if measure == "enrolled" and fact.tracked else (measure,)
-            for m in also:
-                totals[m].add(fact.person)
+            totals[measure].add(fact.person)
             approximate |= measure == "completed" and fact.completed_source == "first_seen"
             if not dims:
                 continue
             for key in product(*(_dimension_values(fact, d, day) for d in dims)):
-                for m in also:
-                    groups.setdefault(key, {}).setdefault(m, set()).add(fact.person)
+                groups.setdefault(key, {}).setdefault(measure, set()).add(fact.person)
 
     if list(dims) == ["period"]:
         for month in _month_range([k[0] for k in groups if k[0] is not None], ctx.period):
             groups.setdefault((month,), {})
 
     keys = sorted(groups, key=lambda k: tuple(_sort_key(d, v, labels) for d, v in zip(dims, k, strict=True)))
-    columns = [c for d in dims for c in _DIMENSION_COLUMNS[d]] + [_measure_column(m) for m in measures]
+    columns = [c for d in dims for c in _DIMENSION_COLUMNS[d]] + [_measure_column(m, measures) for m in measures]
     rows: list[dict[str, Any]] = []
     who: dict[CellRef, tuple[int, bytes]] = {}
     for i, key in enumerate(keys):
         row: dict[str, Any] = {}
         for dim, value in zip(dims, key, strict=True):
             row.update(_display(dim, value, labels))
-        row.update(_measure_cells(measures, {m: len(groups[key].get(m, ())) for m in [*counted, _TRACKED]}))
+        row.update(_measure_cells(measures, {m: len(groups[key].get(m, ())) for m in collected}))
         rows.append(row)
         who.update(_who(i, groups[key], counted))
+        _dash_untracked(row, i, groups[key], who)
     total_row = _measure_cells(measures, {m: len(people) for m, people in totals.items()})
     who.update(_who(TOTALS, totals, counted))
+    _dash_untracked(total_row, TOTALS, totals, who)
+    dashed = any(v is None for r in [*rows, total_row] for k, v in r.items() if k in COMPLETION_MEASURES)
 
     return Table(
         columns=columns,
         rows=rows,
         totals=total_row,
-        notes=_notes(dims, measures, ctx, approximate, untracked=sorted(untracked, key=_swedish)),
+        notes=_notes(dims, measures, ctx, approximate, untracked=sorted(untracked, key=_swedish), dashed=dashed),
         title=title if title is not None else _title(dims),
         relations=_relations(keys, dims, counted),
         counted=who,
@@ -208,7 +216,9 @@ def build_pivot(
     cells: dict[tuple[Any, Any], set[int]] = {}
     approximate = False
     untracked: set[str] = set()
+    seen_tracked = seen_any = False
     for fact in facts:
+        seen_any, seen_tracked = True, seen_tracked or fact.tracked
         if not fact.tracked:
             untracked.add(labels.course(fact.course_key))
         ok, day = _event(fact, measure, ctx)
@@ -262,7 +272,13 @@ def build_pivot(
     if n:
         relations += [Relation((TOTALS, k), tuple((i, k) for i in range(n))) for k in [*col_keys, "total"]]
 
-    notes = _notes((row_dim, col_dim), (measure,), ctx, approximate, pivot=True,
+    dashed = measure in COMPLETION_MEASURES and seen_any and not seen_tracked and not everyone
+    if dashed:  # Moodle tracks completion for none of these people: nothing to count, not zero
+        for row in table_rows:
+            row.update({k: None for k in [*col_keys, "total"]})
+        totals = {k: None for k in totals}
+        who = {}
+    notes = _notes((row_dim, col_dim), (measure,), ctx, approximate, pivot=True, dashed=dashed,
                    untracked=() if measure in ("enrolled", "reached") else sorted(untracked, key=_swedish))
     return Table(
         columns=table_columns,
@@ -298,6 +314,9 @@ def _enrolled_on(fact: CompletionFact) -> datetime.date | None:
 def _event(fact: CompletionFact, measure: str, ctx: _Context) -> tuple[bool, datetime.date | None]:
     """Whether ``fact`` counts for ``measure``, and the day it happened (its month, for "period")."""
     period = ctx.period
+    if measure == _TRACKED:
+        ok, day = _event(fact, "enrolled", ctx)
+        return ok and fact.tracked, day
     if measure in ("enrolled", "reached"):
         day = _enrolled_on(fact)
         if period is None:
@@ -328,6 +347,17 @@ def _event(fact: CompletionFact, measure: str, ctx: _Context) -> tuple[bool, dat
     raise AssertionError(f"unknown measure {measure}")
 
 
+def _dash_untracked(row: dict[str, Any], index: int, people: Mapping[str, set[int]],
+                    who: dict[CellRef, tuple[int, bytes]]) -> None:
+    """Completion measures of a row whose people are all where Moodle tracks no completion become None ("–")."""
+    if not people.get("enrolled") or people.get(_TRACKED) or any(people.get(m) for m in COMPLETION_MEASURES):
+        return
+    for key in COMPLETION_MEASURES:
+        if key in row:
+            row[key] = None
+            who.pop((index, key), None)
+
+
 def _who(row: int, people: Mapping[str, set[int]], counted: Sequence[str]) -> dict[CellRef, tuple[int, bytes]]:
     """Who each count of one row counts (the rate's denominator: people where completion is tracked)."""
     who = {(row, m): (len(people.get(m, ())), people_key(people.get(m, ()))) for m in counted}
@@ -336,10 +366,12 @@ def _who(row: int, people: Mapping[str, set[int]], counted: Sequence[str]) -> di
     return who
 
 
-def _measure_column(measure: str) -> Column:
+def _measure_column(measure: str, measures: Sequence[str]) -> Column:
     spec = MEASURES[measure]
     if spec.kind == "rate":
-        return Column(spec.key, spec.title, "rate", rate_of=("completed", "enrolled"))
+        # its denominator is enrolled_tracked; a table without that column names enrolled, which holds it
+        return Column(spec.key, spec.title, "rate",
+                      rate_of=("completed", _TRACKED if _TRACKED in measures else "enrolled"))
     return Column(spec.key, spec.title, "count")
 
 
@@ -347,7 +379,7 @@ def _measure_cells(measures: Sequence[str], counts: Mapping[str, int]) -> dict[s
     cells: dict[str, Any] = {}
     for measure in measures:
         if measure == "completion_rate":
-            enrolled = counts.get(_TRACKED, counts["enrolled"])
+            enrolled = counts[_TRACKED]
             cells[measure] = counts["completed"] / enrolled if enrolled else None
         else:
             cells[measure] = counts[measure]
@@ -481,7 +513,7 @@ def _title(dims: Sequence[str]) -> str:
 
 
 def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approximate: bool, *,
-           pivot: bool = False, untracked: Sequence[str] = ()) -> list[str]:
+           pivot: bool = False, untracked: Sequence[str] = (), dashed: bool = False) -> list[str]:
     period, as_of = ctx.period, ctx.as_of
     notes: list[str] = []
     if period is not None:
@@ -494,9 +526,11 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
     if "completed" in measures:
         within = " under perioden" if period else ""
         notes.append(f"Genomförda: personer som slutförde kursversionen{within}, oavsett när de skrevs in.")
+    if _TRACKED in measures:
+        notes.append("Inskrivna där slutförandet följs: inskrivna på kursversioner där Moodle följer slutförandet; "
+                     "de är nämnaren i Andel genomförda.")
     if "completion_rate" in measures:
-        notes.append("Andel genomförda = genomförda / inskrivna" + (
-            " på kurser där Moodle följer slutförandet." if untracked else "."))
+        notes.append("Andel genomförda = genomförda / inskrivna där slutförandet följs.")
     if "completed_current" in measures or "completed_superseded" in measures:
         notes.append("Aktuell version = kursens nuvarande huvudversion; äldre version = en tidigare "
                      "huvudversion (genomförandet gäller som historik).")
@@ -527,6 +561,9 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
         notes.append(f"Moodle följer inte slutförandet av {_join(untracked)} ({lacks} villkor för slutförande "
                      "eller har slutförandet avstängt): "
                      "där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
+    if dashed:
+        notes.append("– betyder att Moodle inte följer slutförandet för någon i raden, så där finns inga "
+                     "genomförda, sena eller repetitioner att räkna (inte att de är noll).")
     if approximate:
         notes.append("Vissa slutförandedatum är ungefärliga: de anger när uppgiften först hämtades från "
                      "Moodle, inte när kursen slutfördes.")
@@ -550,8 +587,8 @@ def _check_measures(measures: Sequence[str]) -> list[str]:
                           hint=f"use any of: {', '.join(MEASURES)}")
     if len(set(measures)) != len(measures):
         raise ConfigError("a report measure is named twice", key="measures")
-    if "completion_rate" in measures and not {"enrolled", "completed"} <= set(measures):
-        raise ConfigError("completion_rate needs the enrolled and completed measures too", key="measures")
+    if "completion_rate" in measures and "completed" not in measures:
+        raise ConfigError("completion_rate needs the completed measure too", key="measures")
     return [m for m in measures if MEASURES[m].kind == "count"]
 
 

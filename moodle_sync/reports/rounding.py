@@ -85,8 +85,8 @@ def _round(table: Table, secret: bytes, threshold: int) -> Table:
     rows: list[tuple[int, dict[str, Any]]] = [*enumerate(result.rows), (TOTALS, result.totals)]
     for r, row in rows:
         for key in counts:
-            if key not in row:
-                continue
+            if key not in row or (row[key] is None and (r, key) not in published):
+                continue  # not in the table, or nothing to count there ("–")
             if (r, key) not in published:
                 raise ValueError(f"table {table.title!r}: nobody is known behind cell {(r, key)}")
             value = published[(r, key)]
@@ -100,7 +100,7 @@ def _round(table: Table, secret: bytes, threshold: int) -> Table:
                 continue
             numerator, denominator = column.rate_of
             den = published.get((r, f"{column.key}:denominator"), published.get((r, denominator), 0))
-            if (r, numerator) in marks or (r, denominator) in marks:
+            if (r, numerator) in marks or (r, denominator) in marks or 0 < den < threshold:
                 marks[(r, column.key)] = Suppressed(primary=False, threshold=threshold)
                 row[column.key] = marks[(r, column.key)]
             else:

@@ -179,3 +179,97 @@ def test_late_people_get_one_reminder_per_interval_at_most_max_with_course_deadl
     last = overdue_run()  # --max 2 reached
     assert last["sent"] == 0 and last["skipped_max_reminders"] == 3
     assert len(served.emulator.state.messages) == 6
+
+
+# --- 3. figures that add up --------------------------------------------------------------------------
+
+DENOMINATOR = "Inskrivna där slutförandet följs"
+DASH_NOTE = "– betyder att Moodle inte följer slutförandet för någon i raden"
+
+
+def month_of(day: datetime.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def test_the_rate_shows_its_denominator_and_untracked_courses_show_a_dash_in_every_format(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    from .test_completions import complete, course_ids
+
+    assert run("apply", "--yes") == EXIT_OK
+    rows = [person(n) for n in range(9)]
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    soc = course_ids(served)[f"{SOC}@1"]
+    ids = [u.id for u in served.api().users_by_field("email", [r["E-post"] for r in rows])]
+    # six complete SOC (which has criteria) in Moodle on the 1st of last month; NCK has none: not tracked
+    last_month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    at = int(datetime.datetime(last_month.year, last_month.month, 1, 12, tzinfo=datetime.UTC).timestamp())
+    for uid in ids[:6]:
+        complete(served, soc, uid, [at, at], visit=at)
+    assert run("pull") == EXIT_OK
+    capsys.readouterr()
+
+    assert run("report", "--by", "course", "--format", "csv") == EXIT_OK
+    out = capsys.readouterr().out
+    table = list(csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
+    header = table[0]
+    assert header[:7] == ["Kurs", "Version", "Inskrivna", DENOMINATOR, "Genomförda", "Andel genomförda (%)",
+                          "Genomförda, aktuell version"]
+    by_course = {r[0]: dict(zip(header, r, strict=False)) for r in table[1:] if r and r[0] != "Totalt" and len(r) > 2}
+    nck = by_course[served.specs().courses["nck-grundkurs-vinr"].title]
+    hrv = by_course[served.specs().courses[SOC].title]
+    assert (nck["Inskrivna"], nck[DENOMINATOR]) == ("9", "0")
+    for column in ("Genomförda", "Andel genomförda (%)", "Ej genomförda, sista dag passerad", "Dags för repetition"):
+        assert nck[column] == "–", column
+    assert (hrv["Inskrivna"], hrv[DENOMINATOR], hrv["Genomförda"], hrv["Andel genomförda (%)"]) == \
+        ("9", "9", "6", "66,7")
+    assert totals(out)[DENOMINATOR] == "9"
+    notes = [r[0] for r in table if len(r) == 1]
+    assert sum(n.startswith(f"{DENOMINATOR}:") for n in notes) == 1
+    assert sum(n.startswith(DASH_NOTE) for n in notes) == 1
+
+    assert run("report", "--by", "course") == EXIT_OK
+    text = capsys.readouterr().out
+    nck_line = next(line for line in text.splitlines() if line.startswith(nck["Kurs"]))
+    assert nck_line.split()[-7:] == ["0", "–", "–", "–", "–", "–", "–"]  # the course title has a dash too
+    assert DASH_NOTE in " ".join(text.split()) and f"{DENOMINATOR}:" in text
+
+    book = tmp_path / "r.xlsx"
+    assert run("report", "--by", "course", "--format", "xlsx", "--out", str(book)) == EXIT_OK
+    ws = load_workbook(book).active
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    head = values[1]
+    assert DENOMINATOR in head
+    row = next(r for r in values if r[0] == nck["Kurs"])
+    assert row[head.index("Genomförda")] == "–" and row[head.index(DENOMINATOR)] == 0
+    assert any(isinstance(r[0], str) and r[0].startswith(DASH_NOTE) for r in values)
+
+    page = tmp_path / "r.html"
+    assert run("report", "--by", "course", "--format", "html", "--out", str(page)) == EXIT_OK
+    html = page.read_text(encoding="utf-8")
+    assert DENOMINATOR in html and DASH_NOTE in html
+    nck_row = html[html.index(f'>{nck["Kurs"]}<'):]
+    nck_row = nck_row[:nck_row.index("</tr>")]
+    assert nck_row.count("–") >= 5
+
+
+def test_a_period_counts_a_completion_in_the_month_of_moodles_completion_date(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_completions import complete, course_ids
+
+    assert run("apply", "--yes") == EXIT_OK
+    rows = [person(n) for n in range(6)]
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    soc = course_ids(served)[f"{SOC}@1"]
+    last_month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    at = int(datetime.datetime(last_month.year, last_month.month, 1, 12, tzinfo=datetime.UTC).timestamp())
+    for u in served.api().users_by_field("email", [r["E-post"] for r in rows]):
+        complete(served, soc, u.id, [at, at], visit=at)
+    assert run("pull") == EXIT_OK
+    capsys.readouterr()
+    # a period counts a completion in the month Moodle says it happened, not the month it was pulled
+    assert run("report", "--by", "course", "--period", month_of(last_month), "--format", "csv") == EXIT_OK
+    assert totals(capsys.readouterr().out)["Genomförda"] == "6"
+    assert run("report", "--by", "course", "--period", month_of(datetime.date.today()), "--format", "csv") == EXIT_OK
+    assert totals(capsys.readouterr().out)["Genomförda"] == "0"

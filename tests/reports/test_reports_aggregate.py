@@ -52,7 +52,15 @@ def test_a_course_moodle_does_not_track_counts_enrolments_but_no_rate_or_latenes
     assert any("följer inte slutförandet av skola" in n for n in table.notes)
     by_course = build_table(facts, dimensions=["course"], as_of=AS_OF, labels=LABELS)
     untracked = next(r for r in by_course.rows if r["course"] == "skola")
-    assert untracked["enrolled"] == 2 and untracked["completion_rate"] is None and untracked["past_deadline"] == 0
+    # nothing to count where Moodle tracks no completion: "–" (None), not 0, and a note says what "–" means
+    assert (untracked["enrolled"], untracked["enrolled_tracked"]) == (2, 0)
+    assert untracked["completion_rate"] is None and untracked["past_deadline"] is None
+    assert untracked["completed"] is None and untracked["refresher_due"] is None
+    assert any(n.startswith("– betyder att Moodle inte följer slutförandet") for n in by_course.notes)
+    tracked = next(r for r in by_course.rows if r["course"] != "skola")
+    assert (tracked["enrolled_tracked"], tracked["completed"], tracked["past_deadline"]) == (2, 1, 1)
+    assert by_course.totals["enrolled_tracked"] == 2 and by_course.totals["completed"] == 1
+    assert not any(n.startswith("– betyder") for n in table.notes)  # every row there tracks someone
     assert not any("följer inte" in n for n in build_table(facts[:2], dimensions=["county"], as_of=AS_OF).notes)
 
 
@@ -188,9 +196,11 @@ def test_period_dimension_places_each_measure_in_its_own_month_and_fills_gaps() 
 def test_swedish_headings() -> None:
     table = build_table([fact(1)], dimensions=["county", "target_group"], as_of=AS_OF)
     titles = [c.title for c in table.columns]
-    assert titles[:5] == ["Län", "Målgrupp", "Inskrivna", "Genomförda", "Andel genomförda"]
+    assert titles[:6] == ["Län", "Målgrupp", "Inskrivna", "Inskrivna där slutförandet följs", "Genomförda",
+                          "Andel genomförda"]
     assert table.column("completion_rate").kind == "rate"
-    assert table.column("completion_rate").rate_of == ("completed", "enrolled")
+    # the rate's denominator is its own column: enrolments where Moodle tracks completion
+    assert table.column("completion_rate").rate_of == ("completed", "enrolled_tracked")
 
 
 def test_approximate_completion_dates_are_noted() -> None:
@@ -203,7 +213,7 @@ def test_approximate_completion_dates_are_noted() -> None:
 @pytest.mark.parametrize("kwargs", [
     {"dimensions": ["län"]},
     {"dimensions": ["county", "county"]},
-    {"dimensions": ["county"], "measures": ("completed", "completion_rate")},
+    {"dimensions": ["county"], "measures": ("enrolled", "completion_rate")},
     {"dimensions": ["county"], "measures": ("finished",)},
     {"dimensions": ["county"], "period": (D(2024, 2, 1), D(2024, 1, 1))},
 ])

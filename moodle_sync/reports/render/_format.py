@@ -38,7 +38,7 @@ def cell_text(column: Column, value: Any, *, thousands: str = " ", percent_sign:
     if isinstance(value, Suppressed):
         return str(value)
     if value is None:
-        return UNDEFINED if column.kind == "rate" else ""
+        return "" if column.kind == "dimension" else UNDEFINED
     if column.kind == "rate" and isinstance(value, int | float):
         return percent_number(value) + percent_sign
     if column.kind == "count" and isinstance(value, int) and not isinstance(value, bool):

@@ -14,7 +14,7 @@ import csv
 import os
 from typing import Any, TextIO
 
-from moodle_sync.reports.render._format import inert, percent_number, split_notes, totals_row
+from moodle_sync.reports.render._format import UNDEFINED, inert, percent_number, split_notes, totals_row
 from moodle_sync.reports.table import Column, Report, Suppressed, Table
 
 __all__ = ["to_csv"]
@@ -71,7 +71,7 @@ def _cell(column: Column, value: Any) -> str:
     if isinstance(value, Suppressed):
         return str(value)
     if value is None:
-        return ""
+        return "" if column.kind == "dimension" else UNDEFINED  # nothing to count: not a zero
     if column.kind == "rate":
         return percent_number(float(value))
     return str(value)

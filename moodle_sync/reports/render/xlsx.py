@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from moodle_sync.errors import ConfigError
-from moodle_sync.reports.render._format import FORMULA_STARTS, split_notes, totals_row
+from moodle_sync.reports.render._format import FORMULA_STARTS, UNDEFINED, split_notes, totals_row
 from moodle_sync.reports.table import Report, Suppressed, Table
 
 __all__ = ["to_xlsx"]
@@ -87,8 +87,8 @@ def _sheet(ws: Any, table: Table, notes: list[str], styles: ModuleType, names: s
         for j, column in enumerate(table.columns, start=1):
             value = row.get(column.key)
             cell = ws.cell(row=i, column=j)
-            if isinstance(value, Suppressed):
-                _put(cell, str(value))
+            if isinstance(value, Suppressed) or (value is None and column.kind != "dimension"):
+                _put(cell, str(value) if value is not None else UNDEFINED)  # "–": nothing to count, not zero
                 cell.alignment = right
             else:
                 _put(cell, value)
