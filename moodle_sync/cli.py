@@ -25,6 +25,7 @@ from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
+from moodle_sync.store.db import StateStore
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -59,6 +60,25 @@ def connection_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def site_option(func: F) -> F:
+    """``--site`` for commands that read the state store without Moodle."""
+    return click.option("--site", metavar="URL", help="The site whose records to read, when the state store "
+                                                      "holds more than one (its URL).")(func)
+
+
+def store_for_reading(settings: Settings, site: str | None) -> StateStore:
+    """The state store for a command that needs no Moodle: the one site it holds, or the one ``--site`` names
+    (else the configured URL, when the store holds several)."""
+    from moodle_sync.store.sites import open_for_reading
+
+    if site is None and settings.values.get("url"):
+        try:  # MOODLE_URL set for other commands picks the site, if the store has it under that address
+            return open_for_reading(settings.state_path, str(settings.values["url"]))
+        except MoodleSyncError:
+            pass
+    return open_for_reading(settings.state_path, site)
 
 
 def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
@@ -436,15 +456,16 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
               help="Rounded counts below N are shown as <N (default report_threshold, 5; a hub cannot go lower).")
 @click.option("--hub", metavar="NAME", help="Report as this regional hub: its own county only.")
 @click.option("--personal-data", is_flag=True, help="Person-level rows (within your scope; every export is logged).")
+@site_option
 @handle_errors
 def report(specs: str | None, preset: str | None, dimensions: str, period: str | None, fmt: str,
-           out_path: str | None, threshold: int | None, hub: str | None, personal_data: bool,
+           out_path: str | None, threshold: int | None, hub: str | None, personal_data: bool, site: str | None,
            **kwargs: Any) -> None:
     """Report completions by county, target group, organisation, course version and calendar period.
 
     Every count is randomly rounded to a multiple of 3 (the same people always give the same number), and
     rounded counts below 5 are shown as <5, so no report, nor the difference of two, reveals a small count.
-    Reads the state store only (run `moodle-sync pull` first).
+    Reads the state store only (run `moodle-sync pull` first): no Moodle URL or token is needed.
 
     Example: moodle-sync report --preset redovisning --period 2026 --format html --out redovisning.html
     """
@@ -453,11 +474,7 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     scope = scope_for(settings, hub)
     spec_set = engine.load(settings.specs)
-    url, _token = settings.require_moodle()
-    from moodle_sync.moodle.transport import normalise_base_url
-    from moodle_sync.store.db import StateStore
-
-    store = StateStore(Path(settings.state_path), moodle_url=normalise_base_url(url, allow_http=True))
+    store = store_for_reading(settings, site)
     text = make_report(spec_set, store, scope=scope, preset=preset, dimensions=dimensions.split(","),
                        period=period, fmt=fmt, out=out_path, personal_data=personal_data,
                        threshold=settings.report_threshold if threshold is None else threshold,
@@ -583,19 +600,16 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
 @connection_options
 @click.option("--limit", default=10, show_default=True, help="How many runs to show.")
 @click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout.")
+@site_option
 @handle_errors
-def runs(limit: int, json_mode: bool, **kwargs: Any) -> None:
-    """Show the latest runs recorded in the state store (who, when, commit, outcome).
+def runs(limit: int, json_mode: bool, site: str | None, **kwargs: Any) -> None:
+    """Show the latest runs recorded in the state store (who, when, commit, outcome). Needs no Moodle.
 
     Example: moodle-sync runs --limit 5
     """
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs)
-    url, _token = settings.require_moodle()
-    from moodle_sync.moodle.transport import normalise_base_url
-    from moodle_sync.store.db import StateStore
-
-    store = StateStore(Path(settings.state_path), moodle_url=normalise_base_url(url, allow_http=True))
+    store = store_for_reading(settings, site)
     rows = store.runs(limit)
     for row in rows:
         row.pop("plan_json", None)

@@ -96,9 +96,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
             console.say(f"(seeded the emulator with template courses: {', '.join(seeded)})")
 
         api = engine.connect(server.url, token)
-        from moodle_sync.store.db import StateStore
-
-        store = StateStore(store_path, moodle_url=api.client.transport.base_url)
+        store = engine.open_site_store(store_path, api)
 
         console.say("\n== 2. plan ==")
         first, _ = engine.make_plan(api, specs, store)

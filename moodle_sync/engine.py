@@ -39,6 +39,7 @@ from moodle_sync.scope import Scope
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
+from moodle_sync.store.sites import bind_site
 
 
 def connect(url: str, token: str, *, allow_http: bool = False, timeout: float = 120.0,
@@ -61,7 +62,16 @@ def connect_from_settings(settings: Settings, mount: InProcessHandler | None = N
 
 
 def open_store(settings: Settings, api: MoodleApi) -> StateStore:
-    return StateStore(Path(settings.state_path), moodle_url=api.client.transport.base_url)
+    return open_site_store(Path(settings.state_path), api)
+
+
+def open_site_store(path: Path | str, api: MoodleApi) -> StateStore:
+    """The state store at ``path``, keyed by the site as Moodle names itself (site info's ``siteurl``).
+
+    Raises:
+        StoreError: the store holds rows of another site only.
+    """
+    return bind_site(path, siteurl=api.siteurl(), typed_url=api.client.transport.base_url)
 
 
 def make_plan(api: MoodleApi, specs: SpecSet, store: StateStore | None, *, hide_removed: bool = False,

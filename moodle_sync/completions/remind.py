@@ -84,7 +84,7 @@ def remind(api: MoodleApi, specs: SpecSet, store: StateStore, *, before: datetim
     completions = CompletionStore(store)
     result = RemindResult()
     cutoff = (datetime.datetime.now(datetime.UTC) - interval).isoformat(timespec="seconds")
-    site = api.client.transport.base_url
+    site = api.siteurl()  # the address people reach the site at (its wwwroot), not the one the tool typed
     links: dict[str, str] = {}
     for fact in build_facts(specs, store, scope):
         if fact.status != "active" or fact.completed_on or fact.deadline is None or fact.major != fact.current_major:

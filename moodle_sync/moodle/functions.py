@@ -108,6 +108,7 @@ class MoodleApi:
     def __init__(self, client: MoodleClient) -> None:
         self.client = client
         self._functions: set[str] | None = None
+        self._siteurl: str | None = None
 
     # --- site -----------------------------------------------------------------------------------
 
@@ -118,8 +119,24 @@ class MoodleApi:
     def has_function(self, name: str) -> bool:
         """Whether the token's service offers ``name`` (site info is read once per API object)."""
         if self._functions is None:
-            self._functions = self.site_info().function_names()
+            self._remember(self.site_info())
+        assert self._functions is not None
         return name in self._functions
+
+    def siteurl(self) -> str:
+        """The site's own address (site info's ``siteurl``, its ``$CFG->wwwroot``), read once per API object.
+
+        Moodle answers its wwwroot whatever address it was reached at (webservice/externallib.php
+        get_site_info); it redirects a request for another host to it (lib/setuplib.php initialise_fullme).
+        """
+        if self._siteurl is None:
+            self._remember(self.site_info())
+        assert self._siteurl is not None
+        return self._siteurl
+
+    def _remember(self, info: SiteInfo) -> None:
+        self._functions = info.function_names()
+        self._siteurl = info.siteurl or self.client.transport.base_url
 
     # --- categories -----------------------------------------------------------------------------
 

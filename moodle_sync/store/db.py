@@ -227,6 +227,37 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE reminders ADD COLUMN kind TEXT NOT NULL DEFAULT 'deadline';
     """,
+    # v9: sites by what Moodle says they are (site info's siteurl, normalised: store/sites.py), and the URLs
+    # they were reached at. Rows keep their key column; until now it held the URL as typed, so each such key
+    # becomes an unverified site that the first run reaching it renames to the site's identity
+    """
+    CREATE TABLE sites (
+        site TEXT PRIMARY KEY,
+        siteurl TEXT NOT NULL DEFAULT '',
+        verified INTEGER NOT NULL DEFAULT 0,
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE site_urls (
+        url TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        last_used TEXT NOT NULL
+    );
+    INSERT INTO sites (site, first_seen)
+        SELECT DISTINCT moodle_url, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM (
+        SELECT moodle_url FROM runs
+        UNION SELECT moodle_url FROM objects
+        UNION SELECT moodle_url FROM enrolments
+        UNION SELECT moodle_url FROM persons
+        UNION SELECT moodle_url FROM roster_imports
+        UNION SELECT moodle_url FROM course_people
+        UNION SELECT moodle_url FROM pull_courses
+        UNION SELECT moodle_url FROM personal_exports
+        UNION SELECT moodle_url FROM reminders
+        UNION SELECT moodle_url FROM cohort_places
+        UNION SELECT moodle_url FROM report_secrets
+        UNION SELECT moodle_url FROM enrol_intents) WHERE moodle_url != '';
+    INSERT INTO site_urls (url, site, last_used) SELECT site, site, first_seen FROM sites;
+    """,
 )
 
 
@@ -248,7 +279,7 @@ class OwnedObject:
 
 
 class StateStore:
-    """The SQLite state store. One per Moodle site URL (rows are keyed by it)."""
+    """The SQLite state store. Rows are keyed by ``moodle_url``: the site's identity (store/sites.py)."""
 
     def __init__(self, path: Path | str, moodle_url: str = "") -> None:
         self.path = Path(path)

@@ -39,7 +39,7 @@ class Site:
         return engine.connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)
 
     def store(self, api: MoodleApi) -> StateStore:
-        return StateStore(self.state_path, moodle_url=api.client.transport.base_url)
+        return engine.open_site_store(self.state_path, api)  # keyed as the command line keys it
 
     def edit_course(self, key: str, **changes: Any) -> None:
         path = next(p for p in (self.specs_dir / "courses").glob("*.yaml")

@@ -17,7 +17,7 @@ from moodle_sync.cli import EXIT_ERROR, EXIT_OK
 from moodle_sync.identity import cohort_idnumber
 from moodle_sync.moodle.models import User
 from moodle_sync.scope import Scope, outside_text
-from moodle_sync.store.db import Person, StateStore
+from moodle_sync.store.db import Person
 
 from .conftest import TOKEN, Site, run
 from .test_rosters import do_import, person, write_roster
@@ -57,8 +57,7 @@ class TwoHubs:
     attack: Path
 
     def stored_persons(self) -> dict[int, Person]:
-        url = engine.connect(os.environ["MOODLE_URL"], TOKEN).client.transport.base_url
-        store = StateStore(self.site.state_path, moodle_url=url)  # the store the command line uses
+        store = engine.open_site_store(self.site.state_path, engine.connect(os.environ["MOODLE_URL"], TOKEN))
         try:
             return store.persons()
         finally:
