@@ -562,8 +562,8 @@ def _notes(dims: Sequence[str], measures: Sequence[str], ctx: _Context, approxim
                      "eller har slutförandet avstängt): "
                      "där räknas inskrivna, men ingen kan räknas som genomförd eller som sen.")
     if dashed:
-        notes.append("– betyder att Moodle inte följer slutförandet för någon i raden, så där finns inga "
-                     "genomförda, sena eller repetitioner att räkna (inte att de är noll).")
+        notes.append("Streck (–): Moodle följer inte slutförandet för någon i raden, så där finns inga genomförda, "
+                     "sena eller repetitioner att räkna (det betyder inte noll).")
     if approximate:
         notes.append("Vissa slutförandedatum är ungefärliga: de anger när uppgiften först hämtades från "
                      "Moodle, inte när kursen slutfördes.")

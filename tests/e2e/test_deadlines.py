@@ -184,7 +184,7 @@ def test_late_people_get_one_reminder_per_interval_at_most_max_with_course_deadl
 # --- 3. figures that add up --------------------------------------------------------------------------
 
 DENOMINATOR = "Inskrivna där slutförandet följs"
-DASH_NOTE = "– betyder att Moodle inte följer slutförandet för någon i raden"
+DASH_NOTE = "Streck (–): Moodle följer inte slutförandet för någon i raden"
 
 
 def month_of(day: datetime.date) -> str:

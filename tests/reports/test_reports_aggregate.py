@@ -56,11 +56,11 @@ def test_a_course_moodle_does_not_track_counts_enrolments_but_no_rate_or_latenes
     assert (untracked["enrolled"], untracked["enrolled_tracked"]) == (2, 0)
     assert untracked["completion_rate"] is None and untracked["past_deadline"] is None
     assert untracked["completed"] is None and untracked["refresher_due"] is None
-    assert any(n.startswith("– betyder att Moodle inte följer slutförandet") for n in by_course.notes)
+    assert any(n.startswith("Streck (–): Moodle följer inte slutförandet") for n in by_course.notes)
     tracked = next(r for r in by_course.rows if r["course"] != "skola")
     assert (tracked["enrolled_tracked"], tracked["completed"], tracked["past_deadline"]) == (2, 1, 1)
     assert by_course.totals["enrolled_tracked"] == 2 and by_course.totals["completed"] == 1
-    assert not any(n.startswith("– betyder") for n in table.notes)  # every row there tracks someone
+    assert not any(n.startswith("Streck (–)") for n in table.notes)  # every row there tracks someone
     assert not any("följer inte" in n for n in build_table(facts[:2], dimensions=["county"], as_of=AS_OF).notes)
 
 
