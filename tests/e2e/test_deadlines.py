@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from moodle_sync.cli import EXIT_ERROR, EXIT_OK, main
 from moodle_sync.completions.report import make_report
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 
 from .conftest import Site, run
 from .test_rosters import person, write_roster
