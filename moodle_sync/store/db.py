@@ -227,7 +227,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE reminders ADD COLUMN kind TEXT NOT NULL DEFAULT 'deadline';
     """,
-    # v9: sites by what Moodle says they are (site info's siteurl, normalised: store/sites.py), and the URLs
+    # v10: sites by what Moodle says they are (site info's siteurl, normalised: store/sites.py), and the URLs
     # they were reached at. Rows keep their key column; until now it held the URL as typed, so each such key
     # becomes an unverified site that the first run reaching it renames to the site's identity
     """
@@ -255,7 +255,9 @@ MIGRATIONS: tuple[str, ...] = (
         UNION SELECT moodle_url FROM reminders
         UNION SELECT moodle_url FROM cohort_places
         UNION SELECT moodle_url FROM report_secrets
-        UNION SELECT moodle_url FROM enrol_intents) WHERE moodle_url != '';
+        UNION SELECT moodle_url FROM enrol_intents
+        UNION SELECT moodle_url FROM completion_reports
+        UNION SELECT moodle_url FROM report_passes) WHERE moodle_url != '';
     INSERT INTO site_urls (url, site, last_used) SELECT site, site, first_seen FROM sites;
     """,
 )

@@ -2,7 +2,7 @@
 
 Rows are keyed by a site identity: the ``siteurl`` Moodle's site info answers (its ``$CFG->wwwroot``),
 normalised, so ``http://localhost:8080`` and ``http://127.0.0.1:8080/`` reaching one Moodle are one site.
-Stores from before v9 keyed rows by the URL as typed; those keys are kept as unverified sites, and the
+Stores from before v10 keyed rows by the URL as typed; those keys are kept as unverified sites, and the
 first run that reaches that URL (or whose Moodle names itself so) renames them to the identity. A store
 that knows only other sites refuses a new one. ``report``, ``runs`` and personal-data exports open a store
 without Moodle: a store holding one site needs no choice, several need ``--site``.
