@@ -22,6 +22,7 @@ from moodle_sync import __version__, engine
 from moodle_sync.config import Settings, load_settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError, redact
+from moodle_sync.portal.commands import portal_group, serve
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
@@ -87,6 +88,13 @@ def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
              "max_input_vars": kwargs.pop("max_input_vars", None), **extra}
     return load_settings({k: v for k, v in flags.items() if v is not None},
                          config_path=kwargs.pop("config_path", None))
+
+
+def hold_sync_lock(settings: Settings, what: str) -> None:
+    """Take the one sync lock (shared with the portal's scheduler) until the command ends; busy → exit 1."""
+    from moodle_sync.synclock import acquire
+
+    click.get_current_context().call_on_close(acquire(settings.state_path, what).release)
 
 
 def handle_errors(func: F) -> F:
@@ -222,6 +230,7 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
     """
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    hold_sync_lock(settings, "apply")
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
@@ -290,6 +299,7 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
+    hold_sync_lock(settings, f"roster import {county}")
     try:
         code = resolve_county(county).code
     except ValueError as e:
@@ -417,6 +427,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
     if completion_report is not None:
         extra["completion_report"] = completion_report
     settings = settings_from(kwargs, **extra)
+    hold_sync_lock(settings, "pull")
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
@@ -653,6 +664,12 @@ def demo(specs: str | None, state_path: str | None, report_dir: str | None) -> N
     from moodle_sync.demo import run_demo
 
     sys.exit(run_demo(specs, state_path, Console(progress=False), report_dir))
+
+
+# --- the portal (moodle_sync/portal/commands.py) ------------------------------------------------------
+
+cli.add_command(serve)
+cli.add_command(portal_group)
 
 
 def _terminated(signum: int, _frame: object) -> None:

@@ -46,7 +46,7 @@ ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}
 DEFAULT_ROLES = {"manager": 1, "coursecreator": 2, "editingteacher": 3, "teacher": 4, "student": 5}
 
 #: settings that are tables in moodle-sync.toml, not single values
-TABLES = {"roles", "hubs"}
+TABLES = {"roles", "hubs", "portal", "schedule"}  # portal, schedule: read by moodle_sync/portal/config.py
 
 
 @dataclass

@@ -1,0 +1,112 @@
+"""Logging in and out, changing one's password, the start page and /healthz."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from moodle_sync.portal.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    hash_password,
+    password_problem,
+    same,
+    verify_password,
+)
+from moodle_sync.portal.web import Caller, address, caller, form_of, login_required, new_token, portal_of, render
+
+LOGIN_FAILED = "Fel e-postadress eller lösenord."
+LOGIN_BLOCKED = "För många misslyckade inloggningar. Vänta en stund och försök igen."
+
+
+async def healthz(request: Request) -> Response:
+    """Answers without login: the process is up and its database answers."""
+    portal_of(request).db.accounts()
+    return JSONResponse({"status": "ok"})
+
+
+async def login_page(request: Request, message: str = "", status: int = 200) -> Response:
+    portal = portal_of(request)
+    token = new_token()
+    response = render(request, "login.html", None, status=status, login_token=token, message=message)
+    response.set_cookie(LOGIN_COOKIE, portal.signer.login_cookie(token), max_age=3600, httponly=True,
+                        samesite="lax", secure=portal.config.secure_cookies, path="/login")
+    return response
+
+
+async def login(request: Request) -> Response:
+    portal = portal_of(request)
+    form = await form_of(request)
+    cookie_token = portal.signer.login_token(request.cookies.get(LOGIN_COOKIE))
+    if not same(str(form.get("login_token") or ""), cookie_token):
+        return await login_page(request, "Formuläret har gått ut. Försök igen.", status=403)
+    email = str(form.get("email") or "").strip().lower()[:320]
+    password = str(form.get("password") or "")[:1024]
+    keys = (f"account:{email}",)
+    where = (f"address:{address(request)}",)
+    if portal.account_limiter.blocked(*keys) or portal.address_limiter.blocked(*where):
+        portal.db.log(email or "-", "login-blocked", address=address(request))
+        return await login_page(request, LOGIN_BLOCKED, status=429)
+    account = portal.db.account(email=email)
+    usable = account is not None and not account.disabled
+    ok = await run_in_threadpool(verify_password, account.password_hash if usable and account else None, password)
+    if not ok or account is None:
+        portal.account_limiter.failed(*keys)
+        portal.address_limiter.failed(*where)
+        portal.db.log(email or "-", "login-failed", address=address(request))
+        return await login_page(request, LOGIN_FAILED, status=401)
+    portal.account_limiter.succeeded(keys[0])
+    session_id, csrf = new_token(), new_token()
+    portal.db.start_session(session_id, account.id, csrf, portal.config.session_hours)
+    portal.db.log(account.email, "login", county=account.county, address=address(request))
+    response = RedirectResponse("/konto/losenord" if account.must_change else "/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, portal.signer.session_cookie(session_id),
+                        max_age=int(portal.config.session_hours * 3600), httponly=True, samesite="lax",
+                        secure=portal.config.secure_cookies, path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@login_required
+async def logout(request: Request, who: Caller) -> Response:
+    portal = portal_of(request)
+    portal.db.end_session(who.session_id)
+    portal.db.log(who.account.email, "logout", county=who.account.county, address=address(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@login_required
+async def home(request: Request, who: Caller) -> Response:
+    if who.account.is_admin:
+        return render(request, "admin_home.html", who)
+    return RedirectResponse(f"/lan/{who.account.county}", status_code=303)
+
+
+@login_required
+async def password_page(request: Request, who: Caller) -> Response:
+    return render(request, "password.html", who, message="")
+
+
+@login_required
+async def change_password(request: Request, who: Caller) -> Response:
+    portal = portal_of(request)
+    form = await form_of(request)
+    current, new, again = (str(form.get(k) or "")[:1024] for k in ("current", "new", "again"))
+    if not await run_in_threadpool(verify_password, who.account.password_hash, current):
+        return render(request, "password.html", who, status=400, message="Det nuvarande lösenordet stämmer inte.")
+    problem = password_problem(new) or ("De två nya lösenorden är olika." if new != again else None) or (
+        "Det nya lösenordet måste skilja sig från det gamla." if new == current else None)
+    if problem:
+        return render(request, "password.html", who, status=400, message=problem)
+    portal.db.set_password(who.account.id, await run_in_threadpool(hash_password, new), must_change=False)
+    portal.db.log(who.account.email, "password-changed", county=who.account.county, address=address(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def not_logged_in_refusal(request: Request) -> Response:
+    return RedirectResponse("/login", status_code=303) if caller(request) is None else RedirectResponse("/", 303)

@@ -1,0 +1,147 @@
+"""A county's pages: start, the uppföljning report and its downloads, the overdue list and session places.
+
+Person-level output (the person list, the overdue list) needs an account allowed personal data; every
+download and every person-level view is in the audit log (and person rows also in the state store's
+export log, as `report --personal-data` does).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from moodle_sync.errors import MoodleSyncError
+from moodle_sync.portal import county as data
+from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
+
+NOT_YOURS = "Ditt konto får inte se eller ändra det länet."
+NO_PERSONAL = "Ditt konto får inte se uppgifter om enskilda personer."
+_PERIOD = re.compile(r"\d{4}(-Q[1-4]|-\d{2})?")
+
+
+def _period(request: Request) -> str | None:
+    text = (request.query_params.get("period") or "").strip().upper()
+    return text if text and _PERIOD.fullmatch(text) else None
+
+
+@login_required
+async def county_home(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    return render(request, "county.html", who, county=county)
+
+
+@login_required
+async def report_page(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    period = _period(request)
+    try:
+        page = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "html", period)
+    except MoodleSyncError as e:
+        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+    portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
+                              address=address(request))
+    body = page.decode("utf-8")
+    return render(request, "report.html", who, county=county, period=period or "", report_html=_body(body))
+
+
+def _body(page: str) -> str:
+    """The inside of the self-contained page's <body> (already escaped by the report renderer)."""
+    start, end = page.find("<body>"), page.rfind("</body>")
+    return page[start + len("<body>"):end] if start >= 0 and end > start else page
+
+
+@login_required
+async def download(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    fmt = request.path_params["fmt"]
+    if fmt not in data.FORMATS:
+        return refuse(request, 404, "Det formatet finns inte.")
+    period = _period(request)
+    try:
+        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
+    except MoodleSyncError as e:
+        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+    name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{datetime.date.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
+    portal_of(request).db.log(who.account.email, f"download-{fmt}", county=county, detail=name,
+                              address=address(request))
+    return Response(content, media_type=data.FORMATS[fmt][1],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@login_required
+async def personal_download(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    if not who.account.personal_data:
+        portal_of(request).db.log(who.account.email, "personal-refused", county=county, address=address(request))
+        return refuse(request, 403, NO_PERSONAL)
+    content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "csv", None,
+                                      True)
+    name = f"personer-{county}-{datetime.date.today():%Y-%m-%d}.csv"
+    portal_of(request).db.log(who.account.email, "download-personal-csv", county=county, detail=name,
+                              address=address(request))
+    return Response(content, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@login_required
+async def overdue_page(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    if not who.account.personal_data:
+        return refuse(request, 403, NO_PERSONAL)
+    rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
+    portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
+                              address=address(request))
+    return render(request, "overdue.html", who, county=county, rows=rows)
+
+
+@login_required
+async def sessions_page(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    rows = await run_in_threadpool(data.sessions, portal_of(request).site, county)
+    return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="")
+
+
+@login_required
+async def place(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, NOT_YOURS)
+    portal = portal_of(request)
+    form = await form_of(request)
+    course_key, _, session_key = str(form.get("session") or "").partition("/")
+    emails = [e for e in re.split(r"[\s,;]+", str(form.get("emails") or "")) if e][:500]
+    dry_run = form.get("dry_run") == "ja"
+    rows = await run_in_threadpool(data.sessions, portal.site, county)
+    if not any(r.course_key == course_key and r.key == session_key for r in rows):
+        return refuse(request, 404, "Tillfället finns inte i länet.")
+    result, message = None, ""
+    if not emails:
+        message = "Skriv minst en e-postadress."
+    else:
+        try:
+            result = await run_in_threadpool(lambda: data.place(portal.site, who.account, county, course_key=course_key,
+                                                                session_key=session_key, emails=emails,
+                                                                dry_run=dry_run))
+        except MoodleSyncError as e:
+            message = str(e)
+    portal.db.log(who.account.email, "session-check" if dry_run else "session-assign", county=county,
+                  detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
+                         + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))
+    return render(request, "sessions.html", who, status=200 if result else 400, county=county, rows=rows,
+                  result=result, message=message, chosen=f"{course_key}/{session_key}", dry_run=dry_run)

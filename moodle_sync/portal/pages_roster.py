@@ -1,0 +1,158 @@
+"""Staff lists: upload → the import plan (as `roster import --dry-run` computes it) → Bekräfta → outcome.
+
+Every upload, preview and confirmation is in the audit log with who, when and from where. The file is
+kept (0600, in the portal's data directory) until it is confirmed, so that the confirmation applies
+exactly what was previewed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from moodle_sync.portal import rosters
+from moodle_sync.portal.db import now
+from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
+
+SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
+CHUNK = 1 << 20
+
+
+@login_required
+async def upload_page(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+    portal = portal_of(request)
+    imports = [p for p in portal.db.audit(20, county=county) if p["action"].startswith("roster-")]
+    return render(request, "roster_upload.html", who, county=county, imports=imports, message="")
+
+
+@login_required
+async def upload(request: Request, who: Caller) -> Response:
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+    portal = portal_of(request)
+    form = await form_of(request)
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
+                      message="Välj en fil (CSV eller XLSX).")
+    suffix = Path(file.filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
+                      message=f"Filen måste vara CSV eller XLSX, inte {suffix or 'utan filändelse'}.")
+    preview_id = secrets.token_urlsafe(18)
+    path = portal.uploads / f"{preview_id}{suffix}"
+    limit = portal.config.max_upload_mb * 1024 * 1024
+    size = 0
+    with path.open("wb") as out:
+        path.chmod(0o600)
+        while chunk := await file.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            out.write(chunk)
+    if size > limit:
+        path.unlink()
+        return render(request, "roster_upload.html", who, status=413, county=county, imports=[],
+                      message=f"Filen är större än {portal.config.max_upload_mb} MB.")
+    options = {"mode": "add" if form.get("mode") == "add" else "replace", "skip_invalid": False,
+               "allow_mass_removal": False}
+    name = Path(file.filename).name[:200]
+    portal.db.add_preview(preview_id, account_id=who.account.id, county=county, filename=name, path=str(path),
+                          sha256=rosters.sha256_of(path), options=options)
+    portal.db.log(who.account.email, "roster-upload", county=county, detail=f"{name} ({size} bytes) {preview_id}",
+                  address=address(request))
+    return await _preview(request, who, county, preview_id, options)
+
+
+async def _preview(request: Request, who: Caller, county: str, preview_id: str, options: dict[str, Any]) -> Response:
+    portal = portal_of(request)
+    row = portal.db.preview(preview_id)
+    assert row is not None
+    result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), county=county,
+                                     options=options)
+    portal.db.update_preview(preview_id, status="previewed" if result.plan is not None else "refused",
+                             plan=result.plan or {}, options=options)
+    portal.db.log(who.account.email, "roster-preview", county=county, detail=f"{row['filename']} {preview_id}: "
+                  + ("plan" if result.plan is not None else result.error.split("\n")[0][:200]),
+                  address=address(request))
+    return render(request, "roster_preview.html", who, county=county, preview_id=preview_id, row=row,
+                  result=result, options=options)
+
+
+def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | Response:
+    """The preview named in the URL, if it is this account's, for this county, and not too old."""
+    county = county_for(who, request.path_params["county"])
+    if county is None:
+        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+    row = portal_of(request).db.preview(request.path_params["preview"])
+    if row is None or row["county"] != county or row["account_id"] != who.account.id:
+        return refuse(request, 404, "Förhandsgranskningen finns inte.")
+    age = now() - datetime.datetime.fromisoformat(row["created_at"])
+    if age > datetime.timedelta(minutes=portal_of(request).config.preview_minutes) and row["status"] != "applied":
+        return refuse(request, 410, "Förhandsgranskningen är för gammal. Ladda upp filen igen.")
+    return county, row
+
+
+@login_required
+async def repreview(request: Request, who: Caller) -> Response:
+    """Preview the same file again: skipping invalid rows, or allowing a mass removal (explicitly ticked)."""
+    found = _own_preview(request, who)
+    if isinstance(found, Response):
+        return found
+    county, row = found
+    if row["status"] not in ("previewed", "refused"):
+        return refuse(request, 409, "Den här filen är redan importerad.")
+    form = await form_of(request)
+    options = dict(row["options"])
+    if form.get("skip_invalid") == "ja":
+        options["skip_invalid"] = True
+    if form.get("allow_mass_removal") == "ja":
+        if form.get("mass_removal_confirmed") != "ja":
+            return refuse(request, 400, "Kryssa i rutan som bekräftar att så många ska tas bort.")
+        options["allow_mass_removal"] = True
+    return await _preview(request, who, county, row["id"], options)
+
+
+@login_required
+async def confirm(request: Request, who: Caller) -> Response:
+    found = _own_preview(request, who)
+    if isinstance(found, Response):
+        return found
+    county, row = found
+    portal = portal_of(request)
+    if row["status"] != "previewed" or row["plan"] is None:
+        return refuse(request, 409, "Det finns ingen godkänd plan att bekräfta för den här filen.")
+    portal.db.update_preview(row["id"], status="applying")
+    portal.db.log(who.account.email, "roster-confirm", county=county, detail=f"{row['filename']} {row['id']}",
+                  address=address(request))
+    outcome = await run_in_threadpool(rosters.confirm, portal.site, who.account, Path(row["path"]), county=county,
+                                      options=row["options"], seen=row["plan"], sha256=row["sha256"])
+    status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "previewed-stale")
+    portal.db.update_preview(row["id"], status=status if status != "previewed-stale" else "refused", outcome=outcome)
+    portal.db.log(who.account.email, "roster-outcome", county=county,
+                  detail=f"{row['filename']} {row['id']}: {status}" + (f": {outcome.get('error', '')[:200]}"
+                                                                      if not outcome.get("ok") else ""),
+                  address=address(request))
+    if outcome.get("ok"):
+        Path(row["path"]).unlink(missing_ok=True)
+    return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)
+
+
+@login_required
+async def outcome_page(request: Request, who: Caller) -> Response:
+    found = _own_preview(request, who)
+    if isinstance(found, Response):
+        return found
+    county, row = found
+    return render(request, "roster_outcome.html", who, county=county, row=row, outcome=row["outcome"] or {})

@@ -1,0 +1,116 @@
+"""The portal's one door to roster imports: preview (the plan `roster import --dry-run` computes) and
+confirm (apply that same plan). Every call of the import engine the portal makes is in this module.
+
+Confirming re-plans from the same file under the sync lock and applies only when the fresh plan is the
+one the hub saw: a preview made before Moodle (or the file) changed is refused, as `apply plan.json` is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moodle_sync import engine
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError
+from moodle_sync.portal.db import Account
+from moodle_sync.portal.site import Site
+from moodle_sync.rosters.importer import RosterPlan, render_roster_plan
+from moodle_sync.synclock import held
+
+#: how long a preview waits for a running sync (scheduled apply or pull, a command-line run) to finish
+LOCK_WAIT = 20.0
+
+
+@dataclass
+class Preview:
+    """What the page shows: the plan (the CLI's ``--json`` document and its text), or why there is none."""
+
+    plan: dict[str, Any] | None = None
+    text: str = ""
+    followups: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str = ""
+    #: invalid rows: (row, column, value, why) – the file can be previewed again skipping them
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    mass_removal: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan, "text": self.text, "followups": self.followups, "error": self.error,
+                "problems": self.problems, "mass_removal": self.mass_removal}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _canonical(plan: RosterPlan, followups: dict[str, dict[str, int]]) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(json.dumps({**plan.to_dict(), "enrolments_that_follow": followups},
+                                                  sort_keys=True))
+    return value
+
+
+def preview(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any]) -> Preview:
+    """The import plan of ``path`` for ``county`` as this account: nothing is written to Moodle."""
+    try:
+        with held(site.state_path, f"roster preview {county} (portal, {account.email})", wait=LOCK_WAIT):
+            report = engine.import_roster(
+                site.api(account), site.specs(), _store(site, account), path, county=county,
+                scope=site.scope(account), mode=options.get("mode", "replace"),
+                skip_invalid=bool(options.get("skip_invalid")),
+                allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=True, auth=site.settings.auth,
+                roles=site.settings.roles)
+    except RosterError as e:
+        return Preview(error=str(e).split("\n")[0], mass_removal="allow-mass-removal" in e.hint,
+                       problems=[{"row": p.row, "column": p.column, "value": p.value, "message": p.message,
+                                  "hint": p.hint} for p in e.problems if hasattr(p, "row")])
+    except MoodleSyncError as e:
+        return Preview(error=str(e))
+    return Preview(plan=_canonical(report.plan, report.followups),
+                   text=render_roster_plan(report.plan, report.followups), followups=report.followups)
+
+
+def confirm(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any],
+            seen: dict[str, Any], sha256: str) -> dict[str, Any]:
+    """Apply the previewed plan ``seen``; refuse (nothing written) when the file or Moodle changed since.
+
+    Returns the outcome as the CLI's ``--json`` shows it, plus ``ok`` and, on failure, ``error``.
+    """
+    if not path.exists() or sha256_of(path) != sha256:
+        return {"ok": False, "error": "Filen har ändrats sedan förhandsgranskningen; inget har skrivits. "
+                                      "Ladda upp den igen."}
+
+    def same_plan(plan: RosterPlan) -> bool:
+        fresh = _canonical(plan, engine.predict_enrolments(specs, plan))
+        if fresh != seen:
+            raise PlanError("Moodle har ändrats sedan förhandsgranskningen (någon annan import eller ändring); "
+                            "inget har skrivits. Ladda upp filen igen och granska den nya planen.")
+        return True
+
+    specs = site.specs()
+    try:
+        with held(site.state_path, f"roster import {county} (portal, {account.email})", wait=LOCK_WAIT):
+            report = engine.import_roster(
+                site.api(account), specs, _store(site, account), path, county=county, scope=site.scope(account),
+                mode=options.get("mode", "replace"), skip_invalid=bool(options.get("skip_invalid")),
+                allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=False, auth=site.settings.auth,
+                confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
+    except ApplyError as e:
+        return {"ok": False, "partial": e.partial, "error": str(e)}
+    except MoodleSyncError as e:
+        return {"ok": False, "error": str(e)}
+    out = report.to_dict()
+    out["ok"] = True
+    out["at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return out
+
+
+def _store(site: Site, account: Account) -> Any:
+    api = site.api(account)
+    return engine.open_store(site.settings, api)

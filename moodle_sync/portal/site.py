@@ -1,0 +1,65 @@
+"""The Moodle site the portal works on, as the command line sees it: settings, specs, API and state store.
+
+The web-service token is read here, server-side, and never leaves this process: no page, header or
+error shows it (errors.redact strips it from every message).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from moodle_sync import engine
+from moodle_sync.config import Settings
+from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.moodle.transport import normalise_base_url
+from moodle_sync.portal.db import Account
+from moodle_sync.rosters.counties import COUNTIES, resolve_county
+from moodle_sync.scope import Scope
+from moodle_sync.specs.models import SpecSet
+from moodle_sync.store.db import StateStore
+
+
+class Site:
+    """One Moodle site and its state store; a new API (connection) per use, the settings shared."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.settings.state_path)
+
+    def specs(self) -> SpecSet:
+        return engine.load(self.settings.specs)
+
+    def scope(self, account: Account) -> Scope:
+        """The library's scope of an account: an admin every county, a hub its own."""
+        return Scope() if account.is_admin else Scope.hub(account.hub or account.email, account.county)
+
+    def api(self, account: Account | None = None) -> MoodleApi:
+        """Moodle as this account acts on it: a hub with its own ``token_command`` uses that token."""
+        settings = self.settings
+        hub = self.settings.hubs.get(account.hub, {}) if account is not None and not account.is_admin else {}
+        if hub.get("token_command") and settings.sources.get("token") == "default":
+            values = {**settings.values, "token_command": hub["token_command"]}
+            settings = dataclasses.replace(settings, values=values)
+        return engine.connect_from_settings(settings)
+
+    def store(self) -> StateStore:
+        """The state store, opened for reading reports (no Moodle call: the URL alone keys the rows)."""
+        url = normalise_base_url(str(self.settings.url), allow_http=True)
+        return StateStore(self.state_path, moodle_url=url)
+
+    def hub_county(self, hub: str) -> str:
+        """The county code of a hub configured as ``[hubs.NAME]``."""
+        from moodle_sync.errors import ConfigError
+
+        if hub not in self.settings.hubs or "county" not in self.settings.hubs[hub]:
+            raise ConfigError(f"unknown hub {hub!r}", key="hubs",
+                              hint=f'add [hubs.{hub}] with county = "W" to moodle-sync.toml')
+        return resolve_county(self.settings.hubs[hub]["county"]).code
+
+
+def county_name(code: str) -> str:
+    return COUNTIES[code].name if code in COUNTIES else code

@@ -1,0 +1,143 @@
+"""What every page shares: the portal's state, who is logged in, CSRF checks, county access and rendering.
+
+Access is decided here, on the server, for every request: a page handler gets the account only through
+:func:`login_required`, and a county only through :func:`county_for` (a hub's own county, or any county for
+an admin); everything else is answered 303 to the login page, 403 or 404 – never by hiding a link.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
+from moodle_sync.portal.config import PortalConfig, ScheduleConfig
+from moodle_sync.portal.db import Account, PortalDB
+from moodle_sync.portal.site import Site, county_name
+from moodle_sync.rosters.counties import COUNTIES
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class Portal:
+    """The serve process's shared state (one per app)."""
+
+    site: Site
+    db: PortalDB
+    signer: Signer
+    config: PortalConfig
+    schedule: ScheduleConfig
+    data_dir: Path
+    account_limiter: LoginLimiter
+    address_limiter: LoginLimiter
+    scheduler: Any = None
+
+    def __post_init__(self) -> None:
+        self.jinja = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        self.jinja.globals["county_name"] = county_name
+
+    @property
+    def uploads(self) -> Path:
+        path = self.data_dir / "uploads"
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+
+def portal_of(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+def address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@dataclass(frozen=True)
+class Caller:
+    account: Account
+    session_id: str
+    csrf: str
+
+
+def caller(request: Request) -> Caller | None:
+    portal = portal_of(request)
+    session_id = portal.signer.session_id(request.cookies.get(SESSION_COOKIE), portal.config.session_hours * 3600)
+    if session_id is None:
+        return None
+    found = portal.db.session(session_id)
+    return Caller(found[0], session_id, found[1]) if found else None
+
+
+Handler = Callable[[Request, Caller], Awaitable[Response]]
+
+
+def login_required(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Only for a logged-in account; a POST also needs the session's CSRF token in its form."""
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        who = caller(request)
+        if who is None:
+            if request.method != "GET":
+                return refuse(request, 403, "Du är inte inloggad.")
+            return RedirectResponse("/login", status_code=303)
+        if request.method == "POST":
+            form = await form_of(request)
+            if not same(str(form.get("csrf") or ""), who.csrf):
+                portal_of(request).db.log(who.account.email, "csrf-refused", detail=request.url.path,
+                                          address=address(request))
+                return refuse(request, 403, "Formuläret saknar en giltig säkerhetskod (CSRF). Ladda om sidan och "
+                                            "försök igen.")
+        if who.account.must_change and request.url.path not in ("/konto/losenord", "/logout"):
+            return RedirectResponse("/konto/losenord", status_code=303)
+        return await handler(request, who)
+    return wrapper
+
+
+async def form_of(request: Request) -> FormData:
+    """The request's form, parsed once (uploads are limited by :func:`read_form` before this)."""
+    cached = getattr(request.state, "form", None)
+    if cached is None:
+        cached = await request.form(max_files=1, max_fields=20,
+                                    max_part_size=portal_of(request).config.max_upload_mb * 1024 * 1024)
+        request.state.form = cached
+    return cached
+
+
+def county_for(who: Caller, county: str) -> str | None:
+    """The county code if this account may see and change it (a hub: its own only; an admin: any)."""
+    code = county.upper()
+    if code not in COUNTIES:
+        return None
+    if who.account.is_admin or who.account.county == code:
+        return code
+    return None
+
+
+def admin_only(who: Caller) -> bool:
+    return who.account.is_admin
+
+
+def render(request: Request, template: str, who: Caller | None, status: int = 200, **context: Any) -> HTMLResponse:
+    portal = portal_of(request)
+    page = portal.jinja.get_template(template).render(
+        who=who, account=who.account if who else None, csrf=who.csrf if who else "", counties=COUNTIES,
+        path=request.url.path, **context)
+    return HTMLResponse(page, status_code=status)
+
+
+def refuse(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", caller(request), status=status, message=message, status_code=status)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)

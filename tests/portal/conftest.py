@@ -1,0 +1,132 @@
+"""The portal served on loopback (uvicorn in a thread) against the emulator served on loopback, on a copy of
+the real specs applied; accounts for two county hubs (Dalarna W, Uppsala C) and an admin."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import requests
+import uvicorn
+
+from moodle_sync import engine
+from moodle_sync.config import load_settings
+from moodle_sync.emulator import serve
+from moodle_sync.portal.app import create_app
+from moodle_sync.portal.auth import hash_password
+from moodle_sync.portal.config import load_portal_config
+from moodle_sync.portal.db import PortalDB
+from moodle_sync.store.db import StateStore
+from e2e.conftest import TOKEN, Site
+
+PASSWORD = "ett-långt-lösenord-2026"
+HEADER = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",
+          "Anställnings-id"]
+
+
+def person(n: int, group: str = "socialsekreterare", town: str = "falun") -> list[str]:
+    return [f"person{n}@{town}.example.se", f"Förnamn{n}", f"Efternamn{n}", f"{town.title()} kommun",
+            "Socialtjänsten", group, "2025-08-01", f"EMP-{town}-{n:04d}"]
+
+
+def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Personal"
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+@dataclass
+class Served:
+    url: str
+    moodle_url: str
+    site: Site
+    config: Path
+    db: PortalDB
+    tmp: Path
+    accounts: dict[str, str] = field(default_factory=dict)
+
+    def store(self) -> StateStore:
+        return StateStore(self.site.state_path, moodle_url=self.moodle_url)
+
+    def login(self, email: str, password: str = PASSWORD) -> requests.Session:
+        """A requests session logged in as ``email`` (the login form's token taken from the page)."""
+        http = requests.Session()
+        page = http.get(f"{self.url}/login", timeout=30)
+        response = http.post(f"{self.url}/login", data={"email": email, "password": password,
+                                                        "login_token": hidden(page.text, "login_token")},
+                             timeout=30, allow_redirects=False)
+        assert response.status_code == 303, response.text
+        return http
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, f"no hidden {name} in the page"
+    return match.group(1)
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.chdir(tmp_path)
+    site = Site(tmp_path)
+    with serve(site.emulator) as moodle:
+        api = engine.connect(moodle.url, TOKEN)
+        store = StateStore(site.state_path, moodle_url=api.client.transport.base_url)
+        engine.apply(api, site.specs(), store)
+        store.close()
+        config = tmp_path / "moodle-sync.toml"
+        config.write_text(f'url = "{moodle.url}"\nspecs = "{site.specs_dir}"\nstate_path = "{site.state_path}"\n'
+                          '[hubs.dalarna]\ncounty = "W"\n[hubs.uppsala]\ncounty = "C"\n'
+                          '[portal]\nmax_upload_mb = 2\n', encoding="utf-8")
+        settings = load_settings({"token": TOKEN}, config_path=config)
+        portal_config, schedule = load_portal_config(config)
+        app = create_app(settings, portal_config, schedule, scheduler=False)
+        db: PortalDB = app.state.portal.db
+        accounts = {"dalarna": "anna@dalarna.example.se", "uppsala": "ulf@uppsala.example.se",
+                    "admin": "admin@myndighet.example.se"}
+        hashed = hash_password(PASSWORD)
+        db.add_account(email=accounts["dalarna"], password_hash=hashed, role="hub", hub="dalarna", county="W",
+                       personal_data=True, must_change=False)
+        db.add_account(email=accounts["uppsala"], password_hash=hashed, role="hub", hub="uppsala", county="C",
+                       must_change=False)
+        db.add_account(email=accounts["admin"], password_hash=hashed, role="admin", must_change=False)
+        sock = free_socket()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "the portal did not start"
+        port = sock.getsockname()[1]
+        try:
+            yield Served(url=f"http://127.0.0.1:{port}", moodle_url=api.client.transport.base_url, site=site,
+                         config=config, db=db, tmp=tmp_path, accounts=accounts)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            sock.close()
+
+
+def get(http: requests.Session, url: str, **kw: Any) -> requests.Response:
+    return http.get(url, timeout=60, allow_redirects=False, **kw)
