@@ -19,6 +19,8 @@ import uvicorn
 
 from moodle_sync import engine
 from moodle_sync.config import load_settings
+from moodle_sync.completions.pull import pull
+from moodle_sync.demo import complete_some
 from moodle_sync.emulator import serve
 from moodle_sync.portal.app import create_app
 from moodle_sync.portal.auth import hash_password
@@ -60,6 +62,17 @@ class Served:
 
     def store(self) -> StateStore:
         return StateStore(self.site.state_path, moodle_url=self.moodle_url)
+
+    def pull(self, complete_share: float = 0.0) -> None:
+        """Let a share of the enrolled complete their courses in the emulator, then pull (as the nightly run does)."""
+        api = engine.connect(self.moodle_url, TOKEN)
+        if complete_share:
+            complete_some(self.site.emulator, api, share=complete_share)
+        store = self.store()
+        try:
+            pull(api, self.site.specs(), store)
+        finally:
+            store.close()
 
     def login(self, email: str, password: str = PASSWORD) -> requests.Session:
         """A requests session logged in as ``email`` (the login form's token taken from the page)."""

@@ -1,0 +1,200 @@
+"""Who may do what, checked on the server for every request: logged-out and CSRF-less requests are refused,
+another county's hub cannot see or change a county by any URL, logins are rate-limited, the token and
+password never reach a page, and every upload, confirmation and download is in the audit log."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from e2e.conftest import TOKEN
+
+from .conftest import PASSWORD, Served, get, hidden, person, write_xlsx
+
+COUNTY_PAGES = ["/lan/W", "/lan/W/personallista", "/lan/W/rapport", "/lan/W/rapport.csv", "/lan/W/rapport.xlsx",
+                "/lan/W/rapport.html", "/lan/W/personer.csv", "/lan/W/forsenade", "/lan/W/tillfallen"]
+
+
+def upload(http: requests.Session, portal: Served, county: str, rows: list[list[str]], name: str = "lista.xlsx",
+           csrf: str | None = None) -> requests.Response:
+    page = get(http, f"{portal.url}/lan/{county}/personallista")
+    token = hidden(page.text, "csrf") if csrf is None else csrf
+    path = write_xlsx(portal.tmp / name, rows)
+    return http.post(f"{portal.url}/lan/{county}/personallista", data={"csrf": token, "mode": "replace"},
+                     files={"file": (name, path.read_bytes())}, timeout=120, allow_redirects=False)
+
+
+def confirm_action(page: str) -> str:
+    match = re.search(r'action="([^"]*/bekrafta)"', page)
+    assert match, "the page has no Bekräfta form"
+    return match.group(1)
+
+
+def people(portal: Served, emails: list[str]) -> list[str]:
+    return [u.email for u in portal.site.api().users_by_field("email", emails)]
+
+
+def test_healthz_answers_without_login_and_every_other_page_needs_a_session(portal: Served) -> None:
+    anonymous = requests.Session()
+    health = get(anonymous, f"{portal.url}/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    for path in ["/", "/status", "/logg", "/konto/losenord", *COUNTY_PAGES, "/lan/C/rapport"]:
+        response = get(anonymous, portal.url + path)
+        assert response.status_code == 303 and response.headers["location"] == "/login", path
+    for path in ["/lan/W/personallista", "/lan/W/tillfallen", "/status/kor/apply", "/logout",
+                 "/lan/W/personallista/x/bekrafta"]:
+        assert anonymous.post(portal.url + path, data={"csrf": "x"}, timeout=30,
+                              allow_redirects=False).status_code == 403, path
+    # a forged cookie is no session
+    anonymous.cookies.set("ms_session", "forged.value.sig")
+    assert get(anonymous, f"{portal.url}/lan/W").status_code == 303
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    for token in ["", "not-the-token"]:
+        response = upload(http, portal, "W", [person(1)], csrf=token)
+        assert response.status_code == 403 and "CSRF" in response.text
+    assert not any(e["action"] == "roster-upload" for e in portal.db.audit())
+    assert [e for e in portal.db.audit() if e["action"] == "csrf-refused"]
+    # a real preview cannot be confirmed without the token either
+    preview = upload(http, portal, "W", [person(1)])
+    action = confirm_action(preview.text)
+    assert http.post(portal.url + action, data={}, timeout=60, allow_redirects=False).status_code == 403
+    assert people(portal, ["person1@falun.example.se"]) == []
+    # logging out needs the token too (no cross-site logout)
+    assert http.post(f"{portal.url}/logout", data={}, timeout=30, allow_redirects=False).status_code == 403
+
+
+def test_another_countys_hub_cannot_see_or_change_it_by_any_url(portal: Served) -> None:
+    dalarna = portal.login(portal.accounts["dalarna"])
+    preview = upload(dalarna, portal, "W", [person(1), person(2)])
+    action = confirm_action(preview.text)
+    preview_id = action.split("/")[-2]
+
+    uppsala = portal.login(portal.accounts["uppsala"])
+    for path in [*COUNTY_PAGES, f"/lan/W/personallista/{preview_id}", "/lan/w/rapport", "/status", "/logg"]:
+        response = get(uppsala, portal.url + path)
+        assert response.status_code == 403, path
+        assert "Falun" not in response.text and "person1" not in response.text, path
+    csrf = hidden(get(uppsala, f"{portal.url}/lan/C/personallista").text, "csrf")
+    for path in [action, f"/lan/W/personallista/{preview_id}/granska", "/lan/W/personallista", "/lan/W/tillfallen",
+                 "/status/kor/pull"]:
+        response = uppsala.post(portal.url + path, data={"csrf": csrf}, timeout=60, allow_redirects=False)
+        assert response.status_code == 403, path
+    # under its own county's URL, the other county's preview does not exist
+    assert uppsala.post(f"{portal.url}/lan/C/personallista/{preview_id}/bekrafta", data={"csrf": csrf},
+                        timeout=60, allow_redirects=False).status_code == 404
+    assert people(portal, ["person1@falun.example.se"]) == []
+    # an admin sees every county
+    admin = portal.login(portal.accounts["admin"])
+    assert all(get(admin, f"{portal.url}/lan/{c}/rapport").status_code == 200 for c in ("W", "C"))
+
+
+def test_logins_are_rate_limited_and_passwords_stored_as_argon2id(portal: Served) -> None:
+    account = portal.db.account(email=portal.accounts["uppsala"])
+    assert account is not None and account.password_hash.startswith("$argon2id$")
+    http = requests.Session()
+    statuses = []
+    for password in ["fel"] * 5 + [PASSWORD]:
+        page = get(http, f"{portal.url}/login")
+        statuses.append(http.post(f"{portal.url}/login", timeout=30, allow_redirects=False, data={
+            "email": portal.accounts["uppsala"], "password": password,
+            "login_token": hidden(page.text, "login_token")}).status_code)
+    assert statuses == [401] * 5 + [429], "the right password is refused too once the limit is reached"
+    # a login form without its token (a cross-site login) is refused
+    assert requests.post(f"{portal.url}/login", data={"email": portal.accounts["dalarna"], "password": PASSWORD},
+                         timeout=30, allow_redirects=False).status_code == 403
+
+
+def test_session_cookie_is_httponly_samesite_and_logout_ends_the_session(portal: Served) -> None:
+    http = requests.Session()
+    page = get(http, f"{portal.url}/login")
+    response = http.post(f"{portal.url}/login", timeout=30, allow_redirects=False, data={
+        "email": portal.accounts["dalarna"], "password": PASSWORD, "login_token": hidden(page.text, "login_token")})
+    cookie = response.headers["set-cookie"]
+    assert "ms_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "script-src 'none'" in response.headers["content-security-policy"]
+    stolen = http.cookies.get("ms_session")
+    home = get(http, f"{portal.url}/lan/W")
+    assert home.status_code == 200
+    http.post(f"{portal.url}/logout", data={"csrf": hidden(home.text, "csrf")}, timeout=30)
+    replay = requests.Session()
+    replay.cookies.set("ms_session", stolen)
+    assert get(replay, f"{portal.url}/lan/W").status_code == 303, "a logged-out session cannot be replayed"
+
+
+def test_uploads_confirmations_and_downloads_are_logged_and_the_token_never_reaches_a_page(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    preview = upload(http, portal, "W", [person(1), person(2)])
+    done = http.post(portal.url + confirm_action(preview.text), data={"csrf": hidden(preview.text, "csrf")},
+                     timeout=120)
+    assert "Klart" in done.text
+    pages = [preview.text, done.text]
+    for path in ["/lan/W/rapport", "/lan/W/rapport.csv", "/lan/W/rapport.html", "/lan/W/personer.csv"]:
+        response = get(http, portal.url + path)
+        assert response.status_code == 200, path
+        pages.append(response.text)
+    assert all(TOKEN not in p for p in pages)
+    actions = [(e["who"], e["action"]) for e in portal.db.audit()]
+    me = portal.accounts["dalarna"]
+    for action in ["roster-upload", "roster-preview", "roster-confirm", "roster-outcome", "report-view",
+                   "download-csv", "download-html", "download-personal-csv"]:
+        assert (me, action) in actions, action
+    # person-level lists only for accounts allowed them
+    uppsala = portal.login(portal.accounts["uppsala"])
+    assert get(uppsala, f"{portal.url}/lan/C/personer.csv").status_code == 403
+    assert get(uppsala, f"{portal.url}/lan/C/forsenade").status_code == 403
+    assert get(uppsala, f"{portal.url}/lan/C/rapport.xlsx").status_code == 200
+
+
+def test_a_preview_made_before_moodle_changed_is_refused_and_nothing_is_written(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    first = upload(http, portal, "W", [person(n) for n in range(1, 6)], name="first.xlsx")
+    second = upload(http, portal, "W", [person(n) for n in range(1, 7)], name="second.xlsx")
+    applied = http.post(portal.url + confirm_action(second.text), data={"csrf": hidden(second.text, "csrf")},
+                        timeout=120)
+    assert "Klart" in applied.text
+    stale = http.post(portal.url + confirm_action(first.text), data={"csrf": hidden(first.text, "csrf")},
+                      timeout=120)
+    assert "Moodle har ändrats sedan förhandsgranskningen" in stale.text
+    # the stale plan (made when nobody was in the cohort; it would now take person 6 out) was not applied
+    store = portal.store()
+    try:
+        assert any(p.email == "person6@falun.example.se" for p in store.persons("W").values())
+        cohort_members = portal.site.api().cohort_members(
+            [c.id for c in portal.site.api().search_cohorts("tg:socialsekreterare:W")])
+    finally:
+        store.close()
+    assert sum(len(m) for m in cohort_members.values()) == 6
+    assert ("anna@dalarna.example.se", "roster-outcome") in [(e["who"], e["action"]) for e in portal.db.audit()]
+
+
+def test_invalid_rows_are_listed_with_row_numbers_and_a_mass_removal_needs_an_explicit_tick(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    bad = person(2)
+    bad[0] = "inte-en-adress"
+    response = upload(http, portal, "W", [person(1), bad])
+    assert response.status_code == 200
+    assert "Ogiltiga rader (1)" in response.text and "<td>3</td>" in response.text
+    assert 'id="bekrafta"' not in response.text, "a file with invalid rows has no plan to confirm"
+    skip = re.search(r'action="([^"]*/granska)"', response.text)
+    assert skip
+    again = http.post(portal.url + skip.group(1), data={"csrf": hidden(response.text, "csrf"), "skip_invalid": "ja"},
+                      timeout=120)
+    assert 'id="bekrafta"' in again.text and "1</strong> ogiltiga rader hoppas över" in again.text
+    http.post(portal.url + confirm_action(again.text), data={"csrf": hidden(again.text, "csrf")}, timeout=120)
+    # now everyone else leaves: more than 20 % of the county's members
+    full = upload(http, portal, "W", [person(n) for n in range(1, 11)], name="ten.xlsx")
+    http.post(portal.url + confirm_action(full.text), data={"csrf": hidden(full.text, "csrf")}, timeout=120)
+    few = upload(http, portal, "W", [person(1)], name="one.xlsx")
+    assert 'id="bekrafta"' not in few.text and "massborttagning" in few.text
+    granska = re.search(r'action="([^"]*/granska)"', few.text)
+    assert granska
+    unticked = http.post(portal.url + granska.group(1), timeout=60, data={
+        "csrf": hidden(few.text, "csrf"), "allow_mass_removal": "ja"})
+    assert unticked.status_code == 400
+    ticked = http.post(portal.url + granska.group(1), timeout=120, data={
+        "csrf": hidden(few.text, "csrf"), "allow_mass_removal": "ja", "mass_removal_confirmed": "ja"})
+    assert 'id="bekrafta"' in ticked.text and "Lämnar kohorter: <strong>9</strong>" in ticked.text

@@ -1,0 +1,90 @@
+"""The portal in a real browser (headless Chromium, Debian's package, driven by Playwright): a hub logs in,
+uploads an XLSX, sees the plan, confirms, and sees its county's report. Skips when Chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import PASSWORD, Served, person, write_xlsx
+
+CHROMIUM = os.environ.get("MOODLE_SYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Chromium is not installed (apt-get install chromium); the browser tests need it")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
+    # Playwright gives every launch a fresh, temporary profile (its own --user-data-dir)
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def log_in(page: Any, portal: Served, who: str) -> None:
+    page.goto(f"{portal.url}/login")
+    page.fill("input[name=email]", portal.accounts[who])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_a_hub_uploads_a_workbook_sees_the_plan_confirms_and_sees_its_report(portal: Served, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    shots = Path(os.environ.get("MOODLE_SYNC_SCREENSHOTS", portal.tmp))
+    log_in(page, portal, "dalarna")
+    assert page.url.endswith("/lan/W")
+    assert "Dalarnas län" in page.inner_text("h1")
+
+    page.click("text=Ladda upp personallista")
+    workbook = write_xlsx(portal.tmp / "dalarna.xlsx", [person(i) for i in range(1, 8)])
+    page.set_input_files("input[type=file]", str(workbook))
+    page.click("button:has-text('Förhandsgranska')")
+    page.wait_for_selector("#bekrafta")
+    text = page.inner_text("main")
+    assert "Skapas: 7" in text and "Läggs till i kohorter: 7" in text
+    assert "person3@falun.example.se" in text
+    page.screenshot(path=str(shots / "portal-plan.png"), full_page=True)
+    assert not _people_in_moodle(portal), "nothing is written before Bekräfta"
+
+    page.click("#bekrafta")
+    page.wait_for_selector("text=Klart. Moodle är uppdaterat enligt planen.")
+    assert "Skapade: 7" in page.inner_text("main")
+    assert len(_people_in_moodle(portal)) == 7
+
+    portal.pull(complete_share=0.5)
+    page.click("nav.county >> text=Uppföljning")
+    page.wait_for_selector("svg.chart")
+    report = page.inner_text("main")
+    assert "Uppföljning av utbildningsinsatserna" in report and "Dalarnas län" in report
+    assert "Uppsala län" not in report, "a hub's report shows its own county only"
+    assert "Inskrivna" in report and page.locator("table tfoot td.num").count() > 0
+    page.screenshot(path=str(shots / "portal-report.png"), full_page=True)
+    context.close()
+
+
+def test_another_countys_hub_is_refused_in_the_browser_too(portal: Served, browser: Any) -> None:
+    page = browser.new_page()
+    log_in(page, portal, "uppsala")
+    assert page.url.endswith("/lan/C")
+    response = page.goto(f"{portal.url}/lan/W/personallista")
+    assert response is not None and response.status == 403
+    assert "Åtkomst nekad" in page.inner_text("h1")
+    page.close()
+
+
+def _people_in_moodle(portal: Served) -> list[str]:
+    return [u.email for u in portal.site.api().users_by_field("email", [f"person{i}@falun.example.se"
+                                                                                   for i in range(1, 8)])]
