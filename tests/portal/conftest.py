@@ -16,10 +16,11 @@ import openpyxl
 import pytest
 import requests
 import uvicorn
+from e2e.conftest import TOKEN, Site
 
 from moodle_sync import engine
-from moodle_sync.config import load_settings
 from moodle_sync.completions.pull import pull
+from moodle_sync.config import load_settings
 from moodle_sync.demo import complete_some
 from moodle_sync.emulator import serve
 from moodle_sync.portal.app import create_app
@@ -27,7 +28,6 @@ from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.store.db import StateStore
-from e2e.conftest import TOKEN, Site
 
 PASSWORD = "ett-långt-lösenord-2026"
 HEADER = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import requests
-
 from e2e.conftest import TOKEN
 
 from .conftest import PASSWORD, Served, get, hidden, person, write_xlsx
