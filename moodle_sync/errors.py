@@ -11,6 +11,7 @@ stderr and exits 1 (``--debug`` shows the traceback).
     - RosterError            a roster file cannot be read, or rows are invalid (each with row and column)
     - ScopeError             a hub tried to touch or read outside its county
     - StoreError             the local SQLite state store cannot be used
+    - SyncBusy               another sync (apply, pull, roster import) holds the lock; nothing was done
     - ApplyError             apply finished only partly; ``.outcome`` says what was done (rerun converges)
     - MoodleError            anything from talking to Moodle; ``.wsfunction`` is always set
         - TransportError     no usable answer: connection, timeout, HTTP 5xx, a body that is not JSON
@@ -58,6 +59,7 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "StoreError",
+    "SyncBusy",
     "TransportError",
     "UnreadableAnswer",
     "WriteOutcomeUnknown",
@@ -161,6 +163,15 @@ class ScopeError(MoodleSyncError):
     """A regional hub asked to change or read something outside its own county. Nothing was done."""
 
     def __init__(self, message: str, *, hint: str = "") -> None:
+        self.hint = hint
+        super().__init__(message)
+
+
+class SyncBusy(MoodleSyncError):
+    """Another sync (apply, pull or roster import) holds the sync lock (moodle_sync/synclock.py); nothing was done."""
+
+    def __init__(self, message: str, *, holder: str = "", hint: str = "") -> None:
+        self.holder = holder
         self.hint = hint
         super().__init__(message)
 

@@ -17,19 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import SyncBusy
 from moodle_sync.store.db import now_iso
 
 LOCK_NAME = "sync.lock"
-
-
-class SyncBusy(MoodleSyncError):
-    """Another sync (apply, pull or roster import) holds the lock; nothing was done."""
-
-    def __init__(self, message: str, *, holder: str = "", hint: str = "") -> None:
-        self.holder = holder
-        self.hint = hint
-        super().__init__(message)
+__all__ = ["SyncBusy", "SyncLock", "acquire", "held", "lock_path"]
 
 
 def lock_path(state_path: Path | str) -> Path:

@@ -1,0 +1,106 @@
+"""The scheduled sync: apply when the specs change, pull at set times, one run at a time under the lock the
+command line takes, and a failed run recorded, shown and sent to the named admins as a Moodle message."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import requests
+from e2e.conftest import TOKEN
+
+from moodle_sync.config import load_settings
+from moodle_sync.portal.config import ScheduleConfig
+from moodle_sync.portal.scheduler import TZ, Scheduler, next_time
+from moodle_sync.portal.site import Site
+from moodle_sync.synclock import acquire
+
+from .conftest import Served, get
+
+
+def scheduler(portal: Served, **config: object) -> Scheduler:
+    settings = load_settings({"token": TOKEN}, config_path=portal.config)
+    return Scheduler(Site(settings), portal.db, ScheduleConfig(**config))  # type: ignore[arg-type]
+
+
+def runs(portal: Served) -> list[dict[str, object]]:
+    store = portal.store()
+    try:
+        return store.runs(50)
+    finally:
+        store.close()
+
+
+def test_next_time_is_the_next_of_the_days_times_in_stockholm() -> None:
+    times = [datetime.time(2, 30), datetime.time(18, 0)]
+    at = datetime.datetime(2026, 3, 28, 23, 0, tzinfo=TZ)
+    assert next_time(times, at) == datetime.datetime(2026, 3, 29, 2, 30, tzinfo=TZ)
+    assert next_time(times, datetime.datetime(2026, 3, 29, 2, 30, tzinfo=TZ)) == \
+        datetime.datetime(2026, 3, 29, 18, 0, tzinfo=TZ)
+    assert next_time([], at) is None
+
+
+def test_specs_that_change_are_applied_once_and_a_failure_is_recorded_and_sent(portal: Served) -> None:
+    sync = scheduler(portal, apply_on_change=True, notify_moodle_users=["admin"])
+    sync.tick()
+    assert portal.db.scheduled() == [], "the specs the fixture applied are in Moodle already: nothing to do"
+
+    portal.site.edit_course("hrv-socialtjanst", title="Hedersrelaterat våld – socialtjänsten (ny titel)")
+    sync.tick()
+    [applied] = portal.db.scheduled()
+    assert (applied["job"], applied["reason"], applied["status"]) == ("apply", "the specs changed", "done")
+    courses = {c["idnumber"]: c for c in portal.site.courses()}
+    assert courses["hrv-socialtjanst@1"]["fullname"].endswith("(ny titel)")
+    sync.tick()
+    assert len(portal.db.scheduled()) == 1, "unchanged specs are not applied again"
+
+    broken = next((portal.site.specs_dir / "courses").glob("*.yaml"))
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n  : [unbalanced\n", encoding="utf-8")
+    sync.tick()
+    failed = portal.db.scheduled()[0]
+    assert failed["status"] == "failed" and broken.name in failed["detail"]
+    assert failed["notified"] == "Moodle message to admin"
+    messages = [m for m in portal.site.emulator.state.messages if "slutade med failed" in m.text]
+    assert len(messages) == 1 and TOKEN not in messages[0].text
+    assert any(r["command"] == "apply (scheduled)" and r["status"] == "failed" for r in runs(portal))
+    sync.tick()
+    assert len(portal.db.scheduled()) == 2, "a broken spec is reported once, not at every look"
+
+    # the status page shows it to an admin
+    admin = portal.login(portal.accounts["admin"])
+    page = get(admin, f"{portal.url}/status").text
+    assert "the specs changed" in page and "status-failed" in page and "Moodle message to admin" in page
+
+
+def test_a_scheduled_run_waits_while_another_sync_holds_the_lock(portal: Served) -> None:
+    sync = scheduler(portal, pull_at=["02:30"])
+    held = acquire(portal.site.state_path, "apply by someone on the command line")
+    try:
+        assert sync.run("pull", "scheduled 02:30") == "busy"
+        assert "apply by someone on the command line" in portal.db.scheduled()[0]["detail"]
+    finally:
+        held.release()
+    assert [job for job, _ in sync.due()] == ["pull"], "a busy run is tried again at the next look"
+    assert sync.run("pull", "scheduled 02:30") == "done"
+    assert any(r["command"] == "pull (scheduled)" and r["status"] == "done" for r in runs(portal))
+
+
+def test_pull_runs_at_its_time_of_day(portal: Served) -> None:
+    now = [datetime.datetime(2026, 3, 10, 2, 0, tzinfo=TZ)]
+    settings = load_settings({"token": TOKEN}, config_path=portal.config)
+    sync = Scheduler(Site(settings), portal.db, ScheduleConfig(pull_at=["02:30"]), clock=lambda: now[0])
+    assert sync.due() == []
+    now[0] = datetime.datetime(2026, 3, 10, 2, 31, tzinfo=TZ)
+    assert sync.due() == [("pull", "scheduled 02:30")]
+    assert sync.due() == [], "once a night"
+    assert sync.next_runs() == {"pull": "2026-03-11 02:30"}
+
+
+def test_a_hub_cannot_see_the_status_page_nor_start_a_run(portal: Served) -> None:
+    hub = portal.login(portal.accounts["dalarna"])
+    page = get(hub, f"{portal.url}/lan/W")
+    assert get(hub, f"{portal.url}/status").status_code == 403
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    assert hub.post(f"{portal.url}/status/kor/apply", data={"csrf": csrf}, timeout=30,
+                    allow_redirects=False).status_code == 403
+    assert isinstance(hub, requests.Session) and Path(portal.config).exists()
