@@ -176,12 +176,13 @@ class Scheduler:
         store = engine.open_store(settings, api)
         try:
             try:
-                specs = self.site.specs()
-            except MoodleSyncError as e:
+                report = engine.apply(api, self.site.specs(), store, roles=settings.roles, workers=settings.workers)
+            except ApplyError:
+                raise  # its run is recorded (partial or failed) by engine.apply
+            except MoodleSyncError as e:  # stopped before a run began (specs, plan, connection): `runs` shows it
                 run_id = store.start_run("apply (scheduled)")
                 store.finish_run(run_id, "failed", {"error": redact(str(e))[:2000]})
                 raise
-            report = engine.apply(api, specs, store, roles=settings.roles, workers=settings.workers)
         finally:
             store.close()
         s = report.result.summary()

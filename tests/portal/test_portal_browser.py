@@ -88,3 +88,50 @@ def test_another_countys_hub_is_refused_in_the_browser_too(portal: Served, brows
 def _people_in_moodle(portal: Served) -> list[str]:
     return [u.email for u in portal.site.api().users_by_field("email", [f"person{i}@falun.example.se"
                                                                                    for i in range(1, 8)])]
+
+
+def test_a_hub_places_people_in_a_session_and_sees_who_is_overdue(portal: Served, browser: Any) -> None:
+    shots = Path(os.environ.get("MOODLE_SYNC_SCREENSHOTS", portal.tmp))
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    log_in(page, portal, "dalarna")
+    page.goto(f"{portal.url}/lan/W/personallista")
+    page.set_input_files("input[type=file]", str(write_xlsx(portal.tmp / "w.xlsx", [person(i) for i in range(1, 4)])))
+    page.click("button:has-text('Förhandsgranska')")
+    page.click("#bekrafta")
+    page.wait_for_selector("text=Klart. Moodle är uppdaterat enligt planen.")
+
+    page.click("nav.county >> text=Utbildningstillfällen")
+    assert "Falun, Länsstyrelsen Dalarna" in page.inner_text("main")
+    assert "Stockholm" not in page.inner_text("main"), "only the county's own sessions"
+    page.select_option("select[name=session]", "hrv-socialtjanst/falun-2026-03")
+    page.fill("textarea[name=emails]", "person1@falun.example.se\nperson2@falun.example.se")
+    page.click("button:has-text('Placera')")
+    page.wait_for_selector("text=Placerade: 2")
+    assert "platser kvar: 28" in page.inner_text("main")
+    page.screenshot(path=str(shots / "portal-sessions.png"), full_page=True)
+    # another county's person is answered like an e-mail nobody has
+    page.fill("textarea[name=emails]", "ingen@nowhere.example.se")
+    page.click("button:has-text('Placera')")
+    assert "cannot be used by this hub" in page.inner_text("main")
+
+    page.click("nav.county >> text=Försenade")
+    assert "Försenade" in page.inner_text("h1")
+    assert any(e["action"] == "overdue-view" for e in portal.db.audit())
+    page.close()
+
+
+def test_an_admin_sees_every_county_and_the_status_page(portal: Served, browser: Any) -> None:
+    shots = Path(os.environ.get("MOODLE_SYNC_SCREENSHOTS", portal.tmp))
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    log_in(page, portal, "admin")
+    assert "Alla län" in page.inner_text("h1")
+    page.click("text=Uppsala län (C)")
+    assert page.url.endswith("/lan/C")
+    page.click("header >> text=Status")
+    assert "Schemalagda körningar" in page.inner_text("main") and "apply" in page.inner_text("main")
+    page.screenshot(path=str(shots / "portal-status.png"), full_page=True)
+    page.click("header >> text=Logga ut")
+    assert page.url.endswith("/login")
+    page.goto(f"{portal.url}/status")
+    assert page.url.endswith("/login"), "logged out: back to the login page"
+    page.close()
