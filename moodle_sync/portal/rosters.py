@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from moodle_sync import engine
-from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, SyncBusy
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
 from moodle_sync.rosters.importer import RosterPlan, render_roster_plan
+from moodle_sync.store.db import StateStore
 from moodle_sync.synclock import held
+
+BUSY = "En annan synkronisering pågår just nu ({holder}); inget har skrivits. Försök igen om en stund."
 
 #: how long a preview waits for a running sync (scheduled apply or pull, a command-line run) to finish
 LOCK_WAIT = 20.0
@@ -66,6 +69,8 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
                 skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=True, auth=site.settings.auth,
                 roles=site.settings.roles)
+    except SyncBusy as e:
+        return Preview(error=BUSY.format(holder=e.holder))
     except RosterError as e:
         return Preview(error=str(e).split("\n")[0], mass_removal="allow-mass-removal" in e.hint,
                        problems=[{"row": p.row, "column": p.column, "value": p.value, "message": p.message,
@@ -101,6 +106,8 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
                 mode=options.get("mode", "replace"), skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=False, auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
+    except SyncBusy as e:
+        return {"ok": False, "error": BUSY.format(holder=e.holder)}
     except ApplyError as e:
         return {"ok": False, "partial": e.partial, "error": str(e)}
     except MoodleSyncError as e:
@@ -111,6 +118,5 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
     return out
 
 
-def _store(site: Site, account: Account) -> Any:
-    api = site.api(account)
-    return engine.open_store(site.settings, api)
+def _store(site: Site, account: Account) -> StateStore:
+    return engine.open_store(site.settings, site.api(account))

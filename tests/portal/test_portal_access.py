@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from e2e.conftest import TOKEN
+
+from moodle_sync.synclock import acquire
 
 from .conftest import PASSWORD, Served, get, hidden, person, write_xlsx
 
@@ -197,3 +200,41 @@ def test_invalid_rows_are_listed_with_row_numbers_and_a_mass_removal_needs_an_ex
     ticked = http.post(portal.url + granska.group(1), timeout=120, data={
         "csrf": hidden(few.text, "csrf"), "allow_mass_removal": "ja", "mass_removal_confirmed": "ja"})
     assert 'id="bekrafta"' in ticked.text and "Lämnar kohorter: <strong>9</strong>" in ticked.text
+
+
+def test_a_csv_in_windows_1252_with_semicolons_is_read_as_the_cli_reads_it(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    page = get(http, f"{portal.url}/lan/W/personallista")
+    body = ("E-post;Förnamn;Efternamn;Organisation;Målgrupp\r\n"
+            "asa@falun.example.se;Åsa;Öberg;Falu kommun;socialsekreterare\r\n").encode("cp1252")
+    response = http.post(f"{portal.url}/lan/W/personallista", timeout=120, files={"file": ("lista.csv", body)},
+                         data={"csrf": hidden(page.text, "csrf"), "mode": "add"})
+    assert 'id="bekrafta"' in response.text and "Åsa Öberg" in response.text
+
+
+def test_an_upload_over_the_size_limit_or_of_another_kind_is_refused_unread(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    page = get(http, f"{portal.url}/lan/W/personallista")
+    csrf = hidden(page.text, "csrf")
+    big = http.post(f"{portal.url}/lan/W/personallista", data={"csrf": csrf}, timeout=120,
+                    files={"file": ("stor.csv", b"x" * (3 * 1024 * 1024))})
+    assert big.status_code == 413
+    other = http.post(f"{portal.url}/lan/W/personallista", data={"csrf": csrf}, timeout=60,
+                      files={"file": ("lista.pdf", b"%PDF-1.4")})
+    assert other.status_code == 400 and "CSV eller XLSX" in other.text
+    assert not list((portal.site.state_path.parent / "portal" / "uploads").glob("*"))
+
+
+def test_a_preview_while_another_sync_runs_says_so_and_reads_nothing(portal: Served,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("moodle_sync.portal.rosters.LOCK_WAIT", 0.0)
+    http = portal.login(portal.accounts["dalarna"])
+    with acquire(portal.site.state_path, "pull (scheduled: 02:30)"):
+        response = upload(http, portal, "W", [person(1)])
+    assert "En annan synkronisering pågår just nu (pull (scheduled: 02:30)" in response.text
+    assert 'id="bekrafta"' not in response.text
+    store = portal.store()
+    try:
+        assert store.roster_imports("W") == [], "no dry run was recorded: the import did not start"
+    finally:
+        store.close()
