@@ -196,7 +196,8 @@ class Scheduler:
         store = engine.open_store(settings, api)
         run_id = store.start_run("pull (scheduled)")
         try:
-            result = pull(api, self.site.specs(), store, workers=settings.workers)
+            result = pull(api, self.site.specs(), store, workers=settings.workers,
+                          report_name=settings.completion_report or None)  # as `moodle-sync pull` does
         except BaseException as e:
             store.finish_run(run_id, "failed", {"error": redact(str(e))[:2000]})
             store.close()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from moodle_sync import engine
 from moodle_sync.config import Settings
+from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import normalise_base_url
 from moodle_sync.portal.db import Account
-from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.scope import Scope
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore

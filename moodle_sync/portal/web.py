@@ -19,11 +19,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
 from moodle_sync.portal.db import Account, PortalDB
 from moodle_sync.portal.site import Site, county_name
-from moodle_sync.counties import COUNTIES
 
 TEMPLATES = Path(__file__).parent / "templates"
 
