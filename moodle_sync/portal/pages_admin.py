@@ -9,13 +9,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from moodle_sync.errors import MoodleSyncError
 from moodle_sync.portal.web import Caller, Portal, address, login_required, portal_of, refuse, render
 
 ADMINS_ONLY = "Sidan är bara för administratörer."
 
 
 def _runs(portal: Portal) -> list[dict[str, Any]]:
-    store = portal.site.store()
+    try:
+        store = portal.site.store()
+    except MoodleSyncError:  # no run yet: the store is made by the first one
+        return []
     try:
         rows = store.runs(30)
     finally:

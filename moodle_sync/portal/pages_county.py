@@ -86,8 +86,11 @@ async def personal_download(request: Request, who: Caller) -> Response:
     if not who.account.personal_data:
         portal_of(request).db.log(who.account.email, "personal-refused", county=county, address=address(request))
         return refuse(request, 403, NO_PERSONAL)
-    content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "csv", None,
-                                      True)
+    try:
+        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "csv",
+                                          None, True)
+    except MoodleSyncError as e:
+        return refuse(request, 400, f"Listan kunde inte göras: {e}")
     name = f"personer-{county}-{datetime.date.today():%Y-%m-%d}.csv"
     portal_of(request).db.log(who.account.email, "download-personal-csv", county=county, detail=name,
                               address=address(request))
@@ -102,7 +105,10 @@ async def overdue_page(request: Request, who: Caller) -> Response:
         return refuse(request, 403, NOT_YOURS)
     if not who.account.personal_data:
         return refuse(request, 403, NO_PERSONAL)
-    rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
+    try:
+        rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
+    except MoodleSyncError as e:
+        return refuse(request, 400, f"Listan kunde inte göras: {e}")
     portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
                               address=address(request))
     return render(request, "overdue.html", who, county=county, rows=rows)

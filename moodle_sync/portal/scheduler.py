@@ -122,7 +122,10 @@ class Scheduler:
             return True
         if digest == self._failed_digest:
             return False
-        store = self.site.store()
+        try:
+            store = self.site.store()
+        except MoodleSyncError:  # no store yet: nothing was ever applied
+            return True
         try:
             applied = [r for r in store.runs(200) if r["command"] == "apply" and r["status"] in ("done", "no-changes")]
         finally:

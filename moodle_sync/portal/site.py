@@ -13,11 +13,11 @@ from moodle_sync import engine
 from moodle_sync.config import Settings
 from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.transport import normalise_base_url
 from moodle_sync.portal.db import Account
 from moodle_sync.scope import Scope
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
+from moodle_sync.store.sites import open_for_reading
 
 
 class Site:
@@ -47,9 +47,13 @@ class Site:
         return engine.connect_from_settings(settings)
 
     def store(self) -> StateStore:
-        """The state store, opened for reading reports (no Moodle call: the URL alone keys the rows)."""
-        url = normalise_base_url(str(self.settings.url), allow_http=True)
-        return StateStore(self.state_path, moodle_url=url)
+        """The state store for reports and the run list, without a Moodle call: the site the configured URL
+        names (as Moodle names itself or as it was reached), as `report` and `runs` open it.
+
+        Raises:
+            StoreError: no store yet, or it does not hold this site.
+        """
+        return open_for_reading(self.state_path, str(self.settings.url) or None)
 
     def hub_county(self, hub: str) -> str:
         """The county code of a hub configured as ``[hubs.NAME]``."""

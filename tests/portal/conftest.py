@@ -28,6 +28,7 @@ from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.store.db import StateStore
+from moodle_sync.store.sites import open_for_reading
 
 PASSWORD = "ett-långt-lösenord-2026"
 HEADER = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",
@@ -61,7 +62,7 @@ class Served:
     accounts: dict[str, str] = field(default_factory=dict)
 
     def store(self) -> StateStore:
-        return StateStore(self.site.state_path, moodle_url=self.moodle_url)
+        return open_for_reading(self.site.state_path, self.moodle_url)
 
     def pull(self, complete_share: float = 0.0) -> None:
         """Let a share of the enrolled complete their courses in the emulator, then pull (as the nightly run does)."""
@@ -104,7 +105,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     site = Site(tmp_path)
     with serve(site.emulator) as moodle:
         api = engine.connect(moodle.url, TOKEN)
-        store = StateStore(site.state_path, moodle_url=api.client.transport.base_url)
+        store = engine.open_site_store(site.state_path, api)
         engine.apply(api, site.specs(), store)
         store.close()
         config = tmp_path / "moodle-sync.toml"
