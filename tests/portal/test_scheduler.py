@@ -104,3 +104,72 @@ def test_a_hub_cannot_see_the_status_page_nor_start_a_run(portal: Served) -> Non
     assert hub.post(f"{portal.url}/status/kor/apply", data={"csrf": csrf}, timeout=30,
                     allow_redirects=False).status_code == 403
     assert isinstance(hub, requests.Session) and Path(portal.config).exists()
+
+
+class _SmtpSink:
+    """A loopback SMTP server that keeps what it is sent (just enough of RFC 5321 for smtplib)."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        self.messages: list[str] = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                while line := self.rfile.readline():
+                    verb = line.decode("ascii", "replace").strip().split(" ")[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.wfile.write(b"250 sink\r\n")
+                    elif verb == "DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        body = []
+                        while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                            body.append(data.decode("utf-8", "replace"))
+                        sink.messages.append("".join(body))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:  # MAIL, RCPT, RSET, NOOP
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_failed_run_is_e_mailed_to_the_named_admins(portal: Served) -> None:
+    sink = _SmtpSink()
+    try:
+        sync = scheduler(portal, apply_on_change=True, notify_emails=["lms-admin@example.se"],
+                         smtp_host="127.0.0.1", smtp_port=sink.port, smtp_from="moodle-sync@example.se")
+        broken = next((portal.site.specs_dir / "courses").glob("*.yaml"))
+        broken.write_text(broken.read_text(encoding="utf-8") + "\n  : [unbalanced\n", encoding="utf-8")
+        sync.tick()
+    finally:
+        sink.close()
+    failed = portal.db.scheduled()[0]
+    assert failed["status"] == "failed" and failed["notified"] == "e-mailed lms-admin@example.se"
+    [mail] = sink.messages
+    assert "To: lms-admin@example.se" in mail and "Subject: moodle-sync: apply failed" in mail
+    assert "slutade med failed" in mail and broken.name in mail and TOKEN not in mail
+
+
+def test_an_e_mail_that_cannot_be_sent_is_said_on_the_run_not_hidden(portal: Served) -> None:
+    sink = _SmtpSink()
+    port = sink.port
+    sink.close()  # nothing listens there any more
+    sync = scheduler(portal, apply_on_change=True, notify_emails=["lms-admin@example.se"],
+                     smtp_host="127.0.0.1", smtp_port=port)
+    broken = next((portal.site.specs_dir / "courses").glob("*.yaml"))
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n  : [unbalanced\n", encoding="utf-8")
+    sync.tick()
+    failed = portal.db.scheduled()[0]
+    assert failed["status"] == "failed" and str(failed["notified"]).startswith("e-mail not sent")
