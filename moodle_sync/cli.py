@@ -323,7 +323,7 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     report = engine.import_roster(api, spec_set, store, file, county=code, scope=scope, mode=mode,  # type: ignore[arg-type]
                                   skip_invalid=skip_invalid, allow_mass_removal=allow_mass_removal,
                                   dry_run=dry_run, auth=settings.auth, console=console, confirm=confirm,
-                                  roles=settings.roles)
+                                  roles=settings.roles, workers=settings.workers)
     from moodle_sync.rosters.importer import render_roster_plan
 
     text = render_roster_plan(report.plan, report.followups)

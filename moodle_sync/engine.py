@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Any
 
 from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
+from moodle_sync.email_cost import import_note
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
+from moodle_sync.phases import Phase, PhaseClock
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.cohorts import placed_by_roster
@@ -40,6 +43,8 @@ from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.models import SpecSet
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.sites import bind_site
+
+log = logging.getLogger(__name__)
 
 
 def connect(url: str, token: str, *, allow_http: bool = False, timeout: float = 120.0,
@@ -279,11 +284,14 @@ class RosterReport:
     outcome: RosterOutcome | None = None
     enrolments: ApplyResult | None = None
     import_id: int = 0
+    #: per phase: calls, items, wall time (``-v`` prints them)
+    phases: list[Phase] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"import_id": self.import_id, "plan": self.plan.to_dict(), "enrolments_that_follow": self.followups,
                 "outcome": self.outcome.to_dict() if self.outcome else None,
-                "enrolment_outcome": self.enrolments.summary() if self.enrolments else None}
+                "enrolment_outcome": self.enrolments.summary() if self.enrolments else None,
+                "phases": [p.to_dict() for p in self.phases]}
 
 
 def predict_enrolments(specs: SpecSet, plan: RosterPlan) -> dict[str, dict[str, int]]:
@@ -316,11 +324,14 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     Only the people of this roster and this county are touched: the enrolment step is limited to them.
     """
     scope.require(county)
-    roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
-    settle_pending_enrolments(api, store, progress=console.say if console else None)
-    plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                       allow_mass_removal=allow_mass_removal, store=store)
-    report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan))
+    clock = PhaseClock(api.client.stats)
+    with clock.phase("read and plan") as planning:
+        roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
+        settle_pending_enrolments(api, store, progress=console.say if console else None)
+        plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
+                           allow_mass_removal=allow_mass_removal, store=store)
+        planning.items = len(roster.rows)
+    report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan), phases=clock.phases)
     counts = {**plan.counts(), "enrolments_that_follow": report.followups}
     if dry_run or not plan.has_changes:
         report.import_id = store.record_roster_import(hub=scope.name, county=county, file=str(path),
@@ -331,8 +342,12 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
         raise PlanError("roster import cancelled; nothing was changed")
     with recorded_run(store, api, f"roster import {county}", what="roster import", specs_commit=specs.git_commit,
                       specs_dirty=specs.git_dirty, spec_digest=specs.digest, plan=plan.to_dict()) as run:
-        _write_roster(api, specs, store, plan, report, run, county=county, auth=auth, console=console, roles=roles,
-                      workers=workers)
+        try:
+            _write_roster(api, specs, store, plan, report, run, county=county, auth=auth, console=console,
+                          roles=roles, workers=workers, clock=clock)
+        finally:
+            for line in clock.lines():
+                log.info(line)
     report.import_id = store.record_roster_import(
         hub=scope.name, county=county, file=str(path), sha256=roster.sha256, mode=mode, dry_run=False,
         counts={**counts, "outcome": report.outcome.to_dict() if report.outcome else None,
@@ -348,32 +363,41 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
 
 def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, plan: RosterPlan, report: RosterReport,
                   run: Run, *, county: str, auth: str, console: Console | None, roles: Mapping[str, int] | None,
-                  workers: int) -> None:
+                  workers: int, clock: PhaseClock) -> None:
     """People and cohort members, then the enrolments that follow, within the run ``run``."""
     run_id = run.id
     say = console.say if console else None
-    report.outcome = apply_roster(api, store, plan, auth=auth, report=say)
+    report.outcome = apply_roster(api, store, plan, auth=auth, report=say, workers=workers, clock=clock)
+    note = import_note(report.outcome.create_ms) if report.outcome.create_ms is not None else None
+    if note:
+        report.outcome.notes.append(note)
+        if say:
+            say(f"  note: {note}")
     # the enrolments that follow, for this roster's people only (a hub never touches other counties)
     people = report.outcome.user_ids
-    actual = read_actual(api, specs, store)
-    rule_courses = {specs.courses[r.course].idnumber for r in specs.rules.values()}
-    known = set().union(*(store.managed_enrolments(idn) for idn in rule_courses)) if rule_courses else set()
-    rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
-    # people Moodle may already have enrolled without the tool knowing: existing users, new to the store,
-    # whom a rule now concerns. Only they need Moodle's own enrolment lists to be read.
-    uncertain = {plan.matched[r.row] for r in plan.rows
-                 if r.row in plan.matched and set(r.target_groups) & rule_groups} - known
-    if not uncertain:
-        # everyone is either known to the store or brand new: reads in proportion to the change
-        state = targeted_enrolment_state(api, specs, actual, store, county, people)
-    else:
-        state = read_enrolment_state(api, specs, actual, store)
-    actions = plan_enrolments(specs, actual, state, DEFAULT_ROLES if roles is None else roles, datetime.date.today())
-    sync = [_only(a, people) for a in actions]
-    sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
+    with clock.phase("read enrolments", len(people)):
+        actual = read_actual(api, specs, store)
+        rule_courses = {specs.courses[r.course].idnumber for r in specs.rules.values()}
+        known = set().union(*(store.managed_enrolments(idn) for idn in rule_courses)) if rule_courses else set()
+        rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
+        # people Moodle may already have enrolled without the tool knowing: existing users, new to the store,
+        # whom a rule now concerns. Only they need Moodle's own enrolment lists to be read.
+        uncertain = {plan.matched[r.row] for r in plan.rows
+                     if r.row in plan.matched and set(r.target_groups) & rule_groups} - known
+        if not uncertain:
+            # everyone is either known to the store or brand new: reads in proportion to the change
+            state = targeted_enrolment_state(api, specs, actual, store, county, people)
+        else:
+            state = read_enrolment_state(api, specs, actual, store)
+        actions = plan_enrolments(specs, actual, state, DEFAULT_ROLES if roles is None else roles,
+                                  datetime.date.today())
+        sync = [_only(a, people) for a in actions]
+        sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
     applier = Applier(api, store, run_id, actual, report=say, workers=workers)
-    report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
-                                           moodle_digest="", moodle_url=actual.moodle_url))
+    with clock.phase("enrolments", sum(len(a.enrol) + len(a.reactivate) + len(a.suspend) + len(a.redate)
+                                       for a in sync)):
+        report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
+                                               moodle_digest="", moodle_url=actual.moodle_url))
     failures = report.outcome.failures + list(report.enrolments.failed.values())
     run.finish("partial" if failures else "done",
                {**report.outcome.to_dict(), "enrolments": report.enrolments.summary()})

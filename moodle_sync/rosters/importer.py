@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Created as CreatedUser
 from moodle_sync.moodle.models import ItemWarning, NewUser, User, UserUpdate
+from moodle_sync.parallel import run_parallel
+from moodle_sync.phases import PhaseClock
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.rosters import emails
 from moodle_sync.rosters.parse import Roster, RosterRow
@@ -385,6 +388,17 @@ class RosterOutcome:
     user_ids: set[int] = field(default_factory=set)
     #: people this import created: they cannot have any enrolment yet
     new_user_ids: set[int] = field(default_factory=set)
+    #: milliseconds per new account of the first create call (sent alone, so its time is Moodle's own)
+    create_ms: float | None = None
+
+    def take(self, other: RosterOutcome) -> None:
+        """Add what one batch (``other``) did."""
+        self.created += other.created
+        self.updated += other.updated
+        self.added += other.added
+        self.removed += other.removed
+        self.failures += other.failures
+        self.notes += other.notes
 
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "added": self.added, "removed": self.removed,
@@ -409,8 +423,13 @@ def check_auth(auth: str) -> None:
 
 
 def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: str = "manual",
-                 report: Report | None = None) -> RosterOutcome:
-    """Write a roster plan: users first (one writer: Moodle checks uniqueness in PHP), then members.
+                 report: Report | None = None, workers: int = 1, clock: PhaseClock | None = None) -> RosterOutcome:
+    """Write a roster plan: users first, then members, each step in batches sent ``workers`` at a time.
+
+    Batches of one step never touch the same person: a roster's rows have distinct e-mails and usernames (two
+    rows that would share one are blocked by the plan), so Moodle's uniqueness checks in PHP cannot race
+    between them. The first create batch goes alone and is timed (``RosterOutcome.create_ms``): on a site
+    without an index on lower(email) each new account costs a scan of the user table (see email_cost.py).
 
     New accounts get ``auth``: manual, email or none have Moodle make a password and e-mail it to the person
     (createpassword); nologin accounts get a random password nobody is told; any other plugin (cas, ldap,
@@ -430,15 +449,15 @@ def apply_roster(api: MoodleApi, store: StateStore, plan: RosterPlan, *, auth: s
     out.failures += [f"row {r.row} ({r.email}): {why}" for r, why in plan.refused]
     # the e-mail the store records: never one Moodle does not have (a changed one only once Moodle shows it)
     recorded = {r.row: plan.moodle_emails.get(r.row, r.email) for r in plan.rows}
+    clock = clock or PhaseClock(None)
     try:
-        for batch_start in range(0, len(plan.create), USERS_PER_CREATE):
-            batch = plan.create[batch_start:batch_start + USERS_PER_CREATE]
-            _create_users(api, batch, auth, out, say, ids)
-            say(f"  users created: {out.created}/{len(plan.create)}")
-        for start in range(0, len(plan.update), USERS_PER_CREATE):
-            _update_users(api, plan.update[start:start + USERS_PER_CREATE], out)
-        recorded.update(_emails_now(api, plan))
-        _change_members(api, plan, ids, out)
+        with clock.phase("create users", len(plan.create)):
+            _create_all(api, plan.create, auth, out, say, ids, workers)
+        with clock.phase("update users", len(plan.update)):
+            _update_all(api, plan.update, out, workers)
+            recorded.update(_emails_now(api, plan))
+        with clock.phase("cohort members", len(plan.add) + len(plan.remove)):
+            _change_members(api, plan, ids, out, workers)
     finally:
         if plan.scoped:
             out.failures = [_as_outside(f, plan.county) for f in out.failures]
@@ -538,6 +557,46 @@ def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterO
                    split=lambda b, _e: len(b) > 1 and auth not in MAILED_PASSWORD_AUTHS)
 
 
+#: the first create call is timed only when it holds at least this many people (fewer say little)
+TIMED_CREATE_MIN = 20
+
+
+def _create_all(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
+                ids: dict[int, int], workers: int) -> None:
+    """Create in calls of :data:`USERS_PER_CREATE`: the first alone (timed), the others ``workers`` at a time."""
+    batches = [rows[i:i + USERS_PER_CREATE] for i in range(0, len(rows), USERS_PER_CREATE)]
+
+    def merge(_batch: list[RosterRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
+        out.take(state[0])
+        ids.update(state[1])
+        say(f"  users created: {out.created}/{len(rows)}")
+
+    def new() -> tuple[RosterOutcome, dict[int, int]]:
+        return RosterOutcome(), {}
+
+    def work(batch: list[RosterRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
+        _create_users(api, batch, auth, state[0], say, state[1])
+
+    if not batches:
+        return
+    first = new()
+    start = time.perf_counter()
+    try:
+        work(batches[0], first)
+    finally:
+        merge(batches[0], first)
+    if len(batches[0]) >= TIMED_CREATE_MIN and first[0].created == len(batches[0]):
+        out.create_ms = (time.perf_counter() - start) * 1000 / len(batches[0])
+    run_parallel(batches[1:], work, new=new, merge=merge, workers=workers)
+
+
+def _update_all(api: MoodleApi, changes: list[UserChange], out: RosterOutcome, workers: int) -> None:
+    """Update in calls of :data:`USERS_PER_CREATE`, ``workers`` at a time (each person in one call only)."""
+    batches = [changes[i:i + USERS_PER_CREATE] for i in range(0, len(changes), USERS_PER_CREATE)]
+    run_parallel(batches, lambda batch, state: _update_users(api, batch, state), new=RosterOutcome,
+                 merge=lambda _batch, state: out.take(state), workers=workers)
+
+
 def _create_one_by_one(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
                        ids: dict[int, int]) -> None:
     """Retry a refused batch one person per call, and say who may hold a password for a discarded account.
@@ -600,39 +659,49 @@ def _update_users(api: MoodleApi, changes: list[UserChange], out: RosterOutcome)
         on_sent=sent, on_refused=failed, on_unknown=failed)
 
 
-def _change_members(api: MoodleApi, plan: RosterPlan, ids: dict[int, int], out: RosterOutcome) -> None:
-    """Add and remove cohort members in chunks; a refused chunk is a failure, the next chunks still go."""
+def _change_members(api: MoodleApi, plan: RosterPlan, ids: dict[int, int], out: RosterOutcome,
+                    workers: int = 1) -> None:
+    """Add and remove cohort members in chunks, ``workers`` at a time (no pair is in two chunks); a refused
+    chunk is a failure, the other chunks still go."""
     adds: list[tuple[int, int]] = []
     for idn, who in plan.add:
         member = ids.get(who.row) if isinstance(who, RosterRow) else who
         if member is not None:
             adds.append((plan.cohort_ids[idn], member))
-    def added(chunk: Sequence[tuple[int, int]], warnings: list[ItemWarning]) -> None:
-        # every warning is a member not added; code 3 ("record already exists") is someone already there
-        out.added += len(chunk) - len(warnings)
-        out.failures += [f"cohort member: {w.message}" for w in warnings if w.warningcode != "3"]
-
-    def removed(chunk: Sequence[tuple[int, int]], _answer: None) -> None:
-        out.removed += len(chunk)
+    removes = [(plan.cohort_ids[idn], uid) for idn, uid in plan.remove]
+    jobs = [("add", adds[i:i + MEMBERS_PER_CALL]) for i in range(0, len(adds), MEMBERS_PER_CALL)] + \
+        [("remove", removes[i:i + MEMBERS_PER_CALL]) for i in range(0, len(removes), MEMBERS_PER_CALL)]
 
     def never(*_: object) -> bool:
         return False  # a refused chunk is a failure; the next import sends it again
 
-    for start in range(0, len(adds), MEMBERS_PER_CALL):
-        # a lost answer: adding a member twice only warns (code 3), safe to leave to the next import
-        send_bisecting(adds[start:start + MEMBERS_PER_CALL], api.add_cohort_members, on_sent=added,
-                       on_unknown=lambda chunk, _e: added(chunk, []), split=never, catch=(MoodleApiError,),
-                       on_refused=lambda chunk, e: out.failures.append(
-                           f"adding {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none of them "
-                           f"was added, the next import adds them"))
-    for start in range(0, len(plan.remove), MEMBERS_PER_CALL):
-        send_bisecting([(plan.cohort_ids[idn], uid) for idn, uid in plan.remove[start:start + MEMBERS_PER_CALL]],
-                       api.delete_cohort_members, on_sent=removed, split=never, catch=(MoodleApiError,),
-                       on_unknown=lambda chunk, _e: out.failures.append(
-                           f"{len(chunk)} removals: answer lost; the next import re-checks them"),
-                       on_refused=lambda chunk, e: out.failures.append(
-                           f"removing {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none of "
-                           f"them was removed, the next import removes them"))
+    def work(job: tuple[str, list[tuple[int, int]]], state: RosterOutcome) -> None:
+        kind, chunk = job
+
+        def added(chunk: Sequence[tuple[int, int]], warnings: list[ItemWarning]) -> None:
+            # every warning is a member not added; code 3 ("record already exists") is someone already there
+            state.added += len(chunk) - len(warnings)
+            state.failures += [f"cohort member: {w.message}" for w in warnings if w.warningcode != "3"]
+
+        def removed(chunk: Sequence[tuple[int, int]], _answer: None) -> None:
+            state.removed += len(chunk)
+
+        if kind == "add":
+            # a lost answer: adding a member twice only warns (code 3), safe to leave to the next import
+            send_bisecting(chunk, api.add_cohort_members, on_sent=added,
+                           on_unknown=lambda chunk, _e: added(chunk, []), split=never, catch=(MoodleApiError,),
+                           on_refused=lambda chunk, e: state.failures.append(
+                               f"adding {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none of "
+                               f"them was added, the next import adds them"))
+        else:
+            send_bisecting(chunk, api.delete_cohort_members, on_sent=removed, split=never, catch=(MoodleApiError,),
+                           on_unknown=lambda chunk, _e: state.failures.append(
+                               f"{len(chunk)} removals: answer lost; the next import re-checks them"),
+                           on_refused=lambda chunk, e: state.failures.append(
+                               f"removing {len(chunk)} cohort members: Moodle refused the call: {_said(e)}; none "
+                               f"of them was removed, the next import removes them"))
+
+    run_parallel(jobs, work, new=RosterOutcome, merge=lambda _job, state: out.take(state), workers=workers)
 
 
 SAMPLE = 5
