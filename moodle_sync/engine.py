@@ -329,7 +329,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
         roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
         settle_pending_enrolments(api, store, progress=console.say if console else None)
         plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                           allow_mass_removal=allow_mass_removal, store=store)
+                           allow_mass_removal=allow_mass_removal, store=store, workers=workers)
         planning.items = len(roster.rows)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan), phases=clock.phases)
     counts = {**plan.counts(), "enrolments_that_follow": report.followups}

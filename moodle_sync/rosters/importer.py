@@ -16,6 +16,7 @@ import string
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -144,7 +145,7 @@ def username_for(email: str) -> str:
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
                 skip_invalid: bool = False, allow_mass_removal: bool = False,
-                store: StateStore | None = None) -> RosterPlan:
+                store: StateStore | None = None, workers: int = 4) -> RosterPlan:
     """Compare a roster with Moodle and say what an import would change. Reads only.
 
     The people earlier rosters named are in ``store``: a matched account none of them is, is adopted; a cohort
@@ -188,7 +189,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     known_people = store.persons() if store is not None else {}
     named: dict[int, list[User]] = {}   # row → every account its employee id, e-mail or username finds
     users = _match_users(api, roster.rows, named=named)
-    new_emails = _email_changes(api, plan, users, named)
+    new_emails = _email_changes(api, plan, users, named, workers)
     for row in roster.rows:
         user = users.get(row.row)
         if user is None:
@@ -203,7 +204,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
             changes["email"] = (user.email, new_emails[row.row])
         if changes:
             plan.update.append(UserChange(user.id, row, changes))
-    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named)
+    plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named, workers=workers)
     if scope.county is not None:
         _refuse_outside(api, store, plan, named, scope.county)
     blocked_rows = {r.row for r, _why in plan.blocked + plan.refused}
@@ -269,13 +270,13 @@ def _match_users(api: MoodleApi, rows: Sequence[RosterRow], *,
 
 
 def _email_changes(api: MoodleApi, plan: RosterPlan, users: dict[int, User],
-                   named: dict[int, list[User]]) -> dict[int, str]:
+                   named: dict[int, list[User]], workers: int = 1) -> dict[int, str]:
     """Row → the new e-mail to send, for rows matched by employee id whose e-mail changed; the others go to
     ``plan.email_held`` with why. The accounts found with a new e-mail in any case join ``named``."""
     changes = emails.changed_emails([(r, users[r.row]) for r in plan.rows if r.row in users])
     if not changes:
         return {}
-    taken = _accounts_by_email_any_case(api, [r.email for r, _u in changes], [u for _r, u in changes])
+    taken = _accounts_by_email_any_case(api, [r.email for r, _u in changes], [u for _r, u in changes], workers)
     for r, _u in changes:
         seen = {u.id for u in named[r.row]}
         named[r.row] += [u for u in taken.get(r.email, []) if u.id not in seen]
@@ -312,7 +313,7 @@ def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: RosterPlan, 
 
 
 def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequence[User],
-                       named: dict[int, list[User]] | None = None) -> list[tuple[RosterRow, str]]:
+                       named: dict[int, list[User]] | None = None, workers: int = 1) -> list[tuple[RosterRow, str]]:
     """The rows create_users would refuse for reasons the roster file cannot show. Reads only.
 
     A refused create_users call is rolled back whole, yet the password e-mails it sent for the people before
@@ -331,7 +332,7 @@ def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequ
         if other is not r:
             out.append((r, f"its Moodle username would be {username!r}, the same as row {other.row}'s "
                            f"({other.email}): usernames keep only a-z, 0-9 and _.@-; check both addresses"))
-    taken = _accounts_by_email_any_case(api, [r.email for r in rows], known)
+    taken = _accounts_by_email_any_case(api, [r.email for r in rows], known, workers)
     for r in rows:
         if r.email in taken:
             if named is not None:
@@ -343,7 +344,8 @@ def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequ
     return sorted(out, key=lambda item: item[0].row)
 
 
-def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Sequence[User]) -> dict[str, list[User]]:
+def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Sequence[User],
+                                workers: int = 1) -> dict[str, list[User]]:
     """Accounts whose email equals one of ``emails`` (lower case) in any case, by lower-cased email.
 
     get_users compares emails with a case-insensitive LIKE, one pattern per call. A domain with more new
@@ -361,8 +363,11 @@ def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Se
     for domain, addresses in sorted(by_domain.items()):
         patterns += [f"%@{domain}"] if len(addresses) > max(1, known_at[domain]) else addresses
     out: dict[str, dict[int, User]] = defaultdict(dict)
-    for pattern in patterns:
-        for user in api.users_with_email_like(pattern):
+    # reads only: the patterns are read side by side (each is a scan of Moodle's user table)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        found = list(pool.map(api.users_with_email_like, patterns))
+    for users in found:
+        for user in users:
             if user.email.lower() in wanted:  # "_" in an address is a wildcard too
                 out[user.email.lower()][user.id] = user
     return {email: list(users.values()) for email, users in out.items()}
