@@ -594,6 +594,8 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
     if report.missing_functions:
         lines.append("Missing from the token's service: " + ", ".join(report.missing_functions))
         lines.append("  add them under Site administration > Server > Web services > External services")
+    if report.new_accounts:
+        lines.append(report.new_accounts)
     if report.roles_seen:
         lines.append("Roles seen in the managed courses: "
                      + ", ".join(f"{k}={v}" for k, v in sorted(report.roles_seen.items())))

@@ -15,7 +15,7 @@ from typing import Any
 
 from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
-from moodle_sync.email_cost import import_note
+from moodle_sync.email_cost import doctor_text, import_note, probe
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
@@ -198,6 +198,10 @@ class DoctorReport:
     #: site settings that disable part of the tool (not failures: ``ok`` stays true)
     warnings: list[str] = field(default_factory=list)
     roles_seen: dict[str, int] = field(default_factory=dict)
+    #: what a new account costs here (see email_cost.py): (case-insensitive lookup ms, indexed lookup ms)
+    email_lookup_ms: tuple[float, float] | None = None
+    #: the line that says so when it is not a warning
+    new_accounts: str = ""
 
     @property
     def ok(self) -> bool:
@@ -206,7 +210,9 @@ class DoctorReport:
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "release": self.release, "version": self.version, "username": self.username,
                 "site_admin": self.site_admin, "missing_functions": self.missing_functions,
-                "problems": self.problems, "warnings": self.warnings, "roles_seen": self.roles_seen, "ok": self.ok}
+                "problems": self.problems, "warnings": self.warnings, "roles_seen": self.roles_seen, "ok": self.ok,
+                "email_lookup_ms": {"case_insensitive": round(self.email_lookup_ms[0], 1),
+                                    "indexed": round(self.email_lookup_ms[1], 1)} if self.email_lookup_ms else None}
 
 
 #: Moodle 4.3's version number; older sites may lack functions or answer differently
@@ -262,6 +268,14 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
                                    f"tool was verified against")
     except ValueError:
         report.problems.append(f"cannot read Moodle's version {info.version!r}")
+    if "core_user_get_users" in names and "core_user_get_users_by_field" in names:
+        report.email_lookup_ms = probe(api)
+        if report.email_lookup_ms:
+            text, slow = doctor_text(*report.email_lookup_ms)
+            if slow:
+                report.warnings.append(text)
+            else:
+                report.new_accounts = text
     if roles and course_ids and "core_enrol_get_enrolled_users" in names:
         seen: dict[str, int] = {}
         for cid in course_ids:
