@@ -130,10 +130,20 @@ def main() -> int:
 
         measure("first apply", emulator, lambda: engine.apply(api, specs, store))
 
+        phases: dict[str, list[float]] = {}
+
         def import_all() -> None:
             for code, path in files.items():
-                engine.import_roster(api, specs, store, path, county=code, scope=Scope(), workers=a.workers)
+                report = engine.import_roster(api, specs, store, path, county=code, scope=Scope(), workers=a.workers)
+                for p in report.phases:  # calls, items, wall time per phase, summed over the counties
+                    total = phases.setdefault(p.name, [0, 0, 0.0])
+                    total[0] += p.calls
+                    total[1] += p.items
+                    total[2] += p.seconds
         measure("roster imports, all counties", emulator, import_all)
+        print("  per phase of the imports (all counties): calls, items, wall")
+        for name, (calls, items, seconds) in phases.items():
+            print(f"    {name:<18} {calls:>6.0f} calls {items:>8.0f} items {seconds:>8.1f} s")
         course_ids = {c.idnumber: c.id for c in api.courses_by_field("", "") if "@" in c.idnumber}
         enrolled = {idn: [u.id for u in api.enrolled_users(cid, only_active=True)] for idn, cid in course_ids.items()}
         print(f"  enrolments in Moodle: {sum(len(v) for v in enrolled.values())}")
