@@ -86,8 +86,13 @@ def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
     flags = {"url": kwargs.pop("url", None), "token": kwargs.pop("token", None),
              "state_path": kwargs.pop("state_path", None), "allow_http": kwargs.pop("allow_http", None),
              "max_input_vars": kwargs.pop("max_input_vars", None), **extra}
-    return load_settings({k: v for k, v in flags.items() if v is not None},
-                         config_path=kwargs.pop("config_path", None))
+    settings = load_settings({k: v for k, v in flags.items() if v is not None},
+                             config_path=kwargs.pop("config_path", None))
+    from moodle_sync.store.gitcheck import committable_store_warning
+
+    if warning := committable_store_warning(settings.state_path):
+        Console().warn(warning)
+    return settings
 
 
 def hold_sync_lock(settings: Settings, what: str) -> None:
