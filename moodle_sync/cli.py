@@ -21,7 +21,7 @@ import click
 from moodle_sync import __version__, engine
 from moodle_sync.config import Settings, load_settings
 from moodle_sync.console import Console
-from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SpecError, redact
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
 from moodle_sync.portal.commands import portal_group, serve
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
@@ -581,6 +581,8 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
         spec_set = engine.load(settings.specs)
         course_ids = [c.id for s in spec_set.courses.values() if (c := api.course_by_idnumber(s.idnumber))]
         templates = {s.template: s.key for s in spec_set.courses.values() if s.template}
+    except SiteNotReached:
+        raise
     except MoodleSyncError:
         pass  # doctor also runs without specs
     report = engine.doctor(api, roles=settings.roles, course_ids=course_ids)

@@ -18,6 +18,8 @@ stderr and exits 1 (``--debug`` shows the traceback).
             - MoodleUnavailable   503 / ``upgraderunning`` / ``sitemaintenance`` (retry later)
             - WriteOutcomeUnknown a write was sent but its answer was lost: re-read Moodle before
                                   deciding; never re-send blindly
+            - SiteNotReached      the first call found no Moodle web service at the address (nothing
+                                  listening, an HTML page, a 404/501): one line, never retried
         - UnreadableAnswer   Moodle answered JSON the tool cannot read (a key missing, null where a
                              value is needed, a wrong type): names the field and the value seen
         - MoodleApiError     Moodle answered with an exception body (HTTP 200):
@@ -56,6 +58,7 @@ __all__ = [
     "PlanError",
     "RosterError",
     "ScopeError",
+    "SiteNotReached",
     "SpecError",
     "SpecProblem",
     "StoreError",
@@ -218,6 +221,19 @@ class TransportError(MoodleError):
         #: False when the request certainly never reached Moodle (connection refused): safe to re-send
         self.sent = sent
         super().__init__(message, wsfunction=wsfunction, items=items, hint=hint)
+
+
+class SiteNotReached(TransportError):
+    """The address does not lead to a Moodle web service (nothing listening, a page that is not Moodle's).
+
+    Raised only before the site has answered once in a run, when a retry would only repeat it; the
+    message is one line for people and names no function.
+    """
+
+    def __init__(self, message: str, *, wsfunction: str = "", status: int | None = None,
+                 sent: bool = False) -> None:
+        super().__init__(message, status=status, sent=sent)
+        self.wsfunction = wsfunction
 
 
 class MoodleUnavailable(TransportError):

@@ -34,6 +34,7 @@ from moodle_sync.errors import (
     InvalidParameter,
     MoodleError,
     MoodleUnavailable,
+    SiteNotReached,
     TransportError,
     WriteOutcomeUnknown,
     error_for_body,
@@ -41,6 +42,7 @@ from moodle_sync.errors import (
     register_secret,
 )
 from moodle_sync.moodle.declared import declared_types
+from moodle_sync.moodle.first_contact import as_text, not_moodle, nothing_answers
 from moodle_sync.moodle.transport import HttpAnswer, Transport, encode_params
 
 __all__ = ["IDEMPOTENT_WRITES", "WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "WriteKind",
@@ -220,6 +222,9 @@ class MoodleClient:
         self.raw = raw
         self.log = logger or log
         self.stats = CallStats()
+        #: whether Moodle's web service has answered this client yet; until it has, a read that finds
+        #: nothing listening or a page that is not Moodle's fails at once (see first_contact.py)
+        self.answered = False
 
     def __repr__(self) -> str:
         return f"MoodleClient(url={self.transport.base_url!r}, token=***)"
@@ -286,11 +291,18 @@ class MoodleClient:
             try:
                 answer = self.transport.post_form(pairs)
             except TransportError as e:
+                if not self.answered and kind == "read" and (gone := nothing_answers(e, self.transport.base_url)):
+                    raise gone from None
                 raise self._rebuilt(e, wsfunction, items) from e
+            if not self.answered and kind == "read" and (alien := not_moodle(answer, self.transport.base_url)):
+                raise alien
             body = self._decode(answer, wsfunction, items)
             if write:
                 self.stats.reached(True)
             return body
+        except SiteNotReached as e:
+            outcome = f"SiteNotReached ({e.status or 'no answer'})"
+            raise
         except TransportError as e:
             outcome = type(e).__name__
             server_error = e.status is not None and e.status >= 500
@@ -343,9 +355,10 @@ class MoodleClient:
                 body = json.loads(answer.text)
             except ValueError:
                 raise TransportError(
-                    f"the answer is not JSON (HTTP {status}, {_content_type(answer)}): {_excerpt(answer.text)!r}",
+                    f"the answer is not JSON (HTTP {status}, {_content_type(answer)}): {_excerpt(answer.text)}",
                     wsfunction=wsfunction, status=status, items=items, sent=True,
                     hint="a proxy or a PHP notice may be in the way; check the site's web server") from None
+            self.answered = True  # Moodle's own JSON, an exception body included
             if isinstance(body, dict) and "exception" in body:
                 raise self._api_error(body, wsfunction, items)
             return body
@@ -372,10 +385,10 @@ class MoodleClient:
             raise err
         if 400 <= status < 500:
             raise _final(TransportError(
-                f"HTTP {status} from the web server: {_excerpt(answer.text)!r}", wsfunction=wsfunction,
+                f"HTTP {status} from the web server: {_excerpt(answer.text)}", wsfunction=wsfunction,
                 status=status, items=items, sent=False,
                 hint="a proxy, firewall or the web server refused the request before Moodle saw it"))
-        raise TransportError(f"HTTP {status}: {_excerpt(answer.text)!r}", wsfunction=wsfunction, status=status,
+        raise TransportError(f"HTTP {status}: {_excerpt(answer.text)}", wsfunction=wsfunction, status=status,
                              items=items, sent=True)
 
     def _api_error(self, body: dict[str, Any], wsfunction: str, items: Sequence[Any] | None) -> MoodleError:
@@ -506,7 +519,8 @@ def _reason(error: BaseException | None) -> str:
 
 
 def _excerpt(text: str) -> str:
-    return redact(text.strip())[:200]
+    """A body for a message: quoted text, or what kind of page it is (never HTML)."""
+    return as_text(redact(text.strip()))
 
 
 def _content_type(answer: HttpAnswer) -> str:
