@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from moodle_sync.config import Settings, load_settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
 from moodle_sync.portal.commands import portal_group, serve
+from moodle_sync.logs import configure_logging
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
@@ -41,6 +41,38 @@ Exit codes:
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+VERBOSE_HELP = "Log each Moodle call (function, items, time, retries) to stderr."
+DEBUG_HELP = "Show tracebacks, and the bodies of Moodle calls (token hidden)."
+
+
+def _logging_option(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """``-v``/``--debug`` after a subcommand (``plan -v``) work as they do before it."""
+    if value:
+        root = ctx.find_root()
+        root.meta[f"moodle_sync.{param.name}"] = True
+        configure_logging(verbose=param.name == "verbose", debug=param.name == "debug")
+    return value
+
+
+def _debugging(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug") or root.meta.get("moodle_sync.debug"))
+
+
+def _logging_options_everywhere(group: click.Group) -> None:
+    """Give every subcommand the group's ``-v`` and ``--debug`` (not passed to the command function)."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _logging_options_everywhere(command)
+            continue
+        names = {o for p in command.params for o in getattr(p, "opts", [])}
+        if "--verbose" not in names:
+            command.params.append(click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
+                                               is_eager=True, callback=_logging_option, help=VERBOSE_HELP))
+        if "--debug" not in names:
+            command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                                               callback=_logging_option, help=DEBUG_HELP))
 
 
 def connection_options(func: F) -> F:
@@ -110,7 +142,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MoodleSyncError as e:
-            if ctx.find_root().params.get("debug"):
+            if _debugging(ctx):
                 raise
             Console().error(str(e))
             code = EXIT_PARTIAL if isinstance(e, ApplyError) and e.partial else EXIT_ERROR
@@ -118,7 +150,7 @@ def handle_errors(func: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as e:  # a bug of ours: one clear line, never a traceback (--debug shows it)
-            if ctx.find_root().params.get("debug"):
+            if _debugging(ctx):
                 raise
             Console().error(unexpected(e))
             ctx.exit(EXIT_ERROR)
@@ -143,11 +175,10 @@ The usual round:
   moodle-sync demo                             all of it against a built-in Moodle emulator
 {EXIT_CODES_HELP}""", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="moodle-sync")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
-@click.option("-v", "--verbose", is_flag=True, help="Log each Moodle call and retry to stderr.")
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 def cli(debug: bool, verbose: bool) -> None:
-    level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(verbose=verbose, debug=debug)
 
 
 # --- validate ------------------------------------------------------------------------------------
@@ -679,6 +710,7 @@ def demo(specs: str | None, state_path: str | None, report_dir: str | None) -> N
 
 cli.add_command(serve)
 cli.add_command(portal_group)
+_logging_options_everywhere(cli)
 
 
 def _terminated(signum: int, _frame: object) -> None:

@@ -269,7 +269,7 @@ class MoodleClient:
         for attempt in retrying:
             with attempt:
                 number = attempt.retry_state.attempt_number
-                return self._attempt(wsfunction, pairs, items, kind=kind, retry=number > 1)
+                return self._attempt(wsfunction, pairs, items, kind=kind, retry=number > 1, attempt=number)
         raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
 
     def _form(self, wsfunction: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -282,18 +282,25 @@ class MoodleClient:
         return pairs + encode_params(params)
 
     def _attempt(self, wsfunction: str, pairs: list[tuple[str, str]], items: Sequence[Any] | None, *,
-                 kind: WriteKind, retry: bool) -> Any:
+                 kind: WriteKind, retry: bool, attempt: int = 1) -> Any:
         write = kind != "read"
         self.stats.record(wsfunction, write=write, retry=retry)
         started = time.monotonic()
         outcome = "ok"
         try:
+            if self.log.isEnabledFor(logging.DEBUG):
+                sent = "&".join(f"{k}={v}" for k, v in pairs)
+                self.log.debug("moodle: → %s %s", self.transport.endpoint, redact(sent))
             try:
                 answer = self.transport.post_form(pairs)
             except TransportError as e:
                 if not self.answered and kind == "read" and (gone := nothing_answers(e, self.transport.base_url)):
                     raise gone from None
                 raise self._rebuilt(e, wsfunction, items) from e
+            if self.log.isEnabledFor(logging.DEBUG):
+                body = redact(answer.text)
+                self.log.debug("moodle: ← HTTP %d %s%s", answer.status, body[:4000],
+                               f"… ({len(body)} characters)" if len(body) > 4000 else "")
             if not self.answered and kind == "read" and (alien := not_moodle(answer, self.transport.base_url)):
                 raise alien
             body = self._decode(answer, wsfunction, items)
@@ -301,10 +308,10 @@ class MoodleClient:
                 self.stats.reached(True)
             return body
         except SiteNotReached as e:
-            outcome = f"SiteNotReached ({e.status or 'no answer'})"
+            outcome = f"not Moodle (HTTP {e.status})" if e.status else "nothing answers"
             raise
         except TransportError as e:
-            outcome = type(e).__name__
+            outcome = f"HTTP {e.status}" if e.status else _reason(e).split(" (")[0]
             server_error = e.status is not None and e.status >= 500
             if write:
                 self.stats.reached(e.sent or server_error)
@@ -326,11 +333,15 @@ class MoodleClient:
                          "Running apply again does this.") from e
             raise
         except MoodleError as e:  # Moodle refused it: its transaction was rolled back
-            outcome = type(e).__name__
+            outcome = getattr(e, "errorcode", "") or "refused"
             raise
         finally:
-            self.log.debug("%s: %d form vars, %s, %.0f ms", wsfunction, len(pairs), outcome,
-                           (time.monotonic() - started) * 1000)
+            # -v: one line per call; a retry says which attempt it was (the wait is logged before it)
+            values = len(pairs) - 3 - int(self.raw)
+            count = (f"{len(items)} item{'' if len(items) == 1 else 's'}" if items is not None
+                     else f"{values} form value{'' if values == 1 else 's'}")
+            self.log.info("moodle: %s, %s, %s, %.0f ms%s", wsfunction, count, outcome,
+                          (time.monotonic() - started) * 1000, f" (attempt {attempt})" if retry else "")
 
     def _rebuilt(self, e: TransportError, wsfunction: str, items: Sequence[Any] | None) -> TransportError:
         """The transport's error again, now naming the function and the batch."""
@@ -417,9 +428,9 @@ class MoodleClient:
 
     def _log_retry(self, wsfunction: str, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        reason = f"{type(error).__name__}: {_reason(error)}" if error else "?"
+        reason = _reason(error) if error else "?"
         wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning("%s: attempt %d failed (%s); retrying in %.2fs", wsfunction, state.attempt_number,
+        self.log.warning("%s: attempt %d failed (%s); retrying in %.1f s", wsfunction, state.attempt_number,
                          reason, wait)
 
     # --- batching -----------------------------------------------------------------------------------
