@@ -430,7 +430,7 @@ class MoodleClient:
         error = state.outcome.exception() if state.outcome else None
         reason = _reason(error) if error else "?"
         wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning("%s: attempt %d failed (%s); retrying in %.1f s", wsfunction, state.attempt_number,
+        self.log.warning("%s: attempt %d failed (%s); retrying in %.2fs", wsfunction, state.attempt_number,
                          reason, wait)
 
     # --- batching -----------------------------------------------------------------------------------

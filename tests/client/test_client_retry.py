@@ -209,10 +209,10 @@ def test_stats_reset(rsps: responses.RequestsMock, client: MoodleClient) -> None
     assert client.stats.snapshot() == {"total": 0, "reads": 0, "writes": 0, "retries": 0, "by_function": {}}
 
 
-def test_each_request_is_logged_at_debug(rsps: responses.RequestsMock, client: MoodleClient,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_each_request_is_logged_at_info(rsps: responses.RequestsMock, client: MoodleClient,
+                                        caplog: pytest.LogCaptureFixture) -> None:
     rsps.post(ENDPOINT, json=[])
-    with caplog.at_level(logging.DEBUG, logger="moodle_sync.moodle.client"):
+    with caplog.at_level(logging.INFO, logger="moodle_sync.moodle.client"):
         client.call("core_course_get_categories", {"addsubcategories": 1})
-    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
-    assert line.startswith("core_course_get_categories: 5 form vars, ok, ") and line.endswith(" ms")
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert line.startswith("moodle: core_course_get_categories, 1 form value, ok, ") and line.endswith(" ms")
