@@ -97,7 +97,7 @@ def test_503_honours_retry_after_capped_by_max_wait(rsps: responses.RequestsMock
     assert len(waits) == 2
     assert f"{SAFE_WRITE}: attempt 1 failed" in waits[0] and "retrying in 0.05s" in waits[0]
     assert f"{SAFE_WRITE}: attempt 2 failed" in waits[1] and "retrying in 0.00s" in waits[1]
-    assert "MoodleUnavailable" in waits[0]
+    assert "HTTP 503: the site is in maintenance" in waits[0] and "MoodleUnavailable" not in waits[0]
 
 
 def test_503_every_time_ends_in_moodle_unavailable(rsps: responses.RequestsMock, client: MoodleClient) -> None:
