@@ -7,10 +7,8 @@ with proof that a second plan finds nothing to do and makes no write calls.
 
 from __future__ import annotations
 
-import random
 import secrets
 import tempfile
-import time
 from pathlib import Path
 
 from moodle_sync import engine
@@ -18,10 +16,9 @@ from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report import make_report
 from moodle_sync.console import Console
+from moodle_sync.demo_serve import complete_more, serve_on
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
-from moodle_sync.identity import parse_course_idnumber
-from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import render_roster_plan
 from moodle_sync.scope import Scope
@@ -57,29 +54,27 @@ def seed_templates(emulator: Emulator, specs: SpecSet) -> dict[str, int]:
     return out
 
 
-def complete_some(emulator: Emulator, api: MoodleApi, share: float) -> int:
-    """Let a share of everyone enrolled visit the course and complete each activity (criteria follow)."""
-    done = 0
-    now = int(time.time())
-    for course in api.courses_by_field("", ""):
-        if parse_course_idnumber(course.idnumber) is None:
-            continue
-        modules = [m["id"] for m in emulator.course_modules(course.id) if m["completion"]]
-        people = [u.id for u in api.enrolled_users(course.id, only_active=True)]
-        for uid in random.Random(course.id).sample(people, int(len(people) * share)):
-            emulator.set_last_course_access(course.id, uid, now)
-            for cm in modules:
-                emulator.set_activity_completion(cm, uid, 1, now)
-            done += 1
-    return done
+def stock_site(token: str, specs_dir: str | Path | None = None) -> Emulator:
+    """An emulated site as a Moodle admin would hand it over: empty, but with the template courses the specs name.
+
+    ``plan``/``apply`` of the specs work against it (``moodle-sync emulator --site demo``).
+    """
+    emulator = Emulator(token=token)
+    seed_templates(emulator, engine.load(Path(specs_dir) if specs_dir else SHIPPED_SPECS))
+    return emulator
 
 
-def run_demo(specs_dir: str | None, state_path: str | None, console: Console, report_dir: str | None = None) -> int:
-    """Run the demo; returns the process exit code."""
+def run_demo(specs_dir: str | None, state_path: str | None, console: Console, report_dir: str | None = None, *,
+             keep_serving: bool = False, port: int = 0) -> int:
+    """Run the demo; returns the process exit code.
+
+    With ``keep_serving`` the demo's site stays up afterwards (on ``port``, 0: any free one) until
+    interrupted, and people can let more of its learners complete courses (see :func:`serve_on`).
+    """
     specs_path = Path(specs_dir) if specs_dir else SHIPPED_SPECS
     token = secrets.token_hex(16)
     emulator = Emulator(token=token)
-    with tempfile.TemporaryDirectory(prefix="moodle-sync-demo-") as tmp, serve(emulator) as server:
+    with tempfile.TemporaryDirectory(prefix="moodle-sync-demo-") as tmp, serve(emulator, port=port) as server:
         store_path = Path(state_path) if state_path else Path(tmp) / "state.db"
         console.say(f"== Moodle emulator serving {server.url} (in-memory Moodle 4.3) ==")
 
@@ -134,7 +129,8 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
             return 1
 
         console.say("\n== 5. some people complete their courses (set in the emulator), then pull ==")
-        completed = complete_some(emulator, api, share=0.4)
+        completed_here: set[tuple[int, int]] = set()
+        completed = complete_more(emulator, api, 0.4, completed_here)
         console.say(f"(marked {completed} enrolments as completed, as learners finishing every activity would)")
         # what an admin does once in Moodle's UI (no web service can): the custom report the bulk pull reads
         emulator.given({"kind": "custom_report", "name": "moodle-sync", "default_setup": False,
@@ -162,4 +158,6 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
                     out=str(html))
         console.say(f"\nHTML report (charts as inline SVG, opens offline): {html}")
         console.say("\nDone: Moodle matches the specs, and completions are back in the state store.")
+        if keep_serving:
+            serve_on(emulator, api, server.url, token, console, done=completed_here)
         return 0

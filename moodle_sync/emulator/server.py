@@ -109,9 +109,9 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> ServerH
     return ServerHandle(server, thread, url)
 
 
-def run_server(port: int, token: str, host: str = "127.0.0.1") -> None:
-    """Serve a fresh emulator whose site-admin token is ``token`` until interrupted (blocking)."""
-    server, _ = _make_server(Emulator(token=token), host, port)
+def run_server(port: int, token: str, host: str = "127.0.0.1", emulator: Emulator | None = None) -> None:
+    """Serve ``emulator`` (default: a fresh one whose site-admin token is ``token``) until interrupted (blocking)."""
+    server, _ = _make_server(emulator or Emulator(token=token), host, port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
