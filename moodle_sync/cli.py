@@ -23,6 +23,7 @@ from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
 from moodle_sync.portal.commands import portal_group, serve
 from moodle_sync.logs import configure_logging
+from moodle_sync.reconcile.apply import ApplyResult
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
@@ -291,9 +292,19 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
     if not report.plan.actions:
         console.result(report.to_dict(), "No changes. Moodle matches the specs.")
         return
-    s = report.result.summary()
-    console.result(report.to_dict(), f"Applied: {s['done']} done, {s['failed']} failed, "
-                                     f"{s['skipped']} skipped (run {report.run_id}).")
+    console.result(report.to_dict(), applied_text(report.result, report.run_id))
+
+
+def applied_text(result: ApplyResult, run_id: int | None = None) -> str:
+    """``Applied: 5 categories created, 240 cohorts created …`` (and what failed or was skipped)."""
+    from moodle_sync.reconcile.words import summary_by_kind
+
+    text = f"Applied: {summary_by_kind(result.done) or 'nothing'}"
+    if result.failed:
+        text += f"; failed: {summary_by_kind(result.failed)}"
+    if result.skipped:
+        text += f"; skipped: {summary_by_kind(result.skipped)}"
+    return text + (f" (run {run_id})." if run_id is not None else ".")
 
 
 # --- roster ---------------------------------------------------------------------------------------
@@ -346,10 +357,13 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
 
+    shown: list[bool] = []
+
     def confirm(plan: Any) -> bool:
         from moodle_sync.rosters.importer import render_roster_plan
 
         console.say(render_roster_plan(plan, engine.predict_enrolments(spec_set, plan)))
+        shown.append(True)  # the plan is printed once: the outcome below does not repeat it
         if yes:
             return True
         if not sys.stdin.isatty():
@@ -360,18 +374,22 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
                                   skip_invalid=skip_invalid, allow_mass_removal=allow_mass_removal,
                                   dry_run=dry_run, auth=settings.auth, console=console, confirm=confirm,
                                   roles=settings.roles, workers=settings.workers)
+    from moodle_sync.reconcile.words import count_words
     from moodle_sync.rosters.importer import render_roster_plan
 
-    text = render_roster_plan(report.plan, report.followups)
+    lines = [] if shown else [render_roster_plan(report.plan, report.followups)]
     if report.outcome:
         o = report.outcome
-        text += f"\nDone: {o.created} created, {o.updated} updated, {o.added} added, {o.removed} removed."
+        done = (f"Done: {count_words(o.created, 'person', 'people')} created, {o.updated} updated, "
+                f"{count_words(o.added, 'cohort membership')} added, {o.removed} removed.")
         if report.enrolments:
             s = report.enrolments.summary()
-            text += f" Enrolment changes: {s['done']} course(s) done, {s['failed']} failed."
+            done += (f" Enrolments brought in step in {count_words(s['done'], 'course')}"
+                     + (f", {s['failed']} failed." if s["failed"] else "."))
+        lines.append(done)
     elif dry_run:
-        text += "\n(dry run: nothing was written)"
-    console.result(report.to_dict(), text)
+        lines.append("(dry run: nothing was written)")
+    console.result(report.to_dict(), "\n".join(lines))
 
 
 # --- sessions -------------------------------------------------------------------------------------

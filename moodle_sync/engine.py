@@ -35,6 +35,7 @@ from moodle_sync.reconcile.enrolments import (
 )
 from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, Plan, SyncEnrolments
+from moodle_sync.reconcile.progress import ApplyProgress
 from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, apply_roster, plan_roster
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.runs import Run, recorded_run
@@ -167,7 +168,8 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         raise PlanError("apply cancelled; nothing was changed")
     with recorded_run(store, api, "apply", what="apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
                       spec_digest=specs.digest, plan=chosen.to_dict()) as run:
-        applier = Applier(api, store, run.id, actual, report=console.say if console else None, workers=workers)
+        applier = Applier(api, store, run.id, actual, workers=workers,
+                          report=ApplyProgress(console, len(chosen.actions)) if console else None)
         try:
             result = applier.apply(chosen)
         except ApplyError as e:
@@ -407,7 +409,8 @@ def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, plan: Roste
                                   datetime.date.today())
         sync = [_only(a, people) for a in actions]
         sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
-    applier = Applier(api, store, run_id, actual, report=say, workers=workers)
+    applier = Applier(api, store, run_id, actual, report=ApplyProgress(console, len(sync)) if console else None,
+                      workers=workers)
     with clock.phase("enrolments", sum(len(a.enrol) + len(a.reactivate) + len(a.suspend) + len(a.redate)
                                        for a in sync)):
         report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,

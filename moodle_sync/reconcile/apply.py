@@ -54,6 +54,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCourse,
     visitor_name,
 )
+from moodle_sync.reconcile.words import action_words
 from moodle_sync.send import FATAL, halves, send_bisecting
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.intents import IntentStore
@@ -135,19 +136,19 @@ class Applier:
         self.result.done.append(action.id)
         self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "done",
                                   moodle_id, detail)
-        self.report(f"  done     {action.id}" + (f" (id {moodle_id})" if moodle_id else ""))
+        self.report(f"  done     {action_words(action.id)}" + (f" (id {moodle_id})" if moodle_id else ""))
 
     def _fail(self, action: Action, why: str) -> None:
         self.result.failed[action.id] = why
         self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "failed",
                                   None, why)
-        self.report(f"  FAILED   {action.id}: {why}")
+        self.report(f"  FAILED   {action_words(action.id)}: {why}")
 
     def _skip(self, action: Action, why: str) -> None:
         self.result.skipped[action.id] = why
         self.store.record_outcome(self.run_id, action.id, type(action).__name__, action.target, "skipped",
                                   None, why)
-        self.report(f"  skipped  {action.id}: {why}")
+        self.report(f"  skipped  {action_words(action.id)}: {why}")
 
     # --- categories --------------------------------------------------------------------------------
 

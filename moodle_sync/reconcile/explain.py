@@ -24,6 +24,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCourse,
     visitor_name,
 )
+from moodle_sync.reconcile.words import count_words, kind_words
 
 #: the sign a line of the plan starts with, by how much the action changes
 SIGN = {ChangeKind.NEW_VERSION: "+", ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~", ChangeKind.HIDE: "-",
@@ -124,7 +125,8 @@ def render_plan(plan: Plan) -> str:
     else:
         counts = plan.counts()
         summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
-        lines.append(f"Plan: {len(plan.actions)} change(s) ({summary}); {plan.moodle_writes} need Moodle writes.")
+        lines.append(f"Plan: {count_words(len(plan.actions), 'change', 'changes')} ({summary}); "
+                     f"{plan.moodle_writes} need{'s' if plan.moodle_writes == 1 else ''} Moodle writes.")
         shown: dict[str, int] = {}
         for action in plan.actions:
             name = type(action).__name__
@@ -133,7 +135,8 @@ def render_plan(plan: Plan) -> str:
                 lines.extend(describe(action))
         for name, n in shown.items():
             if n > DETAIL_LIMIT:
-                lines.append(f"  … and {n - DETAIL_LIMIT} more {name} (all of them are in `plan --json`)")
+                lines.append(f"  … and {n - DETAIL_LIMIT} more of the kind above: {kind_words(name, n - DETAIL_LIMIT)} "
+                             f"(all of them are in `plan --json`)")
     for note in plan.notes:
         lines.append(f"{'!' if note.level == 'warning' else 'i'} {note.message}")
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from moodle_sync.moodle.models import ItemWarning, NewUser, User, UserUpdate
 from moodle_sync.parallel import run_parallel
 from moodle_sync.phases import PhaseClock
 from moodle_sync.reconcile.cohorts import placed_by_roster
+from moodle_sync.reconcile.words import count_words as nw
 from moodle_sync.rosters import emails
 from moodle_sync.rosters.parse import Roster, RosterRow
 from moodle_sync.scope import Scope, known_counties, outside_text
@@ -720,30 +721,32 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     c = plan.counts()
     county = COUNTIES[plan.county]
     lines = [f"Roster for {county.name} ({plan.county}), target groups: {', '.join(plan.groups) or '-'}",
-             f"  {c['rows']} people in the file" + (f", {c['skipped_invalid']} invalid rows skipped"
+             f"  {nw(c['rows'], 'person', 'people')} in the file"
+             + (f", {nw(c['skipped_invalid'], 'invalid row')} skipped"
                                                     if c["skipped_invalid"] else "")]
     if plan.create:
         names = ", ".join(f"{r.firstname} {r.lastname}" for r in plan.create[:SAMPLE])
-        lines.append(f"+ create {len(plan.create)} users: {names}" + (" …" if len(plan.create) > SAMPLE else ""))
+        lines.append(f"+ create {nw(len(plan.create), 'user')}: {names}" + (" …" if len(plan.create) > SAMPLE else ""))
     if plan.adopted:
         names = ", ".join(f"{r.firstname} {r.lastname} (user {uid})" for r, uid in plan.adopted[:SAMPLE])
-        lines.append(f"= adopt {len(plan.adopted)} existing accounts no roster named before (no new account is "
+        lines.append(f"= adopt {nw(len(plan.adopted), 'existing account')} no roster named before (no new account is "
                      f"made): {names}" + (" …" if len(plan.adopted) > SAMPLE else ""))
     if plan.update:
         names = ", ".join(f"{u.row.firstname} {u.row.lastname} ({', '.join(u.changes)})" for u in plan.update[:SAMPLE])
-        lines.append(f"~ update {len(plan.update)} users: {names}" + (" …" if len(plan.update) > SAMPLE else ""))
+        lines.append(f"~ update {nw(len(plan.update), 'user')}: {names}" + (" …" if len(plan.update) > SAMPLE else ""))
         moved = [(u.row.row, *u.changes["email"]) for u in plan.update if "email" in u.changes]
         lines += [f"    row {row}: e-post: {old} → {new}" for row, old, new in moved[:BLOCKED_SHOWN]]
         if len(moved) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(moved) - BLOCKED_SHOWN} more e-mail changes (--json lists all)")
     if plan.add:
-        lines.append(f"+ add {len(plan.add)} cohort memberships")
+        lines.append(f"+ add {nw(len(plan.add), 'cohort membership')}")
     if plan.remove:
-        lines.append(f"- remove {len(plan.remove)} cohort memberships (their enrolments are suspended, never "
+        lines.append(f"- remove {nw(len(plan.remove), 'cohort membership')} (their enrolments are suspended, never "
                      f"removed)")
     if plan.kept:
         shown = ", ".join(f"user {uid} in {idn}" for idn, uid in plan.kept[:SAMPLE])
-        lines.append(f"= keep {len(plan.kept)} cohort memberships no roster made (added in Moodle by someone else): "
+        lines.append(f"= keep {nw(len(plan.kept), 'cohort membership')} no roster made (added in Moodle by someone "
+                     f"else): "
                      f"{shown}" + (" …" if len(plan.kept) > SAMPLE else "") + "; moodle-sync never takes them out, "
                      "do it in Moodle if they should leave")
     if plan.blocked:
@@ -753,12 +756,12 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
         if len(plan.blocked) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(plan.blocked) - BLOCKED_SHOWN} more (--json lists all)")
     if plan.refused:
-        lines.append(f"! {len(plan.refused)} row(s) cannot be used by this hub (nothing is sent for them):")
+        lines.append(f"! {nw(len(plan.refused), 'row')} cannot be used by this hub (nothing is sent for them):")
         lines += [f"    row {r.row} ({r.email}): {why}" for r, why in plan.refused[:BLOCKED_SHOWN]]
         if len(plan.refused) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(plan.refused) - BLOCKED_SHOWN} more (--json lists all)")
     if plan.email_held:
-        lines.append(f"! {len(plan.email_held)} e-mail change(s) not sent:")
+        lines.append(f"! {nw(len(plan.email_held), 'e-mail change')} not sent:")
         lines += [f"    row {r.row}: {why}" for r, why in plan.email_held[:BLOCKED_SHOWN]]
         if len(plan.email_held) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(plan.email_held) - BLOCKED_SHOWN} more (--json lists all)")

@@ -144,7 +144,7 @@ def test_a_roster_naming_an_uploaded_account_adopts_it_without_a_duplicate(
     capsys.readouterr()
     assert run("roster", "import", str(roster), "--county", "W", "--dry-run") == EXIT_OK
     said = capsys.readouterr().out
-    assert f"= adopt 1 existing accounts no roster named before (no new account is made): Anna Berg (user {anna})" \
+    assert f"= adopt 1 existing account no roster named before (no new account is made): Anna Berg (user {anna})" \
         in said
     assert "+ create 1 users: Förnamn2 Efternamn2" in said
 
