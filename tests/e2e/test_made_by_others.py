@@ -146,7 +146,7 @@ def test_a_roster_naming_an_uploaded_account_adopts_it_without_a_duplicate(
     said = capsys.readouterr().out
     assert f"= adopt 1 existing account no roster named before (no new account is made): Anna Berg (user {anna})" \
         in said
-    assert "+ create 1 users: Förnamn2 Efternamn2" in said
+    assert "+ create 1 user: Förnamn2 Efternamn2" in said
 
     assert run("roster", "import", str(roster), "--county", "W", "--yes") == EXIT_OK
     accounts = [u for u in site.emulator.snapshot()["user"] if u["email"].lower() == "anna.berg@falun.example.se"]
