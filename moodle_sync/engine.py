@@ -104,7 +104,8 @@ def _say_who_no_roster_named(plan: Plan, state: EnrolmentState, store: StateStor
     notes = []
     for action in plan.actions:
         if isinstance(action, SyncEnrolments) and (n := sum(1 for i in action.enrol if i.userid in by_hand)):
-            notes.append(Note("info", f"{action.idnumber}: {n} of the {len(action.enrol)} people to enrol are in its "
+            whom = "the one person" if len(action.enrol) == 1 else f"{n} of the {len(action.enrol)} people"
+            notes.append(Note("info", f"{action.idnumber}: {whom} to enrol {'is' if n == 1 else 'are'} in its "
                                       f"cohorts without any roster placing them there (added in Moodle by someone "
                                       f"else); the rules enrol every member of the cohorts they name"))
     return dataclasses.replace(plan, notes=(*plan.notes, *notes)) if notes else plan

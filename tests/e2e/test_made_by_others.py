@@ -212,7 +212,7 @@ def test_the_plan_says_when_the_rules_enrol_someone_added_to_a_cohort_by_hand(
     assert run("plan") == EXIT_OK
     said = capsys.readouterr().out
     assert "Ny Medlem" in said
-    assert (f"i {SOC}: 1 of the 1 people to enrol are in its cohorts without any roster placing them there (added "
+    assert (f"i {SOC}: the one person to enrol is in its cohorts without any roster placing them there (added "
             f"in Moodle by someone else); the rules enrol every member of the cohorts they name") in said
     assert run("apply", "--yes") == EXIT_OK
     assert site.emulator.enrolment(course_ids(site)[SOC], newcomer) is not None  # a manual enrolment the tool made
