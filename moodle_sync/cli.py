@@ -316,9 +316,12 @@ def roster() -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="FILE")
-@click.option("--county", required=True, metavar="CODE", help="The county the roster is for (W, AB, 20, Dalarna …).")
+@click.option("--county", metavar="CODE", help="The county the roster is for (W, AB, 20, Dalarna …); with --hub, "
+                                                "the hub's county.")
 @click.option("--hub", metavar="NAME", help="Act as this regional hub (from [hubs.NAME] in moodle-sync.toml): "
                                              "only its county may be touched.")
+@click.option("--sheet", metavar="NAME", help="The worksheet of an XLSX workbook that holds the list "
+                                              "(default: the first visible one).")
 @click.option("--mode", type=click.Choice(["replace", "add"]), default="replace", show_default=True,
               help="replace: the file is the complete list for the target groups it names (people missing from "
                    "it leave those cohorts); add: only add.")
@@ -331,8 +334,9 @@ def roster() -> None:
 @connection_options
 @click.option("--json", "json_mode", is_flag=True, help="The import plan and outcome as one JSON document.")
 @handle_errors
-def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: bool, yes: bool, skip_invalid: bool,
-                  allow_mass_removal: bool, specs: str | None, json_mode: bool, **kwargs: Any) -> None:
+def roster_import(file: str, county: str | None, hub: str | None, sheet: str | None, mode: str, dry_run: bool,
+                  yes: bool, skip_invalid: bool, allow_mass_removal: bool, specs: str | None, json_mode: bool,
+                  **kwargs: Any) -> None:
     """Import a county's staff list: create and update people, set cohort members, enrol by the rules.
 
     Every row is checked before anything is written; all problems are listed with row numbers.
@@ -346,12 +350,14 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
-    hold_sync_lock(settings, f"roster import {county}")
+    scope = scope_for(settings, hub)
+    if county is None and scope.county is None:
+        raise click.UsageError("name the county with --county CODE (or act as a hub with --hub NAME)")
     try:
-        code = resolve_county(county).code
+        code = resolve_county(county).code if county is not None else str(scope.county)
     except ValueError as e:
         raise ConfigError(str(e), key="--county") from e
-    scope = scope_for(settings, hub)
+    hold_sync_lock(settings, f"roster import {code}")
     scope.require(code)
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
@@ -371,6 +377,7 @@ def roster_import(file: str, county: str, hub: str | None, mode: str, dry_run: b
         return click.confirm("Apply this roster to Moodle?", default=False, err=True)
 
     report = engine.import_roster(api, spec_set, store, file, county=code, scope=scope, mode=mode,  # type: ignore[arg-type]
+                                  sheet=sheet,
                                   skip_invalid=skip_invalid, allow_mass_removal=allow_mass_removal,
                                   dry_run=dry_run, auth=settings.auth, console=console, confirm=confirm,
                                   roles=settings.roles, workers=settings.workers)
@@ -445,6 +452,13 @@ def scope_for(settings: Settings, hub: str | None) -> Scope:
     if not hub:
         return Scope()
     if hub not in settings.hubs or "county" not in settings.hubs[hub]:
+        import difflib
+
+        close = difflib.get_close_matches(hub, [h for h in settings.hubs if "county" in settings.hubs[h]], n=1,
+                                          cutoff=0.6)
+        if close:
+            raise ConfigError(f"unknown hub {hub!r}; did you mean {close[0]!r}?", key="--hub",
+                              hint=f"the hubs in moodle-sync.toml: {', '.join(sorted(settings.hubs))}")
         raise ConfigError(f"unknown hub {hub!r}", key="hubs", hint=f'add [hubs.{hub}] with county = "W" to '
                                                                    f'moodle-sync.toml')
     if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":

@@ -335,7 +335,7 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
                   scope: Scope, mode: Mode = "replace", skip_invalid: bool = False, allow_mass_removal: bool = False,
                   dry_run: bool = False, auth: str = "manual", console: Console | None = None,
                   confirm: Callable[[RosterPlan], bool] | None = None, roles: Mapping[str, int] | None = None,
-                  workers: int = 4) -> RosterReport:
+                  workers: int = 4, sheet: str | None = None) -> RosterReport:
     """Read, check and (unless ``dry_run``) apply a county's roster, then the enrolments that follow.
 
     Only the people of this roster and this county are touched: the enrolment step is limited to them.
@@ -343,10 +343,12 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     scope.require(county)
     clock = PhaseClock(api.client.stats)
     with clock.phase("read and plan") as planning:
-        roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()})
+        roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()},
+                             sheet=sheet)
         settle_pending_enrolments(api, store, progress=console.say if console else None)
         plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                           allow_mass_removal=allow_mass_removal, store=store, workers=workers)
+                           allow_mass_removal=allow_mass_removal, store=store, workers=workers,
+                           dry_run=dry_run)
         planning.items = len(roster.rows)
     report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan), phases=clock.phases)
     counts = {**plan.counts(), "enrolments_that_follow": report.followups}

@@ -37,7 +37,8 @@ from moodle_sync.phases import PhaseClock
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.words import count_words as nw
 from moodle_sync.rosters import emails
-from moodle_sync.rosters.parse import Roster, RosterRow
+from moodle_sync.rosters.parse import Roster, RosterRow, RowProblem
+from moodle_sync.rosters.said import leaving_lines, skipped_lines, skipped_rows_json
 from moodle_sync.scope import Scope, known_counties, outside_text
 from moodle_sync.send import FATAL, send_bisecting
 from moodle_sync.settle import LOST_ANSWER_WAIT, settle
@@ -109,6 +110,12 @@ class RosterPlan:
     email_held: list[tuple[RosterRow, str]] = field(default_factory=list)
     #: made for a hub: Moodle's own "already exists" refusals are reported with the hub's one refusal text
     scoped: bool = False
+    #: with --skip-invalid: every problem of the rows left out (row number, column, why)
+    skipped: list[RowProblem] = field(default_factory=list)
+    #: a dry run's mass removal, which the real import refuses without --allow-mass-removal (the why)
+    mass_removal: str = ""
+    #: user id → the e-mail the state store has, for saying who would leave
+    leaving: dict[int, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "create": len(self.create), "update": len(self.update),
@@ -136,6 +143,8 @@ class RosterPlan:
             "keep_members": [{"cohort": c, "userid": u} for c, u in self.kept],
             "refused": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.refused],
             "email_not_changed": [{"row": r.row, "reason": why} for r, why in self.email_held],
+            "skipped_invalid": skipped_rows_json(self.skipped),
+            "mass_removal": self.mass_removal or None,
         }
 
 
@@ -146,7 +155,8 @@ def username_for(email: str) -> str:
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
                 skip_invalid: bool = False, allow_mass_removal: bool = False,
-                store: StateStore | None = None, workers: int = 4) -> RosterPlan:
+                store: StateStore | None = None, workers: int = 4,
+                dry_run: bool = False) -> RosterPlan:
     """Compare a roster with Moodle and say what an import would change. Reads only.
 
     The people earlier rosters named are in ``store``: a matched account none of them is, is adopted; a cohort
@@ -177,7 +187,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                           hint="fix the rows, or pass --skip-invalid to import the valid rows only")
     groups = tuple(sorted({g for r in roster.rows for g in r.target_groups}))
     plan = RosterPlan(county=county, mode=mode, groups=groups, rows=list(roster.rows),
-                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.county is not None)
+                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.county is not None,
+                      skipped=list(roster.problems) if skip_invalid else [])
 
     wanted_cohorts = {cohort_idnumber(g, county) for g in groups}
     found = {c.idnumber: c.id for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber in wanted_cohorts}
@@ -232,13 +243,19 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
             idn = by_id[cid]
             for uid in sorted(members - desired[idn] - plan.untouched):
                 (plan.remove if placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
+    plan.leaving = {uid: p.email for _idn, uid in plan.remove if (p := known_people.get(uid)) and p.email}
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
+        share = (f"this import would take {len(plan.remove)} of {plan.current_members} members "
+                 f"({len(plan.remove) / plan.current_members:.0%}) out of {COUNTIES[county].name}'s cohorts")
+        if dry_run:  # a dry run shows who would leave; the real import stops here
+            plan.mass_removal = (f"{share}: the import itself will refuse that unless you pass --allow-mass-removal "
+                                 f"(check that the file is the county's complete list for its target groups)")
+            return plan
         raise RosterError(
-            f"this import would take {len(plan.remove)} of {plan.current_members} members "
-            f"({len(plan.remove) / plan.current_members:.0%}) out of {COUNTIES[county].name}'s cohorts; nothing was "
-            f"written", hint="check that the file is the county's complete list for its target groups; if it is, "
-                             "pass --allow-mass-removal (their enrolments are suspended, not removed)")
+            f"{share}; nothing was written", hint="check that the file is the county's complete list for its target "
+                                                 "groups (--dry-run lists who would leave); if it is, pass "
+                                                 "--allow-mass-removal (their enrolments are suspended, not removed)")
     return plan
 
 
@@ -722,8 +739,10 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     county = COUNTIES[plan.county]
     lines = [f"Roster for {county.name} ({plan.county}), target groups: {', '.join(plan.groups) or '-'}",
              f"  {nw(c['rows'], 'person', 'people')} in the file"
-             + (f", {nw(c['skipped_invalid'], 'invalid row')} skipped"
-                                                    if c["skipped_invalid"] else "")]
+             + (f", {nw(c['skipped_invalid'], 'invalid row')} skipped" if c["skipped_invalid"] else "")]
+    lines += skipped_lines(plan.skipped)
+    if plan.mass_removal:
+        lines.append(f"! {plan.mass_removal}")
     if plan.create:
         names = ", ".join(f"{r.firstname} {r.lastname}" for r in plan.create[:SAMPLE])
         lines.append(f"+ create {nw(len(plan.create), 'user')}: {names}" + (" …" if len(plan.create) > SAMPLE else ""))
@@ -743,6 +762,7 @@ def render_roster_plan(plan: RosterPlan, followups: dict[str, dict[str, int]] | 
     if plan.remove:
         lines.append(f"- remove {nw(len(plan.remove), 'cohort membership')} (their enrolments are suspended, never "
                      f"removed)")
+        lines += leaving_lines(plan.remove, plan.leaving)
     if plan.kept:
         shown = ", ".join(f"user {uid} in {idn}" for idn, uid in plan.kept[:SAMPLE])
         lines.append(f"= keep {nw(len(plan.kept), 'cohort membership')} no roster made (added in Moodle by someone "

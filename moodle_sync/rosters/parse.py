@@ -122,7 +122,7 @@ class Roster:
 
 
 def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties: bool = True,
-                today: datetime.date | None = None) -> Roster:
+                today: datetime.date | None = None, sheet: str | None = None) -> Roster:
     """Read and validate a roster file.
 
     Args:
@@ -131,6 +131,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
         target_groups: target-group key -> Swedish name; a cell may give either, in any case.
         counties: read a county column ("Län") when there is one; False ignores it.
         today: the date "more than a year in the future" is measured from (default: today).
+        sheet: the worksheet of an ``.xlsx`` workbook to read (default: the first visible one).
 
     Returns:
         The roster. Rows with problems are in ``problems`` and not in ``rows``.
@@ -154,14 +155,21 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
     if not data.strip():
         raise RosterError(f"{file}: the file is empty", hint="export the staff list again; the file has no content")
 
-    table = read_table(file, data)
+    table = read_table(file, data, sheet=sheet)
     if not table.rows:
         raise RosterError(f"{file}: the file has no rows with content",
                           hint="export the staff list again; the first sheet/file holds only empty rows")
     header_index = _find_header(table)
     header_row, header_cells = table.rows[header_index]
     where = f"{file.name}, row {header_row}" + (f' of sheet "{table.sheet}"' if table.sheet else "")
-    colmap = match_columns([_text(c) for c in header_cells], where=where, counties=counties)
+    try:
+        colmap = match_columns([_text(c) for c in header_cells], where=where, counties=counties)
+    except RosterError as e:
+        if len(table.sheets) > 1 and sheet is None:  # the list may be on another sheet of the workbook
+            others = ", ".join(f'"{n}"' for n in table.sheets if n != table.sheet)
+            e.hint = (f'this was sheet "{table.sheet}"; the workbook also has {others}: name the one with the '
+                      f'list with --sheet NAME' + (f"; {e.hint}" if e.hint else ""))
+        raise
     body = table.rows[header_index + 1:]
     if not body:
         raise RosterError(f"{file}: the header row (row {header_row}) has no rows of people under it",

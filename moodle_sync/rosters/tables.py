@@ -59,6 +59,8 @@ class Table:
     delimiter: str | None = None
     sheet: str | None = None
     rows: list[tuple[int, list[Cell]]] = field(default_factory=list)
+    #: a workbook's worksheets, in order (hidden ones too): named when the list is not found
+    sheets: list[str] = field(default_factory=list)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -78,8 +80,10 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def read_table(path: PurePath, data: bytes) -> Table:
+def read_table(path: PurePath, data: bytes, *, sheet: str | None = None) -> Table:
     """Read ``data`` (the bytes of the file at ``path``) as CSV or XLSX, chosen by the file's suffix.
+
+    ``sheet`` names the worksheet of a workbook to read (default: the first visible one).
 
     Raises:
         RosterError: unknown suffix, a workbook that cannot be opened, text that cannot be decoded or parsed.
@@ -90,7 +94,9 @@ def read_table(path: PurePath, data: bytes) -> Table:
                           hint='open it in Excel and save it as "Excel Workbook (.xlsx)" or as "CSV UTF-8"')
     if suffix in XLSX_SUFFIXES or (suffix in CSV_SUFFIXES and data.startswith(_ZIP_MAGIC)):
         # a workbook renamed to .csv is still a workbook: read what it is, not what it is called
-        return _read_xlsx(path, data)
+        return _read_xlsx(path, data, sheet)
+    if sheet is not None:
+        raise RosterError(f"{path.name}: --sheet is for Excel workbooks (.xlsx); this file is read as CSV")
     if suffix in CSV_SUFFIXES:
         text, encoding = decode(data, name=path.name)
         return _read_csv(path, text, encoding)
@@ -237,7 +243,7 @@ def _check_unpacked_size(path: PurePath, data: bytes) -> None:
                           f"at most {MAX_XLSX_UNPACKED // 1_000_000} MB, so it was not opened", hint=_TOO_LARGE_HINT)
 
 
-def _read_xlsx(path: PurePath, data: bytes) -> Table:
+def _read_xlsx(path: PurePath, data: bytes, wanted: str | None = None) -> Table:
     import openpyxl  # type: ignore[import-untyped]  # heavy; only XLSX rosters need it
 
     _check_unpacked_size(path, data)
@@ -251,8 +257,16 @@ def _read_xlsx(path: PurePath, data: bytes) -> Table:
         sheets = list(workbook.worksheets)
         if not sheets:
             raise RosterError(f"{path.name}: the workbook has no worksheet")
-        # the first sheet a person sees: templates often hide a sheet of drop-down lists in front
-        sheet = next((s for s in sheets if s.sheet_state == "visible"), sheets[0])
+        names = [str(s.title) for s in sheets]
+        if wanted is not None:
+            sheet = next((s for s in sheets if str(s.title) == wanted), None) or next(
+                (s for s in sheets if str(s.title).casefold() == wanted.strip().casefold()), None)
+            if sheet is None:
+                raise RosterError(f"{path.name}: the workbook has no sheet {wanted!r}",
+                                  hint="its sheets: " + ", ".join(f'"{n}"' for n in names))
+        else:
+            # the first sheet a person sees: templates often hide a sheet of drop-down lists in front
+            sheet = next((s for s in sheets if s.sheet_state == "visible"), sheets[0])
         sheet.reset_dimensions()  # some exporters write a wrong <dimension>; read every row that is there
         rows: list[tuple[int, list[Cell]]] = []
         for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
@@ -260,7 +274,7 @@ def _read_xlsx(path: PurePath, data: bytes) -> Table:
             if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
                 rows.append((number, cells))
                 _check_rows(path, rows)
-        return Table(format="xlsx", sheet=str(sheet.title), rows=rows)
+        return Table(format="xlsx", sheet=str(sheet.title), rows=rows, sheets=names)
     finally:
         workbook.close()
 
