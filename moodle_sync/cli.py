@@ -249,7 +249,7 @@ def plan(specs: str | None, out_path: str | None, json_mode: bool, detailed_exit
 # --- apply ---------------------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False), metavar="[PLAN_FILE]")
+@click.argument("plan_file", required=False, type=click.Path(exists=True), metavar="[PLAN_FILE]")
 @click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
 @connection_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -265,6 +265,10 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
 
     Example: moodle-sync apply plan.json --yes
     """
+    if plan_file and Path(plan_file).is_dir():  # `apply course_specs/`, as one would write `plan course_specs/`
+        raise click.BadParameter(f"{plan_file} is a directory: apply takes a plan file saved by `plan --out`; "
+                                 f"to apply the specs in {plan_file}, run `moodle-sync apply --specs {plan_file}`",
+                                 param_hint="PLAN_FILE")
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     hold_sync_lock(settings, "apply")

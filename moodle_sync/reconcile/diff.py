@@ -36,6 +36,13 @@ from moodle_sync.reconcile.plan import (
     UpdateCohort,
     UpdateCourse,
 )
+from moodle_sync.reconcile.version_checks import (
+    backwards_problem,
+    fingerprint,
+    remembered_sections,
+    sections_warning,
+    with_sections,
+)
 from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, field_line, spec_source
 
 
@@ -180,7 +187,9 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
     category_id = cat_ids.get(spec.category)
     current = actual.courses.get(spec.idnumber)
     memory = actual.remembered.get(spec.idnumber)
-    hash_now = spec_hash(spec)
+    # the store keeps the sections Moodle made with the hash: a later change of them never reaches Moodle
+    made = remembered_sections(memory.spec_hash) if memory and current is not None else None
+    hash_now = with_sections(spec_hash(spec), spec.sections if made is None else made)
 
     if spec.key in actual.shortname_conflicts:
         other = actual.shortname_conflicts[spec.key]
@@ -191,6 +200,11 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
             f"course the idnumber {spec.idnumber!r} to hand it over")
         return []
 
+    backwards = backwards_problem(spec, memory.spec_version if memory and current is not None else "",
+                                  actual.courses, where(spec, "version"))
+    if backwards:
+        problems.append(backwards)
+        return []
     previous = _previous_versions(spec, actual)
     actions: list[Action] = []
     if current is None:
@@ -225,11 +239,15 @@ def _plan_course(spec: CourseSpec, actual: ActualState, cat_ids: dict[str, int |
                 key=spec.key, idnumber=spec.idnumber, moodle_id=current.id, changes=tuple(changes),
                 from_version=from_version, to_version=spec.version, spec_hash=hash_now,
                 category_key=spec.category if category_id is None else None))
-        elif memory is None or memory.spec_version != spec.version or memory.spec_hash != hash_now:
+        elif memory is None or memory.spec_version != spec.version \
+                or fingerprint(memory.spec_hash) != fingerprint(hash_now):
             actions.append(RecordVersion(key=spec.key, idnumber=spec.idnumber, moodle_id=current.id,
                                          from_version=from_version, to_version=spec.version,
                                          spec_hash=hash_now))
-        if memory is not None and memory.spec_version == spec.version and memory.spec_hash != hash_now:
+        if memory is not None and (warning := sections_warning(spec, memory.spec_hash, where(spec, "sections"))):
+            notes.append(Note("warning", warning))
+        if memory is not None and memory.spec_version == spec.version \
+                and fingerprint(memory.spec_hash) != fingerprint(hash_now):
             notes.append(Note("warning", f"{where(spec)}: {spec.key} changed but its version is still "
                                          f"{spec.version}; bump it (minor or patch updates the course, "
                                          f"major makes a new course version)"))
