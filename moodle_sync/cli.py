@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -561,7 +562,9 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
     text = make_report(spec_set, store, scope=scope, preset=preset, dimensions=dimensions.split(","),
                        period=period, fmt=fmt, out=out_path, personal_data=personal_data,
                        threshold=settings.report_threshold if threshold is None else threshold,
-                       minimum_threshold=settings.report_threshold)
+                       minimum_threshold=settings.report_threshold,
+                       colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+                       and os.environ.get("TERM") != "dumb")
     if text is not None:
         click.echo(text)
     if out_path:

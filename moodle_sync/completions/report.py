@@ -51,7 +51,7 @@ def _month_end(year: int, month: int) -> datetime.date:
 
 def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str | None, dimensions: Sequence[str],
                 period: str | None, fmt: str, out: str | None, threshold: int = 5, minimum_threshold: int = 5,
-                personal_data: bool = False, today: datetime.date | None = None) -> str | None:
+                personal_data: bool = False, today: datetime.date | None = None, colour: bool = False) -> str | None:
     """Render the report; returns text for the terminal, or None when it was written to ``out``.
 
     Raises:
@@ -93,6 +93,8 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
         if out:
             Path(out).write_text(text + "\n", encoding="utf-8")
             return None
+        if colour:  # a terminal: the same table, coloured
+            return to_text(document, colour=True)
         return text
     if fmt == "csv":
         if out:
