@@ -7,7 +7,7 @@ from typing import Literal
 
 from moodle_sync.reports.table import Chart, ChartPoint, Suppressed, Table
 
-__all__ = ["chart_from_table", "chart_from_totals"]
+__all__ = ["chart_from_table", "chart_from_totals", "informative"]
 
 
 def chart_from_table(
@@ -49,3 +49,13 @@ def _value(cell: object) -> int | float | Suppressed | None:
     if isinstance(cell, bool) or not isinstance(cell, int | float):
         raise TypeError(f"a chart needs numbers, not {cell!r}")
     return cell
+
+
+def informative(chart: Chart) -> bool:
+    """Whether a chart shows anything: at least one bar with a value above zero.
+
+    A chart of zeros and hidden cells says nothing the table does not (the ministry preset has a pair
+    of charts per course version, most of them empty early in a year, or for a course whose completion
+    Moodle does not track): reports leave it out.
+    """
+    return any(isinstance(p.value, int | float) and p.value > 0 for p in chart.points)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from moodle_sync.reports.aggregate import build_pivot, build_table, order_key, qualifies
-from moodle_sync.reports.charts import chart_from_table, chart_from_totals
+from moodle_sync.reports.charts import chart_from_table, chart_from_totals, informative
 from moodle_sync.reports.model import CompletionFact, Labels
 from moodle_sync.reports.rounding import round_tables, rounding_note
 from moodle_sync.reports.table import Chart, Report, Table
@@ -68,6 +68,7 @@ def redovisning(
         charts.append(chart_from_table(completed, label="county", value="total", title=f"Genomförda per län – {name}"))
         charts.append(chart_from_totals(completed, keys=groups, title=f"Genomförda per målgrupp – {name}"))
 
+    charts = [c for c in charts if informative(c)]  # no chart of zeros: the tables say it
     header = [
         f"Redovisningsperiod: 1 januari–31 december {year}. Uppgifterna är hämtade {as_of:%Y-%m-%d}."
         + (" Året är inte avslutat, så siffrorna kan ändras." if as_of < period[1] else ""),
@@ -116,6 +117,7 @@ def uppfoljning(
         chart_from_table(by_month, label="period", value="completed", kind="columns",
                          title="Genomförda per månad"),
     ]
+    charts = [c for c in charts if informative(c)]
     span = f"{period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}" if period else "hela tiden"
     header = [
         f"Period: {span}. Uppgifterna är hämtade {as_of:%Y-%m-%d}.",

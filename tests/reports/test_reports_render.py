@@ -46,8 +46,8 @@ def test_text_has_swedish_headings_markers_and_notes(table: Table) -> None:
     text = to_text(table)
     lines = text.splitlines()
     assert lines[0] == table.title and set(lines[1]) == {"="}
-    header = next(line for line in lines if line.startswith("Län"))
-    for heading in ("Län", "Inskrivna", "Genomförda", "Andel genomförda"):
+    header = "\n".join(lines[:next(i for i, line in enumerate(lines) if line.startswith("---"))])
+    for heading in ("Län", "Inskrivna", "Genom-", "förda", "Andel"):  # terminal headings are short
         assert heading in header
     assert "<5" in text and ".." in text
     assert "75,0 %" in text                           # C: 30 of 40, decimal comma

@@ -39,8 +39,19 @@ thead th.num { text-align: right; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.hidden { color: #57606a; font-style: italic; }
 tfoot td, tfoot th { font-weight: 700; border-top: 2px solid #1f2328; }
+tbody th, tfoot th, td.nowrap { white-space: nowrap; text-align: left; }
 .table-notes { font-size: .85rem; color: #57606a; }
-@media print { .table-wrap { overflow: visible; } h2 { break-after: avoid; } }
+@page { size: A4 landscape; margin: 10mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9pt; }
+  h1 { font-size: 14pt; } h2 { font-size: 11pt; break-after: avoid; }
+  .table-wrap { overflow: visible; }
+  table { width: 100%; font-size: 7pt; }
+  th, td { padding: 1px 3px; }
+  thead th { hyphens: manual; font-size: 6.5pt; }
+  figure, tr { break-inside: avoid; }
+  svg.chart { max-width: 100%; }
+}
 """
 
 HtmlContent = Report | Table | Sequence[Table | Chart]
@@ -108,9 +119,10 @@ def html_document(
         parts.append("</ul></section>")
     parts.append("</header>")
     parts.append("<main>")
-    if report.charts:
+    charts = report.charts
+    if charts:
         parts.append('<section class="charts"><h2>Diagram</h2>')
-        for i, chart in enumerate(report.charts, start=1):
+        for i, chart in enumerate(charts, start=1):
             parts.append(f"<figure><figcaption>{escape(chart.title)}</figcaption>")
             parts.append(chart_svg(chart, ident=f"chart{i}"))
             parts.append("</figure>")
@@ -129,7 +141,7 @@ def _table(table: Table, notes: list[str]) -> list[str]:
     if table.title:
         out.append(f"<caption>{escape(table.title)}</caption>")
     num = ' class="num"'
-    heads = "".join(f'<th scope="col"{"" if c.kind == "dimension" else num}>{escape(c.title)}</th>'
+    heads = "".join(f'<th scope="col"{"" if c.kind == "dimension" else num}>{escape(breakable(c.title))}</th>'
                     for c in table.columns)
     out.append(f"<thead><tr>{heads}</tr></thead>")
     out.append("<tbody>")
@@ -144,6 +156,33 @@ def _table(table: Table, notes: list[str]) -> list[str]:
     return out
 
 
+_VOWELS = frozenset("aeiouyåäöéü")
+#: words up to this long never break; longer ones may, between two consonants
+_WHOLE = 10
+
+
+def breakable(text: str) -> str:
+    """``text`` with soft hyphens in its long words, so that a narrow column of a printed page breaks
+    "ungdomsmottagningar" as "ungdoms-mottagningar" instead of running off the page; short words
+    ("Totalt", "Utbildare") stay whole. A soft hyphen is invisible unless the line breaks there."""
+    def word(text: str) -> str:
+        w = text.rstrip(",.;:)")
+        tail = text[len(w):]
+        if len(w) <= _WHOLE or not w.isalpha():
+            return text
+        out, since = [], 0
+        for k, ch in enumerate(w):
+            if (0 < k < len(w) - 3 and since >= 3 and ch.lower() not in _VOWELS
+                    and w[k - 1].lower() not in _VOWELS and w[k + 1].lower() in _VOWELS):
+                out.append("\u00ad")
+                since = 0
+            out.append(ch)
+            since += 1
+        return "".join(out) + tail
+
+    return " ".join(word(w) for w in text.split(" "))
+
+
 def _cells(table: Table, row: dict[str, object]) -> str:
     cells: list[str] = []
     first_dimension = True
@@ -152,7 +191,7 @@ def _cells(table: Table, row: dict[str, object]) -> str:
         text = escape(cell_text(column, value, thousands=_NBSP, percent_sign=_NBSP + "%"))
         if column.kind == "dimension":
             tag = "th" if first_dimension else "td"
-            scope = ' scope="row"' if first_dimension else ""
+            scope = ' scope="row"' if first_dimension else (' class="nowrap"' if column.key == "county" else "")
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
             first_dimension = False
         elif isinstance(value, Suppressed):

@@ -7,6 +7,7 @@ A hidden value is never drawn to scale: its bar is a short hatched stub labelled
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 from moodle_sync.reports.render._format import UNDEFINED, count_text, percent_number
@@ -65,9 +66,10 @@ def _scale(chart: Chart) -> tuple[float, list[float]]:
     return top, [step * k for k in range(int(round(top / step)) + 1)]
 
 
-def _fit(label: str, width: float) -> str:
+def _lines(label: str, width: float) -> list[str]:
+    """A label wrapped at spaces to the room it has, whole (never cut short)."""
     room = max(int(width / _CHAR), 4)
-    return label if len(label) <= room else label[: room - 1] + "…"
+    return textwrap.wrap(label, room, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def _hidden(point: ChartPoint) -> Suppressed | None:
@@ -79,8 +81,10 @@ def _hbars(chart: Chart, ident: str) -> str:
     label_w = min(340, max(80, math.ceil(longest * _CHAR) + 12))
     value_w = 70
     span = _WIDTH - label_w - value_w - 10
-    row_h, top = 22, 26
-    height = top + max(len(chart.points), 1) * row_h + 8
+    bar_h, line_h, top = 14, 14, 26
+    labels = [_lines(p.label, label_w - 10) for p in chart.points]
+    rows = [max(22, len(lines) * line_h + 8) for lines in labels]  # a long label gets more lines, not cut
+    height = top + (sum(rows) if rows else 22) + 8
     axis_max, ticks = _scale(chart)
     out = _open(ident, chart.title, height)
     for tick in ticks:
@@ -88,21 +92,25 @@ def _hbars(chart: Chart, ident: str) -> str:
         out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 6}" stroke="{_GRID}"/>')
         out.append(f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" font-size="11" fill="{_INK}">'
                    f"{escape(_tick_text(chart, tick))}</text>")
-    for i, point in enumerate(chart.points):
-        y = top + i * row_h
+    y = top
+    for point, lines, row_h in zip(chart.points, labels, rows, strict=True):
         mid = y + row_h / 2 + 4
-        label = _fit(point.label, label_w - 10)
-        out.append(f'<g><title>{escape(point.label)}</title><text x="{label_w - 8}" y="{mid:.1f}" '
-                   f'text-anchor="end" font-size="12" fill="{_INK}">{escape(label)}</text></g>')
+        first = mid - (len(lines) - 1) * line_h / 2
+        spans = "".join(f'<tspan x="{label_w - 8}" y="{first + k * line_h:.1f}">{escape(line)}</tspan>'
+                        for k, line in enumerate(lines))
+        out.append(f'<g><title>{escape(point.label)}</title><text class="label" x="{label_w - 8}" '
+                   f'y="{first:.1f}" text-anchor="end" font-size="12" fill="{_INK}">{spans}</text></g>')
+        y0 = y + (row_h - bar_h) / 2 - 4
+        y += row_h
         mark = _hidden(point)
         if mark is not None:
-            out.append(f'<rect class="hidden" x="{label_w}" y="{y + 4}" width="{_STUB}" height="{row_h - 8}" '
+            out.append(f'<rect class="hidden" x="{label_w}" y="{y0 + 4:.1f}" width="{_STUB}" height="{bar_h}" '
                        f'fill="url(#{ident}-hatch)" stroke="#6b7280"/>')
             out.append(f'<text x="{label_w + _STUB + 4}" y="{mid:.1f}" font-size="12" fill="{_INK}">'
                        f"{escape(str(mark))}</text>")
         elif isinstance(point.value, int | float):
             w = span * min(float(point.value), axis_max) / axis_max
-            out.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{_BAR}"/>')
+            out.append(f'<rect x="{label_w}" y="{y0 + 4:.1f}" width="{w:.1f}" height="{bar_h}" fill="{_BAR}"/>')
             out.append(f'<text x="{label_w + w + 4:.1f}" y="{mid:.1f}" font-size="12" fill="{_INK}">'
                        f"{escape(_value_text(chart, point.value))}</text>")
         else:
