@@ -69,10 +69,10 @@ def page() -> str:
 def chromium(*args: str, timeout: int = 120) -> str:
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory(prefix="moodle-sync-chromium-") as profile:
-        done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                               "--disable-component-update", "--disable-sync", "--no-first-run",
-                               f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               "--no-first-run", f"--user-data-dir={profile}", *args], capture_output=True, text=True,
+                              timeout=timeout, check=False)
     return done.stdout
 
 
@@ -130,7 +130,7 @@ def test_chart_labels_are_shown_whole(tmp_path: Path) -> None:
     for label in seen["labels"]:
         assert label["text"].replace(" ", "") == label["whole"].replace(" ", ""), label
         assert "…" not in label["text"]
-        assert 0 <= label["left"] and label["right"] <= label["svgWidth"], label
+        assert label["left"] >= 0 and label["right"] <= label["svgWidth"], label
 
 
 def test_charts_only_where_they_show_something() -> None:

@@ -43,8 +43,8 @@ def national() -> list:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("dimensions", [["county"], ["county", "target_group"], ["target_group", "course"]])
 def test_a_table_fits_100_columns_with_short_headings_explained(dimensions: list[str]) -> None:
-    table = round_tables([build_table(national(), dimensions=dimensions, labels=LONG, as_of=datetime.date(2024, 6, 30))],
-                         secret=SECRET, threshold=5)[0]
+    built = build_table(national(), dimensions=dimensions, labels=LONG, as_of=datetime.date(2024, 6, 30))
+    table = round_tables([built], secret=SECRET, threshold=5)[0]
     text = to_text(table)
     assert max(len(line) for line in text.splitlines()) <= 100
     assert "Kolumner: Aktuell version = Genomförda, aktuell version;" in text
