@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from moodle_sync import engine
+from moodle_sync.counties import COUNTIES
 from moodle_sync.demo import SHIPPED_SPECS
 from moodle_sync.reports import PRESETS, CompletionFact, Labels
 from moodle_sync.reports.render.htmlpage import html_document
-from moodle_sync.rosters.counties import COUNTIES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (Debian: apt-get install chromium); "

@@ -9,8 +9,8 @@ import re
 import pytest
 from report_facts import LABELS, done, many
 
+from moodle_sync.counties import COUNTIES
 from moodle_sync.reports import PRESETS, Labels, build_table, round_tables, to_text
-from moodle_sync.rosters.counties import COUNTIES
 
 SECRET = b"terminal"
 LONG_GROUPS = {
