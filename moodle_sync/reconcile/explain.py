@@ -135,8 +135,8 @@ def render_plan(plan: Plan) -> str:
                 lines.extend(describe(action))
         for name, n in shown.items():
             if n > DETAIL_LIMIT:
-                lines.append(f"  … and {n - DETAIL_LIMIT} more of the kind above: {kind_words(name, n - DETAIL_LIMIT)} "
-                             f"(all of them are in `plan --json`)")
+                lines.append(f"  … and {kind_words(name, n - DETAIL_LIMIT, more=True)} (all of them are in "
+                             f"`plan --json`)")
     for note in plan.notes:
         lines.append(f"{'!' if note.level == 'warning' else 'i'} {note.message}")
     return "\n".join(lines)

@@ -41,11 +41,12 @@ def _fallback(kind: str) -> tuple[str, str, str]:
     return (words, words, "")
 
 
-def kind_words(kind: str, n: int) -> str:
-    """``CreateCohort``, 219 → ``219 cohorts to create``."""
+def kind_words(kind: str, n: int, *, more: bool = False) -> str:
+    """``CreateCohort``, 219 → ``219 cohorts to create`` (``219 more cohorts to create``)."""
     singular, plural, verb = _KINDS.get(kind, _fallback(kind))
     infinitive = {"created": "to create", "updated": "to update", "hidden": "to hide", "recorded": "to record"}
-    return " ".join(x for x in (count_words(n, singular, plural), infinitive.get(verb, "")) if x)
+    counted = count_words(n, singular, plural).replace(" ", " more ", 1) if more else count_words(n, singular, plural)
+    return " ".join(x for x in (counted, infinitive.get(verb, "")) if x)
 
 
 def action_words(action_id: str) -> str:

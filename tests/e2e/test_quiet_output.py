@@ -36,6 +36,7 @@ def test_apply_of_the_national_set_prints_a_summary_by_kind(served: Site, capsys
     assert f"{cohorts} cohorts created (run " in out
     assert not ACTION_CLASS.search(out + err), ACTION_CLASS.search(out + err)
     assert "change(s)" not in err and "Plan: 250 changes (" in err
+    assert f"  … and {cohorts - 12} more cohorts to create (all of them are in `plan --json`)" in err
 
 
 def test_apply_verbose_shows_each_item_in_words(served: Site, capsys: pytest.CaptureFixture[str]) -> None:
