@@ -7,8 +7,10 @@ with proof that a second plan finds nothing to do and makes no write calls.
 
 from __future__ import annotations
 
+import random
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from moodle_sync import engine
@@ -19,6 +21,8 @@ from moodle_sync.console import Console
 from moodle_sync.demo_serve import complete_more, serve_on
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
+from moodle_sync.identity import parse_course_idnumber
+from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import render_roster_plan
 from moodle_sync.scope import Scope
@@ -52,6 +56,27 @@ def seed_templates(emulator: Emulator, specs: SpecSet) -> dict[str, int]:
             ],
             completion_criteria=True)
     return out
+
+
+def complete_some(emulator: Emulator, api: MoodleApi, share: float) -> int:
+    """Let a share of everyone enrolled visit the course and complete each activity (criteria follow).
+
+    The same people every time (seeded by course); the demo itself uses demo_serve.complete_more, which
+    remembers who completed so that each round lets new people finish.
+    """
+    done = 0
+    now = int(time.time())
+    for course in api.courses_by_field("", ""):
+        if parse_course_idnumber(course.idnumber) is None:
+            continue
+        modules = [m["id"] for m in emulator.course_modules(course.id) if m["completion"]]
+        people = [u.id for u in api.enrolled_users(course.id, only_active=True)]
+        for uid in random.Random(course.id).sample(people, int(len(people) * share)):
+            emulator.set_last_course_access(course.id, uid, now)
+            for cm in modules:
+                emulator.set_activity_completion(cm, uid, 1, now)
+            done += 1
+    return done
 
 
 def stock_site(token: str, specs_dir: str | Path | None = None) -> Emulator:
