@@ -77,6 +77,9 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
                                   "hint": p.hint} for p in e.problems if hasattr(p, "row")])
     except MoodleSyncError as e:
         return Preview(error=str(e))
+    if report.plan.mass_removal:  # the dry run shows who would leave; the portal asks for the tick first
+        return Preview(error=report.plan.mass_removal.split(": the import itself")[0] + "; nothing was written",
+                       mass_removal=True, text=render_roster_plan(report.plan, report.followups))
     return Preview(plan=_canonical(report.plan, report.followups),
                    text=render_roster_plan(report.plan, report.followups), followups=report.followups)
 

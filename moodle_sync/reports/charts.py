@@ -52,10 +52,11 @@ def _value(cell: object) -> int | float | Suppressed | None:
 
 
 def informative(chart: Chart) -> bool:
-    """Whether a chart shows anything: at least one bar with a value above zero.
+    """Whether a chart shows anything: a bar above zero, or a hidden one (some, but few to show).
 
-    A chart of zeros and hidden cells says nothing the table does not (the ministry preset has a pair
-    of charts per course version, most of them empty early in a year, or for a course whose completion
-    Moodle does not track): reports leave it out.
+    A chart of zeros says nothing the table does not (the ministry preset has a pair of charts per
+    course version, many of them all zeros early in a year, or for a course whose completion Moodle
+    does not track): reports leave it out.
     """
-    return any(isinstance(p.value, int | float) and p.value > 0 for p in chart.points)
+    return any(isinstance(p.value, Suppressed) or (isinstance(p.value, int | float) and p.value > 0)
+               for p in chart.points)

@@ -231,7 +231,8 @@ def test_the_rate_shows_its_denominator_and_untracked_courses_show_a_dash_in_eve
 
     assert run("report", "--by", "course") == EXIT_OK
     text = capsys.readouterr().out
-    nck_line = next(line for line in text.splitlines() if line.startswith(nck["Kurs"]))
+    # the terminal wraps a long course title within its column; the numbers are on its first line
+    nck_line = next(line for line in text.splitlines() if line.startswith(nck["Kurs"][:20]))
     assert nck_line.split()[-7:] == ["0", "–", "–", "–", "–", "–", "–"]  # the course title has a dash too
     assert DASH_NOTE in " ".join(text.split()) and f"{DENOMINATOR}:" in text
 

@@ -20,6 +20,7 @@ WIDTH = 100
 _NOTE_WIDTH = WIDTH
 #: short forms of measure headings for the terminal (words short enough to keep the columns narrow)
 SHORT_HEADINGS = {  # "~" marks where a word may break (with a hyphen) when its column is narrow
+    "Inskrivna där slutförandet följs": "Följda",
     "Genomförda": "Genom~förda",
     "Andel genomförda": "Andel genom~förda",
     "Genomförda, aktuell version": "Aktuell version",
