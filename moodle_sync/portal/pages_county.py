@@ -72,10 +72,14 @@ async def download(request: Request, who: Caller) -> Response:
     except MoodleSyncError as e:
         return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
     name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{datetime.date.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
-    portal_of(request).db.log(who.account.email, f"download-{fmt}", county=county, detail=name,
-                              address=address(request))
-    return Response(content, media_type=data.FORMATS[fmt][1],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _logged_attachment(request, who, county, f"download-{fmt}", name, content, data.FORMATS[fmt][1])
+
+
+def _logged_attachment(request: Request, who: Caller, county: str, action: str, name: str, content: bytes,
+                       media_type: str) -> Response:
+    """A download, recorded in the audit log (who, what, when, from where) before it is handed out."""
+    portal_of(request).db.log(who.account.email, action, county=county, detail=name, address=address(request))
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @login_required
@@ -92,10 +96,7 @@ async def personal_download(request: Request, who: Caller) -> Response:
     except MoodleSyncError as e:
         return refuse(request, 400, f"Listan kunde inte göras: {e}")
     name = f"personer-{county}-{datetime.date.today():%Y-%m-%d}.csv"
-    portal_of(request).db.log(who.account.email, "download-personal-csv", county=county, detail=name,
-                              address=address(request))
-    return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _logged_attachment(request, who, county, "download-personal-csv", name, content, "text/csv; charset=utf-8")
 
 
 @login_required
