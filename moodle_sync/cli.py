@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from moodle_sync import __version__, engine
-from moodle_sync.config import Settings, load_settings
+from moodle_sync.config import SETTINGS, Settings, load_settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
 from moodle_sync.logs import configure_logging
@@ -77,24 +77,33 @@ def _logging_options_everywhere(group: click.Group) -> None:
                                                callback=_logging_option, help=DEBUG_HELP))
 
 
+#: the options every command that talks to Moodle takes (connection_options); an option whose parameter is
+#: named after a Settings field (moodle_sync/config.py) is that setting's flag: settings_from passes it on
+CONNECTION_OPTIONS = (
+    click.option("--url", metavar="URL", help="Moodle site URL (else MOODLE_URL, else moodle-sync.toml)."),
+    click.option("--token", metavar="TOKEN", help="Web-service token (prefer MOODLE_TOKEN or "
+                                                  "token_command: a flag shows in the process list)."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Config file (default: ./moodle-sync.toml when present)."),
+    click.option("--state", "state_path", metavar="FILE",
+                 help="SQLite state store (default .moodle-sync/state.db)."),
+    click.option("--allow-http", is_flag=True, default=None,
+                 help="Allow plain http to a non-loopback host (the token travels unencrypted)."),
+    click.option("--max-input-vars", type=int, metavar="N",
+                 help="The site's PHP max_input_vars (default 5000); batches stay under it."),
+)
+
+
 def connection_options(func: F) -> F:
-    """Options every command that talks to Moodle takes."""
-    options = [
-        click.option("--url", metavar="URL", help="Moodle site URL (else MOODLE_URL, else moodle-sync.toml)."),
-        click.option("--token", metavar="TOKEN", help="Web-service token (prefer MOODLE_TOKEN or "
-                                                      "token_command: a flag shows in the process list)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Config file (default: ./moodle-sync.toml when present)."),
-        click.option("--state", "state_path", metavar="FILE",
-                     help="SQLite state store (default .moodle-sync/state.db)."),
-        click.option("--allow-http", is_flag=True, default=None,
-                     help="Allow plain http to a non-loopback host (the token travels unencrypted)."),
-        click.option("--max-input-vars", type=int, metavar="N",
-                     help="The site's PHP max_input_vars (default 5000); batches stay under it."),
-    ]
-    for option in reversed(options):
+    """Options every command that talks to Moodle takes (CONNECTION_OPTIONS, in that order in --help)."""
+    for option in reversed(CONNECTION_OPTIONS):
         func = option(func)
     return func
+
+
+#: ``--specs DIR``: the ``specs`` setting for commands whose argument is something else (a plan, a roster)
+specs_option = click.option("--specs", "specs", type=click.Path(), metavar="DIR",
+                            help="Specs directory (default course_specs).")
 
 
 def site_option(func: F) -> F:
@@ -108,18 +117,17 @@ def store_for_reading(settings: Settings, site: str | None) -> StateStore:
     (else the configured URL, when the store holds several)."""
     from moodle_sync.store.sites import open_for_reading
 
-    if site is None and settings.values.get("url"):
+    if site is None and settings.url:
         try:  # MOODLE_URL set for other commands picks the site, if the store has it under that address
-            return open_for_reading(settings.state_path, str(settings.values["url"]))
+            return open_for_reading(settings.state_path, settings.url)
         except MoodleSyncError:
             pass
     return open_for_reading(settings.state_path, site)
 
 
 def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
-    flags = {"url": kwargs.pop("url", None), "token": kwargs.pop("token", None),
-             "state_path": kwargs.pop("state_path", None), "allow_http": kwargs.pop("allow_http", None),
-             "max_input_vars": kwargs.pop("max_input_vars", None), **extra}
+    """The settings of a command: its connection options (taken out of ``kwargs``) and ``extra`` as flags."""
+    flags = {name: kwargs.pop(name) for name in SETTINGS if name in kwargs} | extra
     settings = load_settings({k: v for k, v in flags.items() if v is not None},
                              config_path=kwargs.pop("config_path", None))
     from moodle_sync.store.gitcheck import committable_store_warning
@@ -251,7 +259,7 @@ def plan(specs: str | None, out_path: str | None, json_mode: bool, detailed_exit
 
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path(exists=True), metavar="[PLAN_FILE]")
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
@@ -335,7 +343,7 @@ def roster() -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows and skip invalid ones (listed).")
 @click.option("--allow-mass-removal", is_flag=True, help="Allow an import that removes more than 20% of the "
                                                          "county's members.")
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--json", "json_mode", is_flag=True, help="The import plan and outcome as one JSON document.")
 @handle_errors
@@ -419,7 +427,7 @@ def session() -> None:
               help="A text file with one email per line.")
 @click.option("--hub", metavar="NAME", help="Act as this regional hub (sessions in its county only).")
 @click.option("--dry-run", is_flag=True, help="Only check; place nobody.")
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--json", "json_mode", is_flag=True, help="The outcome as one JSON document on stdout.")
 @handle_errors
@@ -467,12 +475,12 @@ def scope_for(settings: Settings, hub: str | None) -> Scope:
         raise ConfigError(f"unknown hub {hub!r}", key="hubs", hint=f'add [hubs.{hub}] with county = "W" to '
                                                                    f'moodle-sync.toml')
     if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":
-        settings.values["token_command"] = settings.hubs[hub]["token_command"]
+        settings.token_command = settings.hubs[hub]["token_command"]
     return Scope.hub(hub, resolve_county(settings.hubs[hub]["county"]).code)
 
 
 @cli.command()
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--sweep-days", type=int, default=7, show_default=True,
               help="Ask about every open enrolment not checked for this many days (completions made without a "
@@ -527,7 +535,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
 
 
 @cli.command()
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--preset", type=click.Choice(["redovisning", "uppfoljning"]), help="A ready-made report.")
 @click.option("--by", "dimensions", default="county,target_group", show_default=True,
@@ -572,7 +580,7 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
 
 
 @cli.command()
-@click.option("--specs", "specs", type=click.Path(), metavar="DIR", help="Specs directory (default course_specs).")
+@specs_option
 @connection_options
 @click.option("--before-deadline", "before", default="14d", show_default=True, metavar="Nd",
               help="Remind people whose deadline is within this many days.")
@@ -717,6 +725,7 @@ def runs(limit: int, json_mode: bool, site: str | None, **kwargs: Any) -> None:
 @click.option("--site", type=click.Choice(["demo", "empty"]), default="demo", show_default=True,
               help="demo: a stock site with the template courses the specs name, so plan/apply of the specs "
                    "work; empty: a fresh Moodle with nothing in it.")
+# not specs_option: the emulator reads no settings; these specs only name the template courses to build
 @click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
               help="With --site demo: the specs whose template courses to create (default: the shipped ones).")
 @handle_errors
@@ -736,6 +745,7 @@ def emulator(port: int, token: str, host: str, site: str, specs: str | None) -> 
 
 
 @cli.command()
+# not specs_option: the demo reads no settings (its own site and store); default: the shipped specs
 @click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None,
               help="Specs directory (default: the course_specs/ shipped with the project).")
 @click.option("--state", "state_path", metavar="FILE", help="State store (default: a temporary file).")

@@ -1,8 +1,9 @@
 """Settings: command-line flag > environment > ``moodle-sync.toml`` > default.
 
-The environment knows ``MOODLE_URL`` and ``MOODLE_TOKEN`` (and ``MOODLE_SYNC_<SETTING>`` for every
-setting). The token may also come from ``token_command`` (e.g. ``"pass moodle/token"``), never from a
-spec, a plan file or the state store.
+Every setting is one typed field of :class:`Settings`: its name is the key in moodle-sync.toml and
+``MOODLE_SYNC_<NAME>`` its environment variable (``url`` and ``token`` are also read from ``MOODLE_URL`` and
+``MOODLE_TOKEN``). The token may also come from ``token_command`` (e.g. ``"pass moodle/token"``), never from
+a spec, a plan file, moodle-sync.toml or the state store.
 """
 
 from __future__ import annotations
@@ -11,137 +12,188 @@ import os
 import shlex
 import subprocess
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from moodle_sync.errors import ConfigError
 
 CONFIG_FILE = "moodle-sync.toml"
 
-#: setting name → (type, default)
-SETTINGS: dict[str, tuple[type, Any]] = {
-    "url": (str, ""),
-    "token": (str, ""),
-    "token_command": (str, ""),
-    "specs": (str, "course_specs"),
-    "state_path": (str, ".moodle-sync/state.db"),
-    "max_input_vars": (int, 5000),
-    "timeout": (float, 120.0),
-    "retries": (int, 5),
-    "allow_http": (bool, False),
-    "verify_tls": (bool, True),
-    "auth": (str, "manual"),
-    "workers": (int, 4),
-    #: reports show rounded counts below this as "<N"; a hub cannot ask for less
-    "report_threshold": (int, 5),
-    #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none
-    "completion_report": (str, "moodle-sync"),
-}
-
-ENV_ALIASES = {"url": "MOODLE_URL", "token": "MOODLE_TOKEN"}
-
 #: role shortname → id on a stock Moodle install; no web service lists roles, so a site that differs
 #: says so in moodle-sync.toml (``[roles]``) and `doctor` checks what it can see
 DEFAULT_ROLES = {"manager": 1, "coursecreator": 2, "editingteacher": 3, "teacher": 4, "student": 5}
 
-#: settings that are tables in moodle-sync.toml, not single values
-TABLES = {"roles", "hubs", "portal", "schedule"}  # portal, schedule: read by moodle_sync/portal/config.py
+
+@dataclass(frozen=True)
+class AlsoFromEnv:
+    """Field metadata: a setting is also read from this environment variable (after ``MOODLE_SYNC_<NAME>``)."""
+
+    name: str
 
 
-@dataclass
-class Settings:
-    """Resolved settings and where each came from (``sources[name]`` = flag/env/file/default)."""
+_YES, _NO = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
-    values: dict[str, Any]
-    sources: dict[str, str] = field(default_factory=dict)
-    #: role shortname → Moodle role id
-    roles: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ROLES))
-    #: hub name → {"county": "W", "token_command": "…"} (regional hubs and their county)
-    hubs: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["values"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+def _yes_no(raw: Any) -> Any:
+    """``yes``/``no``, ``true``/``false``, ``on``/``off``, ``1``/``0`` from the environment or the file."""
+    if isinstance(raw, str):
+        if raw.lower() in _YES:
+            return True
+        if raw.lower() in _NO:
+            return False
+    return raw  # a bool passes; anything else fails as "not a yes/no value"
 
-    def __repr__(self) -> str:
-        shown = {k: ("***" if k == "token" and v else v) for k, v in self.values.items()}
-        return f"Settings({shown})"
+
+def _text(raw: Any) -> Any:
+    """A hub's ``county = 20`` is the county code "20"."""
+    return str(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else raw
+
+
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+RoleId = Annotated[int, Field(strict=True, ge=1)]
+HubValue = Annotated[str, BeforeValidator(_text)]
+
+
+class Settings(BaseModel):
+    """Resolved settings, and where each came from (``sources[name]``: flag, env …, the file, default)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    url: Annotated[str, AlsoFromEnv("MOODLE_URL")] = ""
+    #: SecretStr: the token never shows in repr, str or logs
+    token: Annotated[SecretStr, AlsoFromEnv("MOODLE_TOKEN")] = SecretStr("")
+    token_command: str = ""
+    specs: str = "course_specs"
+    state_path: str = ".moodle-sync/state.db"
+    max_input_vars: int = Field(default=5000, ge=1)
+    timeout: float = Field(default=120.0, gt=0)
+    retries: int = Field(default=5, ge=0)
+    allow_http: YesNo = False
+    verify_tls: YesNo = True
+    auth: str = "manual"
+    workers: int = Field(default=4, ge=1)
+    #: reports show rounded counts below this as "<N"; a hub cannot ask for less
+    report_threshold: int = 5
+    #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none
+    completion_report: str = "moodle-sync"
+
+    #: role shortname → Moodle role id (``[roles]``, over DEFAULT_ROLES)
+    roles: dict[str, RoleId] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
+    #: hub name → {"county": "W", "token_command": "…"} (``[hubs.NAME]``: regional hubs and their county)
+    hubs: dict[str, dict[str, HubValue]] = Field(default_factory=dict)
+
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Where each setting came from: ``flag``, ``env MOODLE_…``, the config file's path, or ``default``."""
+        return self._sources
 
     def require_moodle(self) -> tuple[str, str]:
         """The Moodle URL and token, or a ConfigError saying how to give them."""
-        if not self.values["url"]:
+        if not self.url:
             raise ConfigError("no Moodle URL given", key="url",
                               hint="pass --url, set MOODLE_URL, or put url = \"https://…\" in moodle-sync.toml")
-        token = self.values["token"]
-        if not token and self.values["token_command"]:
-            token = _run_token_command(self.values["token_command"])
+        token = self.token.get_secret_value()
+        if not token and self.token_command:
+            token = _run_token_command(self.token_command)
         if not token:
             raise ConfigError("no web-service token given", key="token",
                               hint="set MOODLE_TOKEN, or token_command = \"pass moodle/token\" in "
                                    "moodle-sync.toml (never put the token itself in a file in git)")
-        return str(self.values["url"]), str(token)
+        return self.url, token
 
 
-def _convert(name: str, raw: Any, source: str) -> Any:
-    kind = SETTINGS[name][0]
-    if kind is bool and isinstance(raw, str):
-        if raw.lower() in {"1", "true", "yes", "on"}:
-            return True
-        if raw.lower() in {"0", "false", "no", "off", ""}:
-            return False
-        raise ConfigError(f"{raw!r} is not a yes/no value", key=name, source=source)
-    try:
-        return kind(raw)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{raw!r} is not a valid {kind.__name__}", key=name, source=source) from e
+#: the tables of moodle-sync.toml that are Settings fields; the others are read by moodle_sync/portal/config.py
+TABLES = ("roles", "hubs")
+OTHER_TABLES = ("portal", "schedule")
+#: the single-value settings, in declaration order
+SETTINGS: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in TABLES)
+
+
+def env_vars(name: str) -> list[str]:
+    """The environment variables a setting is read from, first match wins."""
+    also = [m.name for m in Settings.model_fields[name].metadata if isinstance(m, AlsoFromEnv)]
+    return [f"MOODLE_SYNC_{name.upper()}", *also]
 
 
 def load_settings(flags: dict[str, Any] | None = None, *, config_path: Path | str | None = None,
                   environ: dict[str, str] | None = None) -> Settings:
     """Resolve every setting from flags, environment, the config file and defaults."""
     env = os.environ if environ is None else environ
-    file_values: dict[str, Any] = {}
     path = Path(config_path) if config_path else Path(CONFIG_FILE)
-    if path.exists():
-        try:
-            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as e:
-            raise ConfigError(f"cannot read {path}: {e}", hint="fix the TOML syntax") from e
-        if "token" in file_values:
-            raise ConfigError(f"{path} holds a token", key="token", source=str(path),
-                              hint="use token_command or MOODLE_TOKEN; a token in a file ends up in git")
-        unknown = set(file_values) - set(SETTINGS) - TABLES
-        if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}",
-                              hint=f"known settings: {', '.join(SETTINGS)}")
-    elif config_path:
-        raise ConfigError(f"config file {path} does not exist", key="config")
-
-    values: dict[str, Any] = {}
+    file_values = _read_file(path, given=bool(config_path))
+    raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for name, (_kind, default) in SETTINGS.items():
+    for name in SETTINGS:
         flag = (flags or {}).get(name)
-        env_names = [f"MOODLE_SYNC_{name.upper()}"] + ([ENV_ALIASES[name]] if name in ENV_ALIASES else [])
-        env_hit = next((n for n in env_names if env.get(n)), None)
+        env_hit = next((n for n in env_vars(name) if env.get(n)), None)
         if flag is not None:
-            values[name], sources[name] = _convert(name, flag, "flag"), "flag"
+            raw[name], sources[name] = flag, "flag"
         elif env_hit:
-            values[name], sources[name] = _convert(name, env[env_hit], env_hit), f"env {env_hit}"
+            raw[name], sources[name] = env[env_hit], f"env {env_hit}"
         elif name in file_values:
-            values[name], sources[name] = _convert(name, file_values[name], str(path)), str(path)
+            raw[name], sources[name] = file_values[name], str(path)
         else:
-            values[name], sources[name] = default, "default"
-    roles = dict(DEFAULT_ROLES)
-    for name, rid in dict(file_values.get("roles", {})).items():
-        if not isinstance(rid, int) or rid < 1:
-            raise ConfigError(f"role {name!r} must map to a positive role id, not {rid!r}", key=f"roles.{name}",
-                              source=str(path))
-        roles[name] = rid
-    hubs = {str(k): {str(a): str(b) for a, b in dict(v).items()} for k, v in dict(file_values.get("hubs", {})).items()}
-    return Settings(values, sources, roles=roles, hubs=hubs)
+            sources[name] = "default"
+    for table in TABLES:
+        if table in file_values:
+            raw[table], sources[table] = file_values[table], str(path)
+        else:
+            sources[table] = "default"
+    if isinstance(raw.get("roles"), dict):
+        raw["roles"] = {**DEFAULT_ROLES, **raw["roles"]}
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as e:
+        raise _config_error(e, sources) from e
+    settings._sources = sources
+    return settings
+
+
+def _read_file(path: Path, *, given: bool) -> dict[str, Any]:
+    if not path.exists():
+        if given:
+            raise ConfigError(f"config file {path} does not exist", key="config")
+        return {}
+    try:
+        file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as e:
+        raise ConfigError(f"cannot read {path}: {e}", hint="fix the TOML syntax") from e
+    if "token" in file_values:
+        raise ConfigError(f"{path} holds a token", key="token", source=str(path),
+                          hint="use token_command or MOODLE_TOKEN; a token in a file ends up in git")
+    unknown = set(file_values) - set(SETTINGS) - set(TABLES) - set(OTHER_TABLES)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}",
+                          hint=f"known settings: {', '.join(SETTINGS)}")
+    return file_values
+
+
+_KINDS = {"string_type": "str", "int_type": "int", "int_parsing": "int", "int_from_float": "int",
+          "float_type": "float", "float_parsing": "float"}
+
+
+def _config_error(error: ValidationError, sources: dict[str, str]) -> ConfigError:
+    """The first problem of a validation, worded as before: the value, the key, where it came from."""
+    first = error.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    name, value = loc[0], first["input"]
+    source = sources.get(name, "").removeprefix("env ")
+    if name == "roles" and len(loc) > 1:
+        return ConfigError(f"role {loc[1]!r} must map to a positive role id, not {value!r}",
+                           key=f"roles.{loc[1]}", source=source)
+    key = ".".join(loc[:3]) if name in TABLES else name  # hubs.NAME.county, not the validator's inner steps
+    if first["type"].startswith("bool"):
+        message = f"{value!r} is not a yes/no value"
+    elif first["type"] in _KINDS:
+        message = f"{value!r} is not a valid {_KINDS[first['type']]}"
+    else:
+        message = f"{value!r} is not allowed: it should be {first['msg'].removeprefix('Input should be ')}"
+    return ConfigError(message, key=key, source=source)
 
 
 def _run_token_command(command: str) -> str:

@@ -6,7 +6,6 @@ error shows it (errors.redact strips it from every message).
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from moodle_sync import engine
@@ -42,8 +41,7 @@ class Site:
         settings = self.settings
         hub = self.settings.hubs.get(account.hub, {}) if account is not None and not account.is_admin else {}
         if hub.get("token_command") and settings.sources.get("token") == "default":
-            values = {**settings.values, "token_command": hub["token_command"]}
-            settings = dataclasses.replace(settings, values=values)
+            settings = settings.model_copy(update={"token_command": hub["token_command"]})
         return engine.connect_from_settings(settings)
 
     def store(self) -> StateStore:
@@ -53,7 +51,7 @@ class Site:
         Raises:
             StoreError: no store yet, or it does not hold this site.
         """
-        return open_for_reading(self.state_path, str(self.settings.url) or None)
+        return open_for_reading(self.state_path, self.settings.url or None)
 
     def hub_county(self, hub: str) -> str:
         """The county code of a hub configured as ``[hubs.NAME]``."""
