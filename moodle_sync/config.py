@@ -74,7 +74,8 @@ class Settings(BaseModel):
     allow_http: YesNo = False
     verify_tls: YesNo = True
     auth: str = "manual"
-    workers: int = Field(default=4, ge=1)
+    #: 0 or less works as 1
+    workers: int = 4
     #: reports show rounded counts below this as "<N"; a hub cannot ask for less
     report_threshold: int = 5
     #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none

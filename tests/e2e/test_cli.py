@@ -122,3 +122,13 @@ def test_doctor_names_template_courses_missing_from_moodle(served: Site, capsys:
     capsys.readouterr()
     assert run("doctor") == EXIT_ERROR
     assert "mall-saknas" in capsys.readouterr().out
+
+
+def test_a_bad_setting_in_the_config_file_stops_before_moodle_is_touched(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "moodle-sync.toml").write_text("max_input_vars = 0\n")
+    before = served.courses()
+    assert run("apply", "--yes") == EXIT_ERROR
+    assert ("0 is not allowed: it should be greater than or equal to 1 (max_input_vars from moodle-sync.toml)"
+            in capsys.readouterr().err)
+    assert served.courses() == before

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from moodle_sync.config import load_settings
+from moodle_sync.config import SETTINGS, Settings, load_settings
 from moodle_sync.errors import ConfigError
 
 
@@ -51,3 +53,71 @@ def test_token_command_supplies_the_token_and_repr_hides_it() -> None:
     assert s.require_moodle() == ("https://x", "s3cret-token")
     s2 = load_settings({"url": "https://x", "token": "s3cret-token"}, environ={})
     assert "s3cret-token" not in repr(s2)
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ("allow_http = 5", "allow_http"),          # once read as True
+    ("workers = 2.5", "workers"),              # once cut to 2
+    ('specs = ["a", "b"]', "specs"),           # once the path "['a', 'b']"
+    ("url = 443", "url"),                      # once the URL "443"
+])
+def test_a_value_of_the_wrong_type_in_the_file_names_the_key_and_the_file(tmp_path: Path, line: str,
+                                                                          key: str) -> None:
+    cfg = tmp_path / "moodle-sync.toml"
+    cfg.write_text(line + "\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings({}, config_path=cfg, environ={})
+    assert f"({key} from {cfg})" in str(e.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("max_input_vars", "0"), ("timeout", "0"), ("retries", "-1"),
+])
+def test_a_value_out_of_range_names_the_key_and_the_variable(name: str, value: str) -> None:
+    var = f"MOODLE_SYNC_{name.upper()}"
+    with pytest.raises(ConfigError) as e:
+        load_settings({}, config_path=None, environ={var: value})
+    assert f"{value!r} is not allowed" in str(e.value) and f"({name} from {var})" in str(e.value)
+
+
+def test_a_hub_must_be_a_table_and_its_county_code_may_be_a_number(tmp_path: Path) -> None:
+    cfg = tmp_path / "moodle-sync.toml"
+    cfg.write_text('[hubs]\ndalarna = "W"\n')
+    with pytest.raises(ConfigError) as e:
+        load_settings({}, config_path=cfg, environ={})
+    assert f"(hubs.dalarna from {cfg})" in str(e.value)
+    cfg.write_text("[hubs.dalarna]\ncounty = 20\n")
+    assert load_settings({}, config_path=cfg, environ={}).hubs == {"dalarna": {"county": "20"}}
+
+
+def _example(name: str) -> tuple[str, Any]:
+    """A value for a setting that is not its default: as the environment writes it, and as it reads back."""
+    kind = Settings.model_fields[name].annotation
+    default = Settings.model_fields[name].default
+    if kind is bool:
+        return ("no", False) if default else ("yes", True)
+    if kind is int:
+        return "7", 7
+    if kind is float:
+        return "7.5", 7.5
+    return "some-value", "some-value"
+
+
+def _read(settings: Settings, name: str) -> Any:
+    value = getattr(settings, name)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_every_setting_is_read_from_its_variable_and_from_the_file(tmp_path: Path, name: str) -> None:
+    text, value = _example(name)
+    s = load_settings({}, config_path=None, environ={f"MOODLE_SYNC_{name.upper()}": text})
+    assert _read(s, name) == value and s.sources[name] == f"env MOODLE_SYNC_{name.upper()}"
+    cfg = tmp_path / "moodle-sync.toml"
+    cfg.write_text(f"{name} = {value!r}\n".replace("True", "true").replace("False", "false"))
+    if name == "token":
+        with pytest.raises(ConfigError, match="holds a token"):
+            load_settings({}, config_path=cfg, environ={})
+        return
+    s = load_settings({}, config_path=cfg, environ={})
+    assert _read(s, name) == value and s.sources[name] == str(cfg)
