@@ -26,7 +26,7 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import render_roster_plan
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 
 
 def _shipped_specs() -> Path:

@@ -41,7 +41,7 @@ from moodle_sync.rosters.parse import read_roster
 from moodle_sync.runs import Run, recorded_run
 from moodle_sync.scope import Scope
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.sites import bind_site
 

@@ -14,7 +14,7 @@ from typing import Any
 from moodle_sync.errors import PlanError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope, known_counties, outside_text
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
 

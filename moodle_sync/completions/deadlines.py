@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from moodle_sync.specs.models import EnrolmentRule, add_months
+from moodle_sync.specs.fields import add_months
+from moodle_sync.specs.models import EnrolmentRule
 
 __all__ = ["EXISTING_STAFF", "KINDS", "NEW_STAFF", "REFRESHER", "Deadline", "deadline_for"]
 

@@ -17,7 +17,9 @@ from moodle_sync.counties import COUNTIES
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import STOCKHOLM, CourseSpec, SpecSet, add_months
+from moodle_sync.specs.fields import STOCKHOLM, add_months
+from moodle_sync.specs.models import CourseSpec
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import Person, StateStore
 

@@ -36,7 +36,8 @@ from moodle_sync.moodle.models import CompletionStatus
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.reconcile.intents import settle_pending_enrolments
-from moodle_sync.specs.models import CourseSpec, SpecSet
+from moodle_sync.specs.models import CourseSpec
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 from moodle_sync.store.db import StateStore
 

@@ -19,7 +19,7 @@ from moodle_sync.errors import ConfigError, MoodleError, WriteOutcomeUnknown
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import InstantMessage
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore
 

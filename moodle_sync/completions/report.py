@@ -16,7 +16,7 @@ from moodle_sync.reports import PRESETS, CompletionFact, build_table, round_tabl
 from moodle_sync.reports.render._format import inert
 from moodle_sync.reports.table import Report, Table
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import StateStore
 

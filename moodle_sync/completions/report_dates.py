@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from moodle_sync.specs.models import STOCKHOLM
+from moodle_sync.specs.fields import STOCKHOLM
 
 _MONTHS = {m: i for i, m in enumerate(("January", "February", "March", "April", "May", "June", "July", "August",
                                         "September", "October", "November", "December"), start=1)}

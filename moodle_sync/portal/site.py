@@ -14,7 +14,7 @@ from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.portal.db import Account
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.sites import open_for_reading
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from moodle_sync.identity import COHORT_PREFIX, is_category_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Category, Cohort, Course
-from moodle_sync.specs.models import CourseSpec, SpecSet
+from moodle_sync.specs.models import CourseSpec
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import OwnedObject, StateStore
 
 #: the course fields the tool manages (compared for drift, fingerprinted for stale-plan checks)

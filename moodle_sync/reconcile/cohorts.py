@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from moodle_sync.counties import COUNTIES
 from moodle_sync.identity import cohort_idnumber
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import Person
 
 

@@ -43,7 +43,9 @@ from moodle_sync.reconcile.version_checks import (
     sections_warning,
     with_sections,
 )
-from moodle_sync.specs.models import CategorySpec, CourseSpec, SpecSet, field_line, spec_source
+from moodle_sync.specs.models import CategorySpec, CourseSpec
+from moodle_sync.specs.source import field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet
 
 
 def where(spec: CourseSpec | CategorySpec, field: str | None = None) -> str:

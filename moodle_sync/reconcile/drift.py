@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from moodle_sync.specs.models import STOCKHOLM
+from moodle_sync.specs.fields import STOCKHOLM
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.report_pull import ReportPullStore, SeenEnrolment
 

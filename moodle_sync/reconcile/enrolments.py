@@ -24,7 +24,9 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
 from moodle_sync.reconcile.drift import read_drift
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
-from moodle_sync.specs.models import EnrolmentRule, SpecSet, field_line, spec_source
+from moodle_sync.specs.models import EnrolmentRule
+from moodle_sync.specs.source import field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 
 #: names shown per list in a plan for people (`--json` lists every enrolment)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.models import Course
-from moodle_sync.specs.models import CourseSpec, parse_semver
+from moodle_sync.specs.fields import parse_semver
+from moodle_sync.specs.models import CourseSpec
 
 __all__ = ["backwards_problem", "fingerprint", "remembered_sections", "sections_warning", "with_sections"]
 

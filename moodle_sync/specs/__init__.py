@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import (
-    CategorySpec,
-    CourseSpec,
-    EnrolmentRule,
-    Session,
-    SourceRef,
-    SpecSet,
-    TargetGroup,
-    field_line,
-    spec_source,
-)
+from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, Session, TargetGroup
+from moodle_sync.specs.source import SourceRef, field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet
 
 __all__ = [
     "CategorySpec",

@@ -27,20 +27,11 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from moodle_sync.errors import SpecError, SpecProblem
 from moodle_sync.invisible_text import nfc
+from moodle_sync.specs.fields import SEMVER_RE
 from moodle_sync.specs.guard import SpecFileRefused, hidden_characters, is_inside, read_spec_text, spec_yaml
-from moodle_sync.specs.models import (
-    SEMVER_RE,
-    CategorySpec,
-    CourseSpec,
-    EnrolmentRule,
-    Session,
-    SourceRef,
-    SpecModel,
-    SpecSet,
-    TargetGroup,
-    locate,
-    spec_digest,
-)
+from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, Session, TargetGroup
+from moodle_sync.specs.source import SourceRef, SpecModel, locate
+from moodle_sync.specs.spec_set import SpecSet, spec_digest
 
 __all__ = ["CATEGORIES_FILE", "COURSES_DIR", "RULES_FILE", "TARGET_GROUPS_FILE", "load_specs"]
 

@@ -1,207 +1,47 @@
-"""The course specs as typed values: categories, target groups, courses, enrolment rules and the whole set.
+"""The course specs as typed values: categories, target groups, courses with their sessions, enrolment rules.
 
-Every model loaded from a file remembers where it came from (:func:`spec_source`, :func:`field_line`),
-so later stages can name ``course_specs/courses/hrv-socialtjanst.yaml:14`` in their errors.
+Each model says what a valid spec is (unknown keys are errors, values are checked as Moodle will take
+them) and what it means for Moodle (idnumbers, short names, Unix times). The key types are in
+:mod:`.fields`; where a loaded model was written is kept by its base, :class:`.source.SpecModel`; the
+whole tree is :class:`.spec_set.SpecSet`.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
-import re
-from calendar import monthrange
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    Strict,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import AfterValidator, Field, Strict, StringConstraints, ValidationInfo, field_validator
 
 from moodle_sync.identity import category_idnumber, course_idnumber, session_idnumber
+from moodle_sync.specs.fields import (
+    COUNTIES,
+    COUNTY_LIST,
+    COURSE_FORMATS,
+    LANGUAGE_RE,
+    REQUIREMENTS,
+    ROLE_RE,
+    SECTORS,
+    TIME_RANGE_RE,
+    VERSIONED_SHORTNAME_RE,
+    CourseFormat,
+    Delivery,
+    IsoDate,
+    Requirement,
+    Sector,
+    Slug,
+    StrictBool,
+    Text,
+    add_months,
+    midnight_stockholm,
+    parse_semver,
+    plain_text,
+    unique_keys,
+)
+from moodle_sync.specs.source import SpecModel
 
-__all__ = [
-    "COUNTIES",
-    "COURSE_FORMATS",
-    "DELIVERIES",
-    "REQUIREMENTS",
-    "SECTORS",
-    "SECTOR_NAMES",
-    "STOCKHOLM",
-    "CategorySpec",
-    "CourseSpec",
-    "EnrolmentRule",
-    "Session",
-    "SourceRef",
-    "SpecModel",
-    "SpecSet",
-    "TargetGroup",
-    "add_months",
-    "canonical_json",
-    "field_line",
-    "locate",
-    "midnight_stockholm",
-    "parse_semver",
-    "spec_digest",
-    "spec_source",
-]
-
-#: course dates are calendar days in Sweden; Moodle stores them as Unix time
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-#: Moodle language pack names: sv, en, sv_fi, pt_br, en_us_k12 …
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[a-z0-9]+)*$")
-#: a spec shortname must not carry a version: ``-v<major>`` is appended for Moodle
-VERSIONED_SHORTNAME_RE = re.compile(r"-v\d+$", re.IGNORECASE)
-#: Moodle role shortnames: student, editingteacher, a site's own roles (lowercase, digits, underscore)
-ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-#: a session's hours, 24-hour clock: 09:00-16:00
-TIME_RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-
-Sector = Literal["halso-och-sjukvard", "socialtjanst", "bada", "skola", "ideell", "ovrigt"]
-CourseFormat = Literal["topics", "weeks", "singleactivity", "social"]
-Delivery = Literal["web", "blended"]
-Requirement = Literal["required", "recommended"]
-
-SECTORS: tuple[str, ...] = get_args(Sector)
-COURSE_FORMATS: tuple[str, ...] = get_args(CourseFormat)
-DELIVERIES: tuple[str, ...] = get_args(Delivery)
-REQUIREMENTS: tuple[str, ...] = get_args(Requirement)
-
-#: Sweden's 21 counties (län) by letter code (länsbokstav). Written out here rather than imported from
-#: the roster layer, so that specs stand on their own.
-COUNTIES: dict[str, str] = {
-    "AB": "Stockholm", "C": "Uppsala", "D": "Södermanland", "E": "Östergötland", "F": "Jönköping",
-    "G": "Kronoberg", "H": "Kalmar", "I": "Gotland", "K": "Blekinge", "M": "Skåne", "N": "Halland",
-    "O": "Västra Götaland", "S": "Värmland", "T": "Örebro", "U": "Västmanland", "W": "Dalarna",
-    "X": "Gävleborg", "Y": "Västernorrland", "Z": "Jämtland", "AC": "Västerbotten", "BD": "Norrbotten",
-}
-_COUNTY_LIST = ", ".join(f"{code} ({name})" for code, name in COUNTIES.items())
-
-#: how each sector reads in Swedish (reports, README)
-SECTOR_NAMES: dict[str, str] = {
-    "halso-och-sjukvard": "Hälso- och sjukvården",
-    "socialtjanst": "Socialtjänsten",
-    "bada": "Både hälso- och sjukvården och socialtjänsten",
-    "skola": "Skolan",
-    "ideell": "Ideella organisationer",
-    "ovrigt": "Övriga",
-}
-
-
-def _iso_date(value: object) -> object:
-    """YAML gives ``date`` for ``2024-09-01`` and ``str`` when quoted; accept exactly those two forms."""
-    if isinstance(value, datetime.datetime):
-        raise ValueError(f"{value.isoformat(sep=' ')!r} has a time of day; write only the date, YYYY-MM-DD")
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str) and ISO_DATE_RE.match(value.strip()):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real calendar date") from None
-    raise ValueError(f"{value!r} is not a date in the form YYYY-MM-DD")
-
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern, max_length=60)]
-#: what PHP's strip_tags() takes for a tag: "<" followed by anything but whitespace (PARAM_TEXT strips it)
-_TAG_START = re.compile(r"<(?=[^\s])")
-
-
-def _plain_text(value: str) -> str:
-    """Names go to Moodle as PARAM_TEXT, which strips tags – and a value cleaning would change is
-    refused as invalidparameter, failing the whole batch it is in."""
-    if _TAG_START.search(value):
-        raise ValueError(f"{value!r} has '<' right before a character, which Moodle strips as an HTML tag; "
-                         "put a space after '<' or write it out (e.g. 'under 18')")
-    return value
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
-                 AfterValidator(_plain_text)]
-IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
-StrictBool = Annotated[bool, Strict()]
-
-
-def parse_semver(version: str) -> tuple[int, int, int]:
-    """``"2.1.0"`` → ``(2, 1, 0)``.
-
-    Raises:
-        ValueError: ``version`` is not ``MAJOR.MINOR.PATCH`` (no leading zeros, no suffix).
-    """
-    match = SEMVER_RE.match(version)
-    if not match:
-        raise ValueError(f"{version!r} is not a semantic version")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch)
-
-
-def midnight_stockholm(day: datetime.date) -> int:
-    """Unix time of 00:00 on ``day`` in Sweden (CET/CEST; midnight always exists there)."""
-    return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=STOCKHOLM).timestamp())
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """``day`` plus whole calendar months; the 31st becomes the last day of a shorter month."""
-    years, month0 = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month0 + 1
-    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
-
-
-def _unique_keys(value: tuple[str, ...], what: str) -> tuple[str, ...]:
-    seen: set[str] = set()
-    for item in value:
-        if item in seen:
-            raise ValueError(f"{what} {item!r} is listed twice")
-        seen.add(item)
-    return value
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """Where a spec (or one of its keys) was written: a display path and a 1-based line."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-class SpecModel(BaseModel):
-    """Base of the spec models: unknown keys are errors, values are immutable.
-
-    The source location is kept in private attributes: it is not part of the value, so it is not in
-    ``model_dump()``, the digest or ``==``.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    _source: SourceRef | None = PrivateAttr(default=None)
-    _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SpecModel):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
+__all__ = ["CategorySpec", "CourseSpec", "EnrolmentRule", "Session", "TargetGroup"]
 
 
 class CategorySpec(SpecModel):
@@ -241,7 +81,7 @@ class Session(SpecModel):
     date: IsoDate = Field(description="the day of the session, YYYY-MM-DD", examples=["2026-03-10"])
     place: Text = Field(description="the town first, then the venue, e.g. 'Falun, Länsstyrelsen Dalarna'",
                         examples=["Falun, Länsstyrelsen Dalarna"])
-    county: str = Field(description=f"the county's letter code (länsbokstav), one of {_COUNTY_LIST}",
+    county: str = Field(description=f"the county's letter code (länsbokstav), one of {COUNTY_LIST}",
                         examples=["W"])
     capacity: Annotated[int, Strict(), Field(ge=1, le=500)] = Field(
         description="the number of places, a whole number from 1 to 500", examples=[30])
@@ -294,11 +134,11 @@ class CourseSpec(SpecModel):
     version: str = Field(description="use MAJOR.MINOR.PATCH, e.g. 1.2.0; a major bump creates a new Moodle "
                                      "course, a minor or patch bump updates the current one", examples=["1.0.0"])
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254),
-                     AfterValidator(_plain_text)] = Field(
+                     AfterValidator(plain_text)] = Field(
         description="the course's full name in Moodle (at most 254 characters)",
         examples=["Hedersrelaterat våld och förtryck – socialtjänsten"])
     shortname: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=90),
-                         AfterValidator(_plain_text)] = Field(
+                         AfterValidator(plain_text)] = Field(
         description="at most 90 characters, without version: Moodle's short name is <shortname>-v<major>",
         examples=["HRV-SOC"])
     category: Slug = Field(description="the key of a category in categories.yaml", examples=["socialstyrelsen"])
@@ -367,7 +207,7 @@ class CourseSpec(SpecModel):
     @field_validator("target_groups")
     @classmethod
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique_keys(value, "target group")
+        return unique_keys(value, "target group")
 
     @field_validator("sessions")
     @classmethod
@@ -375,7 +215,7 @@ class CourseSpec(SpecModel):
         delivery = info.data.get("delivery")
         if value and delivery is not None and delivery != "blended":
             raise ValueError(f"sessions are only for blended courses, and this one has delivery: {delivery}")
-        _unique_keys(tuple(s.key for s in value), "session key")
+        unique_keys(tuple(s.key for s in value), "session key")
         names: dict[str, str] = {}
         for session in value:
             # create_groups refuses a name already used in the course ("Group with the same name already
@@ -477,7 +317,7 @@ class EnrolmentRule(SpecModel):
     @field_validator("target_groups")
     @classmethod
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique_keys(value, "target group")
+        return unique_keys(value, "target group")
 
     @field_validator("effective_from")
     @classmethod
@@ -532,108 +372,3 @@ class EnrolmentRule(SpecModel):
         if self.refresher_months is None:
             return False
         return today >= add_months(max(counted), self.refresher_months)
-
-
-M = TypeVar("M", bound=SpecModel)
-
-
-def locate(spec: M, source: SourceRef, field_lines: Mapping[str, int] | None = None) -> M:
-    """Attach where ``spec`` was written (the loader does this); returns ``spec`` itself.
-
-    Args:
-        spec: a loaded model.
-        source: the file and the line where the spec starts.
-        field_lines: line of each key, by loc path: ``"version"``, ``"target_groups"``,
-            ``"target_groups[1]"`` (an item of a list).
-    """
-    spec._source = source
-    spec._field_lines = dict(field_lines or {})
-    return spec
-
-
-def spec_source(spec: SpecModel) -> SourceRef | None:
-    """Where ``spec`` starts (file and line), or None for a spec built in code rather than loaded."""
-    return spec._source
-
-
-def field_line(spec: SpecModel, field: str) -> int | None:
-    """The line of key ``field`` (or of a list item, ``"target_groups[1]"``) in the spec's file.
-
-    Falls back to the line where the spec starts when the key is not written (a default applies);
-    None for a spec built in code.
-    """
-    if spec._source is None:
-        return None
-    return spec._field_lines.get(field, spec._source.line)
-
-
-def canonical_json(categories: Iterable[CategorySpec], courses: Iterable[CourseSpec],
-                   target_groups: Iterable[TargetGroup], rules: Iterable[EnrolmentRule] = ()) -> str:
-    """All specs as one JSON text that depends only on their values (not on files, order or comments).
-
-    Enrolment rules appear only when there are some, so a tree without rules has the digest it had
-    before rules existed (plans saved then still match).
-    """
-
-    def dump(specs: Iterable[SpecModel]) -> list[dict[str, Any]]:
-        return [s.model_dump(mode="json") for s in sorted(specs, key=lambda s: str(getattr(s, "key", "")))]
-
-    document = {
-        "format": 1,
-        "categories": dump(categories),
-        "courses": dump(courses),
-        "target_groups": dump(target_groups),
-    }
-    if enrolment_rules := dump(rules):
-        document["enrolment_rules"] = enrolment_rules
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def spec_digest(categories: Iterable[CategorySpec], courses: Iterable[CourseSpec],
-                target_groups: Iterable[TargetGroup], rules: Iterable[EnrolmentRule] = ()) -> str:
-    """sha256 (hex) of :func:`canonical_json`: the same specs give the same digest on any machine."""
-    text = canonical_json(categories, courses, target_groups, rules)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class SpecSet:
-    """Every spec under one root, validated together. Built by :func:`moodle_sync.specs.load.load_specs`.
-
-    ``git_commit`` is the HEAD of the git repository holding ``root`` (None outside git);
-    ``git_dirty`` says whether the spec tree has uncommitted or untracked changes (None when unknown).
-    ``rules`` are the enrolment rules by key (empty when the tree has no ``enrolment_rules.yaml``).
-    """
-
-    root: Path
-    categories: dict[str, CategorySpec]
-    courses: dict[str, CourseSpec]
-    target_groups: dict[str, TargetGroup]
-    digest: str
-    git_commit: str | None = None
-    git_dirty: bool | None = None
-    rules: dict[str, EnrolmentRule] = field(default_factory=dict)
-
-    @classmethod
-    def from_specs(cls, categories: Iterable[CategorySpec] = (), courses: Iterable[CourseSpec] = (),
-                   target_groups: Iterable[TargetGroup] = (), *, rules: Iterable[EnrolmentRule] = (),
-                   root: Path | str = ".", git_commit: str | None = None,
-                   git_dirty: bool | None = None) -> SpecSet:
-        """A set from models built in code (tests, tools); computes the digest. Does not cross-check."""
-        cats, crs, tgs, rls = list(categories), list(courses), list(target_groups), list(rules)
-        return cls(root=Path(root), categories={c.key: c for c in cats}, courses={c.key: c for c in crs},
-                   target_groups={t.key: t for t in tgs}, digest=spec_digest(cats, crs, tgs, rls),
-                   git_commit=git_commit, git_dirty=git_dirty, rules={r.key: r for r in rls})
-
-    def rules_for_course(self, course_key: str) -> list[EnrolmentRule]:
-        """The enrolment rules for one course, by rule key."""
-        return [rule for _, rule in sorted(self.rules.items()) if rule.course == course_key]
-
-    def courses_for_group(self, group_key: str) -> list[str]:
-        """The keys of the courses some rule enrols ``group_key`` into, sorted."""
-        return sorted({rule.course for rule in self.rules.values() if group_key in rule.target_groups})
-
-    def rule_for(self, course_key: str, group_key: str) -> EnrolmentRule | None:
-        """The rule that enrols ``group_key`` into ``course_key`` (at most one: the loader checks that)."""
-        return next((r for r in self.rules.values() if r.course == course_key and group_key in r.target_groups),
-                    None)

@@ -15,7 +15,7 @@ from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.specs.models import SpecSet
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
 TOKEN = "e2e0123456789abcdef0123456789abc"

@@ -35,7 +35,7 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus, CriterionStatus, EnrolledUser
 from moodle_sync.reports import CompletionFact
 from moodle_sync.scope import Scope
-from moodle_sync.specs.models import STOCKHOLM
+from moodle_sync.specs.fields import STOCKHOLM
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 
 from .conftest import TOKEN, URL, Site, run

@@ -13,18 +13,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from spec_tree import course_text, line_of, write
 
+from moodle_sync.specs.fields import midnight_stockholm, parse_semver
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import (
-    CategorySpec,
-    CourseSpec,
-    SourceRef,
-    SpecSet,
-    TargetGroup,
-    field_line,
-    midnight_stockholm,
-    parse_semver,
-    spec_source,
-)
+from moodle_sync.specs.models import CategorySpec, CourseSpec, TargetGroup
+from moodle_sync.specs.source import SourceRef, field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet
 
 UTC = datetime.UTC
 CET = datetime.timezone(datetime.timedelta(hours=1))

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import CourseSpec, SpecSet, field_line, spec_source
+from moodle_sync.specs.models import CourseSpec
+from moodle_sync.specs.source import field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet
 
 REAL = Path(__file__).resolve().parents[2] / "course_specs"
 

@@ -21,15 +21,11 @@ from spec_tree import (
     write,
 )
 
+from moodle_sync.specs.fields import add_months
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import (
-    EnrolmentRule,
-    SpecSet,
-    add_months,
-    field_line,
-    spec_digest,
-    spec_source,
-)
+from moodle_sync.specs.models import EnrolmentRule
+from moodle_sync.specs.source import field_line, spec_source
+from moodle_sync.specs.spec_set import SpecSet, spec_digest
 
 CET = datetime.timezone(datetime.timedelta(hours=1))
 CEST = datetime.timezone(datetime.timedelta(hours=2))

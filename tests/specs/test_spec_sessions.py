@@ -10,8 +10,10 @@ import pytest
 from pydantic import ValidationError
 from spec_tree import SESSIONS, course_text, line_of, only, problems_of, write
 
+from moodle_sync.specs.fields import COUNTIES
 from moodle_sync.specs.load import load_specs
-from moodle_sync.specs.models import COUNTIES, CourseSpec, Session, field_line, spec_source
+from moodle_sync.specs.models import CourseSpec, Session
+from moodle_sync.specs.source import field_line, spec_source
 
 
 def blended(sessions: str = SESSIONS, **values: str) -> str:

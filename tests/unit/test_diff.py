@@ -24,15 +24,9 @@ from moodle_sync.reconcile.plan import (
     SyncEnrolments,
     UpdateCourse,
 )
-from moodle_sync.specs.models import (
-    STOCKHOLM,
-    CategorySpec,
-    CourseSpec,
-    EnrolmentRule,
-    SpecSet,
-    TargetGroup,
-    add_months,
-)
+from moodle_sync.specs.fields import STOCKHOLM, add_months
+from moodle_sync.specs.models import CategorySpec, CourseSpec, EnrolmentRule, TargetGroup
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import ManagedEnrolment, OwnedObject
 
 ROOT = CategorySpec(key="rot", name="Rot")
