@@ -1,4 +1,6 @@
-"""The course specs: typed models (``models``) and the loader that reads and checks them (``load``)."""
+"""The course specs: typed models (``models``, with their key types in ``fields`` and where each was written in
+``source``), the whole tree and its digest (``spec_set``), and the loader that reads them (``load``), checks them
+across files (``checks``) and says what is wrong at which line (``field_errors``, ``locate``)."""
 
 from __future__ import annotations
 
