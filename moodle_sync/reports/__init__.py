@@ -9,15 +9,10 @@ ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-
 
 from __future__ import annotations
 
-from moodle_sync.reports.aggregate import (
-    DEFAULT_MEASURES,
-    DIMENSIONS,
-    MEASURES,
-    build_pivot,
-    build_table,
-    qualifies,
-)
+from moodle_sync.reports.aggregate import build_pivot, build_table
 from moodle_sync.reports.charts import chart_from_table, chart_from_totals
+from moodle_sync.reports.dimensions import DIMENSIONS
+from moodle_sync.reports.measures import DEFAULT_MEASURES, MEASURES, qualifies
 from moodle_sync.reports.model import COUNTY_CODES, COUNTY_NAMES, CompletionFact, Labels
 from moodle_sync.reports.presets import PRESETS, redovisning, uppfoljning
 from moodle_sync.reports.render import html_document, to_csv, to_html, to_text, to_xlsx

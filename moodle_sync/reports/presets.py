@@ -11,8 +11,10 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from moodle_sync.reports.aggregate import build_pivot, build_table, order_key, qualifies
+from moodle_sync.reports.aggregate import build_pivot, build_table
 from moodle_sync.reports.charts import chart_from_table, chart_from_totals, informative
+from moodle_sync.reports.dimensions import order_key
+from moodle_sync.reports.measures import qualifies
 from moodle_sync.reports.model import CompletionFact, Labels
 from moodle_sync.reports.rounding import round_tables, rounding_note
 from moodle_sync.reports.table import Chart, Report, Table
