@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from moodle_sync.moodle.client import CallStats
+from moodle_sync.moodle.call_stats import CallStats
 
 
 @dataclass

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from moodle_sync.errors import UnreadableAnswer, WriteOutcomeUnknown, redact
-from moodle_sync.moodle.client import is_write
 from moodle_sync.moodle.models import (
     Answer,
     Category,
@@ -36,6 +35,7 @@ from moodle_sync.moodle.models import (
     SiteInfo,
     User,
 )
+from moodle_sync.moodle.write_kinds import is_write
 
 __all__ = ["SHAPES", "Shape", "read_list", "read_one"]
 

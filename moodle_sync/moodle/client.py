@@ -1,23 +1,20 @@
 """``MoodleClient.call(wsfunction, params) -> JSON``: one web-service call, its errors and retries.
 
-Moodle answers HTTP 200 even for failures; the body decides (ws-reference §1.4-1.5). Reads are
-retried on transport trouble; a write is re-sent only when it certainly never reached Moodle. A write
+Moodle answers HTTP 200 even for failures; the body decides (ws-reference §1.4-1.5, :mod:`.decode`). Reads
+are retried on transport trouble; a write is re-sent only when it certainly never reached Moodle. A write
 that is not idempotent (a create, an import, a message) is never re-sent after anything but Moodle's
-own JSON answer: a proxy's 5xx page may come after Moodle ran it (see :func:`write_kind`).
+own JSON answer: a proxy's 5xx page may come after Moodle ran it (see :func:`.write_kinds.write_kind`).
+The client also keeps a call within PHP's ``max_input_vars`` (:meth:`MoodleClient.chunk`), counts its
+requests (:mod:`.call_stats`) and logs one line per call.
 """
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import random
-import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tenacity import (
@@ -29,24 +26,22 @@ from tenacity import (
 )
 
 from moodle_sync.errors import (
-    AuthError,
     ConfigError,
-    InvalidParameter,
     MoodleError,
     MoodleUnavailable,
     SiteNotReached,
     TransportError,
     WriteOutcomeUnknown,
-    error_for_body,
     redact,
     register_secret,
 )
-from moodle_sync.moodle.declared import declared_types
-from moodle_sync.moodle.first_contact import as_text, not_moodle, nothing_answers
+from moodle_sync.moodle.call_stats import CallStats
+from moodle_sync.moodle.decode import api_error, decode
+from moodle_sync.moodle.first_contact import not_moodle, nothing_answers
 from moodle_sync.moodle.transport import HttpAnswer, Transport, encode_params
+from moodle_sync.moodle.write_kinds import WriteKind, write_kind
 
-__all__ = ["IDEMPOTENT_WRITES", "WRITE_FUNCTIONS", "CallStats", "MoodleClient", "RetryPolicy", "WriteKind",
-           "is_write", "write_kind"]
+__all__ = ["MoodleClient", "RetryPolicy"]
 
 log = logging.getLogger(__name__)
 
@@ -55,67 +50,7 @@ RESERVED_KEYS = frozenset({"wstoken", "wsfunction", "moodlewsrestformat", "moodl
                            "moodlewssettingfilter", "moodlewssettingfileurl", "moodlewssettinglang",
                            "moodlewssettingtimezone"})
 
-def _names_external_functions(body: dict[str, Any]) -> bool:
-    """Moodle's answer to an unknown wsfunction, in any language: error/invalidrecord is "Can't find data
-    record in database table {$a}." with the table's name as {$a}, so translations keep it."""
-    return "external_functions" in f"{body.get('message') or ''} {body.get('debuginfo') or ''}"
-
-
-# --- read or write ----------------------------------------------------------------------------------
-
-def _declared_types() -> dict[str, str]:
-    return declared_types()
-
-
-#: every function Moodle 4.3 declares as ``"type": "write"`` (ws-signatures-4.3.json)
-WRITE_FUNCTIONS: frozenset[str] = frozenset(n for n, t in _declared_types().items() if t == "write")
-
-# substring match on purpose: a read taken for a write is only never re-sent, the reverse could be
-_WRITE_WORDS = re.compile(r"create|update|delete|add|enrol|unenrol|import|send|set|assign|override")
-
-
-def is_write(wsfunction: str) -> bool:
-    """Whether ``wsfunction`` changes Moodle: Moodle's own declaration, else a guess from the name."""
-    declared = _declared_types().get(wsfunction)
-    if declared is not None:
-        return declared == "write"
-    return bool(_WRITE_WORDS.search(wsfunction))
-
-
-#: writes that leave Moodle the same whether they run once or twice, so a lost answer may be re-sent.
-#: Moodle declares read or write; idempotency is ours, from what each function does in Moodle 4.3:
-IDEMPOTENT_WRITES: frozenset[str] = frozenset({
-    # enrol/manual/externallib.php → enrol_plugin::enrol_user(): one user_enrolments row per (instance,
-    # user), updated to the values sent; role_assign() keeps an existing assignment
-    "enrol_manual_enrol_users",
-    # every update_* sets the absolute values it is sent
-    "core_course_update_courses", "core_course_update_categories", "core_cohort_update_cohorts",
-    "core_user_update_users",
-    # cohort/externallib.php: an existing member is warning 3 ("record already exists"), nothing added;
-    # delete_cohort_members of a non-member is a no-op (cohort_remove_member deletes by user and cohort)
-    "core_cohort_add_cohort_members", "core_cohort_delete_cohort_members",
-    # group/externallib.php → groups_add_member(): returns early for an existing member
-    "core_group_add_group_members",
-    # reportbuilder/classes/external/columns/sort/toggle.php → report::toggle_report_column_sorting(): sets
-    # the column's sortenabled and sortdirection to the values sent
-    "core_reportbuilder_columns_sort_toggle",
-})
-
-WriteKind = str  # "read" | "idempotent" | "write"
-
-
-def write_kind(wsfunction: str) -> WriteKind:
-    """``read``, ``idempotent`` (a write safe to repeat) or ``write`` (a create, import, message …).
-
-    Any write not in :data:`IDEMPOTENT_WRITES` counts as not idempotent: taking a safe write for an
-    unsafe one only costs a re-read, the reverse could duplicate courses, content or messages.
-    """
-    if not is_write(wsfunction):
-        return "read"
-    return "idempotent" if wsfunction in IDEMPOTENT_WRITES else "write"
-
-
-# --- policy and counters ----------------------------------------------------------------------------
+# --- policy -----------------------------------------------------------------------------------------
 
 @dataclass
 class RetryPolicy:
@@ -125,73 +60,6 @@ class RetryPolicy:
     initial_wait: float = 0.5
     max_wait: float = 30.0
     total_timeout: float = 300.0
-
-
-class CallStats:
-    """Counts of HTTP requests sent, by function and kind; safe to share between threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_function: dict[str, int] = {}
-        self._reads = self._writes = self._retries = self._writes_reached = 0
-
-    def record(self, wsfunction: str, *, write: bool, retry: bool) -> None:
-        with self._lock:
-            self._by_function[wsfunction] = self._by_function.get(wsfunction, 0) + 1
-            if write:
-                self._writes += 1
-            else:
-                self._reads += 1
-            if retry:
-                self._retries += 1
-
-    def reached(self, sent: bool) -> None:
-        """Count a write request that reached Moodle, or may have (``sent``: its answer was lost)."""
-        if sent:
-            with self._lock:
-                self._writes_reached += 1
-
-    @property
-    def writes_reached(self) -> int:
-        """Write requests that Moodle may have run: everything but those that certainly never reached it."""
-        with self._lock:
-            return self._writes_reached
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return self._reads + self._writes
-
-    @property
-    def reads(self) -> int:
-        with self._lock:
-            return self._reads
-
-    @property
-    def writes(self) -> int:
-        with self._lock:
-            return self._writes
-
-    @property
-    def retries(self) -> int:
-        with self._lock:
-            return self._retries
-
-    @property
-    def by_function(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._by_function)
-
-    def snapshot(self) -> dict[str, Any]:
-        """``{"total", "reads", "writes", "retries", "by_function": {wsfunction: n}}``."""
-        with self._lock:
-            return {"total": self._reads + self._writes, "reads": self._reads, "writes": self._writes,
-                    "retries": self._retries, "by_function": dict(self._by_function)}
-
-    def reset(self) -> None:
-        with self._lock:
-            self._by_function.clear()
-            self._reads = self._writes = self._retries = self._writes_reached = 0
 
 
 # --- the client -------------------------------------------------------------------------------------
@@ -354,64 +222,11 @@ class MoodleClient:
         return err
 
     def _decode(self, answer: HttpAnswer, wsfunction: str, items: Sequence[Any] | None) -> Any:
-        status = answer.status
-        if status == 503:
-            err: TransportError = MoodleUnavailable(
-                "HTTP 503: the site is in maintenance or overloaded", wsfunction=wsfunction, status=503,
-                items=items, sent=False, hint="try again later")
-            _set_retry_after(err, answer)
-            raise err
-        if 200 <= status < 300:
-            try:
-                body = json.loads(answer.text)
-            except ValueError:
-                raise TransportError(
-                    f"the answer is not JSON (HTTP {status}, {_content_type(answer)}): {_excerpt(answer.text)}",
-                    wsfunction=wsfunction, status=status, items=items, sent=True,
-                    hint="a proxy or a PHP notice may be in the way; check the site's web server") from None
-            self.answered = True  # Moodle's own JSON, an exception body included
-            if isinstance(body, dict) and "exception" in body:
-                raise self._api_error(body, wsfunction, items)
-            return body
-        if 300 <= status < 400:
-            location = redact(answer.headers.get("Location", "") or "?")
-            raise _final(TransportError(
-                f"HTTP {status}: the web-service endpoint redirects to {location}", wsfunction=wsfunction,
-                status=status, items=items, sent=False,
-                hint="set the Moodle URL to the site's final address (https, exact host name)"))
-        if status == 403 and not answer.text.strip():
-            raise AuthError(exception=f"HTTP {status}", errorcode="", wsfunction=wsfunction, items=items,
-                            message="web services or the REST protocol are disabled on this site",
-                            hint="Site administration > Server > Web services > Overview: enable web "
-                                 "services and the REST protocol")
-        if status == 404:
-            raise _final(TransportError(
-                f"HTTP 404 at {self.transport.endpoint}: the URL does not look like a Moodle site",
-                wsfunction=wsfunction, status=status, items=items, sent=False,
-                hint="give the address of the site's front page (without /webservice/...)"))
-        if status in (408, 429):
-            err = TransportError(f"HTTP {status}: the server asks to slow down or retry", wsfunction=wsfunction,
-                                 status=status, items=items, sent=False)
-            _set_retry_after(err, answer)
-            raise err
-        if 400 <= status < 500:
-            raise _final(TransportError(
-                f"HTTP {status} from the web server: {_excerpt(answer.text)}", wsfunction=wsfunction,
-                status=status, items=items, sent=False,
-                hint="a proxy, firewall or the web server refused the request before Moodle saw it"))
-        raise TransportError(f"HTTP {status}: {_excerpt(answer.text)}", wsfunction=wsfunction, status=status,
-                             items=items, sent=True)
-
-    def _api_error(self, body: dict[str, Any], wsfunction: str, items: Sequence[Any] | None) -> MoodleError:
-        if body.get("errorcode") == "invalidrecord" and _names_external_functions(body):
-            # a missing record in external_functions: the function itself is unknown, nothing is "not found"
-            return InvalidParameter(
-                exception=str(body.get("exception") or ""), errorcode="invalidrecord",
-                message=redact(str(body.get("message") or "")), debuginfo=redact(str(body.get("debuginfo") or "")),
-                wsfunction=wsfunction, items=items,
-                hint=f"the function {wsfunction} does not exist on this site: check its name, the Moodle "
-                     f"version, and that its plugin is installed")
-        return error_for_body(body, wsfunction=wsfunction, items=items)
+        body = decode(answer, wsfunction, items, endpoint=self.transport.endpoint)
+        self.answered = True  # Moodle's own JSON, an exception body included
+        if isinstance(body, dict) and "exception" in body:
+            raise api_error(body, wsfunction, items)
+        return body
 
     # --- retrying -----------------------------------------------------------------------------------
 
@@ -492,32 +307,6 @@ def _retryable(error: BaseException, *, write: bool) -> bool:
     return False  # MoodleApiError and everything else: the answer is final
 
 
-def _final(error: TransportError) -> TransportError:
-    """Mark an error that a retry would only repeat (a redirect, a 404, a refusal by the web server)."""
-    setattr(error, "transient", False)  # noqa: B010
-    return error
-
-
-def _set_retry_after(error: TransportError, answer: HttpAnswer) -> None:
-    value = (answer.headers.get("Retry-After") or "").strip()
-    if not value:
-        return
-    seconds: float | None = None
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
-    if seconds is not None:
-        setattr(error, "retry_after", seconds)  # noqa: B010 - read by MoodleClient._wait
-
-
 def _reason(error: BaseException | None) -> str:
     """An error's message without the function-name prefix and hint (already redacted)."""
     if error is None:
@@ -527,13 +316,3 @@ def _reason(error: BaseException | None) -> str:
     if wsfunction and text.startswith(f"{wsfunction}: "):
         text = text[len(wsfunction) + 2:]
     return text
-
-
-def _excerpt(text: str) -> str:
-    """A body for a message: quoted text, or what kind of page it is (never HTML)."""
-    return as_text(redact(text.strip()))
-
-
-def _content_type(answer: HttpAnswer) -> str:
-    return answer.headers.get("Content-Type", "") or "no content type"
-

@@ -19,7 +19,8 @@ from client_helpers import ENDPOINT, make_client, recorded
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from moodle_sync import errors
-from moodle_sync.moodle.client import MoodleClient, RetryPolicy, is_write, write_kind
+from moodle_sync.moodle.client import MoodleClient, RetryPolicy
+from moodle_sync.moodle.write_kinds import is_write, write_kind
 
 READ = "core_course_get_courses_by_field"
 WRITE = "core_course_create_courses"

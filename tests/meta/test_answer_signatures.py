@@ -20,9 +20,9 @@ import pytest
 
 from moodle_sync.errors import UnreadableAnswer, WriteOutcomeUnknown
 from moodle_sync.moodle.answers import SHAPES, Shape, read_list, read_one
-from moodle_sync.moodle.client import is_write
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Answer
+from moodle_sync.moodle.write_kinds import is_write
 
 SIGNATURES: dict[str, Any] = json.loads(
     resources.files("moodle_sync.moodle").joinpath("data/ws-signatures-4.3.json").read_text("utf-8"))
