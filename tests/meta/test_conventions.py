@@ -48,6 +48,42 @@ def test_only_the_transport_imports_requests() -> None:
     assert sorted(set(offenders)) == ["moodle/transport.py"]
 
 
+def _client_calls(tree: ast.Module) -> set[str]:
+    """The classes (``"<module level>"`` outside any) in which ``<…client>.call(…)`` is written."""
+    found: set[str] = set()
+
+    def walk(node: ast.AST, owner: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "call":
+                receiver = child.func.value
+                name = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
+                if "client" in name.lower():
+                    found.add(owner)
+            walk(child, child.name if isinstance(child, ast.ClassDef) else owner)
+
+    walk(tree, "<module level>")
+    return found
+
+
+def test_only_moodle_api_calls_the_client() -> None:
+    """MoodleApi is the one class that calls ``MoodleClient.call``; its methods are written in one module per
+    Moodle area (its bases), which nothing but MoodleApi puts together."""
+    parts = {(cls.__module__, cls.__name__) for cls in MoodleApi.__mro__ if cls.__module__.startswith("moodle_sync.")}
+    calling = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] == "emulator":
+            continue
+        module = "moodle_sync." + ".".join(rel.with_suffix("").parts)
+        calling |= {(module, owner) for owner in _client_calls(ast.parse(path.read_text(encoding="utf-8")))}
+    assert calling, "the check finds MoodleApi's own calls"
+    outside = sorted(f"{module} ({owner})" for module, owner in calling - parts)
+    assert not outside, "MoodleClient.call outside MoodleApi and its parts: " + ", ".join(outside)
+    for cls in MoodleApi.__mro__[1:]:
+        if cls.__module__.startswith("moodle_sync."):
+            assert cls.__subclasses__() == [MoodleApi], f"{cls.__name__} is a part of MoodleApi only"
+
+
 def test_errors_all_is_sorted_and_complete() -> None:
     public = {name for name, obj in vars(errors).items()
               if inspect.isclass(obj) and issubclass(obj, Exception) and obj.__module__ == errors.__name__}
