@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from moodle_sync.moodle.models import User
-from moodle_sync.rosters.parse import RosterRow
+from moodle_sync.rosters.roster import RosterRow
 
 #: the auths whose accounts keep their e-mail in Moodle (the internal ones an import gives); "" is an auth
 #: the web-service user may not see: Moodle decides then

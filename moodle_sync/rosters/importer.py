@@ -37,7 +37,7 @@ from moodle_sync.phases import PhaseClock
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.words import count_words as nw
 from moodle_sync.rosters import emails
-from moodle_sync.rosters.parse import Roster, RosterRow, RowProblem
+from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.rosters.said import leaving_lines, skipped_lines, skipped_rows_json
 from moodle_sync.scope import Scope, known_counties, outside_text
 from moodle_sync.send import FATAL, send_bisecting

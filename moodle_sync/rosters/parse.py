@@ -2,123 +2,28 @@
 
 :func:`read_roster` raises only when the file as a whole is unusable. Row problems are collected, each with its
 row number and column header, so a hub can fix them all in one go; a row with any problem is left out of
-``Roster.rows`` (that is what ``--skip-invalid`` relies on).
+``Roster.rows`` (that is what ``--skip-invalid`` relies on). This module finds the header row, matches the
+columns and checks across rows (the same e-mail or employee id twice); :mod:`.rows` checks each row's cells,
+:mod:`.tables` reads the file's cells and :mod:`.roster` holds the result.
 """
 
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from moodle_sync.counties import county_hint, resolve_county
 from moodle_sync.errors import RosterError
-from moodle_sync.invisible_text import describe_invisible, find_invisible, remove_invisible
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
-from moodle_sync.rosters.tables import Cell, Table, formula_or_error, read_bytes, read_table
+from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
+from moodle_sync.rosters.rows import RowReader, TargetGroups
+from moodle_sync.rosters.tables import Table, cell_text, read_bytes, read_table
 
-__all__ = ["Roster", "RosterRow", "RowProblem", "read_roster"]
-
-# Moodle's column sizes (lib/db/install.xml): user.email 100, firstname/lastname 100, institution/department 255,
-# idnumber 255. Longer values fail the web-service call, so catch them here.
-MAX_EMAIL = 100
-MAX_NAME = 100
-MAX_TEXT = 255
-# validate_email() (lib/weblib.php) uses PHPMailer's default validator, PHP's FILTER_VALIDATE_EMAIL: at most 64
-# characters before the @ and 63 in each part of the domain
-MAX_EMAIL_LOCAL = 64
-MAX_EMAIL_LABEL = 63
+__all__ = ["read_roster"]
 
 _HEADER_SEARCH = 10   # non-empty rows to look through for the header row, when the first one is a title
-_GROUP_SEPARATORS = re.compile(r"([;,|\n])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CELL_ALLOWS = "\t\n\r"  # a cell may span lines; whitespace is squeezed and a line break separates target groups
-# PHP strip_tags treats "<" followed by anything but whitespace as a tag; Moodle's PARAM_NOTAGS check then fails
-_TAG = re.compile(r"<[^\s]")
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
-)
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
-_DATE_HINT = "write dates as YYYY-MM-DD, e.g. 2024-08-19, or format the cells as dates"
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One valid person. ``row`` is the row number in the spreadsheet (header = 1, first person usually 2)."""
-
-    row: int
-    email: str
-    firstname: str
-    lastname: str
-    organisation: str
-    unit: str
-    target_groups: tuple[str, ...]
-    employment_start: datetime.date | None
-    employee_id: str | None
-    county: str | None
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One thing wrong in one cell: where (row, column header as written), the value, why, and what to do."""
-
-    row: int
-    column: str
-    value: str
-    message: str
-    hint: str = ""
-
-    def __str__(self) -> str:
-        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
-        text = f'row {self.row}, column "{self.column}": '
-        text += f"{shown!r} {self.message}" if self.value else self.message
-        return f"{text} (hint: {self.hint})" if self.hint else text
-
-
-@dataclass
-class Roster:
-    """A roster file, read: its valid rows, every problem, and how it was read (format, encoding, delimiter)."""
-
-    path: str
-    format: str
-    encoding: str | None
-    delimiter: str | None
-    rows: list[RosterRow]
-    problems: list[RowProblem]
-    sha256: str
-    columns: dict[str, str]
-    ignored_columns: list[str] = field(default_factory=list)
-    sheet: str | None = None
-    header_row: int = 1
-
-    @property
-    def invalid_rows(self) -> list[int]:
-        """Row numbers that have at least one problem (left out of ``rows``)."""
-        return sorted({p.row for p in self.problems})
-
-    def raise_for_problems(self) -> None:
-        """Raise :class:`RosterError` listing every problem, if there is any.
-
-        Raises:
-            RosterError: the roster has invalid rows.
-        """
-        if not self.problems:
-            return
-        n_rows = len(self.invalid_rows)
-        raise RosterError(
-            f"{self.path}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
-            f"in {n_rows} row{'s' if n_rows != 1 else ''}",
-            problems=self.problems,
-            hint="fix the rows and run again, or pass --skip-invalid to leave those rows out",
-        )
 
 
 def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties: bool = True,
@@ -163,7 +68,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
     header_row, header_cells = table.rows[header_index]
     where = f"{file.name}, row {header_row}" + (f' of sheet "{table.sheet}"' if table.sheet else "")
     try:
-        colmap = match_columns([_text(c) for c in header_cells], where=where, counties=counties)
+        colmap = match_columns([cell_text(c) for c in header_cells], where=where, counties=counties)
     except RosterError as e:
         if len(table.sheets) > 1 and sheet is None:  # the list may be on another sheet of the workbook
             others = ", ".join(f'"{n}"' for n in table.sheets if n != table.sheet)
@@ -175,7 +80,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
         raise RosterError(f"{file}: the header row (row {header_row}) has no rows of people under it",
                           hint="put one person per row under the header row")
 
-    reader = _RowReader(colmap, _TargetGroups(target_groups), today or datetime.date.today())
+    reader = RowReader(colmap, TargetGroups(target_groups), today or datetime.date.today())
     parsed = [reader.read(number, cells) for number, cells in body]
     problems = [p for _, row_problems in parsed for p in row_problems]
     problems += _duplicates([row for row, _ in parsed], colmap)
@@ -201,288 +106,9 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
 def _find_header(table: Table) -> int:
     """The header is the first non-empty row, unless that is a title: then the first that names two fields."""
     for i, (_, cells) in enumerate(table.rows[:_HEADER_SEARCH]):
-        if sum(field_for_header(_text(c)) is not None for c in cells) >= 2:
+        if sum(field_for_header(cell_text(c)) is not None for c in cells) >= 2:
             return i
     return 0
-
-
-def _text(cell: Cell) -> str:
-    """A cell as trimmed text. Whole numbers lose the ".0" a spreadsheet gives them (1234.0 -> "1234")."""
-    if cell is None:
-        return ""
-    if isinstance(cell, bool):
-        return "TRUE" if cell else "FALSE"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time():
-        return cell.date().isoformat()
-    if isinstance(cell, datetime.date | datetime.time):
-        return cell.isoformat()
-    text = unicodedata.normalize("NFC", str(cell))  # macOS writes "å" as a + ring; Moodle would see two users
-    return text.strip().strip("\u200b\ufeff").strip()
-
-
-def _squeeze(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _norm(text: str) -> str:
-    """Compare target groups: case-folded, whitespace squeezed, no space around separators."""
-    return re.sub(r"\s*([;,|])\s*", r"\1", _squeeze(unicodedata.normalize("NFC", text)).casefold())
-
-
-class _TargetGroups:
-    """Resolves a cell of target groups (keys or names, any case, several per cell) to keys."""
-
-    def __init__(self, groups: Mapping[str, str]) -> None:
-        self.groups = dict(groups)
-        self.lookup: dict[str, str] = {}
-        for key, name in groups.items():
-            self.lookup[_norm(name)] = key
-        for key in groups:  # a key wins over another group's name if they ever collide
-            self.lookup[_norm(key)] = key
-
-    def split(self, text: str) -> tuple[list[str], list[str]]:
-        """Return (keys found, pieces that are no target group). A name may itself hold a comma."""
-        parts = _GROUP_SEPARATORS.split(text)
-        tokens = parts[0::2]
-        keys: list[str] = []
-        unknown: list[str] = []
-        i = 0
-        while i < len(tokens):
-            if not tokens[i].strip():
-                i += 1
-                continue
-            for j in range(len(tokens) - 1, i - 1, -1):  # longest first: "Öppenvård, skyddat boende och HVB-hem"
-                key = self.lookup.get(_norm("".join(parts[2 * i:2 * j + 1]).strip()))
-                if key is not None:
-                    keys.append(key)
-                    i = j + 1
-                    break
-            else:
-                unknown.append(_squeeze(tokens[i]))
-                i += 1
-        return keys, unknown
-
-    def hint(self, token: str) -> str:
-        key = None
-        close = difflib.get_close_matches(_norm(token), list(self.lookup), n=1, cutoff=0.6)
-        if close:
-            key = self.lookup[close[0]]
-        else:  # an abbreviation that is a word of exactly one name: "BVC", "HVB"
-            word = _norm(token)
-            owners = {k for k, name in self.groups.items() if word in re.findall(r"\w+", _norm(name))}
-            key = owners.pop() if len(owners) == 1 else None
-        if key is not None:
-            return f'did you mean "{key}" ({self.groups[key]})?'
-        return "known target groups: " + ", ".join(sorted(self.groups))
-
-
-class _Problem(Protocol):
-    """Records a problem in the current row's column for field ``name``."""
-
-    def __call__(self, name: str, value: str, message: str, hint: str = "") -> None: ...
-
-
-class _RowReader:
-    """Validates one row at a time; the duplicate check across rows is :func:`_duplicates`."""
-
-    def __init__(self, colmap: ColumnMap, groups: _TargetGroups, today: datetime.date) -> None:
-        self.colmap = colmap
-        self.groups = groups
-        self.today = today
-        try:
-            self.latest = today.replace(year=today.year + 1)
-        except ValueError:  # 29 February
-            self.latest = datetime.date(today.year + 1, 3, 1)
-
-    def read(self, number: int, cells: Sequence[Cell]) -> tuple[RosterRow, list[RowProblem]]:
-        problems: list[RowProblem] = []
-
-        def cell(name: str) -> Cell:
-            i = self.colmap.index.get(name)
-            return cells[i] if i is not None and i < len(cells) else None
-
-        def problem(name: str, value: str, message: str, hint: str = "") -> None:
-            problems.append(RowProblem(number, self.colmap.headers[name], value, message, hint))
-
-        def text(name: str) -> str:
-            """The cell as text. An invisible or control character is a problem; the rest is checked as usual."""
-            value = _text(cell(name))
-            if (at := find_invisible(value, allow=_CELL_ALLOWS)) is None:
-                return value
-            problem(name, value, describe_invisible(value, at), "retype the text; invisible characters often come "
-                                                                 "along when text is pasted from a web page or a PDF")
-            return remove_invisible(value, allow=_CELL_ALLOWS)
-
-        email = self._email(text("email"), problem)
-        firstname = self._name("firstname", "first name", text("firstname"), problem)
-        lastname = self._name("lastname", "last name", text("lastname"), problem)
-        organisation = self._plain("organisation", text("organisation"), problem, required=True)
-        unit = self._plain("unit", text("unit"), problem) if "unit" in self.colmap.index else ""
-        groups = self._target_groups(text("target_groups"), problem)
-        start_cell = text("employment_start") if isinstance(cell("employment_start"), str) else cell("employment_start")
-        start = self._date(start_cell, problem) if "employment_start" in self.colmap.index else None
-        employee_id = self._employee_id(text("employee_id"), problem)
-        county = self._county(text("county"), problem) if "county" in self.colmap.index else None
-        for name, header in self.colmap.headers.items():  # a formula or #REF! is no value in any column
-            why = formula_or_error(value := _text(cell(name)))
-            seen = any(p.column == header for p in problems)
-            if why is not None and (not seen or value.startswith(("=", "#"))):
-                problems[:] = [p for p in problems if p.column != header]  # one problem per cell: this one
-                problem(name, value, *why)
-        # a row with problems is still built: the duplicate check needs its email and id, even when it is bad
-        return RosterRow(number, email or "", firstname, lastname, organisation, unit, groups, start, employee_id,
-                         county), problems
-
-    @staticmethod
-    def _email(text: str, problem: _Problem) -> str | None:
-        if not text:
-            problem("email", "", "is empty; every person needs an email address (it is their Moodle login)")
-            return None
-        bad = "is not a valid email address"
-        if any(ch.isspace() for ch in text):
-            problem("email", text, f"{bad}: it contains a space", "remove the spaces")
-        elif text.count("@") != 1:
-            problem("email", text, f"{bad}: it must contain exactly one @")
-        elif not text.isascii():
-            odd = "".join(sorted({ch for ch in text if not ch.isascii()}))
-            problem("email", text, f"{bad}: Moodle accepts only a-z, 0-9 and ordinary punctuation, not {odd!r}",
-                    "use the address as the mail system spells it, often without å, ä, ö")
-        elif not _EMAIL.fullmatch(text):
-            local, domain = text.split("@")
-            if not local:
-                why = "nothing before the @"
-            elif "." not in domain:
-                why = "the part after @ needs a dot, e.g. falun.se"
-            else:
-                why = "check the dots and characters on both sides of the @"
-            problem("email", text, f"{bad}: {why}")
-        elif len(text) > MAX_EMAIL:
-            problem("email", text, f"is {len(text)} characters long; Moodle stores at most {MAX_EMAIL}")
-        elif len(text.split("@")[0]) > MAX_EMAIL_LOCAL:
-            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LOCAL} characters before the @")
-        elif any(len(label) > MAX_EMAIL_LABEL for label in text.split("@")[1].split(".")):
-            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LABEL} characters between the dots "
-                                   f"after the @")
-        else:
-            return text.lower()
-        return None
-
-    @staticmethod
-    def _name(name: str, label: str, text: str, problem: _Problem) -> str:
-        value = _squeeze(text)
-        if not value:
-            problem(name, "", f"is empty; every person needs a {label}")
-        elif _TAG.search(value):
-            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in names", "remove the '<'")
-        elif _CONTROL.search(value):
-            problem(name, value, "contains an invisible control character", "retype the name")
-        elif len(value) > MAX_NAME:
-            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_NAME}")
-        return value
-
-    @staticmethod
-    def _plain(name: str, text: str, problem: _Problem, *, required: bool = False) -> str:
-        # organisation and unit become the user's institution and department: PARAM_TEXT, which strips tags, and
-        # update_users refuses its whole call (every person in it) over one value that stripping would change
-        value = _squeeze(text)
-        if required and not value:
-            problem(name, "", "is empty; say which kommun, region or employer the person works for")
-        elif _TAG.search(value):
-            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in this field", "remove the '<'")
-        elif _CONTROL.search(value):
-            problem(name, value, "contains an invisible control character", "retype the text")
-        elif len(value) > MAX_TEXT:
-            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_TEXT}")
-        return value
-
-    def _target_groups(self, text: str, problem: _Problem) -> tuple[str, ...]:
-        keys, unknown = self.groups.split(text)
-        for token in unknown:
-            problem("target_groups", token, "is not a known target group", self.groups.hint(token))
-        if not keys and not unknown:
-            problem("target_groups", "", "is empty; every person needs at least one target group",
-                    "known target groups: " + ", ".join(sorted(self.groups.groups)))
-        return tuple(sorted(set(keys)))
-
-    def _date(self, cell: Cell, problem: _Problem) -> datetime.date | None:
-        shown = _text(cell)
-        if cell is None or shown == "":
-            return None
-        value: datetime.date | None = None
-        if isinstance(cell, datetime.datetime):
-            value = cell.date()
-        elif isinstance(cell, datetime.date):
-            value = cell
-        elif isinstance(cell, datetime.time):
-            problem("employment_start", shown, "is a time of day, not a date", _DATE_HINT)
-        elif isinstance(cell, bool | int | float):
-            problem("employment_start", shown, "is a number, not a date", _DATE_HINT)
-        else:
-            match = _ISO_DATE.fullmatch(shown)
-            if match is None:
-                problem("employment_start", shown, "is not a date in the form YYYY-MM-DD", _DATE_HINT)
-                return None
-            y, m, d, hh, mm, ss = match.groups()
-            try:
-                value = datetime.date(int(y), int(m), int(d))
-                datetime.time(int(hh or 0), int(mm or 0), int(ss or 0))
-            except ValueError as e:
-                problem("employment_start", shown, f"is not a real date ({e})", _DATE_HINT)
-                return None
-        if value is None:
-            return None
-        if value > self.latest:
-            problem("employment_start", value.isoformat(), "is more than a year in the future",
-                    "check the year; " + _DATE_HINT)
-            return None
-        if value.year < 1900:
-            problem("employment_start", value.isoformat(), "is before 1900", "check the year; " + _DATE_HINT)
-            return None
-        return value
-
-    @staticmethod
-    def _employee_id(text: str, problem: _Problem) -> str | None:
-        if not text:
-            return None
-        if _looks_like_personnummer(text):
-            problem("employee_id", text, "looks like a personal identity number (personnummer)",
-                    "rosters must not carry personnummer; use the employee number or HSA-id, or leave it empty")
-        elif _CONTROL.search(text) or "\n" in text:
-            problem("employee_id", text, "contains a line break or control character", "retype the id")
-        elif len(text) > MAX_TEXT:
-            problem("employee_id", text, f"is {len(text)} characters long; Moodle stores at most {MAX_TEXT}")
-        return text
-
-    @staticmethod
-    def _county(text: str, problem: _Problem) -> str | None:
-        if not text:
-            problem("county", "", "is empty; the file has a county column, so every row needs a county",
-                    "write the letter code (e.g. W) or the name (e.g. Dalarna)")
-            return None
-        try:
-            return resolve_county(text).code
-        except ValueError:
-            problem("county", text, "is not a Swedish county", county_hint(text))
-            return None
-
-
-def _looks_like_personnummer(text: str) -> bool:
-    """YYMMDD-NNNN or YYYYMMDDNNNN with a real date (day + 60 for samordningsnummer) and a valid check digit."""
-    match = re.fullmatch(r"(\d{2})?(\d{6})[-+]?(\d{4})", text.strip())
-    if match is None or (match.group(1) is not None and match.group(1) not in ("18", "19", "20")):
-        return False
-    ten = match.group(2) + match.group(3)
-    month, day = int(ten[2:4]), int(ten[4:6])
-    day = day - 60 if day > 60 else day
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return False
-    total = 0
-    for i, ch in enumerate(ten):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
 
 
 def _duplicates(rows: Sequence[RosterRow], colmap: ColumnMap) -> list[RowProblem]:

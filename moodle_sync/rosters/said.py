@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from moodle_sync.rosters.parse import RowProblem
+from moodle_sync.rosters.roster import RowProblem
 
 __all__ = ["leaving_lines", "skipped_lines", "skipped_rows_json"]
 

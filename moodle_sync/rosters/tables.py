@@ -1,7 +1,8 @@
 """Turn a roster file's bytes into rows of cells: CSV in any common dialect and encoding, or XLSX.
 
 This is the roster's I/O shell. It knows nothing about what the columns mean except to pick the CSV delimiter
-that makes the header row readable; :mod:`moodle_sync.rosters.parse` validates the cells.
+that makes the header row readable (and gives a cell as trimmed text, :func:`cell_text`);
+:mod:`moodle_sync.rosters.parse` finds the header and :mod:`moodle_sync.rosters.rows` validates the cells.
 
 A roster is one county's staff list, some ten thousand rows at the most. A file much larger than that is refused
 before it can take the machine's memory: over :data:`MAX_ROSTER_BYTES` unread, over :data:`MAX_ROSTER_ROWS` rows
@@ -17,6 +18,7 @@ import datetime
 import io
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from moodle_sync.errors import RosterError
 from moodle_sync.rosters.columns import field_for_header
 
 __all__ = ["CSV_SUFFIXES", "MAX_ROSTER_BYTES", "MAX_ROSTER_ROWS", "MAX_XLSX_UNPACKED", "XLSX_SUFFIXES", "Cell",
-           "Table", "decode", "formula_or_error", "read_bytes", "read_table"]
+           "Table", "cell_text", "decode", "formula_or_error", "read_bytes", "read_table"]
 
 #: what a cell can hold: always ``str`` from CSV; from XLSX whatever openpyxl gives
 Cell: TypeAlias = str | int | float | bool | datetime.datetime | datetime.date | datetime.time | None
@@ -103,6 +105,22 @@ def read_table(path: PurePath, data: bytes, *, sheet: str | None = None) -> Tabl
     accepted = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)
     raise RosterError(f"{path.name}: cannot read a {suffix or 'suffix-less'} file as a roster",
                       hint=f"save the staff list as CSV or Excel; accepted file names end in {accepted}")
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as trimmed text. Whole numbers lose the ".0" a spreadsheet gives them (1234.0 -> "1234")."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time():
+        return cell.date().isoformat()
+    if isinstance(cell, datetime.date | datetime.time):
+        return cell.isoformat()
+    text = unicodedata.normalize("NFC", str(cell))  # macOS writes "å" as a + ring; Moodle would see two users
+    return text.strip().strip("\u200b\ufeff").strip()
 
 
 def formula_or_error(text: str) -> tuple[str, str] | None:

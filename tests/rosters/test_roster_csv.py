@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from roster_files import HEADER, TARGET_GROUPS, WriteCsv, csv_bytes, person, write_csv_in
 
 from moodle_sync.errors import RosterError
-from moodle_sync.rosters.parse import RosterRow, read_roster
+from moodle_sync.rosters.parse import read_roster
+from moodle_sync.rosters.roster import RosterRow
 from moodle_sync.rosters.tables import decode, formula_or_error
 
 TODAY = datetime.date(2025, 1, 15)

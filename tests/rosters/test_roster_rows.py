@@ -13,7 +13,8 @@ from roster_files import HEADER, TARGET_GROUPS, WriteCsv, person, write_csv_in
 
 from moodle_sync.errors import RosterError
 from moodle_sync.rosters.columns import ALIASES, FIELDS, REQUIRED, field_for_header
-from moodle_sync.rosters.parse import RowProblem, read_roster
+from moodle_sync.rosters.parse import read_roster
+from moodle_sync.rosters.roster import RowProblem
 
 TODAY = datetime.date(2025, 1, 15)
 

@@ -1,0 +1,85 @@
+"""What a read roster is: its valid rows (one per person), the problems found in the others, how it was read.
+
+:func:`.parse.read_roster` builds a :class:`Roster`; the import works from its ``rows`` and shows its
+``problems`` (each at its row and column header, as the hub wrote them) to the person who sent the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from moodle_sync.errors import RosterError
+
+__all__ = ["Roster", "RosterRow", "RowProblem"]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid person. ``row`` is the row number in the spreadsheet (header = 1, first person usually 2)."""
+
+    row: int
+    email: str
+    firstname: str
+    lastname: str
+    organisation: str
+    unit: str
+    target_groups: tuple[str, ...]
+    employment_start: datetime.date | None
+    employee_id: str | None
+    county: str | None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong in one cell: where (row, column header as written), the value, why, and what to do."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        text = f'row {self.row}, column "{self.column}": '
+        text += f"{shown!r} {self.message}" if self.value else self.message
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass
+class Roster:
+    """A roster file, read: its valid rows, every problem, and how it was read (format, encoding, delimiter)."""
+
+    path: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    rows: list[RosterRow]
+    problems: list[RowProblem]
+    sha256: str
+    columns: dict[str, str]
+    ignored_columns: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    header_row: int = 1
+
+    @property
+    def invalid_rows(self) -> list[int]:
+        """Row numbers that have at least one problem (left out of ``rows``)."""
+        return sorted({p.row for p in self.problems})
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`RosterError` listing every problem, if there is any.
+
+        Raises:
+            RosterError: the roster has invalid rows.
+        """
+        if not self.problems:
+            return
+        n_rows = len(self.invalid_rows)
+        raise RosterError(
+            f"{self.path}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
+            f"in {n_rows} row{'s' if n_rows != 1 else ''}",
+            problems=self.problems,
+            hint="fix the rows and run again, or pass --skip-invalid to leave those rows out",
+        )
