@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import click
 
 from moodle_sync import __version__, engine
+from moodle_sync.applier import ApplyResult
 from moodle_sync.config import SETTINGS, Settings, load_settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
+from moodle_sync.explainer import render_plan
 from moodle_sync.logs import configure_logging
 from moodle_sync.portal.commands import portal_group, serve
-from moodle_sync.reconcile.apply import ApplyResult
-from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore

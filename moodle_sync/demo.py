@@ -21,9 +21,9 @@ from moodle_sync.console import Console
 from moodle_sync.demo_serve import complete_more, serve_on
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
+from moodle_sync.explainer import render_plan
 from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.rosters.importer import render_roster_plan
 from moodle_sync.scope import Scope
 from moodle_sync.specs.models import SpecSet

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moodle_sync.applier import Applier, ApplyResult
 from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
 from moodle_sync.email_cost import doctor_text, import_note, probe
@@ -23,7 +24,6 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.phases import Phase, PhaseClock
 from moodle_sync.reconcile.actual import ActualState, read_actual
-from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.diff import build_plan
 from moodle_sync.reconcile.enrolments import (
@@ -169,7 +169,7 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         raise PlanError("apply cancelled; nothing was changed")
     with recorded_run(store, api, "apply", what="apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
                       spec_digest=specs.digest, plan=chosen.to_dict()) as run:
-        applier = Applier(api, store, run.id, actual, workers=workers,
+        applier = Applier(api, store, run.id, actual.ids(), workers=workers,
                           report=ApplyProgress(console, len(chosen.actions)) if console else None)
         try:
             result = applier.apply(chosen)
@@ -412,7 +412,7 @@ def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, plan: Roste
                                   datetime.date.today())
         sync = [_only(a, people) for a in actions]
         sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
-    applier = Applier(api, store, run_id, actual, report=ApplyProgress(console, len(sync)) if console else None,
+    applier = Applier(api, store, run_id, actual.ids(), report=ApplyProgress(console, len(sync)) if console else None,
                       workers=workers)
     with clock.phase("enrolments", sum(len(a.enrol) + len(a.reactivate) + len(a.suspend) + len(a.redate)
                                        for a in sync)):

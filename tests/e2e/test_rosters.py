@@ -207,7 +207,7 @@ def test_plan_shows_enrolment_counts_with_named_samples_and_json_lists_all(appli
     cohort = next(c for c in api.search_cohorts("tg:socialsekreterare:W"))
     api.add_cohort_members([(cohort.id, new.id)])  # added in Moodle by hand: the plan enrols her
     plan, _ = applied.plan()
-    from moodle_sync.reconcile.explain import render_plan
+    from moodle_sync.explainer import render_plan
     from moodle_sync.reconcile.plan import SyncEnrolments
     syncs = [a for a in plan.actions if isinstance(a, SyncEnrolments)]
     assert syncs and all(i.userid == new.id for a in syncs for i in a.enrol)

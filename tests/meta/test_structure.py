@@ -71,8 +71,8 @@ def test_no_cycle_between_the_parts_of_the_package() -> None:
 
 def test_every_action_has_a_way_to_be_applied_and_explained() -> None:
     """The applier and the explainer are two visitors of the same actions (SQLMesh's evaluator/explainer)."""
-    from moodle_sync.reconcile.apply import Applier
-    from moodle_sync.reconcile.explain import Explainer
+    from moodle_sync.applier import Applier
+    from moodle_sync.explainer import Explainer
     from moodle_sync.reconcile.plan import ACTION_TYPES, Action, visitor_name
 
     def subclasses(cls: type[Action]) -> set[type[Action]]:
