@@ -11,9 +11,11 @@ from moodle_sync.reconcile.apply import ApplierCore, ApplyResult
 from moodle_sync.reconcile.write_cohorts import CohortWrites
 from moodle_sync.reconcile.write_courses import CourseWrites
 from moodle_sync.reconcile.write_enrolments import EnrolmentWrites
+from moodle_sync.rosters.write_enrolments import FollowedEnrolmentWrites
+from moodle_sync.rosters.write_people import RosterWrites
 
 __all__ = ["Applier", "ApplierCore", "ApplyResult"]
 
 
-class Applier(CourseWrites, CohortWrites, EnrolmentWrites):
+class Applier(CourseWrites, CohortWrites, FollowedEnrolmentWrites, RosterWrites, EnrolmentWrites):
     """Applies any plan's actions: ``visit_<snake_case(action type)>`` handles a batch of one type."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 from moodle_sync.reconcile import explain
 from moodle_sync.reconcile.explain import SpecExplainer
 from moodle_sync.reconcile.plan import Action, Plan
+from moodle_sync.rosters import explain as roster_explain
+from moodle_sync.rosters.explain import RosterExplainer
 
-__all__ = ["Explainer", "describe", "render_plan"]
+__all__ = ["Explainer", "describe", "render_plan", "render_roster_plan"]
 
 
-class Explainer(SpecExplainer):
+class Explainer(SpecExplainer, RosterExplainer):
     """Renders any action of any plan for people (``--dry-run``, ``plan``)."""
 
 
@@ -25,3 +27,8 @@ def describe(action: Action) -> list[str]:
 def render_plan(plan: Plan) -> str:
     """The spec sync's plan, as ``plan`` and ``apply --dry-run`` print it."""
     return explain.render_plan(plan, Explainer())
+
+
+def render_roster_plan(plan: Plan) -> str:
+    """A roster import's plan, as ``roster import --dry-run`` prints it (and the portal's preview shows it)."""
+    return roster_explain.render_roster_plan(plan, Explainer())
