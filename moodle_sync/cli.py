@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import click
 
 from moodle_sync import __version__, engine
+from moodle_sync.applier import ApplyResult
 from moodle_sync.config import SETTINGS, Settings, load_settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, SiteNotReached, SpecError, redact
+from moodle_sync.explainer import render_plan
 from moodle_sync.logs import configure_logging
 from moodle_sync.portal.commands import portal_group, serve
-from moodle_sync.reconcile.apply import ApplyResult
-from moodle_sync.reconcile.explain import render_plan
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
@@ -376,12 +376,12 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
 
+    from moodle_sync.explainer import render_roster_plan
+
     shown: list[bool] = []
 
     def confirm(plan: Any) -> bool:
-        from moodle_sync.rosters.importer import render_roster_plan
-
-        console.say(render_roster_plan(plan, engine.predict_enrolments(spec_set, plan)))
+        console.say(render_roster_plan(plan))
         shown.append(True)  # the plan is printed once: the outcome below does not repeat it
         if yes:
             return True
@@ -389,15 +389,16 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
             raise PlanError("the import needs confirmation; pass --yes to apply without asking (or --dry-run)")
         return click.confirm("Apply this roster to Moodle?", default=False, err=True)
 
-    report = engine.import_roster(api, spec_set, store, file, county=code, scope=scope, mode=mode,  # type: ignore[arg-type]
-                                  sheet=sheet,
-                                  skip_invalid=skip_invalid, allow_mass_removal=allow_mass_removal,
-                                  dry_run=dry_run, auth=settings.auth, console=console, confirm=confirm,
-                                  roles=settings.roles, workers=settings.workers)
+    options: dict[str, Any] = dict(county=code, scope=scope, mode=mode, sheet=sheet, skip_invalid=skip_invalid,
+                                   allow_mass_removal=allow_mass_removal, auth=settings.auth, console=console,
+                                   workers=settings.workers)
+    if dry_run:  # the plan, printed through the Explainer: nothing is written to Moodle
+        report = engine.plan_roster_import(api, spec_set, store, file, **options)
+    else:
+        report = engine.import_roster(api, spec_set, store, file, confirm=confirm, roles=settings.roles, **options)
     from moodle_sync.reconcile.words import count_words
-    from moodle_sync.rosters.importer import render_roster_plan
 
-    lines = [] if shown else [render_roster_plan(report.plan, report.followups)]
+    lines = [] if shown else [render_roster_plan(report.plan)]
     if report.outcome:
         o = report.outcome
         done = (f"Done: {count_words(o.created, 'person', 'people')} created, {o.updated} updated, "

@@ -21,10 +21,9 @@ from moodle_sync.console import Console
 from moodle_sync.demo_serve import complete_more, serve_on
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
+from moodle_sync.explainer import render_plan, render_roster_plan
 from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.reconcile.explain import render_plan
-from moodle_sync.rosters.importer import render_roster_plan
 from moodle_sync.scope import Scope
 from moodle_sync.specs.spec_set import SpecSet
 
@@ -133,7 +132,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
             console.say(f"\n== 3.{n} roster import --county {county} {path.name} --yes ==")
             roster_report = engine.import_roster(api, specs, store, path, county=county, scope=Scope(),
                                                  console=console, confirm=lambda plan: True)
-            console.say(render_roster_plan(roster_report.plan, roster_report.followups))
+            console.say(render_roster_plan(roster_report.plan))
             if roster_report.outcome:
                 o = roster_report.outcome
                 console.say(f"Done: {o.created} people created, {o.added} cohort memberships added.")

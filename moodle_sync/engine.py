@@ -13,33 +13,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moodle_sync.applier import Applier, ApplyResult
 from moodle_sync.config import DEFAULT_ROLES, Settings
 from moodle_sync.console import Console
 from moodle_sync.email_cost import doctor_text, import_note, probe
 from moodle_sync.errors import ApplyError, PlanError
-from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
 from moodle_sync.phases import Phase, PhaseClock
 from moodle_sync.reconcile.actual import ActualState, read_actual
-from moodle_sync.reconcile.apply import Applier, ApplyResult
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.diff import build_plan
 from moodle_sync.reconcile.enrolments import (
     SAMPLE_SIZE,
     EnrolmentState,
-    plan_enrolments,
     read_enrolment_state,
-    targeted_enrolment_state,
 )
 from moodle_sync.reconcile.intents import settle_pending_enrolments
-from moodle_sync.reconcile.plan import EnrolmentItem, Note, Plan, SyncEnrolments
+from moodle_sync.reconcile.plan import Note, Plan, SyncEnrolments
 from moodle_sync.reconcile.progress import ApplyProgress
-from moodle_sync.rosters.importer import Mode, RosterOutcome, RosterPlan, apply_roster, plan_roster
+from moodle_sync.rosters.actions import FollowEnrolments
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.rosters.planner import Mode, plan_roster, refuse_mass_removal
+from moodle_sync.rosters.view import RosterView
+from moodle_sync.rosters.write_people import RosterOutcome
 from moodle_sync.runs import Run, recorded_run
 from moodle_sync.scope import Scope
+from moodle_sync.send import FATAL
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
@@ -169,7 +170,7 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         raise PlanError("apply cancelled; nothing was changed")
     with recorded_run(store, api, "apply", what="apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
                       spec_digest=specs.digest, plan=chosen.to_dict()) as run:
-        applier = Applier(api, store, run.id, actual, workers=workers,
+        applier = Applier(api, store, run.id, actual.ids(), workers=workers,
                           report=ApplyProgress(console, len(chosen.actions)) if console else None)
         try:
             result = applier.apply(chosen)
@@ -296,81 +297,102 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
 
 @dataclass
 class RosterReport:
-    plan: RosterPlan
-    followups: dict[str, dict[str, int]]
+    """A roster import: its plan (the one Plan, with a RosterContext), and once applied what it did."""
+
+    plan: Plan
     outcome: RosterOutcome | None = None
     enrolments: ApplyResult | None = None
     import_id: int = 0
     #: per phase: calls, items, wall time (``-v`` prints them)
     phases: list[Phase] = field(default_factory=list)
 
+    @property
+    def roster(self) -> RosterView:
+        """The plan read by what it does to people (who is created, who leaves …)."""
+        return RosterView(self.plan)
+
+    @property
+    def followups(self) -> dict[str, dict[str, int]]:
+        return self.roster.followups
+
     def to_dict(self) -> dict[str, Any]:
-        return {"import_id": self.import_id, "plan": self.plan.to_dict(), "enrolments_that_follow": self.followups,
+        return {"import_id": self.import_id, "plan": {**self.roster.to_dict(), **self.plan.to_dict()},
+                "enrolments_that_follow": self.followups,
                 "outcome": self.outcome.to_dict() if self.outcome else None,
                 "enrolment_outcome": self.enrolments.summary() if self.enrolments else None,
                 "phases": [p.to_dict() for p in self.phases]}
 
 
-def predict_enrolments(specs: SpecSet, plan: RosterPlan) -> dict[str, dict[str, int]]:
-    """Per course idnumber: how many enrolments a roster plan will add or suspend (by the rules)."""
-    out: dict[str, dict[str, set[object]]] = {}
-    for rule in specs.rules.values():
-        course = specs.courses[rule.course].idnumber
-        entry = out.setdefault(course, {"enrol": set(), "suspend": set()})
-        for idn, who in plan.add:
-            if _group_of(idn) in rule.target_groups:
-                entry["enrol"].add(who if isinstance(who, int) else who.row * -1)
-        for idn, uid in plan.remove:
-            if _group_of(idn) in rule.target_groups:
-                entry["suspend"].add(uid)
-    return {c: {k: len(v) for k, v in d.items()} for c, d in out.items() if any(d.values())}
+def plan_roster_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
+                       scope: Scope, mode: Mode = "replace", skip_invalid: bool = False,
+                       allow_mass_removal: bool = False, auth: str = "manual", console: Console | None = None,
+                       workers: int = 4, sheet: str | None = None, clock: PhaseClock | None = None) -> RosterReport:
+    """Read a county's roster and Moodle and plan the import (``roster import --dry-run``). Writes nothing to
+    Moodle; the state store records that the file was looked at (a dry-run import)."""
+    report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
+                          allow_mass_removal=allow_mass_removal, auth=auth, console=console, workers=workers,
+                          sheet=sheet, clock=clock)
+    report.import_id = _record_import(store, report, previewed=True)
+    return report
 
 
-def _group_of(cohort: str) -> str | None:
-    parsed = parse_cohort_idnumber(cohort)
-    return parsed[0] if parsed else None
-
-
-def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
-                  scope: Scope, mode: Mode = "replace", skip_invalid: bool = False, allow_mass_removal: bool = False,
-                  dry_run: bool = False, auth: str = "manual", console: Console | None = None,
-                  confirm: Callable[[RosterPlan], bool] | None = None, roles: Mapping[str, int] | None = None,
-                  workers: int = 4, sheet: str | None = None) -> RosterReport:
-    """Read, check and (unless ``dry_run``) apply a county's roster, then the enrolments that follow.
-
-    Only the people of this roster and this county are touched: the enrolment step is limited to them.
-    """
+def _plan_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str, scope: Scope,
+                 mode: Mode, skip_invalid: bool, allow_mass_removal: bool, auth: str, console: Console | None,
+                 workers: int, sheet: str | None, clock: PhaseClock | None) -> RosterReport:
     scope.require(county)
-    clock = PhaseClock(api.client.stats)
+    clock = clock or PhaseClock(api.client.stats)
     with clock.phase("read and plan") as planning:
         roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()},
                              sheet=sheet)
         settle_pending_enrolments(api, store, progress=console.say if console else None)
         plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
-                           allow_mass_removal=allow_mass_removal, store=store, workers=workers,
-                           dry_run=dry_run)
+                           allow_mass_removal=allow_mass_removal, store=store, workers=workers, auth=auth,
+                           specs=specs)
+        plan = dataclasses.replace(plan, specs_commit=specs.git_commit)
         planning.items = len(roster.rows)
-    report = RosterReport(plan=plan, followups=predict_enrolments(specs, plan), phases=clock.phases)
-    counts = {**plan.counts(), "enrolments_that_follow": report.followups}
-    if dry_run or not plan.has_changes:
-        report.import_id = store.record_roster_import(hub=scope.name, county=county, file=str(path),
-                                                      sha256=roster.sha256, mode=mode, dry_run=True, counts=counts)
-        if dry_run or not specs.rules:
+    return RosterReport(plan=plan, phases=clock.phases)
+
+
+def _record_import(store: StateStore, report: RosterReport, *, previewed: bool) -> int:
+    ctx = report.roster.context
+    counts: dict[str, Any] = {**report.roster.counts(), "enrolments_that_follow": report.followups}
+    if not previewed:
+        counts.update(outcome=report.outcome.to_dict() if report.outcome else None,
+                      enrolments=report.enrolments.summary() if report.enrolments else None)
+    return store.record_roster_import(hub=ctx.hub, county=ctx.county, file=ctx.file, sha256=ctx.sha256,
+                                      mode=ctx.mode, dry_run=previewed, counts=counts)
+
+
+def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
+                  scope: Scope, mode: Mode = "replace", skip_invalid: bool = False, allow_mass_removal: bool = False,
+                  auth: str = "manual", console: Console | None = None,
+                  confirm: Callable[[Plan], bool] | None = None, roles: Mapping[str, int] | None = None,
+                  workers: int = 4, sheet: str | None = None) -> RosterReport:
+    """Read, check and apply a county's roster, then the enrolments that follow.
+
+    Only the people of this roster and this county are touched: the enrolment step is limited to them.
+    """
+    clock = PhaseClock(api.client.stats)
+    report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
+                          allow_mass_removal=allow_mass_removal, auth=auth, console=console, workers=workers,
+                          sheet=sheet, clock=clock)
+    plan = report.plan
+    refuse_mass_removal(plan)
+    if not report.roster.has_changes:
+        report.import_id = _record_import(store, report, previewed=True)
+        if not specs.rules:
             return report
-    if plan.has_changes and confirm is not None and not confirm(plan):
+    if report.roster.has_changes and confirm is not None and not confirm(plan):
         raise PlanError("roster import cancelled; nothing was changed")
     with recorded_run(store, api, f"roster import {county}", what="roster import", specs_commit=specs.git_commit,
                       specs_dirty=specs.git_dirty, spec_digest=specs.digest, plan=plan.to_dict()) as run:
         try:
-            _write_roster(api, specs, store, plan, report, run, county=county, auth=auth, console=console,
-                          roles=roles, workers=workers, clock=clock)
+            _write_roster(api, specs, store, report, run, console=console, roles=roles, workers=workers,
+                          clock=clock)
         finally:
             for line in clock.lines():
                 log.info(line)
-    report.import_id = store.record_roster_import(
-        hub=scope.name, county=county, file=str(path), sha256=roster.sha256, mode=mode, dry_run=False,
-        counts={**counts, "outcome": report.outcome.to_dict() if report.outcome else None,
-                "enrolments": report.enrolments.summary() if report.enrolments else None})
+    report.import_id = _record_import(store, report, previewed=False)
     failures = (report.outcome.failures if report.outcome else []) + \
         (list(report.enrolments.failed.values()) if report.enrolments else [])
     if failures:
@@ -380,52 +402,36 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     return report
 
 
-def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, plan: RosterPlan, report: RosterReport,
-                  run: Run, *, county: str, auth: str, console: Console | None, roles: Mapping[str, int] | None,
-                  workers: int, clock: PhaseClock) -> None:
-    """People and cohort members, then the enrolments that follow, within the run ``run``."""
-    run_id = run.id
+def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, report: RosterReport, run: Run, *,
+                  console: Console | None, roles: Mapping[str, int] | None, workers: int, clock: PhaseClock) -> None:
+    """Apply the import plan through the one Applier, within the run ``run``: people and cohort members, then
+    the enrolments that follow."""
     say = console.say if console else None
-    report.outcome = apply_roster(api, store, plan, auth=auth, report=say, workers=workers, clock=clock)
+    plan = report.plan
+    progress = ApplyProgress(console, len(plan.actions)) if console else None
+    applier = Applier(api, store, run.id, report=progress, workers=workers, clock=clock, specs=specs, roles=roles)
+    try:
+        applier.apply(plan)
+    except ApplyError as e:
+        if isinstance(e.__cause__, FATAL):
+            # Moodle stopped the import (maintenance, the token): its own error, which recorded_run tells as a
+            # run stopped part-way when some of it was written
+            raise e.__cause__ from None
+        raise
+    finally:
+        report.outcome = applier.roster
+        if any(isinstance(a, FollowEnrolments) and a.id in applier.result.done for a in plan.actions):
+            synced = ApplyResult(done=[i for i in applier.result.done if i.startswith("SyncEnrolments:")],
+                                 failed={i: w for i, w in applier.result.failed.items()
+                                         if i.startswith("SyncEnrolments:")},
+                                 skipped={i: w for i, w in applier.result.skipped.items()
+                                          if i.startswith("SyncEnrolments:")})
+            report.enrolments = synced
     note = import_note(report.outcome.create_ms) if report.outcome.create_ms is not None else None
     if note:
         report.outcome.notes.append(note)
         if say:
             say(f"  note: {note}")
-    # the enrolments that follow, for this roster's people only (a hub never touches other counties)
-    people = report.outcome.user_ids
-    with clock.phase("read enrolments", len(people)):
-        actual = read_actual(api, specs, store)
-        rule_courses = {specs.courses[r.course].idnumber for r in specs.rules.values()}
-        known = set().union(*(store.managed_enrolments(idn) for idn in rule_courses)) if rule_courses else set()
-        rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
-        # people Moodle may already have enrolled without the tool knowing: existing users, new to the store,
-        # whom a rule now concerns. Only they need Moodle's own enrolment lists to be read.
-        uncertain = {plan.matched[r.row] for r in plan.rows
-                     if r.row in plan.matched and set(r.target_groups) & rule_groups} - known
-        if not uncertain:
-            # everyone is either known to the store or brand new: reads in proportion to the change
-            state = targeted_enrolment_state(api, specs, actual, store, county, people)
-        else:
-            state = read_enrolment_state(api, specs, actual, store)
-        actions = plan_enrolments(specs, actual, state, DEFAULT_ROLES if roles is None else roles,
-                                  datetime.date.today())
-        sync = [_only(a, people) for a in actions]
-        sync = [a for a in sync if a.enrol or a.reactivate or a.suspend or a.redate]
-    applier = Applier(api, store, run_id, actual, report=ApplyProgress(console, len(sync)) if console else None,
-                      workers=workers)
-    with clock.phase("enrolments", sum(len(a.enrol) + len(a.reactivate) + len(a.suspend) + len(a.redate)
-                                       for a in sync)):
-        report.enrolments = applier.apply(Plan(actions=tuple(sync), notes=(), spec_digest=specs.digest,
-                                               moodle_digest="", moodle_url=actual.moodle_url))
-    failures = report.outcome.failures + list(report.enrolments.failed.values())
+    failures = report.outcome.failures + (list(report.enrolments.failed.values()) if report.enrolments else [])
     run.finish("partial" if failures else "done",
-               {**report.outcome.to_dict(), "enrolments": report.enrolments.summary()})
-
-
-def _only(action: SyncEnrolments, people: set[int]) -> SyncEnrolments:
-    def keep(items: tuple[EnrolmentItem, ...]) -> tuple[EnrolmentItem, ...]:
-        return tuple(i for i in items if i.userid in people)
-
-    return dataclasses.replace(action, enrol=keep(action.enrol), reactivate=keep(action.reactivate),
-                               suspend=keep(action.suspend), redate=keep(action.redate))
+               {**report.outcome.to_dict(), "enrolments": report.enrolments.summary() if report.enrolments else None})

@@ -16,9 +16,11 @@ from typing import Any
 
 from moodle_sync import engine
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, SyncBusy
+from moodle_sync.explainer import render_roster_plan
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
-from moodle_sync.rosters.importer import RosterPlan, render_roster_plan
+from moodle_sync.reconcile.plan import Plan
+from moodle_sync.rosters.view import RosterView
 from moodle_sync.store.db import StateStore
 from moodle_sync.synclock import held
 
@@ -53,8 +55,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _canonical(plan: RosterPlan, followups: dict[str, dict[str, int]]) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(json.dumps({**plan.to_dict(), "enrolments_that_follow": followups},
+def _canonical(plan: Plan) -> dict[str, Any]:
+    """What the hub saw: the plan as people read it (not when or by which run it was made)."""
+    view = RosterView(plan)
+    value: dict[str, Any] = json.loads(json.dumps({**view.to_dict(), "enrolments_that_follow": view.followups},
                                                   sort_keys=True))
     return value
 
@@ -63,12 +67,11 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
     """The import plan of ``path`` for ``county`` as this account: nothing is written to Moodle."""
     try:
         with held(site.state_path, f"roster preview {county} (portal, {account.email})", wait=LOCK_WAIT):
-            report = engine.import_roster(
+            report = engine.plan_roster_import(
                 site.api(account), site.specs(), _store(site, account), path, county=county,
                 scope=site.scope(account), mode=options.get("mode", "replace"),
                 skip_invalid=bool(options.get("skip_invalid")),
-                allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=True, auth=site.settings.auth,
-                roles=site.settings.roles)
+                allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth)
     except SyncBusy as e:
         return Preview(error=BUSY.format(holder=e.holder))
     except RosterError as e:
@@ -77,11 +80,10 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
                                   "hint": p.hint} for p in e.problems if hasattr(p, "row")])
     except MoodleSyncError as e:
         return Preview(error=str(e))
-    if report.plan.mass_removal:  # the dry run shows who would leave; the portal asks for the tick first
-        return Preview(error=report.plan.mass_removal.split(": the import itself")[0] + "; nothing was written",
-                       mass_removal=True, text=render_roster_plan(report.plan, report.followups))
-    return Preview(plan=_canonical(report.plan, report.followups),
-                   text=render_roster_plan(report.plan, report.followups), followups=report.followups)
+    share = report.roster.context.mass_removal
+    if share:  # the plan shows who would leave; the portal asks for the tick first
+        return Preview(error=share + "; nothing was written", mass_removal=True, text=render_roster_plan(report.plan))
+    return Preview(plan=_canonical(report.plan), text=render_roster_plan(report.plan), followups=report.followups)
 
 
 def confirm(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any],
@@ -94,8 +96,8 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
         return {"ok": False, "error": "Filen har ändrats sedan förhandsgranskningen; inget har skrivits. "
                                       "Ladda upp den igen."}
 
-    def same_plan(plan: RosterPlan) -> bool:
-        fresh = _canonical(plan, engine.predict_enrolments(specs, plan))
+    def same_plan(plan: Plan) -> bool:
+        fresh = _canonical(plan)
         if fresh != seen:
             raise PlanError("Moodle har ändrats sedan förhandsgranskningen (någon annan import eller ändring); "
                             "inget har skrivits. Ladda upp filen igen och granska den nya planen.")
@@ -107,7 +109,7 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
             report = engine.import_roster(
                 site.api(account), specs, _store(site, account), path, county=county, scope=site.scope(account),
                 mode=options.get("mode", "replace"), skip_invalid=bool(options.get("skip_invalid")),
-                allow_mass_removal=bool(options.get("allow_mass_removal")), dry_run=False, auth=site.settings.auth,
+                allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
     except SyncBusy as e:
         return {"ok": False, "error": BUSY.format(holder=e.holder)}

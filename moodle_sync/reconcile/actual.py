@@ -48,6 +48,13 @@ class ActualState:
     def category_by_idnumber(self) -> dict[str, Category]:
         return {c.idnumber: c for c in self.categories if c.idnumber}
 
+    def ids(self) -> dict[str, int]:
+        """idnumber → Moodle id of every category, owned course and owned cohort (what the applier needs)."""
+        out = {c.idnumber: c.id for c in self.categories if c.idnumber}
+        out.update({idn: c.id for idn, c in self.courses.items()})
+        out.update({idn: c.id for idn, c in self.cohorts.items()})
+        return out
+
     def digest(self) -> str:
         """A fingerprint of everything the plan depends on: it changes when Moodle changes."""
         owned_cats = sorted(

@@ -1,4 +1,9 @@
-"""Render a plan for people: what will be created, changed field by field, hidden, or only recorded."""
+"""Render a plan for people: what will be created, changed field by field, hidden, or only recorded.
+
+:class:`ExplainerCore` dispatches each action to ``visit_<snake_case(action type)>`` of a mixin, as the
+applier does; :class:`SpecExplainer` holds the spec sync's visits. The one
+:class:`~moodle_sync.explainer.Explainer` is composed of every package's mixins.
+"""
 
 from __future__ import annotations
 
@@ -37,9 +42,9 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-class Explainer:
+class ExplainerCore:
     """Renders actions for people: ``visit_<snake_case(action type)>`` gives one headline and optional detail
-    lines, as the :class:`~moodle_sync.reconcile.apply.Applier` has a ``visit_`` that carries it out."""
+    lines, as the :class:`~moodle_sync.applier.Applier` has a ``visit_`` that carries it out."""
 
     def describe(self, action: Action) -> list[str]:
         visit: Callable[[Any], list[str]] | None = getattr(self, visitor_name(type(action)), None)
@@ -50,6 +55,10 @@ class Explainer:
     @staticmethod
     def _sign(action: Action) -> str:
         return SIGN[action.kind]
+
+
+class SpecExplainer(ExplainerCore):
+    """The spec sync's actions: categories, courses, cohorts, enrolments, session groups."""
 
     def visit_create_category(self, action: CreateCategory) -> list[str]:
         parent = f" under {action.parent_key}" if action.parent_key else " at the top level"
@@ -109,16 +118,13 @@ class Explainer:
         return [f"{self._sign(action)} hide cohort {action.idnumber} ({action.reason})"]
 
 
-def describe(action: Action) -> list[str]:
-    """One headline and optional detail lines for an action."""
-    return Explainer().describe(action)
-
-
 #: above this many actions of one type, the plan shows a count and a sample instead of every line
 DETAIL_LIMIT = 12
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, explainer: ExplainerCore) -> str:
+    """The spec sync's plan for people: a summary line, each action (a sample past :data:`DETAIL_LIMIT` of one
+    type), then the notes."""
     lines: list[str] = []
     if not plan.actions:
         lines.append("No changes. Moodle matches the specs.")
@@ -132,7 +138,7 @@ def render_plan(plan: Plan) -> str:
             name = type(action).__name__
             shown[name] = shown.get(name, 0) + 1
             if shown[name] <= DETAIL_LIMIT:
-                lines.extend(describe(action))
+                lines.extend(explainer.describe(action))
         for name, n in shown.items():
             if n > DETAIL_LIMIT:
                 lines.append(f"  … and {kind_words(name, n - DETAIL_LIMIT, more=True)} (all of them are in "

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from moodle_sync.errors import PlanError
 
@@ -41,6 +41,17 @@ class FieldChange:
     new: Any
 
 
+#: every action type by name, for the plan file's reader: each subclass of :class:`Action` adds itself, so actions
+#: defined in other packages (rosters/, sessions, completions/) are known without this module importing them
+ACTION_TYPES: dict[str, type[Action]] = {}
+
+
+def _field_changes(values: dict[str, Any]) -> dict[str, Any]:
+    if "changes" in values:
+        values["changes"] = tuple(FieldChange(**c) for c in values["changes"])
+    return values
+
+
 @dataclass(frozen=True)
 class Action:
     """Base of every action. ``id`` is stable across plans of the same state (used for outcomes)."""
@@ -48,6 +59,24 @@ class Action:
     kind: ClassVar[ChangeKind]
     #: Moodle calls this action makes (for `--json` readers and the explainer)
     writes_moodle: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ in ACTION_TYPES and ACTION_TYPES[cls.__name__].__module__ != cls.__module__:
+            raise TypeError(f"two actions are called {cls.__name__}: {ACTION_TYPES[cls.__name__].__module__} "
+                            f"and {cls.__module__}")
+        ACTION_TYPES[cls.__name__] = cls
+
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Turn the JSON values of this action's nested fields back into their types (a hook per class)."""
+        return values
+
+    @classmethod
+    def from_dict(cls: type[ActionT], data: dict[str, Any]) -> ActionT:
+        """The action ``to_dict`` wrote (keys that are not fields, such as ``kind`` and ``id``, are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**cls.rebuild({k: v for k, v in data.items() if k in names}))
 
     @property
     def id(self) -> str:
@@ -61,6 +90,9 @@ class Action:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         return {"action": type(self).__name__, "kind": self.kind.name.lower(), "id": self.id, **data}
+
+
+ActionT = TypeVar("ActionT", bound=Action)
 
 
 @dataclass(frozen=True)
@@ -84,6 +116,10 @@ class UpdateCategory(Action):
     #: set when the parent changes to a category created in the same run
     parent_key: str | None = None
 
+
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return _field_changes(values)
 
 @dataclass(frozen=True)
 class CreateCourse(Action):
@@ -122,6 +158,10 @@ class UpdateCourse(Action):
     #: set when the category changes to one created in the same run
     category_key: str | None = None
 
+
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return _field_changes(values)
 
 @dataclass(frozen=True)
 class HideCourse(Action):
@@ -167,6 +207,10 @@ class UpdateCohort(Action):
     description: str
 
 
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return _field_changes(values)
+
 @dataclass(frozen=True)
 class HideCohort(Action):
     kind: ClassVar[ChangeKind] = ChangeKind.HIDE
@@ -210,6 +254,13 @@ class SyncEnrolments(Action):
         return {"enrol": len(self.enrol), "reactivate": len(self.reactivate), "suspend": len(self.suspend),
                 "redate": len(self.redate)}
 
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for name in ENROLMENT_LISTS:
+            if name in values:
+                values[name] = tuple(EnrolmentItem(**i) for i in values[name])
+        return values
+
 
 ENROLMENT_LISTS = ("enrol", "reactivate", "suspend", "redate")
 
@@ -224,11 +275,6 @@ class CreateSessionGroup(Action):
     name: str
     description: str
 
-ACTION_TYPES: dict[str, type[Action]] = {
-    t.__name__: t for t in (CreateCategory, UpdateCategory, CreateCourse, ImportTemplate, UpdateCourse,
-                            HideCourse, RecordVersion, CreateCohort, UpdateCohort, HideCohort, SyncEnrolments,
-                            CreateSessionGroup)
-}
 
 
 @dataclass(frozen=True)
@@ -237,6 +283,35 @@ class Note:
 
     level: str  # "info" or "warning"
     message: str
+
+
+#: every plan context type by name (each subclass of :class:`PlanContext` adds itself)
+CONTEXT_TYPES: dict[str, type[PlanContext]] = {}
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a plan was made from beyond the specs and Moodle (a roster file, its county …): typed, serialised
+    with the plan, shown by the explainer. A subclass rebuilds its nested fields in :meth:`rebuild`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CONTEXT_TYPES[cls.__name__] = cls
+
+    @classmethod
+    def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, **dataclasses.asdict(self)}
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> PlanContext:
+        cls = CONTEXT_TYPES.get(data.get("type", ""))
+        if cls is None:
+            raise ValueError(f"unknown plan context {data.get('type')!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**cls.rebuild({k: v for k, v in data.items() if k in names}))
 
 
 @dataclass(frozen=True)
@@ -248,6 +323,8 @@ class Plan:
     moodle_url: str
     specs_commit: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    #: what else the plan was made from (a roster import's file and county); None for the spec sync
+    context: PlanContext | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -274,6 +351,7 @@ class Plan:
             "summary": {"changes": len(self.actions), **self.counts()},
             "actions": [a.to_dict() for a in self.actions],
             "notes": [dataclasses.asdict(n) for n in self.notes],
+            **({"context": self.context.to_dict()} if self.context is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -289,7 +367,8 @@ class Plan:
             notes = tuple(Note(**n) for n in data.get("notes", []))
             return cls(actions=actions, notes=notes, spec_digest=data["spec_digest"],
                        moodle_digest=data["moodle_digest"], moodle_url=data["moodle_url"],
-                       specs_commit=data.get("specs_commit"), created_at=data["created_at"])
+                       specs_commit=data.get("specs_commit"), created_at=data["created_at"],
+                       context=PlanContext.from_dict(data["context"]) if data.get("context") else None)
         except (KeyError, TypeError, ValueError) as e:
             raise PlanError(f"{source}: the plan file is damaged ({type(e).__name__}: {e})",
                             hint="make a new one with `moodle-sync plan --out plan.json`") from e
@@ -299,11 +378,4 @@ def _action_from_dict(data: dict[str, Any]) -> Action:
     cls = ACTION_TYPES.get(data.get("action", ""))
     if cls is None:
         raise ValueError(f"unknown action {data.get('action')!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {k: v for k, v in data.items() if k in names}
-    if "changes" in kwargs:
-        kwargs["changes"] = tuple(FieldChange(**c) for c in kwargs["changes"])
-    for name in ENROLMENT_LISTS:
-        if name in kwargs and cls is SyncEnrolments:
-            kwargs[name] = tuple(EnrolmentItem(**i) for i in kwargs[name])
-    return cls(**kwargs)
+    return cls.from_dict(data)

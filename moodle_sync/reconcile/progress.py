@@ -28,6 +28,10 @@ class ApplyProgress:
         self.seen = 0
         self.each = verbose()
 
+    def expect(self, more: int) -> None:
+        """``more`` outcomes to come that were not known when the bar was made (enrolments after a roster)."""
+        self.total += more
+
     def __call__(self, line: str) -> None:
         if line.lstrip().startswith(("done", "FAILED", "skipped")):
             self.seen += 1

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from moodle_sync import engine
+from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError, PlanError
-from moodle_sync.reconcile import apply as apply_module
 from moodle_sync.reconcile.plan import (
     CreateCourse,
     CreateSessionGroup,
@@ -115,7 +115,7 @@ def test_a_create_whose_answer_was_lost_is_not_sent_again_in_the_same_run(
         site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     # a proxy answers 504 while Moodle is (as far as the tool can know) still creating the courses:
     # Moodle checks uniqueness in PHP, so sending them again could make duplicates
-    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.05)
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.05)
     site.emulator.faults.add(Fault(kind="http", wsfunction=CREATE, status=504, body="Gateway Timeout"))
     requests: list[bytes] = []
     real_handle = site.emulator.handle
@@ -157,7 +157,7 @@ def test_a_create_that_lands_while_the_tool_waits_is_adopted(site: Site, monkeyp
             real_handle("POST", f"{URL}/webservice/rest/server.php", {}, sent[0])  # the first call completes
 
     monkeypatch.setattr(site.emulator, "handle", proxy)
-    monkeypatch.setattr(apply_module.time, "sleep", moodle_finishes)
+    monkeypatch.setattr(settle_module.time, "sleep", moodle_finishes)
     assert site.apply().result.ok
     assert creates == 1  # the tool sent it once; the first call is the one that ran
     assert_no_duplicates(site)

@@ -18,7 +18,7 @@ from moodle_sync.completions.report_setup import clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.rosters.importer import Scope
+from moodle_sync.scope import Scope
 
 from .conftest import Site, run
 from .test_completions import (

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError
-from moodle_sync.reconcile import apply as apply_module
 
 from .conftest import Site
 from .test_rosters import course_id, do_import, enrolment, person, soc_rule, user_id, write_roster
@@ -19,7 +19,7 @@ ENROL = "enrol_manual_enrol_users"
 
 @pytest.fixture
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.0)
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
 
 
 def count_enrol_requests(site: Site, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError
-from moodle_sync.reconcile import apply as apply_module
 
 from .conftest import Site
 from .test_rosters import course_id, do_import, enrolment, person, user_id, write_roster
@@ -21,7 +21,7 @@ SOC = "hrv-socialtjanst@1"
 
 @pytest.fixture
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.0)
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
 
 
 def leaver_is_suspended(site: Site, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import pytest
 from moodle_sync import settle as settle_module
 from moodle_sync.cli import EXIT_ERROR, EXIT_PARTIAL
 from moodle_sync.emulator import Fault, SimulatedCrash
-from moodle_sync.reconcile import apply as apply_module
 
 from .conftest import Site, run
 from .test_rosters import do_import, person, write_roster
@@ -47,7 +46,6 @@ def cli_runs(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 def one_try(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOODLE_SYNC_RETRIES", "1")
     monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
-    monkeypatch.setattr(apply_module, "LOST_ANSWER_WAIT", 0.0)
 
 
 def test_a_roster_import_whose_enrolments_are_refused_exits_3_after_creating_the_people(

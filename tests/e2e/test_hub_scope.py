@@ -155,7 +155,7 @@ def test_a_hub_cannot_reach_another_countys_person_by_username_or_other_capitals
             person(4, **{"E-post": "vera.versal@falun.example.se", "Anställnings-id": ""})]
     path = write_roster(tmp_path / "w.csv", rows)
     report = do_import(applied, path, scope=DALARNA, dry_run=True)
-    plan = report.plan.to_dict()
+    plan = report.to_dict()["plan"]
     text = json.dumps(plan, ensure_ascii=False) + render(report)
     assert [r["row"] for r in plan["refused"]] == [3, 4, 5] and len({r["reason"] for r in plan["refused"]}) == 1
     assert "Versalsson" not in text and "Vera.Versal" not in text
@@ -164,7 +164,7 @@ def test_a_hub_cannot_reach_another_countys_person_by_username_or_other_capitals
     assert str(kalle) not in json.dumps(plan["update"]) + json.dumps(plan["add"])
 
     # an admin is unaffected: the same file updates them, and is told which account has the e-mail
-    admin = do_import(applied, path, dry_run=True).plan
+    admin = do_import(applied, path, dry_run=True).roster
     assert admin.refused == [] and {u.row.row for u in admin.update} >= {3}
     assert [(r.row, "Kalle.Ek@" in why or "Vera.Versal@" in why) for r, why in admin.blocked] == [(4, True), (5, True)]
 
@@ -176,7 +176,7 @@ def test_a_hub_refusal_never_removes_the_person_from_its_own_cohorts(applied: Si
     assert both.outcome is not None and not both.outcome.failures
     uid = moodle_user(applied, person(0)["E-post"]).id
     again = do_import(applied, write_roster(tmp_path / "w2.csv", [person(n) for n in range(6)]), scope=DALARNA,
-                      dry_run=True).plan
+                      dry_run=True).roster
     assert [r.row for r, _why in again.refused] == [2]
     assert all(u != uid for _c, u in again.remove)
 
@@ -187,17 +187,17 @@ def test_a_hubs_e_mail_change_to_an_address_another_account_has_is_refused_with_
     applied.emulator.add_user("annan", "Annan", "Hemlighet", "Annan.Adress@Falun.example.se")
     path = write_roster(tmp_path / "w2.csv", [person(1, **{"E-post": "annan.adress@falun.example.se",
                                                             "Förnamn": "Nytt"})])
-    hub = do_import(applied, path, scope=DALARNA, dry_run=True).plan
+    hub = do_import(applied, path, scope=DALARNA, dry_run=True).roster
     assert [(r.row, why) for r, why in hub.refused] == [(2, outside_text("W"))]
     assert hub.update == [] and hub.email_held == [] and hub.remove == []
-    admin = do_import(applied, path, dry_run=True).plan  # an admin is told, and the name still changes
+    admin = do_import(applied, path, dry_run=True).roster  # an admin is told, and the name still changes
     assert [r.row for r, _why in admin.email_held] == [2] and [list(u.changes) for u in admin.update] == [["firstname"]]
 
 
 def render(report: Any) -> str:
-    from moodle_sync.rosters.importer import render_roster_plan
+    from moodle_sync.explainer import render_roster_plan
 
-    return render_roster_plan(report.plan, report.followups)
+    return render_roster_plan(report.plan)
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.rosters.importer import apply_roster, plan_roster, render_roster_plan
+from moodle_sync.explainer import render_roster_plan
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.rosters.planner import plan_roster
+from moodle_sync.rosters.view import RosterView
 from moodle_sync.scope import Scope
 
 from .conftest import Site
-from .test_rosters import do_import, person, write_roster
+from .test_rosters import apply_roster, do_import, person, write_roster
 
 
 @pytest.fixture
@@ -48,17 +50,17 @@ def test_a_changed_email_is_shown_as_a_field_change_sent_to_moodle_and_recorded(
     path = write_roster(tmp_path / "w2.csv", moved)
 
     dry = do_import(applied, path, dry_run=True)
-    [change] = dry.plan.update
+    [change] = dry.roster.update
     assert change.userid == anna and change.changes == {
         "email": ("person1@falun.example.se", "anna.nygift@falun.example.se")}
     assert "e-post: person1@falun.example.se → anna.nygift@falun.example.se" in render_roster_plan(dry.plan)
-    assert dry.plan.to_dict()["update"][0]["changes"]["email"] == change.changes["email"]
+    assert dry.roster.to_dict()["update"][0]["changes"]["email"] == change.changes["email"]
 
     report = do_import(applied, path)
     assert report.outcome is not None and report.outcome.updated == 1 and not report.outcome.failures
     assert moodle_email(applied, anna) == "anna.nygift@falun.example.se"
     assert stored_email(applied, anna) == "anna.nygift@falun.example.se"
-    assert not do_import(applied, path, dry_run=True).plan.has_changes  # in step
+    assert not do_import(applied, path, dry_run=True).roster.has_changes  # in step
 
 
 def test_an_email_another_account_has_in_any_case_is_not_sent_and_the_store_keeps_moodles(
@@ -75,10 +77,10 @@ def test_an_email_another_account_has_in_any_case_is_not_sent_and_the_store_keep
         assert moodle_email(applied, uid) == old
         assert stored_email(applied, uid) == old  # never an e-mail Moodle does not have
     assert applied.emulator.write_calls() == writes  # nothing to send
-    plan = report.plan
+    plan = report.roster
     assert plan.update == [] and [r.row for r, _why in plan.email_held] == [2, 3]
     assert all("another Moodle account already has" in why for _r, why in plan.email_held)
-    assert "e-post stays person1@falun.example.se" in render_roster_plan(plan)
+    assert "e-post stays person1@falun.example.se" in render_roster_plan(report.plan)
 
 
 def test_a_single_sign_on_account_keeps_the_email_its_identity_provider_gives(
@@ -88,9 +90,9 @@ def test_a_single_sign_on_account_keeps_the_email_its_identity_provider_gives(
     report = do_import(applied, write_roster(tmp_path / "w.csv", [person(1)]))
     assert moodle_email(applied, sso) == "anna.gammal@falun.example.se"
     assert stored_email(applied, sso) == "anna.gammal@falun.example.se"
-    [(row, why)] = report.plan.email_held
+    [(row, why)] = report.roster.email_held
     assert row.row == 2 and "signs in with shibboleth" in why and "identity provider" in why
-    assert all("email" not in u.changes for u in report.plan.update)
+    assert all("email" not in u.changes for u in report.roster.update)
 
 
 def test_an_email_moodle_refuses_at_apply_is_a_row_failure_and_the_store_keeps_what_moodle_has(
@@ -103,7 +105,8 @@ def test_an_email_moodle_refuses_at_apply_is_a_row_failure_and_the_store_keeps_w
     store = applied.store(api)
     try:
         plan = plan_roster(api, roster, county="W", scope=Scope(), store=store)
-        assert [u.changes for u in plan.update] == [{"email": ("person1@falun.example.se", "ny@falun.example.se")}]
+        assert [u.changes for u in RosterView(plan).update] == [
+            {"email": ("person1@falun.example.se", "ny@falun.example.se")}]
         applied.emulator.add_user("hann.forst", "Hann", "Först", "Ny@Falun.example.se")  # between plan and apply
         outcome = apply_roster(api, store, plan)
     finally:

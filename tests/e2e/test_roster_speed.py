@@ -14,7 +14,7 @@ import pytest
 from moodle_sync import email_cost
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError, PermissionDenied
-from moodle_sync.rosters import importer
+from moodle_sync.rosters import write_people as importer
 
 from .conftest import Site, run
 from .test_rosters import applied as applied  # noqa: F401  (the fixture)

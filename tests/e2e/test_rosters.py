@@ -10,13 +10,19 @@ from typing import Any
 import pytest
 
 from moodle_sync import engine
+from moodle_sync.applier import Applier
 from moodle_sync.emulator import Fault
 from moodle_sync.emulator.moodlelib import userlib
 from moodle_sync.errors import ApplyError, ConfigError, PermissionDenied, RosterError, ScopeError
+from moodle_sync.explainer import render_roster_plan
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.rosters.importer import apply_roster, plan_roster, render_roster_plan
+from moodle_sync.reconcile.plan import Plan
 from moodle_sync.rosters.parse import read_roster
+from moodle_sync.rosters.planner import plan_roster
+from moodle_sync.rosters.view import RosterView
+from moodle_sync.rosters.write_people import RosterOutcome
 from moodle_sync.scope import Scope
+from moodle_sync.store.db import StateStore
 
 from .conftest import URL, Site
 
@@ -46,10 +52,19 @@ def applied(site: Site) -> Site:
     return site
 
 
-def do_import(site: Site, path: Path, county: str = "W", scope: Scope | None = None, **kw: Any) -> engine.RosterReport:
+def do_import(site: Site, path: Path, county: str = "W", scope: Scope | None = None, dry_run: bool = False,
+              **kw: Any) -> engine.RosterReport:
+    """A roster import, or with ``dry_run`` only its plan (``roster import --dry-run``)."""
     api = site.api()
-    return engine.import_roster(api, site.specs(), site.store(api), path, county=county, scope=scope or Scope(),
-                                **kw)
+    step = engine.plan_roster_import if dry_run else engine.import_roster
+    return step(api, site.specs(), site.store(api), path, county=county, scope=scope or Scope(), **kw)
+
+
+def apply_roster(api: Any, store: StateStore, plan: Plan) -> RosterOutcome:
+    """Apply a roster plan through the one Applier, as a real import does (without the enrolments that follow)."""
+    applier = Applier(api, store, store.start_run("roster import", plan=plan.to_dict()))
+    applier.apply(plan)
+    return applier.roster
 
 
 def course_id(site: Site, idnumber: str) -> int:
@@ -82,7 +97,7 @@ def test_import_creates_people_members_and_enrolments_then_a_rerun_changes_nothi
     assert user_id(applied, "person3@falun.example.se") in active
     writes = applied.emulator.write_calls()
     again = do_import(applied, path)
-    assert not again.plan.has_changes
+    assert not again.roster.has_changes
     assert applied.emulator.write_calls() == writes
     plan, _ = applied.plan()
     assert plan.actions == ()
@@ -137,7 +152,7 @@ def test_add_mode_never_removes(applied: Site, tmp_path: Path) -> None:
     rows = [person(n) for n in range(10)]
     do_import(applied, write_roster(tmp_path / "all.csv", rows))
     report = do_import(applied, write_roster(tmp_path / "one.csv", [person(20)]), mode="add")
-    assert report.plan.remove == [] and report.outcome is not None and report.outcome.added == 1
+    assert report.roster.remove == [] and report.outcome is not None and report.outcome.added == 1
 
 
 def test_invalid_rows_are_all_reported_and_nothing_is_written(applied: Site, tmp_path: Path) -> None:
@@ -171,7 +186,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(applied: Site, tmp_path: Path
     path = write_roster(tmp_path / "w.csv", [person(n) for n in range(3)])
     writes = applied.emulator.write_calls()
     report = do_import(applied, path, dry_run=True)
-    assert len(report.plan.create) == 3 and report.outcome is None
+    assert len(report.roster.create) == 3 and report.outcome is None
     assert applied.emulator.write_calls() == writes
     api = applied.api()
     [imp] = applied.store(api).roster_imports("W")
@@ -207,7 +222,7 @@ def test_plan_shows_enrolment_counts_with_named_samples_and_json_lists_all(appli
     cohort = next(c for c in api.search_cohorts("tg:socialsekreterare:W"))
     api.add_cohort_members([(cohort.id, new.id)])  # added in Moodle by hand: the plan enrols her
     plan, _ = applied.plan()
-    from moodle_sync.reconcile.explain import render_plan
+    from moodle_sync.explainer import render_plan
     from moodle_sync.reconcile.plan import SyncEnrolments
     syncs = [a for a in plan.actions if isinstance(a, SyncEnrolments)]
     assert syncs and all(i.userid == new.id for a in syncs for i in a.enrol)
@@ -297,8 +312,8 @@ def test_an_account_with_the_email_in_other_capitals_is_a_clear_row_failure_and_
                                     "Enhet": ""})]
     path = write_roster(tmp_path / "w.csv", rows)
     preview = do_import(applied, path, dry_run=True)
-    assert [b["row"] for b in preview.plan.to_dict()["blocked"]] == [3]
-    assert [r.row for r in preview.plan.create] == [2]
+    assert [b["row"] for b in preview.roster.to_dict()["blocked"]] == [3]
+    assert [r.row for r in preview.roster.create] == [2]
     assert "! 1 person cannot be created (nothing is sent for them):\n    row 3 (anna.svensson@kommun.se): an " \
            "account with this e-mail exists" in render_roster_plan(preview.plan)
     with pytest.raises(ApplyError) as caught:
@@ -357,7 +372,7 @@ def test_one_refused_update_value_does_not_hold_back_the_others(applied: Site, t
     roster.rows[2] = dataclasses.replace(roster.rows[2], unit="<b>Barn</b> och unga")
     api = applied.api()
     plan = plan_roster(api, roster, county="W", scope=Scope())
-    assert len(plan.update) == 4
+    assert len(RosterView(plan).update) == 4
     outcome = apply_roster(api, applied.store(api), plan)
     assert outcome.updated == 3
     assert len(outcome.failures) == 1 and outcome.failures[0].startswith("row 4 (person2@falun.example.se)")
@@ -431,7 +446,7 @@ def test_people_already_in_the_cohort_are_not_counted_as_added(applied: Site, tm
         return True
 
     report = do_import(applied, write_roster(tmp_path / "w.csv", [person(n) for n in range(3)]), confirm=meanwhile)
-    assert len(report.plan.add) == 3
+    assert len(report.roster.add) == 3
     assert report.outcome is not None and report.outcome.added == 2 and report.outcome.failures == []
 
 

@@ -45,7 +45,7 @@ def test_a_proxy_error_after_the_template_import_ran_imports_it_once_and_plan_is
 
 def test_a_proxy_503_before_the_import_ran_leaves_it_to_the_next_run(site: Site, short_wait: None,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("moodle_sync.reconcile.apply.LOST_ANSWER_WAIT", 0.05)
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.05)
     site.emulator.faults.add(Fault.gateway(503, IMPORT, ran=False))
     with pytest.raises(Exception, match="finished partly"):
         site.apply()

@@ -1,0 +1,117 @@
+"""Writes of manual enrolments (enrol, reactivate, re-date, suspend), each intent in the store before its call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from moodle_sync.errors import MoodleApiError, MoodleError
+from moodle_sync.moodle.models import Enrolment
+from moodle_sync.reconcile.apply import ApplierCore, lost_answer_wait
+from moodle_sync.reconcile.plan import EnrolmentItem, SyncEnrolments
+from moodle_sync.send import send_bisecting
+from moodle_sync.store.db import ManagedEnrolment
+from moodle_sync.store.intents import IntentStore
+
+#: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
+COURSE_WIDE_ENROL_ERRORS = frozenset({"wsnoinstance", "wscannotenrol"})
+
+
+class EnrolmentWrites(ApplierCore):
+    """One course's enrolments brought in step with the cohorts its rules name."""
+
+    def visit_sync_enrolments(self, actions: list[SyncEnrolments]) -> None:
+        """Enrol, reactivate, re-date and suspend, in batches sent in parallel (enrol calls are
+        upserts of one (user, course) each: two batches never create the same object)."""
+        jobs: list[tuple[SyncEnrolments, list[tuple[EnrolmentItem, Enrolment]]]] = []
+        for a in actions:
+            course_id = self.ids.get(a.idnumber)
+            if course_id is None:
+                self._skip(a, f"course {a.idnumber} does not exist (yet)")
+                continue
+            pairs = [(i, Enrolment(roleid=i.roleid, userid=i.userid, courseid=course_id, timestart=i.timestart,
+                                   timeend=i.timeend, suspend=int(i in a.suspend)))
+                     for i in (*a.enrol, *a.reactivate, *a.redate, *a.suspend)]
+            jobs += [(a, batch) for batch in self.api.batches("enrol_manual_enrol_users", "enrolments", pairs,
+                                                              lambda p: p[1])]
+        failures: dict[str, list[str]] = {}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for (a, _batch), failed in zip(jobs, pool.map(lambda job: self._send_enrolments(*job), jobs),
+                                           strict=True):
+                failures.setdefault(a.id, []).extend(failed)
+        for a in actions:
+            if a.id not in failures:
+                continue
+            if failures[a.id]:
+                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + _summarise(failures[a.id]))
+            else:
+                counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n)
+                self._done(a, self.ids.get(a.idnumber), counts)
+
+    def _send_enrolments(self, action: SyncEnrolments, batch: Sequence[tuple[EnrolmentItem, Enrolment]], *,
+                         resent: bool = False) -> list[str]:
+        """Send one batch; bisect a rejected one; send a lost one once more. Returns failures.
+
+        Unlike a create, an enrol call is safe to repeat: it carries every value (role, dates, status)
+        and Moodle updates the one enrolment per user and course (unique in the database) to them. What
+        Moodle lists cannot tell whether a lost batch landed (dates are not shown, and onlyactive also
+        hides enrolments outside their window), so it is sent again, after a pause.
+        """
+        failures: list[str] = []
+        intents = IntentStore(self.store)
+        open_intents: dict[int, list[int]] = {}
+
+        def send(part: Sequence[tuple[EnrolmentItem, Enrolment]]) -> None:
+            # the intent goes to the store before the call: a run killed before the answer is recorded, or an
+            # answer lost twice, leaves it pending, and the next run settles it from Moodle (reconcile/intents.py)
+            open_intents[id(part)] = intents.record(self.run_id, part[0][1].courseid, self._managed(action, part))
+            self.api.enrol([r for _, r in part])
+
+        def sent(part: Sequence[tuple[EnrolmentItem, Enrolment]], _answer: None) -> None:
+            self.store.set_enrolments(self._managed(action, part))
+            intents.close(open_intents.pop(id(part)), "done")
+
+        def refused(part: Sequence[tuple[EnrolmentItem, Enrolment]], e: MoodleError) -> None:
+            failures.extend(f"user {r.userid}: {e}" for _, r in part)
+
+        def unknown(part: Sequence[tuple[EnrolmentItem, Enrolment]], _e: MoodleError) -> None:
+            if resent:
+                failures.extend(f"user {r.userid}: the answer was lost twice (kept as pending: the next run reads "
+                                f"Moodle to settle it); run apply again" for _, r in part)
+                return
+            self.report(f"  answer lost for {len(part)} enrolments in {action.idnumber}; sending them again "
+                        f"(an enrol call sets every value, so repeating it is safe)")
+            time.sleep(min(5.0, lost_answer_wait()))
+            intents.close(open_intents.pop(id(part)), "resent")  # the re-sent call carries the same intents again
+            failures.extend(self._send_enrolments(action, part, resent=True))
+
+        def split(part: Sequence[tuple[EnrolmentItem, Enrolment]], e: MoodleError) -> bool:
+            # Moodle refused the whole call: nothing of it was applied
+            intents.close(open_intents.pop(id(part)), "refused")
+            # the manual enrolment instance is missing or off: no smaller batch would get through
+            return len(part) > 1 and getattr(e, "errorcode", None) not in COURSE_WIDE_ENROL_ERRORS
+
+        send_bisecting(batch, send, on_sent=sent, on_refused=refused, on_unknown=unknown, split=split,
+                       catch=(MoodleApiError,))
+        return failures
+
+    @staticmethod
+    def _managed(action: SyncEnrolments, sent: Sequence[tuple[EnrolmentItem, Enrolment]]) -> list[ManagedEnrolment]:
+        return [ManagedEnrolment(action.idnumber, r.userid, r.roleid, r.timestart, r.timeend, bool(r.suspend), i.rule)
+                for i, r in sent]
+
+
+def _summarise(failures: list[str], shown: int = 5) -> str:
+    """``user 12: reason`` lines grouped by reason: "reason (users 12, 13 and 4 more)"."""
+    by_reason: dict[str, list[str]] = {}
+    for line in failures:
+        who, _, reason = line.partition(": ") if line.startswith("user ") else ("", "", line)
+        by_reason.setdefault(reason, []).append(who.removeprefix("user "))
+    parts = []
+    for reason, users in list(by_reason.items())[:shown]:
+        named = [u for u in users if u]
+        more = f" and {len(named) - shown} more" if len(named) > shown else ""
+        parts.append(f"{reason} (user{'s' if len(named) > 1 else ''} {', '.join(named[:shown])}{more})"
+                     if named else reason)
+    return "; ".join(parts)

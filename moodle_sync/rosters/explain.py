@@ -1,0 +1,121 @@
+"""A roster import plan for people: the file's header, who is created, adopted, updated, who joins and leaves
+which cohort, the rows nothing is sent for, and the enrolments that follow (``roster import --dry-run``)."""
+
+from __future__ import annotations
+
+from moodle_sync.counties import COUNTIES
+from moodle_sync.reconcile.explain import ExplainerCore
+from moodle_sync.reconcile.plan import Action, Plan
+from moodle_sync.reconcile.words import count_words as nw
+from moodle_sync.rosters.actions import (
+    ChangeCohortMembers,
+    CreateUsers,
+    FollowEnrolments,
+    RecordPeople,
+    RefuseRows,
+    UpdateUsers,
+)
+from moodle_sync.rosters.said import leaving_lines, skipped_lines
+from moodle_sync.rosters.view import RosterView
+
+__all__ = ["RosterExplainer", "render_roster_plan"]
+
+SAMPLE = 5
+BLOCKED_SHOWN = 20
+
+
+class RosterExplainer(ExplainerCore):
+    """The roster import's actions, in the words the import has always used."""
+
+    def visit_create_users(self, action: CreateUsers) -> list[str]:
+        names = ", ".join(p.name for p in action.people[:SAMPLE])
+        return [f"+ create {nw(len(action.people), 'user')}: {names}" + (" …" if len(action.people) > SAMPLE else "")]
+
+    def visit_record_people(self, action: RecordPeople) -> list[str]:
+        adopted = [p for p in action.people if p.row in action.adopted]
+        if not adopted:
+            return []  # the store learns who the matched people are: nothing changes for them
+        names = ", ".join(f"{p.name} (user {p.userid})" for p in adopted[:SAMPLE])
+        return [f"= adopt {nw(len(adopted), 'existing account')} no roster named before (no new account is made): "
+                f"{names}" + (" …" if len(adopted) > SAMPLE else "")]
+
+    def visit_update_users(self, action: UpdateUsers) -> list[str]:
+        changes = action.changes
+        names = ", ".join(f"{u.person.name} ({', '.join(u.changes)})" for u in changes[:SAMPLE])
+        lines = [f"~ update {nw(len(changes), 'user')}: {names}" + (" …" if len(changes) > SAMPLE else "")]
+        moved = [(u.person.row, *u.changes["email"]) for u in changes if "email" in u.changes]
+        lines += [f"    row {row}: e-post: {old} → {new}" for row, old, new in moved[:BLOCKED_SHOWN]]
+        if len(moved) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(moved) - BLOCKED_SHOWN} more e-mail changes (--json lists all)")
+        return lines
+
+    def visit_change_cohort_members(self, action: ChangeCohortMembers) -> list[str]:
+        lines = []
+        if action.add:
+            lines.append(f"+ add {nw(len(action.add), 'cohort membership')}")
+        if action.remove:
+            lines.append(f"- remove {nw(len(action.remove), 'cohort membership')} (their enrolments are suspended, "
+                         f"never removed)")
+            lines += leaving_lines([(m.cohort, m.userid or 0) for m in action.remove],
+                                   {m.userid: m.email for m in action.remove if m.email and m.userid is not None})
+        return lines
+
+    def visit_refuse_rows(self, action: RefuseRows) -> list[str]:
+        lines = []
+        if action.blocked:
+            who = "1 person" if len(action.blocked) == 1 else f"{len(action.blocked)} people"
+            lines.append(f"! {who} cannot be created (nothing is sent for them):")
+            lines += [f"    row {r.row} ({r.email}): {r.reason}" for r in action.blocked[:BLOCKED_SHOWN]]
+            if len(action.blocked) > BLOCKED_SHOWN:
+                lines.append(f"    … and {len(action.blocked) - BLOCKED_SHOWN} more (--json lists all)")
+        if action.refused:
+            lines.append(f"! {nw(len(action.refused), 'row')} cannot be used by this hub (nothing is sent for them):")
+            lines += [f"    row {r.row} ({r.email}): {r.reason}" for r in action.refused[:BLOCKED_SHOWN]]
+            if len(action.refused) > BLOCKED_SHOWN:
+                lines.append(f"    … and {len(action.refused) - BLOCKED_SHOWN} more (--json lists all)")
+        return lines
+
+    def visit_follow_enrolments(self, action: FollowEnrolments) -> list[str]:
+        lines = []
+        for course, n in sorted(action.predicted.items()):
+            parts = ", ".join(f"{k} {v}" for k, v in n.items() if v)
+            if parts:
+                lines.append(f"  then enrolments in {course}: {parts}")
+        return lines
+
+
+#: the order people read a roster plan in (the actions are applied in the plan's order)
+SHOWN_BEFORE_KEPT = (CreateUsers, RecordPeople, UpdateUsers, ChangeCohortMembers)
+
+
+def render_roster_plan(plan: Plan, explainer: ExplainerCore) -> str:
+    """The import plan for people: counts, a sample of names, and the enrolments that follow."""
+    view = RosterView(plan)
+    ctx = view.context
+    county = COUNTIES[ctx.county]
+
+    def shown(*kinds: type[Action]) -> list[str]:
+        return [line for kind in kinds for a in plan.actions if isinstance(a, kind) for line in explainer.describe(a)]
+
+    lines = [f"Roster for {county.name} ({ctx.county}), target groups: {', '.join(ctx.groups) or '-'}",
+             f"  {nw(ctx.rows, 'person', 'people')} in the file"
+             + (f", {nw(len(ctx.skipped_rows), 'invalid row')} skipped" if ctx.skipped_rows else "")]
+    lines += skipped_lines(ctx.skipped)
+    if view.mass_removal:
+        lines.append(f"! {view.mass_removal}")
+    lines += shown(*SHOWN_BEFORE_KEPT)
+    if ctx.kept:
+        sample = ", ".join(f"user {k.userid} in {k.cohort}" for k in ctx.kept[:SAMPLE])
+        lines.append(f"= keep {nw(len(ctx.kept), 'cohort membership')} no roster made (added in Moodle by someone "
+                     f"else): {sample}" + (" …" if len(ctx.kept) > SAMPLE else "") + "; moodle-sync never takes them "
+                     "out, do it in Moodle if they should leave")
+    lines += shown(RefuseRows)
+    if ctx.email_held:
+        lines.append(f"! {nw(len(ctx.email_held), 'e-mail change')} not sent:")
+        lines += [f"    row {r.row}: {r.reason}" for r in ctx.email_held[:BLOCKED_SHOWN]]
+        if len(ctx.email_held) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(ctx.email_held) - BLOCKED_SHOWN} more (--json lists all)")
+    if not view.has_changes:
+        lines.append("No changes: Moodle already matches this roster.")
+    lines += shown(FollowEnrolments)
+    return "\n".join(lines)
