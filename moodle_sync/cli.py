@@ -438,7 +438,9 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
 
     Example: moodle-sync session assign --course hrv-socialtjanst --session falun-2026-03 --email anna@falun.se
     """
-    from moodle_sync.sessions import assign
+    from moodle_sync.explainer import Explainer
+    from moodle_sync.run_plan import place_people
+    from moodle_sync.sessions import AssignResult, plan_placement
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
@@ -448,12 +450,17 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
         raise PlanError("name at least one person with --email or --file")
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api) if scope.county else None
-    result = assign(api, spec_set, course_key=course_key, session_key=session_key, emails=people, scope=scope,
-                    dry_run=dry_run, store=store)
-    console.result(result.to_dict(), f"{'Would place' if dry_run else 'Placed'} {len(result.added)} in "
-                                     f"{result.group}; {len(result.already)} already there; "
-                                     f"{result.capacity - result.members_after} places left.")
+    # a hub's scope reads the store (rosters' counties); a real run journals its outcome there
+    store = engine.open_store(settings, api) if scope.county or not dry_run else None
+    plan = plan_placement(api, spec_set, course_key=course_key, session_key=session_key, emails=people, scope=scope,
+                          store=store)
+    result = AssignResult.of(plan) if dry_run or store is None else place_people(api, store, plan)
+    lines = [line for a in plan.actions for line in Explainer().describe(a)] if dry_run else []
+    console.result({**result.to_dict(), "plan": plan.to_dict()},
+                   f"{'Would place' if dry_run else 'Placed'} {len(result.added)} in "
+                   f"{result.group}; {len(result.already)} already there; "
+                   f"{result.capacity - result.members_after} places left."
+                   + "".join(f"\n  {line}" for line in lines))
 
 
 # --- completions ----------------------------------------------------------------------------------
@@ -606,8 +613,10 @@ def remind(specs: str | None, before: str, overdue: bool, max_reminders: int, in
     """
     import datetime as dt
 
-    from moodle_sync.completions.remind import remind as do_remind
+    from moodle_sync.completions.remind import RemindResult, plan_reminders
     from moodle_sync.errors import ConfigError
+    from moodle_sync.explainer import Explainer
+    from moodle_sync.run_plan import send_reminders
 
     def days(text: str, key: str) -> dt.timedelta:
         if not text.endswith("d") or not text[:-1].isdigit():
@@ -620,15 +629,16 @@ def remind(specs: str | None, before: str, overdue: bool, max_reminders: int, in
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
-    result = do_remind(api, spec_set, store, before=days(before, "--before-deadline"),
-                       interval=days(interval, "--interval"), scope=scope, dry_run=dry_run, overdue=overdue,
-                       max_reminders=max_reminders)
+    plan = plan_reminders(api, spec_set, store, before=days(before, "--before-deadline"),
+                          interval=days(interval, "--interval"), scope=scope, overdue=overdue,
+                          max_reminders=max_reminders)
+    result = RemindResult.of(plan) if dry_run else send_reminders(api, store, plan)
     verb = "would remind" if dry_run else "reminded"
-    listed = "".join(f"\n  user {r.userid}: {r.course_idnumber}, deadline {r.deadline.isoformat()}"
-                     for r in result.due) if dry_run else ""
-    console.result(result.to_dict(), f"{verb} {len(result.due) if dry_run else result.sent} "
-                                     f"{'late ' if overdue else ''}people; "
-                                     f"{result.skipped_recent} skipped (reminded recently)"
+    listed = "".join(f"\n  {line}" for a in plan.actions for line in Explainer().describe(a)) if dry_run else ""
+    console.result({**result.to_dict(), "plan": plan.to_dict()},
+                   f"{verb} {len(result.due) if dry_run else result.sent} "
+                   f"{'late ' if overdue else ''}people; "
+                   f"{result.skipped_recent} skipped (reminded recently)"
                    + (f"; {result.skipped_max} skipped (had {max_reminders} overdue reminders)"
                       if result.skipped_max else "")
                    + (f"; {len(result.failures)} failed" if result.failures else "") + listed

@@ -6,16 +6,18 @@ for roster imports …); composing them here keeps the packages free of imports 
 
 from __future__ import annotations
 
+from moodle_sync.completions.explain_reminders import ReminderExplainer
 from moodle_sync.reconcile import explain
 from moodle_sync.reconcile.explain import SpecExplainer
 from moodle_sync.reconcile.plan import Action, Plan
 from moodle_sync.rosters import explain as roster_explain
 from moodle_sync.rosters.explain import RosterExplainer
+from moodle_sync.sessions.explain import SessionExplainer
 
 __all__ = ["Explainer", "describe", "render_plan", "render_roster_plan"]
 
 
-class Explainer(SpecExplainer, RosterExplainer):
+class Explainer(SpecExplainer, RosterExplainer, SessionExplainer, ReminderExplainer):
     """Renders any action of any plan for people (``--dry-run``, ``plan``)."""
 
 

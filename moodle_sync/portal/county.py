@@ -1,6 +1,6 @@
 """A county's figures, downloads, overdue list and session places, through the library's own functions
-(completions/report.make_report, completions/facts.build_facts, sessions.assign), always within the scope
-of one county.
+(completions/report.make_report, completions/facts.build_facts, sessions.plan_placement applied through the
+one Applier), always within the scope of one county.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.report import make_report
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
+from moodle_sync.run_plan import place_people
 from moodle_sync.scope import Scope
-from moodle_sync.sessions import AssignResult, assign
+from moodle_sync.sessions import AssignResult, plan_placement
 
 #: download name → (make_report format, media type, file suffix)
 FORMATS = {
@@ -97,8 +98,9 @@ def sessions(site: Site, county: str) -> list[SessionRow]:
 
 
 def place(site: Site, account: Account, county: str, *, course_key: str, session_key: str, emails: list[str],
-          dry_run: bool) -> AssignResult:
-    """`session assign` for one county's session, as this account (a hub: its own county's people only)."""
+          check_only: bool) -> AssignResult:
+    """`session assign` for one county's session, as this account (a hub: its own county's people only): the
+    plan, and unless ``check_only`` that same plan applied."""
     specs = site.specs()
     spec = specs.courses.get(course_key)
     session = next((s for s in spec.sessions if s.key == session_key), None) if spec else None
@@ -107,8 +109,9 @@ def place(site: Site, account: Account, county: str, *, course_key: str, session
     api = site.api(account)
     store = engine.open_store(site.settings, api)
     try:
-        return assign(api, specs, course_key=course_key, session_key=session_key, emails=emails,
-                      scope=site.scope(account) if not account.is_admin else Scope(), dry_run=dry_run, store=store)
+        plan = plan_placement(api, specs, course_key=course_key, session_key=session_key, emails=emails,
+                              scope=site.scope(account) if not account.is_admin else Scope(), store=store)
+        return AssignResult.of(plan) if check_only else place_people(api, store, plan)
     finally:
         store.close()
 

@@ -133,7 +133,7 @@ async def place(request: Request, who: Caller) -> Response:
     form = await form_of(request)
     course_key, _, session_key = str(form.get("session") or "").partition("/")
     emails = [e for e in re.split(r"[\s,;]+", str(form.get("emails") or "")) if e][:500]
-    dry_run = form.get("dry_run") == "ja"
+    check_only = form.get("bara_kontroll") == "ja"
     rows = await run_in_threadpool(data.sessions, portal.site, county)
     if not any(r.course_key == course_key and r.key == session_key for r in rows):
         return refuse(request, 404, "Tillfället finns inte i länet.")
@@ -144,11 +144,11 @@ async def place(request: Request, who: Caller) -> Response:
         try:
             result = await run_in_threadpool(lambda: data.place(portal.site, who.account, county, course_key=course_key,
                                                                 session_key=session_key, emails=emails,
-                                                                dry_run=dry_run))
+                                                                check_only=check_only))
         except MoodleSyncError as e:
             message = str(e)
-    portal.db.log(who.account.email, "session-check" if dry_run else "session-assign", county=county,
+    portal.db.log(who.account.email, "session-check" if check_only else "session-assign", county=county,
                   detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
                          + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))
     return render(request, "sessions.html", who, status=200 if result else 400, county=county, rows=rows,
-                  result=result, message=message, chosen=f"{course_key}/{session_key}", dry_run=dry_run)
+                  result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only)

@@ -27,19 +27,32 @@ from moodle_sync.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.pull import PullResult, completion_time, pull
-from moodle_sync.completions.remind import remind
+from moodle_sync.completions.remind import RemindResult, plan_reminders
 from moodle_sync.completions.report import make_report
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ConfigError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus, CriterionStatus, EnrolledUser
 from moodle_sync.reports import CompletionFact
+from moodle_sync.run_plan import send_reminders
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
+from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
+from moodle_sync.store.db import StateStore
 
 from .conftest import TOKEN, URL, Site, run
 from .test_rosters import do_import, person, write_roster
+
+
+def planned(api: MoodleApi, specs: SpecSet, store: StateStore, **kw: Any) -> RemindResult:
+    """Who would be reminded: the plan only (what `remind --dry-run` prints)."""
+    return RemindResult.of(plan_reminders(api, specs, store, **kw))
+
+
+def reminded(api: MoodleApi, specs: SpecSet, store: StateStore, **kw: Any) -> RemindResult:
+    """The reminder plan applied through the one Applier (what `remind` does)."""
+    return send_reminders(api, store, plan_reminders(api, specs, store, **kw))
 
 SOC = "hrv-socialtjanst@1"  # from a template: two activity criteria, aggregation "all"
 NCK = "nck-grundkurs-vinr@2"  # no template, no criteria: Moodle answers nocriteriaset
@@ -578,14 +591,14 @@ def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site,
     api = spy.api()
     store = site.store(api)
     kw: dict[str, Any] = {"before": datetime.timedelta(days=14), "interval": datetime.timedelta(days=30)}
-    dry = remind(api, site.specs(), store, scope=Scope(), dry_run=True, **kw)
+    dry = planned(api, site.specs(), store, scope=Scope(), **kw)
     assert sorted((r.userid, r.course_idnumber, r.deadline) for r in dry.due) == \
         [(u, SOC, deadline) for u in sorted(ids[1:4])]
     assert "10 dagar" in dry.due[0].text and deadline.isoformat() in dry.due[0].text
     assert not [f for f, _ in spy.calls if f == SEND]
-    assert remind(api, site.specs(), store, scope=Scope.hub("stockholm", "AB"), dry_run=True, **kw).due == []
+    assert planned(api, site.specs(), store, scope=Scope.hub("stockholm", "AB"), **kw).due == []
 
-    sent = remind(api, site.specs(), store, scope=Scope(), **kw)
+    sent = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert sent.sent == 3 and sent.failures == []
     assert [f for f, _ in spy.calls].count(SEND) == 1  # one batched call
     messages = list(site.emulator.state.messages)
@@ -595,7 +608,7 @@ def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site,
     assert all(completions.last_reminder(u, SOC) for u in ids[1:4])
     assert completions.last_reminder(ids[0], SOC) is None
 
-    again = remind(api, site.specs(), store, scope=Scope(), **kw)
+    again = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert again.sent == 0 and again.skipped_recent == 3 and again.due == []
     assert [f for f, _ in spy.calls].count(SEND) == 1 and len(site.emulator.state.messages) == 3
     store.close()
@@ -608,8 +621,8 @@ def test_no_reminder_about_a_course_whose_completion_moodle_does_not_track(site:
     run_pull(site)
     api = site.api()
     store = site.store(api)
-    result = remind(api, site.specs(), store, before=datetime.timedelta(days=14), interval=datetime.timedelta(days=30),
-                    scope=Scope(), dry_run=True)
+    result = planned(api, site.specs(), store, before=datetime.timedelta(days=14), interval=datetime.timedelta(days=30),
+                    scope=Scope())
     store.close()
     # nobody can be seen to complete NCK: reminding would nag those who have done it, so nobody is
     assert result.due == []
@@ -733,8 +746,8 @@ def remind_dry(site: Site, **kw: Any) -> Any:
     api = site.api()
     store = site.store(api)
     try:
-        return remind(api, site.specs(), store, before=datetime.timedelta(days=14),
-                      interval=datetime.timedelta(days=30), scope=Scope(), dry_run=True, **kw)
+        return planned(api, site.specs(), store, before=datetime.timedelta(days=14),
+                      interval=datetime.timedelta(days=30), scope=Scope(), **kw)
     finally:
         store.close()
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.errors import PlanError, ScopeError
+from moodle_sync.run_plan import place_people
 from moodle_sync.scope import Scope
-from moodle_sync.sessions import assign
+from moodle_sync.sessions import AssignResult, plan_placement
 
 from .conftest import Site
 from .test_rosters import do_import, person, write_roster
@@ -26,9 +27,16 @@ def enrolled(site: Site, tmp_path: Path) -> Site:
     return site
 
 
-def place(site: Site, *emails: str, session: str = "falun-2026-03", scope: Scope | None = None):  # type: ignore[no-untyped-def]
-    return assign(site.api(), site.specs(), course_key="hrv-socialtjanst", session_key=session, emails=list(emails),
-                  scope=scope or Scope())
+def place(site: Site, *emails: str, session: str = "falun-2026-03", scope: Scope | None = None) -> AssignResult:
+    """The placement planned and applied through the one Applier (what `session assign` does)."""
+    api = site.api()
+    store = site.store(api)
+    try:
+        plan = plan_placement(api, site.specs(), course_key="hrv-socialtjanst", session_key=session,
+                              emails=list(emails), scope=scope or Scope(), store=store)
+        return place_people(api, store, plan)
+    finally:
+        store.close()
 
 
 def test_each_session_is_a_group_with_its_idnumber(enrolled: Site) -> None:

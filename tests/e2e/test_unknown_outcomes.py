@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 
 from moodle_sync import settle as settle_module
-from moodle_sync.completions.remind import remind
 from moodle_sync.emulator import Fault
 from moodle_sync.scope import Scope
 from moodle_sync.store.completions import CompletionStore
 
 from .conftest import URL, Site
 from .test_apply import assert_no_duplicates
-from .test_completions import SEND, SOC, import_county, run_pull
+from .test_completions import SEND, SOC, import_county, reminded, run_pull
 from .test_rosters import do_import, person, write_roster
 
 IMPORT = "core_course_import_course"
@@ -73,11 +72,11 @@ def test_a_proxy_error_after_the_messages_went_out_sends_each_one_once(site: Sit
     api = site.api()
     store = site.store(api)
     kw: dict[str, Any] = {"before": datetime.timedelta(days=14), "interval": datetime.timedelta(days=30)}
-    result = remind(api, site.specs(), store, scope=Scope(), **kw)
+    result = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert sorted(m.useridto for m in site.emulator.state.messages) == sorted(ids), "a reminder went out twice"
     assert sorted(result.maybe_sent) == sorted(ids) and result.sent == 0
     # recorded: the next run does not send them again within the interval
-    again = remind(api, site.specs(), store, scope=Scope(), **kw)
+    again = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert again.skipped_recent == 3 and len(site.emulator.state.messages) == 3
     assert all(CompletionStore(store).last_reminder(u, SOC) for u in ids)
     store.close()

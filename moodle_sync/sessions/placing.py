@@ -1,9 +1,11 @@
-"""Teacher-led sessions: put enrolled people into a session's group, never past its capacity.
+"""Teacher-led sessions: a plan that puts enrolled people into a session's group, never past its capacity.
 
 Each session of a blended course is a Moodle group (created by plan/apply, idnumber
 ``<course>@<major>:<session>``). Only enrolled users can join a group in Moodle, so everyone is
-checked first; nothing is written when anyone cannot be placed. A hub places only people known to
-belong to its own county (moodle_sync/scope.py); anyone else, and an e-mail nobody has, get the same answer.
+checked first; the plan is refused (nothing to apply) when anyone cannot be placed. A hub places only people
+known to belong to its own county (moodle_sync/scope.py); anyone else, and an e-mail nobody has, get the same
+answer. The plan's one :class:`~moodle_sync.sessions.actions.AddGroupMembers` is written by the one Applier
+(sessions/write.py), and ``--dry-run`` prints it through the one Explainer (sessions/explain.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 
 from moodle_sync.errors import PlanError
 from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.reconcile.apply import ApplyResult
+from moodle_sync.reconcile.plan import Plan
 from moodle_sync.scope import Scope, known_counties, outside_text
+from moodle_sync.sessions.actions import AddGroupMembers, GroupMember, SessionPlacement
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
@@ -30,10 +35,22 @@ class AssignResult:
         return {"group": self.group, "capacity": self.capacity, "added": self.added, "already_members": self.already,
                 "members": self.members_after, "places_left": self.capacity - self.members_after}
 
+    @classmethod
+    def of(cls, plan: Plan, applied: ApplyResult | None = None) -> AssignResult:
+        """The placement ``plan`` would make (``applied`` None: a dry run) or made (its apply's result)."""
+        context = plan.context
+        if not isinstance(context, SessionPlacement):
+            raise PlanError("not a session placement plan (a bug in moodle-sync)")
+        added = [m.email for a in plan.actions if isinstance(a, AddGroupMembers) for m in a.members
+                 if applied is None or a.id in applied.done]
+        return cls(group=context.group, capacity=context.capacity, added=added, already=list(context.already),
+                   members_after=context.members_before + (0 if applied is None else len(added)))
 
-def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str, emails: list[str],
-           scope: Scope, dry_run: bool = False, store: StateStore | None = None) -> AssignResult:
-    """Add people (by email) to a session group; refuse when it would exceed the session's capacity.
+
+def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str, emails: list[str],
+                   scope: Scope, store: StateStore | None = None) -> Plan:
+    """The plan that adds people (by e-mail) to a session group; refused when it would exceed the session's
+    capacity, or when anyone named cannot be placed. Reads only.
 
     A hub may place only people of its county (the store's county from rosters, or a member of one of the
     county's cohorts, and of no other county's): anyone else is refused with the text an unknown e-mail gets.
@@ -72,14 +89,20 @@ def assign(api: MoodleApi, specs: SpecSet, *, course_key: str, session_key: str,
         raise PlanError("nobody was placed: " + "; ".join(parts),
                         hint="only enrolled people can join a session group")
     members = api.group_members([group.id]).get(group.id, set())
-    result = AssignResult(group=group.idnumber, capacity=session.capacity)
-    new = sorted((e for e, u in users.items() if u.id not in members))
-    result.already = sorted(e for e, u in users.items() if u.id in members)
+    new = sorted(e for e, u in users.items() if u.id not in members)
     if len(members) + len(new) > session.capacity:
-        raise PlanError(f"session {session_key} has {session.capacity} places and {len(members)} taken: "
-                        f"{len(new)} more do not fit ({session.capacity - len(members)} left); nobody was placed")
-    if new and not dry_run:
-        api.add_group_members([(group.id, users[e].id) for e in new])
-    result.added = new
-    result.members_after = len(members) + (0 if dry_run else len(new))
-    return result
+        raise PlanError(capacity_text(session_key, session.capacity, len(members), len(new)))
+    actions = (AddGroupMembers(idnumber=group.idnumber, group_id=group.id, course_idnumber=spec.idnumber,
+                               session=session_key, capacity=session.capacity,
+                               members=tuple(GroupMember(users[e].id, e) for e in new)),) if new else ()
+    return Plan(actions=actions, notes=(), spec_digest=specs.digest, moodle_digest="",
+                moodle_url=api.client.transport.base_url, specs_commit=specs.git_commit,
+                context=SessionPlacement(course_key=course_key, session=session_key, group=group.idnumber,
+                                         capacity=session.capacity, members_before=len(members),
+                                         already=tuple(sorted(e for e, u in users.items() if u.id in members))))
+
+
+def capacity_text(session_key: str, capacity: int, taken: int, more: int) -> str:
+    """The refusal when people do not fit (planning, and the applier's check just before it writes)."""
+    return (f"session {session_key} has {capacity} places and {taken} taken: {more} more do not fit "
+            f"({capacity - taken} left); nobody was placed")
