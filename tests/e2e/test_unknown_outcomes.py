@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from moodle_sync import settle as settle_module
+from moodle_sync.completions.remind import plan_reminders
 from moodle_sync.emulator import Fault
+from moodle_sync.run_plan import send_reminders
 from moodle_sync.scope import Scope
 from moodle_sync.store.completions import CompletionStore
 
@@ -79,6 +81,36 @@ def test_a_proxy_error_after_the_messages_went_out_sends_each_one_once(site: Sit
     again = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert again.skipped_recent == 3 and len(site.emulator.state.messages) == 3
     assert all(CompletionStore(store).last_reminder(u, SOC) for u in ids)
+    store.close()
+
+
+def test_an_unreadable_answer_to_the_messages_counts_them_as_maybe_sent_never_twice(site: Site,
+                                                                                   tmp_path: Path) -> None:
+    # message/externallib.php send_instant_messages posts each message before it answers: Moodle answered, so
+    # they went out, even when the tool cannot read what it said
+    ids = reminders_due(site, tmp_path)
+    site.emulator.faults.add(Fault("http", SEND, status=200, body='[{"msgid": "not a number"}]', headers={},
+                                   ran=True))
+    api = site.api()
+    store = site.store(api)
+    kw: dict[str, Any] = {"before": datetime.timedelta(days=14), "interval": datetime.timedelta(days=30)}
+    result = reminded(api, site.specs(), store, scope=Scope(), **kw)
+    assert sorted(result.maybe_sent) == sorted(ids) and result.sent == 0 and result.failures == []
+    again = reminded(api, site.specs(), store, scope=Scope(), **kw)
+    assert again.skipped_recent == 3 and len(site.emulator.state.messages) == 3
+    store.close()
+
+
+def test_a_reminder_plan_applied_twice_sends_each_message_once(site: Site, tmp_path: Path) -> None:
+    ids = reminders_due(site, tmp_path)
+    api = site.api()
+    store = site.store(api)
+    plan = plan_reminders(api, site.specs(), store, before=datetime.timedelta(days=14),
+                          interval=datetime.timedelta(days=30), scope=Scope())
+    assert send_reminders(api, store, plan).sent == 3
+    second = send_reminders(api, store, plan)  # e.g. a saved plan, or two runs from one plan
+    assert second.sent == 0 and second.skipped_recent == 3
+    assert sorted(m.useridto for m in site.emulator.state.messages) == sorted(ids)
     store.close()
 
 
