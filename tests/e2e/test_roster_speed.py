@@ -152,3 +152,22 @@ def test_doctor_on_a_small_site_says_new_accounts_are_cheap(served: Site, capsys
     assert run("doctor") == 0
     out = capsys.readouterr().out
     assert "new accounts are cheap" in out and email_cost.POSTGRES not in out
+
+
+def test_a_large_enrolment_change_is_spread_so_every_worker_has_calls(applied: Site, tmp_path: Path) -> None:
+    """Two courses' 820 enrolments went out as one call per course, leaving two of four workers idle; spread
+    over calls of at most a third of a worker's share (no fewer than 100), every worker has work to the end."""
+    sizes: list[int] = []
+    inner = applied.emulator.handle
+
+    def handle(method: str, url: str, headers: Mapping[str, str], body: bytes) -> Any:
+        if b"wsfunction=enrol_manual_enrol_users" in body + url.encode():
+            sizes.append(body.count(b"%5Buserid%5D") + body.count(b"[userid]"))
+        return inner(method, url, headers, body)
+
+    applied.emulator.handle = handle  # type: ignore[method-assign]
+    rows = [person(n) for n in range(4 * importer.USERS_PER_CREATE + 10)]
+    report = do_import(applied, write_roster(tmp_path / "w.csv", rows), workers=4)
+    assert report.enrolments is not None and report.enrolments.ok
+    assert sum(sizes) == 2 * len(rows)  # everyone into both courses of the rules, once
+    assert len(sizes) >= 2 * 4 and max(sizes) == 100
