@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from moodle_sync.commands.options import config_option
 from moodle_sync.config import Settings, load_settings
 from moodle_sync.errors import ConfigError
 from moodle_sync.portal.config import load_portal_config
@@ -27,8 +28,6 @@ def _db(settings: Settings, config_path: str | None) -> Any:
     return PortalDB(data_dir(settings, portal) / "portal.db")
 
 
-config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
-                             help="Config file (default: ./moodle-sync.toml when present).")
 state_option = click.option("--state", "state_path", metavar="FILE",
                             help="SQLite state store (default .moodle-sync/state.db); the portal keeps its own "
                                  "database in portal/ beside it.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from moodle_sync.emulator import serve
 
 from .conftest import TOKEN, Site, run

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import engine
-from moodle_sync.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.pull import PullResult, completion_time, pull

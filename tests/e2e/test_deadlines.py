@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from moodle_sync.cli import EXIT_ERROR, EXIT_OK, main
+from moodle_sync.cli import main
+from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
 from moodle_sync.completions.report import make_report
 from moodle_sync.scope import Scope
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync import engine
-from moodle_sync.cli import EXIT_OK
+from moodle_sync.commands.exits import EXIT_OK
 
 from .conftest import Site, run
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from moodle_sync import settle as settle_module
-from moodle_sync.cli import EXIT_ERROR, EXIT_PARTIAL
+from moodle_sync.commands.exits import EXIT_ERROR, EXIT_PARTIAL
 from moodle_sync.emulator import Fault, SimulatedCrash
 
 from .conftest import Site, run

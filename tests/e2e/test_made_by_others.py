@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_OK
+from moodle_sync.commands.exits import EXIT_OK
 from moodle_sync.scope import Scope
 
 from .conftest import Site, run

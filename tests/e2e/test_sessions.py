@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_OK
+from moodle_sync.commands.exits import EXIT_OK
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError, PlanError, ScopeError
 from moodle_sync.reconcile.plan import Plan

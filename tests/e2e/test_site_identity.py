@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import EXIT_ERROR, EXIT_OK
+from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.store.db import MIGRATIONS
 

@@ -1,0 +1,68 @@
+"""The built-in Moodle emulator, served (`moodle-sync emulator`), and the demo round against it.
+
+Both import the emulator inside the command: starting the tool for any other command loads none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import click
+
+from moodle_sync.commands.exits import EXIT_OK, handle_errors
+from moodle_sync.console import Console
+
+
+@click.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--token", required=True, help="The admin token the emulator accepts.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--site", type=click.Choice(["demo", "empty"]), default="demo", show_default=True,
+              help="demo: a stock site with the template courses the specs name, so plan/apply of the specs "
+                   "work; empty: a fresh Moodle with nothing in it.")
+# not specs_option: the emulator reads no settings; these specs only name the template courses to build
+@click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
+              help="With --site demo: the specs whose template courses to create (default: the shipped ones).")
+@handle_errors
+def emulator(port: int, token: str, host: str, site: str, specs: str | None) -> None:
+    """Serve the built-in Moodle 4.3 emulator (REST protocol, in-memory) until interrupted.
+
+    Example: moodle-sync emulator --site demo --port 8765 --token 0123456789abcdef0123456789abcdef
+    """
+    from moodle_sync.demo import stock_site
+    from moodle_sync.emulator import Emulator, run_server
+
+    site_emulator = stock_site(token, specs) if site == "demo" else Emulator(token=token)
+    click.echo(f"Moodle emulator ({site} site) on http://{host}:{port}/webservice/rest/server.php (Ctrl-C stops)",
+               err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        run_server(port, token, host=host, emulator=site_emulator)
+
+
+@click.command()
+# not specs_option: the demo reads no settings (its own site and store); default: the shipped specs
+@click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Specs directory (default: the course_specs/ shipped with the project).")
+@click.option("--state", "state_path", metavar="FILE", help="State store (default: a temporary file).")
+@click.option("--report-dir", metavar="DIR", help="Where the HTML report goes (default ./moodle-sync-demo).")
+@click.option("--serve", "keep_serving", is_flag=True,
+              help="Leave the demo's site running afterwards (prints the export lines that point other commands "
+                   "at it; Enter lets more learners complete their courses; Ctrl-C stops it).")
+@click.option("--port", type=int, default=0, help="With --serve: the port on 127.0.0.1 (default: any free one).")
+@handle_errors
+def demo(specs: str | None, state_path: str | None, report_dir: str | None, keep_serving: bool, port: int) -> None:
+    """Run the whole round against the built-in Moodle emulator.
+
+    validate, plan, apply (categories, courses, cohorts), roster imports for two counties with the
+    enrolments that follow, plan again (no changes), then completions pulled back and a report.
+    With --serve the site stays up for trying `plan`, `pull` and `report` by hand.
+
+    Example: moodle-sync demo --serve
+    """
+    from moodle_sync.demo import run_demo
+
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(run_demo(specs, state_path, Console(progress=False), report_dir, keep_serving=keep_serving,
+                          port=port))
+    sys.exit(EXIT_OK)
