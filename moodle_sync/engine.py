@@ -38,6 +38,7 @@ from moodle_sync.rosters.parse import read_roster
 from moodle_sync.rosters.planner import Mode, plan_roster, refuse_mass_removal
 from moodle_sync.rosters.view import RosterView
 from moodle_sync.rosters.write_people import RosterOutcome
+from moodle_sync.run_plan import apply_in_run
 from moodle_sync.runs import Run, recorded_run
 from moodle_sync.scope import Scope
 from moodle_sync.send import FATAL
@@ -168,21 +169,13 @@ def apply(api: MoodleApi, specs: SpecSet, store: StateStore, *, plan: Plan | Non
         return ApplyReport(plan=chosen, result=ApplyResult(), run_id=run_id)
     if confirm is not None and not confirm(chosen):
         raise PlanError("apply cancelled; nothing was changed")
-    with recorded_run(store, api, "apply", what="apply", specs_commit=specs.git_commit, specs_dirty=specs.git_dirty,
-                      spec_digest=specs.digest, plan=chosen.to_dict()) as run:
-        applier = Applier(api, store, run.id, actual.ids(), workers=workers,
-                          report=ApplyProgress(console, len(chosen.actions)) if console else None)
-        try:
-            result = applier.apply(chosen)
-        except ApplyError as e:
-            run.finish("partial" if e.partial or run.wrote else "failed",
-                       {"error": str(e), **applier.result.summary()})
-            raise
-        run.finish("done" if result.ok else "partial", result.summary())
-        if not result.ok:
-            raise ApplyError(f"apply finished partly: {len(result.done)} done, {len(result.failed)} failed, "
-                             f"{len(result.skipped)} skipped", outcome=result.outcome(),
-                             partial=bool(result.done) or run.wrote)
+    result, run = apply_in_run(api, store, chosen, command="apply", what="apply", ids=actual.ids(), workers=workers,
+                               report=ApplyProgress(console, len(chosen.actions)) if console else None,
+                               specs_commit=specs.git_commit, specs_dirty=specs.git_dirty)
+    if not result.ok:
+        raise ApplyError(f"apply finished partly: {len(result.done)} done, {len(result.failed)} failed, "
+                         f"{len(result.skipped)} skipped", outcome=result.outcome(),
+                         partial=bool(result.done) or run.wrote)
     return ApplyReport(plan=chosen, result=result, run_id=run.id)
 
 

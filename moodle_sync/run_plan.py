@@ -1,8 +1,7 @@
-"""Apply a plan that is not the spec sync's (session places, reminders) through the one Applier, inside a
-recorded run: the run and every action's outcome are journaled in the state store, as `apply` does.
-
-The spec sync's own apply (engine.apply) also checks a saved plan against a fresh one and confirms first;
-these plans are made and applied in one go by the command (or the portal page) that made them.
+"""Apply a plan through the one Applier inside a recorded run: the run and every action's outcome are
+journaled in the state store. The spec sync's apply (engine.apply) checks a saved plan against a fresh one and
+confirms first, then applies here; session places and reminders are made and applied in one go by the command
+(or the portal page) that made them.
 """
 
 from __future__ import annotations
@@ -15,22 +14,26 @@ from moodle_sync.errors import ApplyError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.apply import Report
 from moodle_sync.reconcile.plan import Plan
-from moodle_sync.runs import recorded_run
+from moodle_sync.runs import Run, recorded_run
 from moodle_sync.sessions.placing import AssignResult
 from moodle_sync.store.db import StateStore
 
 
 def apply_in_run(api: MoodleApi, store: StateStore, plan: Plan, *, command: str, what: str,
-                 ids: Mapping[str, int] | None = None, report: Report | None = None) -> ApplyResult:
+                 ids: Mapping[str, int] | None = None, report: Report | None = None, workers: int = 4,
+                 specs_commit: str | None = None, specs_dirty: bool | None = None) -> tuple[ApplyResult, Run]:
     """Apply ``plan`` in a run recorded as ``command``; the run ends "done", or "partial" when an action
     failed or was skipped (the result says which; the caller decides what that means for its exit).
+
+    Args:
+        specs_commit, specs_dirty: the specs the run is recorded with (default: the commit the plan names).
 
     Raises:
         ApplyError: an error stopped the run (``partial`` when some of its writes had reached Moodle).
     """
-    with recorded_run(store, api, command, what=what, specs_commit=plan.specs_commit, spec_digest=plan.spec_digest,
-                      plan=plan.to_dict()) as run:
-        applier = Applier(api, store, run.id, ids, report=report)
+    with recorded_run(store, api, command, what=what, specs_commit=specs_commit or plan.specs_commit,
+                      specs_dirty=specs_dirty, spec_digest=plan.spec_digest, plan=plan.to_dict()) as run:
+        applier = Applier(api, store, run.id, ids, report=report, workers=workers)
         try:
             result = applier.apply(plan)
         except ApplyError as e:
@@ -38,7 +41,7 @@ def apply_in_run(api: MoodleApi, store: StateStore, plan: Plan, *, command: str,
                        {"error": str(e), **applier.result.summary()})
             raise
         run.finish("done" if result.ok else "partial", result.summary())
-    return result
+    return result, run
 
 
 def place_people(api: MoodleApi, store: StateStore, plan: Plan) -> AssignResult:
@@ -49,7 +52,7 @@ def place_people(api: MoodleApi, store: StateStore, plan: Plan) -> AssignResult:
     """
     if not plan.actions:
         return AssignResult.of(plan, ApplyResult())
-    result = apply_in_run(api, store, plan, command="session assign", what="session assign")
+    result, _run = apply_in_run(api, store, plan, command="session assign", what="session assign")
     if result.failed or result.skipped:
         why = "; ".join([*result.failed.values(), *result.skipped.values()])
         raise ApplyError(why if "nobody was placed" in why else f"nobody was placed: {why}",
@@ -61,4 +64,5 @@ def send_reminders(api: MoodleApi, store: StateStore, plan: Plan, *, report: Rep
     """Apply a reminder plan (completions.remind.plan_reminders): who was reminded, who may have been, who not."""
     if not plan.actions:
         return RemindResult.of(plan, ApplyResult())
-    return RemindResult.of(plan, apply_in_run(api, store, plan, command="remind", what="remind", report=report))
+    result, _run = apply_in_run(api, store, plan, command="remind", what="remind", report=report)
+    return RemindResult.of(plan, result)
