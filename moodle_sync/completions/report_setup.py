@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from moodle_sync.errors import MoodleApiError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ColumnSorting, ReportDetails
+from moodle_sync.send import send_bisecting
+from moodle_sync.settle import settle
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.report_pull import ReportPullStore
 
@@ -124,8 +126,15 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         return CompletionReport(report.id, report.name, found, sorted_, added=missing)
     sorting: ColumnSorting | None = None
     for uid in missing:
-        sorting = api.add_report_column(report.id, uid)
-        columns[uid] = max(c.id for c in sorting.sortablecolumns) if sorting.sortablecolumns else 0
+        added = add_column(api, report.id, uid)
+        if added is None:
+            return ReportProblem(f"Moodle's answer to adding the column {COLUMNS[uid]!r} to the custom report "
+                                 f"{name!r} was lost, and the column does not show (yet)",
+                                 "run the pull again: it looks at the report before adding anything")
+        if isinstance(added, ColumnSorting):
+            sorting = added
+            columns[uid] = max(c.id for c in sorting.sortablecolumns) if sorting.sortablecolumns else 0
+        # else: the column shows after a lost answer, its id unknown: the sort stays unset (see add_column)
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)  # an added column is never added twice
     if missing:
@@ -137,9 +146,44 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     if not sorted_ and all(uid in columns for uid in SORT_BY):
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
-            if not enabled.get(columns[uid], False):
-                api.sort_report_column(report.id, columns[uid], enabled=True)
+            if not enabled.get(columns[uid], False) and not sort_column(api, report.id, columns[uid]):
+                return CompletionReport(report.id, report.name, found, False, added=missing)
         sorted_ = True
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)
     return CompletionReport(report.id, report.name, found, sorted_, added=missing)
+
+
+def add_column(api: MoodleApi, report_id: int, uid: str) -> ColumnSorting | bool | None:
+    """Add one column at the end of the report through the one batch sender.
+
+    Adding is not idempotent (a second call adds a second column), so a lost answer is settled by reading the
+    report's headers, never by sending again: True when the column shows then (its id unknown, so the report's
+    sort is left unset), None when it does not. Moodle's refusals propagate to the caller, as before.
+    """
+    answers: list[ColumnSorting] = []
+
+    def shows() -> dict[str, bool]:
+        found, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
+        return {uid: True} if uid in found else {}
+
+    send_bisecting([uid], lambda _one: api.add_report_column(report_id, uid),
+                   on_sent=lambda _one, answer: answers.append(answer), on_refused=_never_refused,
+                   on_unknown=lambda _one, _e: None, catch=())
+    if answers:
+        return answers[0]
+    return True if settle(1, shows, what="report columns") else None
+
+
+def sort_column(api: MoodleApi, report_id: int, column_id: int) -> bool:
+    """Turn on the initial sort by one column; False when the answer was lost (the next pull sets it again:
+    turning a sort on twice leaves it on)."""
+    answered: list[bool] = []
+    send_bisecting([column_id], lambda _one: api.sort_report_column(report_id, column_id, enabled=True),
+                   on_sent=lambda _one, _answer: answered.append(True), on_refused=_never_refused,
+                   on_unknown=lambda _one, _e: None, catch=())
+    return bool(answered)
+
+
+def _never_refused(_batch: object, error: BaseException) -> None:  # catch=() counts no error as a refusal
+    raise error

@@ -10,10 +10,11 @@ import smtplib
 import socket
 from email.message import EmailMessage
 
-from moodle_sync.errors import MoodleSyncError, redact
-from moodle_sync.moodle.models import InstantMessage
+from moodle_sync.errors import MoodleError, MoodleSyncError, redact
+from moodle_sync.moodle.models import InstantMessage, SentMessage
 from moodle_sync.portal.config import ScheduleConfig
 from moodle_sync.portal.site import Site
+from moodle_sync.send import send_bisecting
 
 
 def failure_text(site: Site, job: str, reason: str, status: str, detail: str) -> str:
@@ -53,9 +54,22 @@ def _moodle(site: Site, usernames: list[str], text: str) -> str:
         users = api.users_by_field("username", usernames)
         if not users:
             return f"Moodle message not sent: no user {', '.join(usernames)}"
-        sent = api.send_messages([InstantMessage(touserid=u.id, text=text) for u in users])
+        answers: list[list[SentMessage]] = []
+        # through the one batch sender; a message is not idempotent, so a lost answer is said, never re-sent
+        send_bisecting(users, lambda batch: api.send_messages([InstantMessage(touserid=u.id, text=text)
+                                                               for u in batch]),
+                       on_sent=lambda _batch, answer: answers.append(answer), on_refused=_refused,
+                       on_unknown=lambda _batch, _e: None, split=lambda *_: False)
     except MoodleSyncError as e:
         return f"Moodle message not sent ({str(e).splitlines()[0]})"
+    if not answers:
+        return (f"Moodle message to {', '.join(u.username for u in users)} may have been sent: Moodle's answer "
+                f"was lost (not sent again)")
+    sent = answers[0]
     ok = [u.username for u, s in zip(users, sent, strict=False) if not s.errormessage and s.msgid > 0]
     missing = sorted(set(usernames) - {u.username for u in users})
     return f"Moodle message to {', '.join(ok) or 'nobody'}" + (f" (no user {', '.join(missing)})" if missing else "")
+
+
+def _refused(_batch: object, error: MoodleError) -> None:
+    raise error

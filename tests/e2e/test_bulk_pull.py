@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from moodle_sync import engine
+from moodle_sync import settle as settle_module
 from moodle_sync.completions import bulk
-from moodle_sync.completions.report_setup import clicks
+from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
 from moodle_sync.moodle.functions import MoodleApi
@@ -186,3 +187,20 @@ def test_plan_shows_enrolments_changed_in_moodle_and_the_rules_decide(dalarna: C
     assert "changed in Moodle" not in " ".join(n.message for n in again.notes)
 
 
+
+
+def test_a_lost_answer_while_shaping_the_report_adds_no_column_twice(dalarna: County,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding a column is not idempotent: a lost answer is settled by reading the report, never sent again
+    (it stopped the pull before)."""
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
+    site = dalarna.site
+    report = make_report(site)
+    site.emulator.faults.add(Fault(kind="lost", wsfunction="core_reportbuilder_columns_add", after=1))
+    complete(site, dalarna.course[SOC], dalarna.ids[3], [LATE - 600, LATE])
+    result, spy = run_pull(site, report_name=NAME)
+    assert result.bulk is not None, result.to_dict()  # the pull went on through the report
+    assert calls(spy)["core_reportbuilder_columns_add"] == len(COLUMNS)  # the lost one was not sent again
+    headers = site.api().retrieve_report(report, 0, 1).data.headers
+    assert Counter(headers) == Counter(COLUMNS.values())  # each column once
+    assert course_people(site, SOC)[dalarna.ids[3]].completed_at == LATE - LATE % 60

@@ -10,6 +10,7 @@ import requests
 from e2e.conftest import TOKEN
 
 from moodle_sync.config import load_settings
+from moodle_sync.emulator import Fault
 from moodle_sync.portal.config import ScheduleConfig
 from moodle_sync.portal.scheduler import TZ, Scheduler, next_time
 from moodle_sync.portal.site import Site
@@ -173,3 +174,15 @@ def test_an_e_mail_that_cannot_be_sent_is_said_on_the_run_not_hidden(portal: Ser
     sync.tick()
     failed = portal.db.scheduled()[0]
     assert failed["status"] == "failed" and str(failed["notified"]).startswith("e-mail not sent")
+
+
+def test_a_notice_whose_answer_was_lost_is_said_as_maybe_sent_and_not_sent_again(portal: Served) -> None:
+    sync = scheduler(portal, apply_on_change=True, notify_moodle_users=["admin"])
+    portal.site.emulator.faults.add(Fault(kind="lost", wsfunction="core_message_send_instant_messages"))
+    broken = next((portal.site.specs_dir / "courses").glob("*.yaml"))
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n  : [unbalanced\n", encoding="utf-8")
+    sync.tick()
+    failed = portal.db.scheduled()[0]
+    assert failed["status"] == "failed"
+    assert "may have been sent" in failed["notified"], failed["notified"]  # it was: the call ran, its answer lost
+    assert len([m for m in portal.site.emulator.state.messages if "slutade med failed" in m.text]) == 1
