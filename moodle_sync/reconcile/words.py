@@ -24,6 +24,17 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "UpdateCohort": ("cohort", "cohorts", "updated"),
     "HideCohort": ("cohort", "cohorts", "hidden"),
     "SyncEnrolments": ("course's enrolments brought in step", "courses' enrolments brought in step", ""),
+    # a roster import's actions are one per county (their target is the county's letter)
+    "RefuseRows": ("roster rows refused, county", "roster rows refused, counties", ""),
+    "RecordPeople": ("people of the roster recorded, county", "people of the rosters recorded, counties", ""),
+    "CreateUsers": ("new accounts from the roster, county", "new accounts from the rosters, counties", ""),
+    "UpdateUsers": ("accounts updated from the roster, county", "accounts updated from the rosters, counties", ""),
+    "ChangeCohortMembers": ("cohort members from the roster, county", "cohort members from the rosters, counties",
+                            ""),
+    "FollowEnrolments": ("enrolments that follow the roster, county", "enrolments that follow the rosters, counties",
+                         ""),
+    "AddGroupMembers": ("people placed in session group", "people placed in session groups", ""),
+    "SendReminder": ("reminder about", "reminders about", ""),
 }
 
 

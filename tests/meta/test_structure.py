@@ -98,3 +98,16 @@ def test_no_module_of_the_tool_is_over_500_lines() -> None:
     offenders = [f"{module} ({n} lines)" for module, n in module_lengths().items() if n > MAX_LINES]
     assert not offenders, (f"modules over {MAX_LINES} lines; split them by what the parts do:\n  "
                            + "\n  ".join(offenders))
+
+
+def test_every_action_has_words_for_people() -> None:
+    """Progress and outcome lines name an action in people's words, never its class name split into words."""
+    import moodle_sync.applier  # noqa: F401  (loads every package's actions)
+    from moodle_sync.reconcile.plan import ACTION_TYPES
+    from moodle_sync.reconcile.words import action_words
+
+    def split(name: str) -> str:
+        return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+    unnamed = [name for name in ACTION_TYPES if action_words(f"{name}:T") == f"{split(name)}: T"]
+    assert not unnamed, "actions without words in reconcile/words.py: " + ", ".join(sorted(unnamed))
