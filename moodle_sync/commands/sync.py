@@ -26,13 +26,23 @@ from moodle_sync.errors import MoodleSyncError, PlanError, SiteNotReached, SpecE
 from moodle_sync.explainer import render_plan
 from moodle_sync.reconcile.plan import Plan
 
+
+def one_specs_dir(positional: str | None, option: str | None) -> str | None:
+    """``plan DIR`` and ``plan --specs DIR`` (as every other command takes it) are the same; both, differing, are
+    a usage error."""
+    if positional and option and Path(positional) != Path(option):
+        raise click.UsageError(f"two specs directories given ({positional} and --specs {option}): give one")
+    return positional or option
+
+
 # --- validate ------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("specs", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@click.argument("specs_dir", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@specs_option
 @click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout.")
 @handle_errors
-def validate(specs: str | None, json_mode: bool) -> None:
+def validate(specs_dir: str | None, specs: str | None, json_mode: bool) -> None:
     """Check the course specs without talking to Moodle; report every problem with file and line.
 
     Exits 1 when there is any problem.
@@ -40,7 +50,7 @@ def validate(specs: str | None, json_mode: bool) -> None:
     Example: moodle-sync validate course_specs/
     """
     console = Console(json_mode=json_mode)
-    path = specs or load_settings({}).specs
+    path = one_specs_dir(specs_dir, specs) or load_settings({}).specs
     try:
         spec_set = engine.load(path)
     except SpecError as e:
@@ -57,7 +67,8 @@ def validate(specs: str | None, json_mode: bool) -> None:
 # --- plan ----------------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("specs", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@click.argument("specs_dir", required=False, type=click.Path(), metavar="[SPECS_DIR]")
+@specs_option
 @connection_options
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Save the plan for `moodle-sync apply FILE`.")
@@ -65,13 +76,14 @@ def validate(specs: str | None, json_mode: bool) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when in sync, 2 when changes are pending.")
 @click.option("--hide-removed", is_flag=True, help="Plan to hide courses whose spec was removed.")
 @handle_errors
-def plan(specs: str | None, out_path: str | None, json_mode: bool, detailed_exitcode: bool,
+def plan(specs_dir: str | None, specs: str | None, out_path: str | None, json_mode: bool, detailed_exitcode: bool,
          hide_removed: bool, **kwargs: Any) -> None:
     """Read Moodle and show what apply would change. Changes nothing.
 
     Example: moodle-sync plan course_specs/ --out plan.json --detailed-exitcode
     """
     console = Console(json_mode=json_mode)
+    specs = one_specs_dir(specs_dir, specs)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     spec_set = engine.load(settings.specs)
     api = engine.connect_from_settings(settings)

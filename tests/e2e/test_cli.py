@@ -132,3 +132,19 @@ def test_a_bad_setting_in_the_config_file_stops_before_moodle_is_touched(
     assert ("0 is not allowed: it should be greater than or equal to 1 (max_input_vars from moodle-sync.toml)"
             in capsys.readouterr().err)
     assert served.courses() == before
+
+
+def test_plan_and_validate_take_the_specs_as_every_command_does(served: Site, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan --specs DIR` as `roster import --specs DIR` (it was "No such option"), or `plan DIR`; both differing
+    is a usage error, not a guess."""
+    monkeypatch.delenv("MOODLE_SYNC_SPECS")
+    specs = str(served.specs_dir)
+    assert run("validate", "--specs", specs) == EXIT_OK
+    assert run("plan", "--specs", specs, "--detailed-exitcode") == EXIT_CHANGES
+    assert run("plan", specs, "--specs", specs, "--detailed-exitcode") == EXIT_CHANGES
+    capsys.readouterr()
+    assert run("plan", specs, "--specs", str(tmp_path)) == EXIT_USAGE
+    assert "two specs directories" in capsys.readouterr().err
+    assert run("validate", "--specs", str(tmp_path / "nothing")) == EXIT_ERROR
