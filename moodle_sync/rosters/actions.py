@@ -56,10 +56,6 @@ class UserChange:
     #: field → (Moodle's value, the roster's value)
     changes: dict[str, tuple[str, str]]
 
-    @property
-    def row(self) -> PersonRow:
-        return self.person
-
     @classmethod
     def of(cls, data: dict[str, Any]) -> UserChange:
         return cls(person=PersonRow.of(data["person"]), userid=data["userid"],

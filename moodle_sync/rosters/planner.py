@@ -36,8 +36,8 @@ from moodle_sync.rosters.actions import (
     RosterContext,
     RowWhy,
     UpdateUsers,
+    UserChange,
 )
-from moodle_sync.rosters.actions import UserChange as PlannedChange
 from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.scope import Scope, known_counties, outside_text
@@ -48,13 +48,6 @@ from moodle_sync.store.db import StateStore
 MASS_REMOVAL_SHARE = 0.20
 
 Mode = Literal["replace", "add"]
-
-
-@dataclass(frozen=True)
-class UserChange:
-    userid: int
-    row: RosterRow
-    changes: dict[str, tuple[str, str]]
 
 
 @dataclass
@@ -167,7 +160,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
         if row.row in new_emails:
             changes["email"] = (user.email, new_emails[row.row])
         if changes:
-            plan.update.append(UserChange(user.id, row, changes))
+            plan.update.append(UserChange(_person(row, user.id, user.email), user.id, changes))
     plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named, workers=workers)
     if scope.county is not None:
         _refuse_outside(api, store, plan, named, scope.county)
@@ -245,9 +238,7 @@ def _actions(plan: _Draft, auth: str, specs: SpecSet | None) -> tuple[Action, ..
     if plan.create:
         out.append(CreateUsers(county, auth=auth, people=tuple(_person(r) for r in plan.create), scoped=plan.scoped))
     if plan.update:
-        by_row = {p.row: p for p in matched}
-        out.append(UpdateUsers(county, changes=tuple(PlannedChange(by_row[u.row.row], u.userid, u.changes)
-                                                     for u in plan.update), scoped=plan.scoped))
+        out.append(UpdateUsers(county, changes=tuple(plan.update), scoped=plan.scoped))
     if plan.add or plan.remove:
         add = tuple(Member(idn, plan.cohort_ids[idn], userid=who) if isinstance(who, int)
                     else Member(idn, plan.cohort_ids[idn], row=who.row) for idn, who in plan.add)
@@ -344,7 +335,7 @@ def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: _Draft, name
     plan.refused = [(r, why) for r in plan.rows if r.row in outside]
     plan.create = [r for r in plan.create if r.row not in outside]
     plan.blocked = [(r, w) for r, w in plan.blocked if r.row not in outside]
-    plan.update = [u for u in plan.update if u.row.row not in outside]
+    plan.update = [u for u in plan.update if u.person.row not in outside]
     plan.email_held = [(r, w) for r, w in plan.email_held if r.row not in outside]
     for row in outside:
         plan.matched.pop(row, None)

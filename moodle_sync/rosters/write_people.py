@@ -312,14 +312,15 @@ def _update_users(api: MoodleApi, changes: list[UserChange], out: RosterOutcome)
         bad = {w.itemid for w in warnings}
         for w in warnings:
             change = by_id.get(w.itemid)
-            where = f"row {change.row.row} ({change.row.email}), user {w.itemid}" if change else f"user {w.itemid}"
+            who = change.person if change else None
+            where = f"row {who.row} ({who.email}), user {w.itemid}" if who else f"user {w.itemid}"
             out.failures.append(f"{where}: not updated: {w.warningcode}: {w.message}")
         out.updated += sum(1 for c in batch if c.userid not in bad)
 
     def failed(batch: Sequence[UserChange], e: MoodleError) -> None:
         if len(batch) == 1 and isinstance(e, MoodleApiError):
             c = batch[0]
-            out.failures.append(f"row {c.row.row} ({c.row.email}): Moodle refused the update of user {c.userid} "
+            out.failures.append(f"row {c.person.row} ({c.person.email}): Moodle refused the update of user {c.userid} "
                                 f"({', '.join(c.changes)}): {_said(e)}")
         else:
             out.failures.append(f"updating {len(batch)} users: {_said(e)}; the next import checks them again")

@@ -165,7 +165,7 @@ def test_a_hub_cannot_reach_another_countys_person_by_username_or_other_capitals
 
     # an admin is unaffected: the same file updates them, and is told which account has the e-mail
     admin = do_import(applied, path, dry_run=True).roster
-    assert admin.refused == [] and {u.row.row for u in admin.update} >= {3}
+    assert admin.refused == [] and {u.person.row for u in admin.update} >= {3}
     assert [(r.row, "Kalle.Ek@" in why or "Vera.Versal@" in why) for r, why in admin.blocked] == [(4, True), (5, True)]
 
 
