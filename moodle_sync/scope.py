@@ -3,10 +3,14 @@ options, and its people.
 
 A person is *known to belong to* a county when the state store has them from that county's roster, or when
 they are a member of one of the tool's cohorts ``tg:<group>:<county>`` in Moodle (a hub working on another
-machine has another store; the cohorts are the same for everyone). A hub may not read, change, move or
-place a person known to belong to another county. Whatever the cause, a hub is refused with the one text
-of :func:`outside_text`, and the same text answers for an e-mail nobody has, so that a hub's answers never
-tell whether an e-mail or employee id exists in another county, nor anything about that person.
+machine has another store; the cohorts are the same for everyone). A hub may read, change, move, enrol or
+place only an account that belongs to its own county and to no other (:func:`hub_may_use`): made by the tool
+from that county's roster, or placed in that county's cohorts by an administrator. Every other existing
+account (another county's person, an account in no county such as a teacher's or the site admin's, an
+account two counties claim) is held for an administrator: whatever the cause, the hub gets the one text of
+:func:`outside_text`, which names nothing about the account, so that a hub's answers never tell where an
+e-mail or employee id is in use, nor anything about that person. An administrator (no hub) adopts such
+accounts.
 """
 
 from __future__ import annotations
@@ -46,12 +50,19 @@ class Scope:
         return [self.county] if self.county else list(COUNTIES)
 
 
+def hub_may_use(county: str, counties: set[str]) -> bool:
+    """Whether a hub of ``county`` may use an existing account known to belong to ``counties``: only one of its
+    own county's, and of no other (an account in no county is not the hub's: an administrator adopts it)."""
+    return counties == {county}
+
+
 def outside_text(county: str) -> str:
-    """The one refusal a hub of ``county`` gets for a person it may not use, whatever the reason (another
-    county's person, or nobody at all): it names nothing about anyone."""
-    return (f"cannot be used by this hub: no person of {COUNTIES[county].name} that this hub may use has this "
-            f"e-mail, employee id or username in Moodle; nothing is shown or sent for it. If the person works in "
-            f"{COUNTIES[county].name}, an administrator can do it without --hub")
+    """The one answer a hub of ``county`` gets for a row or person it may not use, whatever the reason (another
+    county's person, an account in no county, a site admin, nobody at all): it names nothing about anyone."""
+    return (f"held for an administrator: this e-mail, employee id or username does not name a person of "
+            f"{COUNTIES[county].name} that this hub may use; nothing is shown or sent for it. If the person "
+            f"works in {COUNTIES[county].name}, an administrator can do it (without --hub), and the person is "
+            f"the county's from then on")
 
 
 def known_counties(api: MoodleApi, store: StateStore | None, user_ids: Iterable[int]) -> dict[int, set[str]]:

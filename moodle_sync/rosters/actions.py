@@ -27,7 +27,8 @@ class PersonRow:
     target_groups: tuple[str, ...]
     employment_start: str | None
     employee_id: str | None
-    #: the matched account, and the e-mail Moodle has for it (what the store records unless it is changed)
+    #: the matched account, and the e-mail Moodle has for it (what the store records unless it is changed); a hub's
+    #: plan shows no existing account's values, so there it is None and the applier reads it from Moodle
     userid: int | None = None
     moodle_email: str | None = None
 
@@ -53,8 +54,9 @@ class RowWhy:
 class UserChange:
     person: PersonRow
     userid: int
-    #: field → (Moodle's value, the roster's value)
-    changes: dict[str, tuple[str, str]]
+    #: field → (Moodle's value, the roster's value); Moodle's value is None in a hub's plan, which never shows an
+    #: existing account's old values
+    changes: dict[str, tuple[str | None, str]]
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> UserChange:

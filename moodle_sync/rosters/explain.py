@@ -44,7 +44,8 @@ class RosterExplainer(ExplainerCore):
         names = ", ".join(f"{u.person.name} ({', '.join(u.changes)})" for u in changes[:SAMPLE])
         lines = [f"~ update {nw(len(changes), 'user')}: {names}" + (" …" if len(changes) > SAMPLE else "")]
         moved = [(u.person.row, *u.changes["email"]) for u in changes if "email" in u.changes]
-        lines += [f"    row {row}: e-post: {old} → {new}" for row, old, new in moved[:BLOCKED_SHOWN]]
+        lines += [f"    row {row}: e-post: {old} → {new}" if old is not None else f"    row {row}: new e-post: {new}"
+                  for row, old, new in moved[:BLOCKED_SHOWN]]
         if len(moved) > BLOCKED_SHOWN:
             lines.append(f"    … and {len(moved) - BLOCKED_SHOWN} more e-mail changes (--json lists all)")
         return lines
@@ -69,7 +70,7 @@ class RosterExplainer(ExplainerCore):
             if len(action.blocked) > BLOCKED_SHOWN:
                 lines.append(f"    … and {len(action.blocked) - BLOCKED_SHOWN} more (--json lists all)")
         if action.refused:
-            lines.append(f"! {nw(len(action.refused), 'row')} cannot be used by this hub (nothing is sent for them):")
+            lines.append(f"! {nw(len(action.refused), 'row')} held for an administrator (nothing is sent for them):")
             lines += [f"    row {r.row} ({r.email}): {r.reason}" for r in action.refused[:BLOCKED_SHOWN]]
             if len(action.refused) > BLOCKED_SHOWN:
                 lines.append(f"    … and {len(action.refused) - BLOCKED_SHOWN} more (--json lists all)")

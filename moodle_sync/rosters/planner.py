@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from moodle_sync.counties import COUNTIES
@@ -40,7 +40,7 @@ from moodle_sync.rosters.actions import (
 )
 from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
-from moodle_sync.scope import Scope, known_counties, outside_text
+from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
@@ -164,6 +164,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named, workers=workers)
     if scope.county is not None:
         _refuse_outside(api, store, plan, named, scope.county)
+    if scope.county is not None:
+        _hide_old_values(plan)
     blocked_rows = {r.row for r, _why in plan.blocked + plan.refused}
     plan.adopted = [(r, uid) for r, uid in plan.adopted if r.row not in blocked_rows]
     plan.create = [r for r in plan.create if r.row not in blocked_rows]
@@ -318,15 +320,17 @@ def _email_changes(api: MoodleApi, plan: _Draft, users: dict[int, User],
 
 def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: _Draft, named: dict[int, list[User]],
                     county: str) -> None:
-    """Take a hub's rows that name anyone known to belong to another county out of every other part of the
-    plan, into ``plan.refused`` with one text whatever the cause.
+    """Take a hub's rows that name any existing account the hub may not use (see scope.hub_may_use: another
+    county's person, an account in no county, a site admin) out of every other part of the plan, into
+    ``plan.refused`` with one text whatever the cause: they are held for an administrator.
 
     The refusals that would otherwise tell the hub that an account it did not match exists get that text
     too: a new person whose e-mail an account has in other capitals, and an e-mail change to an address
     another account has. Only its own accounts' reasons (an SSO account's e-mail) keep their own text.
     """
     counties = known_counties(api, store, {u.id for found in named.values() for u in found})
-    outside = {row for row, found in named.items() if any(counties.get(u.id, set()) - {county} for u in found)}
+    outside = {row for row, found in named.items()
+               if not all(hub_may_use(county, counties.get(u.id, set())) for u in found)}
     outside |= {r.row for r, _why in plan.blocked if named.get(r.row)}
     outside |= {r.row for r, _why in plan.email_held if any(u.id != plan.matched[r.row] for u in named[r.row])}
     if not outside:
@@ -341,6 +345,14 @@ def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: _Draft, name
         plan.matched.pop(row, None)
         plan.moodle_emails.pop(row, None)
         plan.untouched |= {u.id for u in named[row]}
+
+
+def _hide_old_values(plan: _Draft) -> None:
+    """A hub's plan names what its roster says, never what an existing account holds: no old value of a change,
+    and no e-mail Moodle has (the applier reads it when it records the person)."""
+    plan.update = [UserChange(replace(u.person, moodle_email=None), u.userid,
+                              {k: (None, new) for k, (_old, new) in u.changes.items()}) for u in plan.update]
+    plan.moodle_emails.clear()
 
 
 def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequence[User],

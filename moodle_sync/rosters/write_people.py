@@ -112,7 +112,7 @@ class RosterWrites(ApplierCore):
         for a in actions:
             self.roster.ids.update((p.row, p.userid) for p in a.people if p.userid is not None)
             self.roster.user_ids |= {p.userid for p in a.people if p.userid is not None}
-            self._record(a.county, a.people)
+            self._record(a.county, a.people, _moodle_emails(self.api, a.people))
             self._done(a, detail=f"{len(a.people)} people, {len(a.adopted)} adopted")
 
     def visit_create_users(self, actions: list[CreateUsers]) -> None:
@@ -155,6 +155,14 @@ class RosterWrites(ApplierCore):
             finally:
                 self.roster.take(out)
             self._done(a, detail=f"{out.added} added, {out.removed} removed")
+
+
+def _moodle_emails(api: MoodleApi, people: Sequence[PersonRow]) -> dict[int, str]:
+    """Row → the e-mail Moodle has, for matched people whose plan does not say it (a hub's plan shows none)."""
+    unsaid = {p.userid: p.row for p in people if p.userid is not None and p.moodle_email is None}
+    if not unsaid:
+        return {}
+    return {unsaid[u.id]: u.email for u in api.users_by_field("id", map(str, unsaid)) if u.id in unsaid}
 
 
 def _emails_now(api: MoodleApi, action: UpdateUsers) -> dict[int, str]:

@@ -17,7 +17,7 @@ from moodle_sync.errors import PlanError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.apply import ApplyResult
 from moodle_sync.reconcile.plan import Plan
-from moodle_sync.scope import Scope, known_counties, outside_text
+from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
 from moodle_sync.sessions.actions import AddGroupMembers, GroupMember, SessionPlacement
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
@@ -73,9 +73,10 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
     users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
     unknown = sorted(wanted - set(users))
     refused: list[str] = []
-    if scope.county is not None:
+    if (county := scope.county) is not None:
         counties = known_counties(api, store, {u.id for u in users.values()})
-        refused = sorted([*unknown, *(e for e, u in users.items() if counties.get(u.id, set()) != {scope.county})])
+        refused = sorted([*unknown, *(e for e, u in users.items()
+                                      if not hub_may_use(county, counties.get(u.id, set())))])
         users = {e: u for e, u in users.items() if e not in refused}
         unknown = []
     # Moodle's own rule for group members (add_group_members → is_enrolled, not only active): people whose
