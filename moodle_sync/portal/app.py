@@ -19,6 +19,8 @@ from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_rost
 from moodle_sync.portal.auth import LoginLimiter, Signer, load_secret
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig, data_dir
 from moodle_sync.portal.db import PortalDB
+from moodle_sync.portal.forwarded import ForwardedFor, networks
+from moodle_sync.portal.password_checks import PasswordChecks
 from moodle_sync.portal.site import Site
 from moodle_sync.portal.web import Portal, render
 
@@ -72,9 +74,9 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
     db = PortalDB(directory / "portal.db")
     portal = Portal(site=Site(settings), db=db, signer=Signer(load_secret(directory)), config=portal_config,
                     schedule=schedule, data_dir=directory,
-                    account_limiter=LoginLimiter(portal_config.login_attempts, portal_config.login_window_minutes * 60),
-                    address_limiter=LoginLimiter(portal_config.login_attempts * 4,
-                                                 portal_config.login_window_minutes * 60))
+                    logins=LoginLimiter(portal_config.login_attempts, portal_config.login_attempts * 4,
+                                        portal_config.login_window_minutes * 60),
+                    password_checks=PasswordChecks(portal_config.password_checks))
     county = "/lan/{county}"
     routes = [
         Route("/healthz", pages_auth.healthz),
@@ -117,10 +119,13 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
         finally:
             if sync is not None:
                 sync.stop()
+            portal.password_checks.close()
             db.close()
 
     app = Starlette(routes=routes, exception_handlers={404: not_found}, lifespan=lifespan)
     app.state.portal = portal
     # multipart overhead on top of the largest file
     app.add_middleware(Guard, max_body=portal_config.max_upload_mb * 1024 * 1024 + 64 * 1024)
+    # outermost: every page, the audit log and the login limit see the client trusted_proxies says it is
+    app.add_middleware(ForwardedFor, trusted=networks(portal_config.trusted_proxies))
     return app

@@ -12,7 +12,9 @@ import secrets
 import string
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type
@@ -100,32 +102,74 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-class LoginLimiter:
-    """At most ``attempts`` failed logins per account and per address in ``window`` seconds (in memory)."""
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt that holds a slot against its account and its address (see :class:`LoginLimiter`)."""
 
-    def __init__(self, attempts: int, window: float) -> None:
-        self.attempts = attempts
+    account: str
+    address: str
+    at: float
+
+
+class LoginLimiter:
+    """At most ``per_account`` login attempts per account and ``per_address`` per address in ``window`` seconds.
+
+    An attempt counts the moment it starts (:meth:`reserve`), before its password is checked, so a burst of
+    concurrent logins for one account checks at most ``per_account`` passwords. What then stays counted are
+    the failures: a success clears its account's count and gives its address slot back, and an attempt whose
+    password was never checked (:meth:`unchecked`, the checks were busy) gives both back. In memory, per process.
+    """
+
+    def __init__(self, per_account: int, per_address: int, window: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_account = per_account
+        self.per_address = per_address
         self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._clock = clock
+        self._counted: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    def reserve(self, account: str, address: str) -> Attempt | None:
+        """Count an attempt for the account and the address at once; None (nothing counted) if either is spent."""
+        at = self._clock()
+        keys = (f"account:{account}", f"address:{address}")
+        with self._lock:
+            self._sweep(at)
+            counts = [self._recent(key, at) for key in keys]
+            if len(counts[0]) >= self.per_account or len(counts[1]) >= self.per_address:
+                return None
+            for key in keys:
+                self._counted.setdefault(key, deque()).append(at)
+        return Attempt(keys[0], keys[1], at)
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: the account's failures are forgiven and the attempt does not count."""
+        with self._lock:
+            self._counted.pop(attempt.account, None)
+            self._give_back(attempt.address, attempt.at)
+
+    def unchecked(self, attempt: Attempt) -> None:
+        """No password was checked: the attempt does not count."""
+        with self._lock:
+            self._give_back(attempt.account, attempt.at)
+            self._give_back(attempt.address, attempt.at)
 
     def _recent(self, key: str, at: float) -> deque[float]:
-        times = self._failures[key]
+        times = self._counted.get(key, deque())
         while times and times[0] <= at - self.window:
             times.popleft()
         return times
 
-    def blocked(self, *keys: str) -> bool:
-        at = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, at)) >= self.attempts for k in keys)
+    def _give_back(self, key: str, at: float) -> None:
+        times = self._counted.get(key)
+        if times is not None and at in times:
+            times.remove(at)
 
-    def failed(self, *keys: str) -> None:
-        at = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, at).append(at)
-
-    def succeeded(self, account_key: str) -> None:
-        with self._lock:
-            self._failures.pop(account_key, None)
+    def _sweep(self, at: float) -> None:
+        """Forget keys with nothing left in the window (once a window), so unknown e-mails do not pile up."""
+        if at < self._next_sweep:
+            return
+        self._next_sweep = at + self.window
+        for key in [k for k, times in self._counted.items() if not times or times[-1] <= at - self.window]:
+            del self._counted[key]

@@ -58,11 +58,14 @@ def serve(config_path: str | None, state_path: str | None, host: str | None, por
     bind = host or portal.host
     if bind not in LOOPBACK:
         click.echo(f"Warning: listening on {bind}, not loopback: serve it only behind a reverse proxy with TLS "
-                   f"and set secure_cookies = true under [portal]", err=True)
+                   "and set secure_cookies = true and trusted_proxies = [the proxy's address] under [portal]",
+                   err=True)
     app = create_app(settings, portal, schedule, scheduler=not no_scheduler)
     click.echo(f"moodle-sync portal on http://{bind}:{port or portal.port}/ (Ctrl-C stops)", err=True)
+    # X-Forwarded-For is the app's to read, from [portal] trusted_proxies only (portal/forwarded.py): uvicorn's own
+    # reading would believe any local caller (its default forwarded_allow_ips is 127.0.0.1)
     uvicorn.run(app, host=bind, port=port if port is not None else portal.port, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
+                proxy_headers=False, server_header=False)
 
 
 @click.group("portal")

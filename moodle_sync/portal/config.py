@@ -7,6 +7,8 @@ port = 8080
 secure_cookies = true       # behind HTTPS: the session cookie is sent over TLS only
 max_upload_mb = 30
 session_hours = 8
+trusted_proxies = ["127.0.0.1"]   # the reverse proxy in front: only its X-Forwarded-For is believed
+password_checks = 2         # password checks at once (64 MiB each); about the number of cores
 
 [schedule]
 apply_on_change = true      # apply when a file in the specs directory changes
@@ -30,11 +32,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from moodle_sync.config import CONFIG_FILE, Settings
 from moodle_sync.errors import ConfigError
+from moodle_sync.portal.forwarded import networks
 
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 class PortalConfig(BaseModel):
+    """``[portal]``: where the portal listens, its cookies, uploads, login limits and the proxy in front of it.
+
+    ``trusted_proxies`` names the reverse proxies whose ``X-Forwarded-For`` header is believed (IP addresses
+    or CIDR ranges, e.g. ``["127.0.0.1"]`` when nginx runs on the same host). By default none is: the client
+    is the connection's peer, whatever headers it sends. Behind a proxy, name it here, or every client
+    shares the proxy's address in the login limit and the audit log; name only proxies that replace or
+    append to the header, never pass a client's own through.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = "127.0.0.1"
@@ -45,11 +57,30 @@ class PortalConfig(BaseModel):
     session_hours: float = Field(default=8, gt=0, le=24 * 7)
     #: where accounts, sessions, the audit log and uploads live (default: ``portal/`` beside the state store)
     data_dir: str = ""
-    #: failed logins allowed per account and per address within ``login_window_minutes``
+    #: failed logins allowed per account (four times as many per address) within ``login_window_minutes``; an
+    #: attempt counts from the moment it starts, a successful one is then taken back
     login_attempts: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For is believed; default none")
+    password_checks: int = Field(
+        default=2, ge=1, le=64,
+        description="password checks (argon2id, 64 MiB each) run at once; a login that waits too long for one is "
+                    "asked to try again in a while")
     #: a preview can be confirmed for this long
     preview_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> list[str]:
+        items = [value] if isinstance(value, str) else list(value or [])
+        for item in items:
+            try:
+                networks([str(item)])
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or a CIDR range like \"10.0.0.0/8\"") from None
+        return [str(item).strip() for item in items]
 
 
 class ScheduleConfig(BaseModel):

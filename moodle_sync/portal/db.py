@@ -6,6 +6,7 @@ the state store never holds a password hash.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -68,6 +69,18 @@ MIGRATIONS: tuple[str, ...] = (
         status TEXT NOT NULL,
         detail TEXT NOT NULL DEFAULT '',
         notified TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    # v2: sessions are kept by the SHA-256 of their id (the cookie alone holds the id); sessions of v1, kept
+    # by the id itself, are dropped: their holders log in again
+    """
+    DROP TABLE sessions;
+    CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
     );
     """,
 )
@@ -155,18 +168,22 @@ class PortalDB:
 
     # --- sessions -----------------------------------------------------------------------------------
 
+    # A session is found by the SHA-256 of its id: the file (or a copy, a backup) holds no id that would
+    # let its reader act as someone logged in.
+
     def start_session(self, session_id: str, account_id: int, csrf: str, hours: float) -> None:
         self._run("DELETE FROM sessions WHERE expires_at < ?", (stamp(),))
-        self._run("INSERT INTO sessions (id, account_id, csrf, created_at, expires_at) VALUES (?,?,?,?,?)",
-                  (session_id, account_id, csrf, stamp(), stamp(now() + timedelta(hours=hours))))
+        self._run("INSERT INTO sessions (id_sha256, account_id, csrf, created_at, expires_at) VALUES (?,?,?,?,?)",
+                  (_digest(session_id), account_id, csrf, stamp(), stamp(now() + timedelta(hours=hours))))
 
     def session(self, session_id: str) -> tuple[Account, str] | None:
         row = self._run("SELECT a.*, s.csrf AS s_csrf FROM sessions s JOIN accounts a ON a.id = s.account_id "
-                        "WHERE s.id=? AND s.expires_at > ? AND a.disabled = 0", (session_id, stamp())).fetchone()
+                        "WHERE s.id_sha256=? AND s.expires_at > ? AND a.disabled = 0",
+                        (_digest(session_id), stamp())).fetchone()
         return (_account(row), str(row["s_csrf"])) if row else None
 
     def end_session(self, session_id: str) -> None:
-        self._run("DELETE FROM sessions WHERE id=?", (session_id,))
+        self._run("DELETE FROM sessions WHERE id_sha256=?", (_digest(session_id),))
 
     def end_sessions(self, account_id: int) -> None:
         self._run("DELETE FROM sessions WHERE account_id=?", (account_id,))
@@ -224,6 +241,10 @@ class PortalDB:
 
     def scheduled(self, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(r) for r in self._run("SELECT * FROM scheduled ORDER BY id DESC LIMIT ?", (limit,)).fetchall()]
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def _account(row: sqlite3.Row) -> Account:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from moodle_sync.portal.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
-    hash_password,
     password_problem,
     same,
-    verify_password,
 )
 from moodle_sync.portal.web import Caller, address, caller, form_of, login_required, new_token, portal_of, render
 
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
 LOGIN_BLOCKED = "För många misslyckade inloggningar. Vänta en stund och försök igen."
+BUSY = "Många loggar in just nu. Försök igen om en stund."
+#: seconds a busy answer asks the client to wait
+RETRY_AFTER = 10
 
 
 async def healthz(request: Request) -> Response:
@@ -43,20 +43,23 @@ async def login(request: Request) -> Response:
         return await login_page(request, "Formuläret har gått ut. Försök igen.", status=403)
     email = str(form.get("email") or "").strip().lower()[:320]
     password = str(form.get("password") or "")[:1024]
-    keys = (f"account:{email}",)
-    where = (f"address:{address(request)}",)
-    if portal.account_limiter.blocked(*keys) or portal.address_limiter.blocked(*where):
+    # the attempt counts before its password is checked: a burst checks no more passwords than the limit
+    attempt = portal.logins.reserve(email, address(request))
+    if attempt is None:
         portal.db.log(email or "-", "login-blocked", address=address(request))
         return await login_page(request, LOGIN_BLOCKED, status=429)
     account = portal.db.account(email=email)
     usable = account is not None and not account.disabled
-    ok = await run_in_threadpool(verify_password, account.password_hash if usable and account else None, password)
+    # an unknown or disabled account is checked against a dummy hash: it costs what a wrong password costs
+    ok = await portal.password_checks.verify(account.password_hash if usable and account else None, password)
+    if ok is None:
+        portal.logins.unchecked(attempt)
+        portal.db.log(email or "-", "login-busy", address=address(request))
+        return try_again_later(await login_page(request, BUSY, status=503))
     if not ok or account is None:
-        portal.account_limiter.failed(*keys)
-        portal.address_limiter.failed(*where)
         portal.db.log(email or "-", "login-failed", address=address(request))
         return await login_page(request, LOGIN_FAILED, status=401)
-    portal.account_limiter.succeeded(keys[0])
+    portal.logins.succeeded(attempt)
     session_id, csrf = new_token(), new_token()
     portal.db.start_session(session_id, account.id, csrf, portal.config.session_hours)
     portal.db.log(account.email, "login", county=account.county, address=address(request))
@@ -65,6 +68,12 @@ async def login(request: Request) -> Response:
                         max_age=int(portal.config.session_hours * 3600), httponly=True, samesite="lax",
                         secure=portal.config.secure_cookies, path="/")
     response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+def try_again_later(response: Response) -> Response:
+    """A page saying every password check is taken (503) also tells a client when to try again."""
+    response.headers["retry-after"] = str(RETRY_AFTER)
     return response
 
 
@@ -95,13 +104,19 @@ async def change_password(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     form = await form_of(request)
     current, new, again = (str(form.get(k) or "")[:1024] for k in ("current", "new", "again"))
-    if not await run_in_threadpool(verify_password, who.account.password_hash, current):
+    matches = await portal.password_checks.verify(who.account.password_hash, current)
+    if matches is None:
+        return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
+    if not matches:
         return render(request, "password.html", who, status=400, message="Det nuvarande lösenordet stämmer inte.")
     problem = password_problem(new) or ("De två nya lösenorden är olika." if new != again else None) or (
         "Det nya lösenordet måste skilja sig från det gamla." if new == current else None)
     if problem:
         return render(request, "password.html", who, status=400, message=problem)
-    portal.db.set_password(who.account.id, await run_in_threadpool(hash_password, new), must_change=False)
+    new_hash = await portal.password_checks.hash(new)
+    if new_hash is None:
+        return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
+    portal.db.set_password(who.account.id, new_hash, must_change=False)
     portal.db.log(who.account.email, "password-changed", county=who.account.county, address=address(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -23,6 +23,7 @@ from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
 from moodle_sync.portal.db import Account, PortalDB
+from moodle_sync.portal.password_checks import PasswordChecks
 from moodle_sync.portal.site import Site, county_name
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,8 +39,8 @@ class Portal:
     config: PortalConfig
     schedule: ScheduleConfig
     data_dir: Path
-    account_limiter: LoginLimiter
-    address_limiter: LoginLimiter
+    logins: LoginLimiter
+    password_checks: PasswordChecks
     scheduler: Any = None
 
     def __post_init__(self) -> None:
@@ -59,6 +60,7 @@ def portal_of(request: Request) -> Portal:
 
 
 def address(request: Request) -> str:
+    """The client's address (a trusted proxy's forwarded one: forwarded.py sets it before any page runs)."""
     return request.client.host if request.client else ""
 
 
