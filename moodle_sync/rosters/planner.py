@@ -416,7 +416,7 @@ def _accounts_by_email_any_case(api: MoodleApi, emails: Sequence[str], known: Se
     return {email: list(users.values()) for email, users in out.items()}
 
 
-def _user_changes(user: User, row: RosterRow) -> dict[str, tuple[str, str]]:
+def _user_changes(user: User, row: RosterRow) -> dict[str, tuple[str | None, str]]:
     """Names and organisation follow the roster, but a value is never blanked."""
     wanted = {"firstname": row.firstname, "lastname": row.lastname, "institution": row.organisation,
               "department": row.unit, "idnumber": row.employee_id or ""}

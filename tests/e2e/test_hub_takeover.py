@@ -19,7 +19,6 @@ import pytest
 
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
 from moodle_sync.identity import cohort_idnumber
-from moodle_sync.moodle.models import User
 from moodle_sync.scope import Scope, outside_text
 
 from .conftest import Site, run
