@@ -238,3 +238,21 @@ def test_a_preview_while_another_sync_runs_says_so_and_reads_nothing(portal: Ser
         assert store.roster_imports("W") == [], "no dry run was recorded: the import did not start"
     finally:
         store.close()
+
+
+def test_an_import_that_refused_rows_says_which_and_who_can_import_them_not_upload_again(portal: Served) -> None:
+    uppsala = portal.login(portal.accounts["uppsala"])
+    theirs = person(9, town="uppsala")
+    first = upload(uppsala, portal, "C", [theirs], name="c.xlsx")
+    assert "Klart" in uppsala.post(portal.url + confirm_action(first.text), data={"csrf": hidden(first.text, "csrf")},
+                                   timeout=120).text
+    http = portal.login(portal.accounts["dalarna"])
+    page = upload(http, portal, "W", [person(1), theirs], name="w.xlsx")  # row 3 is Uppsala's person
+    done = http.post(portal.url + confirm_action(page.text), data={"csrf": hidden(page.text, "csrf")}, timeout=120)
+    assert "Klart, utom 1 rader som importen inte fick använda" in done.text
+    assert "row 3 (person9@uppsala.example.se): held for an administrator" in done.text
+    assert "en administratör importera raden" in done.text
+    assert "Ladda upp samma fil igen: importen" not in done.text  # it would refuse the row again
+    [upload_id] = re.findall(r'/personallista/([^/"]+)/bekrafta', page.text)
+    assert portal.db.preview(upload_id)["status"] == "applied"  # type: ignore[index]
+    assert not list((portal.site.state_path.parent / "portal" / "uploads").glob("*"))
