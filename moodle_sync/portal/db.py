@@ -86,6 +86,11 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+#: a preview's statuses while its uploaded file is kept: before Bekräfta (``uploaded``, ``previewed``, and
+#: ``refused`` – a plan that needs another look, e.g. skipping invalid rows) and while it is being imported
+KEEPS_FILE = ("uploaded", "previewed", "refused", "applying")
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -227,6 +232,15 @@ class PortalDB:
                 sets.append(f"{name}=?")
                 args.append(json.dumps(value, sort_keys=True))
         self._run(f"UPDATE previews SET {', '.join(sets)} WHERE id=?", (*args, preview_id))
+
+    def previews_with_files(self, county: str | None = None) -> list[dict[str, Any]]:
+        """The previews whose uploaded file is kept (not yet imported, replaced or expired), oldest first."""
+        marks = ",".join("?" * len(KEEPS_FILE))
+        where, args = f"status IN ({marks})", list(KEEPS_FILE)
+        if county is not None:
+            where, args = f"{where} AND county=?", [*args, county]
+        return [dict(r) for r in self._run("SELECT id, account_id, county, filename, path, status, created_at FROM "
+                                           f"previews WHERE {where} ORDER BY created_at, id", tuple(args)).fetchall()]
 
     # --- scheduled runs -----------------------------------------------------------------------------
 
