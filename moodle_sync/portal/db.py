@@ -253,6 +253,13 @@ class PortalDB:
         self._run("UPDATE scheduled SET finished_at=?, status=?, detail=?, notified=? WHERE id=?",
                   (stamp(), status, detail, notified, run_id))
 
+    def close_left_running(self, detail: str, *, but: int = 0) -> int:
+        """Mark the scheduled runs still "running" (but the run ``but``) interrupted: their process is gone.
+        Returns how many there were."""
+        cur = self._run("UPDATE scheduled SET finished_at=?, status='interrupted', detail=? "
+                        "WHERE status='running' AND id != ?", (stamp(), detail, but))
+        return int(cur.rowcount)
+
     def scheduled(self, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(r) for r in self._run("SELECT * FROM scheduled ORDER BY id DESC LIMIT ?", (limit,)).fetchall()]
 
