@@ -3,8 +3,9 @@
 The commands are thin click commands that call the library (engine.py) and print results, in
 moodle_sync/commands/ by what they do; the portal's are in moodle_sync/portal/commands.py.
 
-Exit codes: 0 done / in sync; 1 error; 2 changes pending (only with --detailed-exitcode);
-3 apply finished partly (run it again: it converges); 64 usage error (bad option or argument).
+Exit codes: 0 done / in sync; 1 error, the message says what to fix (a roster import's refused rows
+included); 2 changes pending (only with --detailed-exitcode); 3 apply finished partly on a failure a rerun
+may fix (run it again: it converges); 64 usage error (bad option or argument).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from moodle_sync.reconcile.intents import settle_pending_enrolments
 from moodle_sync.reconcile.plan import Note, Plan, SyncEnrolments
 from moodle_sync.reconcile.progress import ApplyProgress
 from moodle_sync.rosters.actions import FollowEnrolments
+from moodle_sync.rosters.failures import raise_for_failures
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.rosters.planner import Mode, plan_roster, refuse_mass_removal
 from moodle_sync.rosters.view import RosterView
@@ -386,12 +387,8 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
             for line in clock.lines():
                 log.info(line)
     report.import_id = _record_import(store, report, previewed=False)
-    failures = (report.outcome.failures if report.outcome else []) + \
-        (list(report.enrolments.failed.values()) if report.enrolments else [])
-    if failures:
-        raise ApplyError(f"roster import finished partly: {len(failures)} problem(s):\n  " + "\n  ".join(failures[:20]),
-                         outcome={"roster": "partial"}, partial=run.wrote,
-                         hint="run the same roster import again: it re-reads Moodle and converges")
+    raise_for_failures(report.outcome, list(report.enrolments.failed.values()) if report.enrolments else [],
+                       wrote=run.wrote, report=report.to_dict())
     return report
 
 

@@ -13,6 +13,8 @@ stderr and exits 1 (``--debug`` shows the traceback).
     - StoreError             the local SQLite state store cannot be used
     - SyncBusy               another sync (apply, pull, roster import) holds the lock; nothing was done
     - ApplyError             apply finished only partly; ``.outcome`` says what was done (rerun converges)
+        - RowsRefused        a roster import did the rest but refused rows before sending them; a rerun
+                             refuses them again, so it names the rows and who can fix them (exit 1)
     - MoodleError            anything from talking to Moodle; ``.wsfunction`` is always set
         - TransportError     no usable answer: connection, timeout, HTTP 5xx, a body that is not JSON
             - MoodleUnavailable   503 / ``upgraderunning`` / ``sitemaintenance`` (retry later)
@@ -57,6 +59,7 @@ __all__ = [
     "PermissionDenied",
     "PlanError",
     "RosterError",
+    "RowsRefused",
     "ScopeError",
     "SiteNotReached",
     "SpecError",
@@ -198,6 +201,19 @@ class ApplyError(MoodleSyncError):
         self.partial = partial if partial is not None else any(v == "done" for v in self.outcome.values())
         self.hint = hint or "run the same command again: apply converges and never duplicates"
         super().__init__(message)
+
+
+class RowsRefused(ApplyError):
+    """A roster import wrote everything else, but refused ``rows`` before sending anything for them (a new
+    person Moodle would refuse, a hub's row naming someone it may not use). Running it again plans the same
+    refusals, so this is not "run it again": ``partial`` is never set (exit 1), the message names each row and
+    what to fix, and the hint who can. ``report`` is the import's outcome as ``--json`` shows it."""
+
+    def __init__(self, message: str, *, rows: Sequence[str], report: dict[str, Any] | None = None,
+                 hint: str = "") -> None:
+        self.rows = list(rows)
+        self.report = report or {}
+        super().__init__(message, outcome={"roster": "rows refused"}, hint=hint, partial=False)
 
 
 class MoodleError(MoodleSyncError):

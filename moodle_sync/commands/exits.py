@@ -17,9 +17,11 @@ EXIT_CODES_HELP = """
 \b
 Exit codes:
   0   done, or Moodle already matches the specs
-  1   error (nothing half-done is left: see the message)
+  1   error: the message says what to fix (nothing half-done is left; a roster import
+      may have done all but the rows it names, which running it again would not change)
   2   changes pending (plan --detailed-exitcode only)
-  3   apply, import or pull finished partly; run it again, it converges
+  3   apply, import or pull finished partly on a failure a rerun may fix (a lost
+      answer, a Moodle error); run it again, it converges
   64  usage error (unknown option, missing argument)
 """
 

@@ -24,7 +24,8 @@ def roster() -> None:
 @click.option("--county", metavar="CODE", help="The county the roster is for (W, AB, 20, Dalarna …); with --hub, "
                                                 "the hub's county.")
 @click.option("--hub", metavar="NAME", help="Act as this regional hub (from [hubs.NAME] in moodle-sync.toml): "
-                                             "only its county may be touched.")
+                                             "only its county may be touched (rows naming people it may not use "
+                                             "are refused: an administrator can import them without --hub).")
 @click.option("--sheet", metavar="NAME", help="The worksheet of an XLSX workbook that holds the list "
                                               "(default: the first visible one).")
 @click.option("--mode", type=click.Choice(["replace", "add"]), default="replace", show_default=True,
@@ -47,6 +48,10 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
     Every row is checked before anything is written; all problems are listed with row numbers.
     People who leave the file leave their cohorts and their enrolments are suspended, never removed;
     members someone added in Moodle are kept, and existing accounts the file names are adopted.
+
+    Rows refused before anything is sent for them (a person of another county with --hub, an account
+    Moodle would refuse) exit 1 once the rest is done, each row named with what to fix: running the
+    import again would refuse them again. Exit 3 is for failures a rerun may fix (lost answers, Moodle errors).
 
     Example: moodle-sync roster import --county W dalarna.csv --dry-run
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from moodle_sync.config import Settings
-from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_roster
+from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_roster, restart, uploads
 from moodle_sync.portal.auth import LoginLimiter, Signer, load_secret
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig, data_dir
 from moodle_sync.portal.db import PortalDB
@@ -69,7 +70,10 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, portal_config: PortalConfig, schedule: ScheduleConfig, *,
                scheduler: bool = True) -> Starlette:
-    """The portal for the site ``settings`` names; with ``scheduler``, its sync thread starts with the app."""
+    """The portal for the site ``settings`` names; with ``scheduler``, its sync thread starts with the app.
+
+    What the last serve process left running is closed first, and old uploads deleted (portal/restart.py).
+    """
     directory = data_dir(settings, portal_config)
     db = PortalDB(directory / "portal.db")
     portal = Portal(site=Site(settings), db=db, signer=Signer(load_secret(directory)), config=portal_config,
@@ -77,6 +81,7 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
                     logins=LoginLimiter(portal_config.login_attempts, portal_config.login_attempts * 4,
                                         portal_config.login_window_minutes * 60),
                     password_checks=PasswordChecks(portal_config.password_checks))
+    restart.recover(db, settings.state_path, portal.uploads, portal_config)
     county = "/lan/{county}"
     routes = [
         Route("/healthz", pages_auth.healthz),
@@ -114,9 +119,11 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if sync is not None:
             sync.start()
+        sweeping = asyncio.create_task(uploads.sweep_every(db, portal.uploads, portal_config))
         try:
             yield
         finally:
+            sweeping.cancel()
             if sync is not None:
                 sync.stop()
             portal.password_checks.close()

@@ -9,6 +9,8 @@ max_upload_mb = 30
 session_hours = 8
 trusted_proxies = ["127.0.0.1"]   # the reverse proxy in front: only its X-Forwarded-For is believed
 password_checks = 2         # password checks at once (64 MiB each); about the number of cores
+max_pending_uploads = 5     # per county: uploads waiting for Bekräfta (deleted once imported, replaced or
+max_pending_upload_mb = 100 # expired, preview_minutes after the upload), and their megabytes in all
 
 [schedule]
 apply_on_change = true      # apply when a file in the specs directory changes
@@ -68,8 +70,11 @@ class PortalConfig(BaseModel):
         default=2, ge=1, le=64,
         description="password checks (argon2id, 64 MiB each) run at once; a login that waits too long for one is "
                     "asked to try again in a while")
-    #: a preview can be confirmed for this long
-    preview_minutes: int = Field(default=60, ge=1)
+    #: a preview can be confirmed for this long (at most a day); its uploaded file is deleted soon after
+    preview_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    #: uploads waiting for Bekräfta that one county may have at once (files, and megabytes in all)
+    max_pending_uploads: int = Field(default=5, ge=1, le=100)
+    max_pending_upload_mb: int = Field(default=100, ge=1, le=10_000)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -86,6 +86,11 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+#: a preview's statuses while its uploaded file is kept: before Bekräfta (``uploaded``, ``previewed``, and
+#: ``refused`` – a plan that needs another look, e.g. skipping invalid rows) and while it is being imported
+KEEPS_FILE = ("uploaded", "previewed", "refused", "applying")
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -228,6 +233,15 @@ class PortalDB:
                 args.append(json.dumps(value, sort_keys=True))
         self._run(f"UPDATE previews SET {', '.join(sets)} WHERE id=?", (*args, preview_id))
 
+    def previews_with_files(self, county: str | None = None) -> list[dict[str, Any]]:
+        """The previews whose uploaded file is kept (not yet imported, replaced or expired), oldest first."""
+        marks = ",".join("?" * len(KEEPS_FILE))
+        where, args = f"status IN ({marks})", list(KEEPS_FILE)
+        if county is not None:
+            where, args = f"{where} AND county=?", [*args, county]
+        return [dict(r) for r in self._run("SELECT id, account_id, county, filename, path, status, created_at FROM "
+                                           f"previews WHERE {where} ORDER BY created_at, id", tuple(args)).fetchall()]
+
     # --- scheduled runs -----------------------------------------------------------------------------
 
     def start_scheduled(self, job: str, reason: str) -> int:
@@ -238,6 +252,13 @@ class PortalDB:
     def finish_scheduled(self, run_id: int, status: str, detail: str = "", notified: str = "") -> None:
         self._run("UPDATE scheduled SET finished_at=?, status=?, detail=?, notified=? WHERE id=?",
                   (stamp(), status, detail, notified, run_id))
+
+    def close_left_running(self, detail: str, *, but: int = 0) -> int:
+        """Mark the scheduled runs still "running" (but the run ``but``) interrupted: their process is gone.
+        Returns how many there were."""
+        cur = self._run("UPDATE scheduled SET finished_at=?, status='interrupted', detail=? "
+                        "WHERE status='running' AND id != ?", (stamp(), detail, but))
+        return int(cur.rowcount)
 
     def scheduled(self, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(r) for r in self._run("SELECT * FROM scheduled ORDER BY id DESC LIMIT ?", (limit,)).fetchall()]

@@ -1,8 +1,8 @@
 """Staff lists: upload → the import plan (as `roster import --dry-run` computes it) → Bekräfta → outcome.
 
 Every upload, preview and confirmation is in the audit log with who, when and from where. The file is
-kept (0600, in the portal's data directory) until it is confirmed, so that the confirmation applies
-exactly what was previewed.
+kept (0600, in the portal's data directory) until its import is over, so that the confirmation applies
+exactly what was previewed; how long at most, and how many per county, is portal/uploads.py's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from moodle_sync.portal import rosters
+from moodle_sync.portal import rosters, uploads
 from moodle_sync.portal.db import now
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
@@ -50,28 +50,35 @@ async def upload(request: Request, who: Caller) -> Response:
     if suffix not in SUFFIXES:
         return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
                       message=f"Filen måste vara CSV eller XLSX, inte {suffix or 'utan filändelse'}.")
-    preview_id = secrets.token_urlsafe(18)
-    path = portal.uploads / f"{preview_id}{suffix}"
-    limit = portal.config.max_upload_mb * 1024 * 1024
-    size = 0
-    with path.open("wb") as out:
-        path.chmod(0o600)
-        while chunk := await file.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                break
-            out.write(chunk)
-    if size > limit:
-        path.unlink()
-        return render(request, "roster_upload.html", who, status=413, county=county, imports=[],
-                      message=f"Filen är större än {portal.config.max_upload_mb} MB.")
     options = {"mode": "add" if form.get("mode") == "add" else "replace", "skip_invalid": False,
                "allow_mass_removal": False}
     name = Path(file.filename).name[:200]
-    portal.db.add_preview(preview_id, account_id=who.account.id, county=county, filename=name, path=str(path),
-                          sha256=rosters.sha256_of(path), options=options)
-    portal.db.log(who.account.email, "roster-upload", county=county, detail=f"{name} ({size} bytes) {preview_id}",
-                  address=address(request))
+    async with portal.upload_lock:  # the county's room is checked and taken by one upload at a time
+        uploads.sweep(portal.db, portal.uploads, portal.config)
+        room = uploads.room(portal.db, portal.config, county=county, account_id=who.account.id)
+        if room.refusal:
+            return render(request, "roster_upload.html", who, status=429, county=county, imports=[],
+                          message=room.refusal)
+        preview_id = secrets.token_urlsafe(18)
+        path = portal.uploads / f"{preview_id}{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            path.chmod(0o600)
+            while chunk := await file.read(CHUNK):
+                size += len(chunk)
+                if size > room.bytes:
+                    break
+                out.write(chunk)
+        if size > room.bytes:
+            path.unlink()
+            return render(request, "roster_upload.html", who, status=413, county=county, imports=[],
+                          message=uploads.over_room(portal.config, county, room.bytes))
+        portal.db.add_preview(preview_id, account_id=who.account.id, county=county, filename=name, path=str(path),
+                              sha256=rosters.sha256_of(path), options=options)
+        replaced = uploads.replace_older(portal.db, county=county, account_id=who.account.id, newest=preview_id)
+    portal.db.log(who.account.email, "roster-upload", county=county, address=address(request),
+                  detail=f"{name} ({size} bytes) {preview_id}" + (f", replaces {', '.join(replaced)}" if replaced
+                                                                  else ""))
     return await _preview(request, who, county, preview_id, options)
 
 
@@ -112,7 +119,7 @@ async def repreview(request: Request, who: Caller) -> Response:
         return found
     county, row = found
     if row["status"] not in ("previewed", "refused"):
-        return refuse(request, 409, "Den här filen är redan importerad.")
+        return refuse(request, 409, _gone(row))
     form = await form_of(request)
     options = dict(row["options"])
     if form.get("skip_invalid") == "ja":
@@ -131,6 +138,8 @@ async def confirm(request: Request, who: Caller) -> Response:
         return found
     county, row = found
     portal = portal_of(request)
+    if row["status"] not in ("previewed", "refused"):
+        return refuse(request, 409, _gone(row))
     if row["status"] != "previewed" or row["plan"] is None:
         return refuse(request, 409, "Det finns ingen godkänd plan att bekräfta för den här filen.")
     portal.db.update_preview(row["id"], status="applying")
@@ -138,15 +147,31 @@ async def confirm(request: Request, who: Caller) -> Response:
                   address=address(request))
     outcome = await run_in_threadpool(rosters.confirm, portal.site, who.account, Path(row["path"]), county=county,
                                       options=row["options"], seen=row["plan"], sha256=row["sha256"])
-    status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "previewed-stale")
-    portal.db.update_preview(row["id"], status=status if status != "previewed-stale" else "refused", outcome=outcome)
+    if outcome.get("busy"):  # nothing was done: the same plan may be confirmed again in a while
+        status = "busy"
+        portal.db.update_preview(row["id"], status="previewed", outcome=outcome)
+    else:  # applied, stopped part-way or refused: either way the hub uploads again, the file is done with
+        status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "failed")
+        portal.db.update_preview(row["id"], status=status, outcome=outcome)
+        Path(row["path"]).unlink(missing_ok=True)
     portal.db.log(who.account.email, "roster-outcome", county=county,
                   detail=f"{row['filename']} {row['id']}: {status}" + (f": {outcome.get('error', '')[:200]}"
                                                                       if not outcome.get("ok") else ""),
                   address=address(request))
-    if outcome.get("ok"):
-        Path(row["path"]).unlink(missing_ok=True)
     return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)
+
+
+def _gone(row: dict[str, Any]) -> str:
+    """Why a preview can no longer be previewed again or confirmed (its file is gone or in use)."""
+    if row["status"] == "replaced":
+        return ("Du har laddat upp en nyare fil som ersätter den här; inget har skrivits. Granska och bekräfta "
+                "den nya.")
+    if row["status"] == "applying":
+        return "Den här filen importeras just nu."
+    if row["status"] == "applied":
+        return "Den här filen är redan importerad."
+    return ("Den här filen finns inte kvar (importen är avslutad eller har gått ut); inget har skrivits. "
+            "Ladda upp den igen.")
 
 
 @login_required

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from moodle_sync import engine
-from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, SyncBusy
+from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, RowsRefused, SyncBusy
 from moodle_sync.explainer import render_roster_plan
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
@@ -112,7 +112,11 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
     except SyncBusy as e:
-        return {"ok": False, "error": BUSY.format(holder=e.holder)}
+        return {"ok": False, "busy": True, "error": BUSY.format(holder=e.holder)}
+    except RowsRefused as e:  # the rest is done: the rows are named, with who can fix them (not "upload again")
+        out = {**e.report, "ok": True, "refused_rows": e.rows}
+        out["at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        return out
     except ApplyError as e:
         return {"ok": False, "partial": e.partial, "error": str(e)}
     except MoodleSyncError as e:

@@ -20,6 +20,7 @@ from moodle_sync.errors import ApplyError, MoodleSyncError, redact
 from moodle_sync.portal.config import ScheduleConfig
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.portal.notify import notify_failure
+from moodle_sync.portal.restart import INTERRUPTED
 from moodle_sync.portal.site import Site
 from moodle_sync.synclock import SyncBusy, held
 
@@ -144,6 +145,8 @@ class Scheduler:
         self.running = job
         try:
             with held(self.site.state_path, f"{job} (scheduled: {reason})"):
+                # under the lock nothing else runs: a row still "running" is a killed process's
+                self.db.close_left_running(INTERRUPTED, but=run_id)
                 status, detail = self._apply() if job == "apply" else self._pull()
         except SyncBusy as e:
             status, detail = "busy", f"not run: {e}"

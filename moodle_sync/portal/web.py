@@ -7,10 +7,11 @@ an admin); everything else is answered 303 to the login page, 403 or 404 – nev
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ class Portal:
     logins: LoginLimiter
     password_checks: PasswordChecks
     scheduler: Any = None
+    #: uploads check and take their county's room one at a time (portal/uploads.py)
+    upload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.jinja = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))

@@ -49,6 +49,10 @@ class RosterOutcome:
     added: int = 0
     removed: int = 0
     failures: list[str] = field(default_factory=list)
+    #: of ``failures``, the rows refused before anything was sent (a rerun plans the same refusals): rows Moodle
+    #: would refuse to create, and a hub's rows naming someone it may not use (``outside``)
+    blocked: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
     #: things people should know that are not failures (e.g. password e-mails of accounts that were not kept)
     notes: list[str] = field(default_factory=list)
     #: everyone the import touched (the rows' people and those who left)
@@ -104,8 +108,11 @@ class RosterWrites(ApplierCore):
     def visit_refuse_rows(self, actions: list[RefuseRows]) -> None:
         for a in actions:
             # first, as they were known before anything was sent
-            self.roster.failures[0:0] = [f"row {r.row} ({r.email}): not created: {r.reason}" for r in a.blocked] + \
-                [f"row {r.row} ({r.email}): {r.reason}" for r in a.refused]
+            blocked = [f"row {r.row} ({r.email}): not created: {r.reason}" for r in a.blocked]
+            outside = [f"row {r.row} ({r.email}): {r.reason}" for r in a.refused]
+            self.roster.blocked += blocked
+            self.roster.outside += outside
+            self.roster.failures[0:0] = blocked + outside
             self._done(a, detail=f"{len(a.blocked) + len(a.refused)} rows not sent")
 
     def visit_record_people(self, actions: list[RecordPeople]) -> None:

@@ -60,6 +60,38 @@ def test_a_roster_import_whose_enrolments_are_refused_exits_3_after_creating_the
     assert cli_runs(capsys)[0]["status"] == "partial"
 
 
+def blocked_roster(site: Site, tmp_path: Path) -> Path:
+    """Two new people; Moodle already has row 3's e-mail with other capitals, so that row is never sent."""
+    site.emulator.add_user("versal", "Vera", "Versal", "Person1@Falun.example.se")
+    return write_roster(tmp_path / "w.csv", [person(0), person(1)])
+
+
+def test_a_roster_import_whose_only_failures_are_rows_it_refused_exits_1_naming_them_and_what_to_fix(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # row 2 is created; row 3 can never be (a rerun plans the same refusal): exit 1 and the fix, not 3 "run again"
+    served.apply()
+    path = blocked_roster(served, tmp_path)
+    capsys.readouterr()
+    assert run("roster", "import", "--county", "W", str(path), "--yes") == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "row 3 (person1@falun.example.se)" in err and "Give the row its employee id" in err
+    assert "run the same roster import again" not in err and "converges" not in err
+    assert "the rest of the import is done" in err
+    assert served.api().users_by_field("email", ["person0@falun.example.se"])
+
+
+def test_a_roster_import_with_refused_rows_and_a_moodle_failure_exits_3_and_says_which_a_rerun_fixes(
+        served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    served.apply()
+    served.emulator.faults.add(Fault(kind="exception", wsfunction=ENROL, error=REFUSAL, times=None))
+    path = blocked_roster(served, tmp_path)
+    capsys.readouterr()
+    assert run("roster", "import", "--county", "W", str(path), "--yes") == EXIT_PARTIAL
+    err = capsys.readouterr().err
+    assert "run the same roster import again" in err
+    assert "row 3 (person1@falun.example.se)" in err and "a rerun does not change" in err
+
+
 def test_a_roster_import_stopped_after_creating_people_exits_3_and_closes_its_run(
         served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], one_try: None) -> None:
     # the site goes into maintenance after the people were created: the import stops, but it wrote part of

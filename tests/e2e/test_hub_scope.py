@@ -204,3 +204,18 @@ def render(report: Any) -> str:
 def applied(site: Site) -> Site:
     site.apply()
     return site
+
+
+def test_a_hubs_import_whose_only_failures_are_rows_it_may_not_use_exits_1_saying_who_can_import_them(
+        two_hubs: TwoHubs, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # its own new person (row 5) is created; rows 3 and 4 name Stockholm's Sigrid: a rerun can never change them,
+    # so the exit is 1 with what to do, not 3 and "run it again"
+    path = write_roster(tmp_path / "mixed.csv", [*attack_rows(), person(4)])
+    for _ in range(2):
+        assert run("roster", "import", str(path), *two_hubs.hub, "--county", "W", "--yes") == EXIT_ERROR
+        err = capsys.readouterr().err
+        assert "row 3 " in err and "row 4 " in err
+        assert "an administrator can import these rows without --hub" in err
+        assert "run the same roster import again" not in err and "converges" not in err
+        assert not any(secret in err for secret in SECRETS)
+    assert moodle_user(two_hubs.site, person(4)["E-post"]).id in cohort_members(two_hubs.site, "W")

@@ -60,6 +60,12 @@ class Served:
     db: PortalDB
     tmp: Path
     accounts: dict[str, str] = field(default_factory=dict)
+    #: the served app (its ``state.portal`` holds the settings the pages read)
+    app: Any = None
+
+    @property
+    def uploads(self) -> Path:
+        return self.site.state_path.parent / "portal" / "uploads"
 
     def store(self) -> StateStore:
         return open_for_reading(self.site.state_path, self.moodle_url)
@@ -135,7 +141,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         port = sock.getsockname()[1]
         try:
             yield Served(url=f"http://127.0.0.1:{port}", moodle_url=api.client.transport.base_url, site=site,
-                         config=config, db=db, tmp=tmp_path, accounts=accounts)
+                         config=config, db=db, tmp=tmp_path, accounts=accounts, app=app)
         finally:
             server.should_exit = True
             thread.join(timeout=10)

@@ -154,9 +154,10 @@ def test_uploads_confirmations_and_downloads_are_logged_and_the_token_never_reac
 def test_a_preview_made_before_moodle_changed_is_refused_and_nothing_is_written(portal: Served) -> None:
     http = portal.login(portal.accounts["dalarna"])
     first = upload(http, portal, "W", [person(n) for n in range(1, 6)], name="first.xlsx")
-    second = upload(http, portal, "W", [person(n) for n in range(1, 7)], name="second.xlsx")
-    applied = http.post(portal.url + confirm_action(second.text), data={"csrf": hidden(second.text, "csrf")},
-                        timeout=120)
+    admin = portal.login(portal.accounts["admin"])  # another account (the hub's own newer upload replaces it)
+    second = upload(admin, portal, "W", [person(n) for n in range(1, 7)], name="second.xlsx")
+    applied = admin.post(portal.url + confirm_action(second.text), data={"csrf": hidden(second.text, "csrf")},
+                         timeout=120)
     assert "Klart" in applied.text
     stale = http.post(portal.url + confirm_action(first.text), data={"csrf": hidden(first.text, "csrf")},
                       timeout=120)
@@ -238,3 +239,21 @@ def test_a_preview_while_another_sync_runs_says_so_and_reads_nothing(portal: Ser
         assert store.roster_imports("W") == [], "no dry run was recorded: the import did not start"
     finally:
         store.close()
+
+
+def test_an_import_that_refused_rows_says_which_and_who_can_import_them_not_upload_again(portal: Served) -> None:
+    uppsala = portal.login(portal.accounts["uppsala"])
+    theirs = person(9, town="uppsala")
+    first = upload(uppsala, portal, "C", [theirs], name="c.xlsx")
+    assert "Klart" in uppsala.post(portal.url + confirm_action(first.text), data={"csrf": hidden(first.text, "csrf")},
+                                   timeout=120).text
+    http = portal.login(portal.accounts["dalarna"])
+    page = upload(http, portal, "W", [person(1), theirs], name="w.xlsx")  # row 3 is Uppsala's person
+    done = http.post(portal.url + confirm_action(page.text), data={"csrf": hidden(page.text, "csrf")}, timeout=120)
+    assert "Klart, utom 1 rader som importen inte fick använda" in done.text
+    assert "row 3 (person9@uppsala.example.se): held for an administrator" in done.text
+    assert "en administratör importera raden" in done.text
+    assert "Ladda upp samma fil igen: importen" not in done.text  # it would refuse the row again
+    [upload_id] = re.findall(r'/personallista/([^/"]+)/bekrafta', page.text)
+    assert portal.db.preview(upload_id)["status"] == "applied"  # type: ignore[index]
+    assert not list((portal.site.state_path.parent / "portal" / "uploads").glob("*"))

@@ -11,7 +11,8 @@ from e2e.conftest import TOKEN
 
 from moodle_sync.config import load_settings
 from moodle_sync.emulator import Fault
-from moodle_sync.portal.config import ScheduleConfig
+from moodle_sync.portal.app import create_app
+from moodle_sync.portal.config import ScheduleConfig, load_portal_config
 from moodle_sync.portal.scheduler import TZ, Scheduler, next_time
 from moodle_sync.portal.site import Site
 from moodle_sync.synclock import acquire
@@ -186,3 +187,32 @@ def test_a_notice_whose_answer_was_lost_is_said_as_maybe_sent_and_not_sent_again
     assert failed["status"] == "failed"
     assert "may have been sent" in failed["notified"], failed["notified"]  # it was: the call ran, its answer lost
     assert len([m for m in portal.site.emulator.state.messages if "slutade med failed" in m.text]) == 1
+
+
+def start_serving(portal: Served) -> None:
+    """What `moodle-sync serve` does as it starts, as a new process on the same data directory."""
+    settings = load_settings({"token": TOKEN}, config_path=portal.config)
+    portal_config, schedule = load_portal_config(portal.config)
+    create_app(settings, portal_config, schedule, scheduler=False).state.portal.db.close()
+
+
+def test_a_scheduled_run_left_running_by_a_killed_serve_shows_as_interrupted_after_a_restart(portal: Served) -> None:
+    left = portal.db.start_scheduled("apply", "scheduled 06:00")  # and then the process was killed (kill -9)
+    with acquire(portal.site.state_path, "apply (another serve process)"):
+        start_serving(portal)  # a sync runs elsewhere: the row may be its own, so it is left as it is
+    assert portal.db.scheduled()[0]["status"] == "running"
+    start_serving(portal)
+    [row] = [r for r in portal.db.scheduled() if r["id"] == left]
+    assert row["status"] == "interrupted" and row["finished_at"]
+    assert row["detail"].startswith("avbruten: servern startades om")
+    page = get(portal.login(portal.accounts["admin"]), f"{portal.url}/status")
+    assert '<td class="status-interrupted">interrupted</td>' in page.text
+    assert "avbruten: servern startades om" in page.text
+    assert '<td class="status-running">' not in page.text
+
+
+def test_a_scheduled_run_closes_a_row_a_killed_process_left_running(portal: Served) -> None:
+    left = portal.db.start_scheduled("pull", "scheduled 02:30")
+    scheduler(portal).run("pull", "started by admin")
+    statuses = {r["id"]: r["status"] for r in portal.db.scheduled()}
+    assert statuses[left] == "interrupted" and "running" not in statuses.values()
