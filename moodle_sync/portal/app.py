@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from moodle_sync.config import Settings
-from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_roster, restart, uploads
+from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_held, pages_roster, restart, uploads
 from moodle_sync.portal.auth import LoginLimiter, Signer, load_secret
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig, data_dir
 from moodle_sync.portal.db import PortalDB
@@ -103,6 +103,8 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
         Route(f"{county}/tillfallen", pages_county.place, methods=["POST"]),
         Route(f"{county}/personallista", pages_roster.upload_page, methods=["GET"]),
         Route(f"{county}/personallista", pages_roster.upload, methods=["POST"]),
+        Route(county + "/personallista/vantande/{held}/granska", pages_held.review, methods=["POST"]),
+        Route(county + "/personallista/vantande/{held}/avvisa", pages_held.dismiss, methods=["POST"]),
         Route(county + "/personallista/{preview}", pages_roster.outcome_page, methods=["GET"]),
         Route(county + "/personallista/{preview}/granska", pages_roster.repreview, methods=["POST"]),
         Route(county + "/personallista/{preview}/bekrafta", pages_roster.confirm, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""The portal's own SQLite file: accounts, sessions, the audit log, roster previews and scheduled runs.
+"""The portal's own SQLite file: accounts, sessions, the audit log, roster previews, rows held for an
+administrator and scheduled runs.
 
 Kept apart from the state store (which is the sync's journal): nothing here is needed to sync, and
 the state store never holds a password hash.
@@ -81,6 +82,19 @@ MIGRATIONS: tuple[str, ...] = (
         csrf TEXT NOT NULL,
         created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL
+    );
+    """,
+    # v3: rows a hub's import held for an administrator (portal/held.py)
+    """
+    CREATE TABLE held (
+        id TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL,
+        county TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        path TEXT NOT NULL,
+        rows TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL
     );
     """,
 )
@@ -242,6 +256,27 @@ class PortalDB:
         return [dict(r) for r in self._run("SELECT id, account_id, county, filename, path, status, created_at FROM "
                                            f"previews WHERE {where} ORDER BY created_at, id", tuple(args)).fetchall()]
 
+    # --- rows held for an administrator ---------------------------------------------------------------
+
+    def add_held(self, held_id: str, *, account_id: int, county: str, filename: str, path: str,
+                 rows: list[int]) -> None:
+        self._run("INSERT INTO held (id, account_id, county, filename, path, rows, status, created_at) "
+                  "VALUES (?,?,?,?,?,?,?,?)", (held_id, account_id, county, filename, path, json.dumps(rows),
+                                               "waiting", stamp()))
+
+    def held(self, held_id: str) -> dict[str, Any] | None:
+        row = self._run("SELECT * FROM held WHERE id=?", (held_id,)).fetchone()
+        return _held(row) if row is not None else None
+
+    def update_held(self, held_id: str, *, status: str) -> None:
+        self._run("UPDATE held SET status=? WHERE id=?", (status, held_id))
+
+    def held_lists(self) -> list[dict[str, Any]]:
+        """The held lists still waiting for an administrator, oldest first, with who sent them."""
+        rows = self._run("SELECT held.*, accounts.email AS sent_by FROM held LEFT JOIN accounts "
+                         "ON accounts.id = held.account_id WHERE status='waiting' ORDER BY created_at, held.id")
+        return [_held(r) for r in rows.fetchall()]
+
     # --- scheduled runs -----------------------------------------------------------------------------
 
     def start_scheduled(self, job: str, reason: str) -> int:
@@ -262,6 +297,12 @@ class PortalDB:
 
     def scheduled(self, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(r) for r in self._run("SELECT * FROM scheduled ORDER BY id DESC LIMIT ?", (limit,)).fetchall()]
+
+
+def _held(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    out["rows"] = json.loads(out["rows"])
+    return out
 
 
 def _digest(session_id: str) -> str:

@@ -90,7 +90,7 @@ async def logout(request: Request, who: Caller) -> Response:
 @login_required
 async def home(request: Request, who: Caller) -> Response:
     if who.account.is_admin:
-        return render(request, "admin_home.html", who)
+        return render(request, "admin_home.html", who, held=portal_of(request).db.held_lists())
     return RedirectResponse(f"/lan/{who.account.county}", status_code=303)
 
 

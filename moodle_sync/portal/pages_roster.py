@@ -17,9 +17,19 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from moodle_sync.portal import rosters, uploads
+from moodle_sync.portal import held, rosters, uploads
 from moodle_sync.portal.db import now
-from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
+from moodle_sync.portal.web import (
+    Caller,
+    Portal,
+    address,
+    county_for,
+    form_of,
+    login_required,
+    portal_of,
+    refuse,
+    render,
+)
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 CHUNK = 1 << 20
@@ -79,10 +89,12 @@ async def upload(request: Request, who: Caller) -> Response:
     portal.db.log(who.account.email, "roster-upload", county=county, address=address(request),
                   detail=f"{name} ({size} bytes) {preview_id}" + (f", replaces {', '.join(replaced)}" if replaced
                                                                   else ""))
-    return await _preview(request, who, county, preview_id, options)
+    return await show_preview(request, who, county, preview_id, options)
 
 
-async def _preview(request: Request, who: Caller, county: str, preview_id: str, options: dict[str, Any]) -> Response:
+async def show_preview(request: Request, who: Caller, county: str, preview_id: str,
+                       options: dict[str, Any]) -> Response:
+    """Plan the upload ``preview_id`` as ``who`` and show the plan (nothing is written)."""
     portal = portal_of(request)
     row = portal.db.preview(preview_id)
     assert row is not None
@@ -128,7 +140,7 @@ async def repreview(request: Request, who: Caller) -> Response:
         if form.get("mass_removal_confirmed") != "ja":
             return refuse(request, 400, "Kryssa i rutan som bekräftar att så många ska tas bort.")
         options["allow_mass_removal"] = True
-    return await _preview(request, who, county, row["id"], options)
+    return await show_preview(request, who, county, row["id"], options)
 
 
 @login_required
@@ -152,6 +164,7 @@ async def confirm(request: Request, who: Caller) -> Response:
         portal.db.update_preview(row["id"], status="previewed", outcome=outcome)
     else:  # applied, stopped part-way or refused: either way the hub uploads again, the file is done with
         status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "failed")
+        outcome["held_for_admin"] = await run_in_threadpool(_hand_over, portal, who, county, row, outcome)
         portal.db.update_preview(row["id"], status=status, outcome=outcome)
         Path(row["path"]).unlink(missing_ok=True)
     portal.db.log(who.account.email, "roster-outcome", county=county,
@@ -159,6 +172,23 @@ async def confirm(request: Request, who: Caller) -> Response:
                                                                       if not outcome.get("ok") else ""),
                   address=address(request))
     return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)
+
+
+def _hand_over(portal: Portal, who: Caller, county: str, row: dict[str, Any], outcome: dict[str, Any]) -> int:
+    """After an import: a hub's held rows go to the administrators (how many); an administrator's review of
+    held rows that went through closes them."""
+    if outcome.get("ok") and row["options"].get("held"):
+        held.close(portal.db, row["options"]["held"], "approved")
+    rows = held.refused_rows(row["plan"])
+    if who.account.is_admin or not rows or not (outcome.get("ok") or outcome.get("partial")):
+        return 0
+    kept = held.hold(portal.site, portal.db, portal.held, source=Path(row["path"]), rows=rows, county=county,
+                     account_id=who.account.id, filename=row["filename"])
+    if kept is None:
+        return 0
+    portal.db.log(who.account.email, "roster-held", county=county, detail=f"{row['filename']} {row['id']}: "
+                  f"{len(rows)} rows held for an administrator ({kept})")
+    return len(rows)
 
 
 def _gone(row: dict[str, Any]) -> str:

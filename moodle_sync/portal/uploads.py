@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from moodle_sync.portal import held
 from moodle_sync.portal.config import PortalConfig
 from moodle_sync.portal.db import PortalDB, now
 from moodle_sync.portal.site import county_name
@@ -59,7 +60,8 @@ def finish(db: PortalDB, row: dict[str, Any], status: str) -> None:
 
 
 def sweep(db: PortalDB, directory: Path, config: PortalConfig, *, at: datetime.datetime | None = None) -> int:
-    """Delete the uploads no import can use any more; returns how many files went.
+    """Delete the uploads no import can use any more, and held rows nobody handled (portal/held.py); returns
+    how many files went.
 
     Previews past :func:`keep_for` become ``expired``, imports "applying" for longer than
     :data:`APPLYING_AT_MOST` ``interrupted``; a file no kept preview names (an upload cut off before it was
@@ -84,7 +86,7 @@ def sweep(db: PortalDB, directory: Path, config: PortalConfig, *, at: datetime.d
             if path.name not in kept and path.is_file() and path.stat().st_mtime < oldest:
                 path.unlink(missing_ok=True)
                 deleted += 1
-    return deleted
+    return deleted + held.sweep(db, at=at)
 
 
 @dataclass(frozen=True)

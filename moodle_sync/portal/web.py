@@ -56,6 +56,11 @@ class Portal:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
 
+    @property
+    def held(self) -> Path:
+        """Rows hubs' imports held for an administrator (portal/held.py)."""
+        return self.data_dir / "held"
+
 
 def portal_of(request: Request) -> Portal:
     portal: Portal = request.app.state.portal
