@@ -76,7 +76,7 @@ class Settings(BaseModel):
     auth: str = "manual"
     #: 0 or less works as 1
     workers: int = 4
-    #: reports show rounded counts below this as "<N"; a hub cannot ask for less
+    #: reports show published counts below this as "<N"; a hub cannot ask for less
     report_threshold: int = 5
     #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none
     completion_report: str = "moodle-sync"

@@ -86,7 +86,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
               show_default=True, help="Output format (csv/xlsx/html need --out).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the report here.")
 @click.option("--threshold", type=int, metavar="N",
-              help="Rounded counts below N are shown as <N (default report_threshold, 5; a hub cannot go lower).")
+              help="Counts below N are shown as <N (default report_threshold, 5; a hub cannot go lower).")
 @click.option("--hub", metavar="NAME", help="Report as this regional hub: its own county only.")
 @click.option("--personal-data", is_flag=True, help="Person-level rows (within your scope; every export is logged).")
 @site_option
@@ -96,8 +96,10 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
            **kwargs: Any) -> None:
     """Report completions by county, target group, organisation, course version and calendar period.
 
-    Every count is randomly rounded to a multiple of 3 (the same people always give the same number), and
-    rounded counts below 5 are shown as <5, so no report, nor the difference of two, reveals a small count.
+    A person counts once per course version. Every count is the sum of small groups (organisation, target
+    groups, course version, month), each randomly rounded to a multiple of 3 (the same people always give the
+    same number); sums below 5 are shown as <5. Months add up to the year and rows to their total, and no
+    combination of reports reveals a small count.
     Reads the state store only (run `moodle-sync pull` first): no Moodle URL or token is needed.
 
     Example: moodle-sync report --preset redovisning --period 2026 --format html --out redovisning.html

@@ -3,8 +3,8 @@
 Facts in (:class:`CompletionFact`, one per person and course version), tables out
 (:func:`build_table`, :func:`build_pivot`), hidden small counts (:func:`suppress`), and the same
 table or :class:`Report` as text, CSV, XLSX or a self-contained HTML page. Reports that leave the tool
-have their counts randomly rounded (:func:`round_tables`). :data:`PRESETS` holds the
-ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
+have their counts randomly rounded in groups (:func:`round_tables`, :mod:`.groups`). :data:`PRESETS` holds
+the ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
 """
 
 from __future__ import annotations

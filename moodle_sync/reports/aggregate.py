@@ -1,10 +1,12 @@
 """Aggregation: completion facts → a :class:`Table` of people counted per group, or a cross-table of one measure.
 
-Every measure counts distinct people (Moodle user ids) per row; the totals row counts each person
-once over the whole table, however many rows they appear in. Each count keeps who it counts (for
-suppression), and the table lists the sums a reader could subtract from (:class:`Relation`). What counts
-is in :mod:`.measures`, the grouping values and their order in :mod:`.dimensions`, the words in
-:mod:`.notes`. Pure: no I/O.
+Every measure counts people per course version (a fact: one person enrolled in one major version), and
+every count is the sum of whole groups of :mod:`.groups`, the one split of the facts all reports share:
+a person in two target groups counts in each group's row but once in the total; a person in two course
+versions counts once in each version, and twice in a row that spans both. Each count keeps the groups it
+sums (for :mod:`.rounding`), and the table lists the sums a reader could subtract from
+(:class:`Relation`, for suppression). What counts is in :mod:`.measures`, the grouping values and their
+order in :mod:`.dimensions`, the words in :mod:`.notes`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from moodle_sync.reports.dimensions import (
     PIVOT_DIMENSIONS,
     all_values,
     check_dimensions,
-    dimension_values,
     display_cells,
     display_text,
     month_range,
@@ -30,11 +31,13 @@ from moodle_sync.reports.dimensions import (
     pivot_key,
     swedish_key,
 )
+from moodle_sync.reports.groups import FAMILY, Group, counts_for, group_facts, group_key, group_values, period_months
 from moodle_sync.reports.measures import (
     COMPLETION_MEASURES,
     DEFAULT_MEASURES,
     MEASURES,
     TRACKED,
+    Context,
     Period,
     check_measures,
     event,
@@ -44,8 +47,7 @@ from moodle_sync.reports.measures import (
 )
 from moodle_sync.reports.model import CompletionFact, Labels
 from moodle_sync.reports.notes import table_notes, table_title
-from moodle_sync.reports.rounding import people_key
-from moodle_sync.reports.table import TOTALS, CellRef, Column, Relation, Table
+from moodle_sync.reports.table import TOTALS, CellRef, Column, Part, Relation, Table
 
 __all__ = ["build_pivot", "build_table"]
 
@@ -62,7 +64,7 @@ def build_table(
 ) -> Table:
     """Count people per group of ``dimensions``.
 
-    Measures (each counts distinct people in the row):
+    Measures (each counts people per course version in the row):
 
     - ``enrolled``: an active or suspended enrolment; with a period, enrolled on or before its end.
     - ``enrolled_tracked``: ``enrolled`` in course versions whose completion Moodle tracks (the rate's
@@ -96,7 +98,8 @@ def build_table(
         row, additive relations for suppression and Swedish notes on what was counted.
 
     Raises:
-        ConfigError: an unknown or repeated dimension or measure, or a period that ends before it starts.
+        ConfigError: an unknown or repeated dimension or measure, or a period that ends before it starts or
+            is not whole calendar months.
     """
     dims = check_dimensions(dimensions, DIMENSIONS)
     counted = check_measures(measures)
@@ -105,41 +108,38 @@ def build_table(
 
     # "enrolled" and its tracked part are always counted: the rate's denominator, and whether a row is tracked
     collected = list(dict.fromkeys([*counted, "enrolled", TRACKED]))
-    groups: dict[tuple[Any, ...], dict[str, set[int]]] = {}
-    totals: dict[str, set[int]] = {m: set() for m in collected}
-    approximate = False
-    untracked: set[str] = set()
-    for fact in facts:
-        if not fact.tracked:
-            untracked.add(labels.course(fact.course_key))
-        for measure in collected:
-            ok, day = event(fact, measure, ctx)
-            if not ok:
+    facts = list(facts)
+    untracked = {labels.course(f.course_key) for f in facts if not f.tracked}
+    approximate = "completed" in collected and any(
+        f.completed_source == "first_seen" and event(f, "completed", ctx)[0] for f in facts)
+    cells: dict[tuple[Any, ...], dict[str, list[Part]]] = {}
+    totals: dict[str, list[Part]] = {m: [] for m in collected}
+    months = period_months(ctx.period)
+    for group, part in _parts(facts, ctx).items():
+        for measure in (m for m in collected if FAMILY[m] == group.family):
+            if not counts_for(group, measure, months):
                 continue
-            totals[measure].add(fact.person)
-            approximate |= measure == "completed" and fact.completed_source == "first_seen"
-            if not dims:
-                continue
-            for key in product(*(dimension_values(fact, d, day) for d in dims)):
-                groups.setdefault(key, {}).setdefault(measure, set()).add(fact.person)
+            totals[measure].append(part)
+            for key in product(*(group_values(group, d) for d in dims)) if dims else ():
+                cells.setdefault(key, {}).setdefault(measure, []).append(part)
 
     if list(dims) == ["period"]:
-        for month in month_range([k[0] for k in groups if k[0] is not None], ctx.period):
-            groups.setdefault((month,), {})
+        for month in month_range([k[0] for k in cells if k[0] is not None], ctx.period):
+            cells.setdefault((month,), {})
 
-    keys = sorted(groups, key=lambda k: tuple(order_key(d, v, labels) for d, v in zip(dims, k, strict=True)))
+    keys = sorted(cells, key=lambda k: tuple(order_key(d, v, labels) for d, v in zip(dims, k, strict=True)))
     columns = [c for d in dims for c in DIMENSION_COLUMNS[d]] + [measure_column(m, measures) for m in measures]
     rows: list[dict[str, Any]] = []
-    who: dict[CellRef, tuple[int, bytes]] = {}
+    who: dict[CellRef, tuple[Part, ...]] = {}
     for i, key in enumerate(keys):
         row: dict[str, Any] = {}
         for dim, value in zip(dims, key, strict=True):
             row.update(display_cells(dim, value, labels))
-        row.update(measure_cells(measures, {m: len(groups[key].get(m, ())) for m in collected}))
+        row.update(measure_cells(measures, {m: _count(cells[key].get(m, ())) for m in collected}))
         rows.append(row)
-        who.update(_who(i, groups[key], counted))
-        _dash_untracked(row, i, groups[key], who)
-    total_row = measure_cells(measures, {m: len(people) for m, people in totals.items()})
+        who.update(_who(i, cells[key], counted))
+        _dash_untracked(row, i, cells[key], who)
+    total_row = measure_cells(measures, {m: _count(parts) for m, parts in totals.items()})
     who.update(_who(TOTALS, totals, counted))
     _dash_untracked(total_row, TOTALS, totals, who)
     dashed = any(v is None for r in [*rows, total_row] for k, v in r.items() if k in COMPLETION_MEASURES)
@@ -172,11 +172,12 @@ def build_pivot(
     Counties and target groups are listed in full (every county ``labels`` names – the caller's scope –
     or all 21 when it names none, and every labelled target group) so that tables for different
     courses line up; empty cells show 0. Column keys are ``"<dim>:<key>"``
-    (``"target_group:soc"``, ``"-"`` for none) and ``"total"``. The margins count each person once.
+    (``"target_group:soc"``, ``"-"`` for none) and ``"total"``. The margins count a person in several
+    target groups once (and, as every count does, a person once per course version).
 
     Raises:
         ConfigError: an unknown dimension (see :data:`PIVOT_DIMENSIONS`), a rate or unknown measure,
-            the same dimension twice, or a period that ends before it starts.
+            the same dimension twice, or a period that ends before it starts or is not whole months.
     """
     row_dim, col_dim = check_dimensions([rows, columns], PIVOT_DIMENSIONS)
     if measure not in MEASURES or MEASURES[measure].kind != "count":
@@ -186,30 +187,28 @@ def build_pivot(
     ctx = make_context(as_of, period)
     labels = labels or Labels()
 
-    everyone: set[int] = set()
-    by_row: dict[Any, set[int]] = {}
-    by_col: dict[Any, set[int]] = {}
-    cells: dict[tuple[Any, Any], set[int]] = {}
-    approximate = False
-    untracked: set[str] = set()
-    seen_tracked = seen_any = False
-    for fact in facts:
-        seen_any, seen_tracked = True, seen_tracked or fact.tracked
-        if not fact.tracked:
-            untracked.add(labels.course(fact.course_key))
-        ok, day = event(fact, measure, ctx)
-        if not ok:
+    facts = list(facts)
+    seen_any, seen_tracked = bool(facts), any(f.tracked for f in facts)
+    untracked = {labels.course(f.course_key) for f in facts if not f.tracked}
+    approximate = measure.startswith("completed") and any(
+        f.completed_source == "first_seen" and event(f, measure, ctx)[0] for f in facts)
+    everyone: list[Part] = []
+    by_row: dict[Any, list[Part]] = {}
+    by_col: dict[Any, list[Part]] = {}
+    cells: dict[tuple[Any, Any], list[Part]] = {}
+    months = period_months(ctx.period)
+    for group, part in _parts(facts, ctx).items():
+        if not counts_for(group, measure, months):
             continue
-        approximate |= measure.startswith("completed") and fact.completed_source == "first_seen"
-        everyone.add(fact.person)
-        row_values = dimension_values(fact, row_dim, day)
-        col_values = dimension_values(fact, col_dim, day)
+        everyone.append(part)
+        row_values = group_values(group, row_dim)
+        col_values = group_values(group, col_dim)
         for rv in row_values:
-            by_row.setdefault(rv, set()).add(fact.person)
+            by_row.setdefault(rv, []).append(part)
         for cv in col_values:
-            by_col.setdefault(cv, set()).add(fact.person)
+            by_col.setdefault(cv, []).append(part)
         for rv, cv in product(row_values, col_values):
-            cells.setdefault((rv, cv), set()).add(fact.person)
+            cells.setdefault((rv, cv), []).append(part)
 
     row_values_all = all_values(row_dim, by_row, labels, ctx.period)
     col_values_all = all_values(col_dim, by_col, labels, ctx.period)
@@ -225,20 +224,18 @@ def build_pivot(
     table_columns.append(Column("total", "Totalt", "count"))
 
     table_rows: list[dict[str, Any]] = []
-    who: dict[CellRef, tuple[int, bytes]] = {}
+    who: dict[CellRef, tuple[Part, ...]] = {}
     for i, rv in enumerate(row_values_all):
         row: dict[str, Any] = dict(display_cells(row_dim, rv, labels))
         for key, cv in zip(col_keys, col_values_all, strict=True):
-            row[key] = len(cells.get((rv, cv), ()))
-            who[(i, key)] = (row[key], people_key(cells.get((rv, cv), ())))
-        row["total"] = len(by_row.get(rv, ()))
-        who[(i, "total")] = (row["total"], people_key(by_row.get(rv, ())))
+            who[(i, key)] = tuple(cells.get((rv, cv), ()))
+            row[key] = _count(who[(i, key)])
+        who[(i, "total")] = tuple(by_row.get(rv, ()))
+        row["total"] = _count(who[(i, "total")])
         table_rows.append(row)
-    totals: dict[str, Any] = {key: len(by_col.get(cv, ())) for key, cv in zip(col_keys, col_values_all, strict=True)}
-    totals["total"] = len(everyone)
-    who.update({(TOTALS, key): (len(by_col.get(cv, ())), people_key(by_col.get(cv, ())))
-                for key, cv in zip(col_keys, col_values_all, strict=True)})
-    who[(TOTALS, "total")] = (len(everyone), people_key(everyone))
+    who.update({(TOTALS, key): tuple(by_col.get(cv, ())) for key, cv in zip(col_keys, col_values_all, strict=True)})
+    who[(TOTALS, "total")] = tuple(everyone)
+    totals: dict[str, Any] = {key: _count(who[(TOTALS, key)]) for key in [*col_keys, "total"]}
 
     relations: list[Relation] = []
     n = len(table_rows)
@@ -268,10 +265,19 @@ def build_pivot(
     )
 
 
-def _dash_untracked(row: dict[str, Any], index: int, people: Mapping[str, set[int]],
-                    who: dict[CellRef, tuple[int, bytes]]) -> None:
+def _parts(facts: Sequence[CompletionFact], ctx: Context) -> dict[Group, Part]:
+    """Every group of the facts (.groups) as a part a cell can hold: how many it holds, and its rounding key."""
+    return {group: (len(people), group_key(group, people)) for group, people in group_facts(facts, ctx.as_of).items()}
+
+
+def _count(parts: Iterable[Part]) -> int:
+    return sum(n for n, _ in parts)
+
+
+def _dash_untracked(row: dict[str, Any], index: int, parts: Mapping[str, Sequence[Part]],
+                    who: dict[CellRef, tuple[Part, ...]]) -> None:
     """Completion measures of a row whose people are all where Moodle tracks no completion become None ("–")."""
-    if not people.get("enrolled") or people.get(TRACKED) or any(people.get(m) for m in COMPLETION_MEASURES):
+    if not parts.get("enrolled") or parts.get(TRACKED) or any(parts.get(m) for m in COMPLETION_MEASURES):
         return
     for key in COMPLETION_MEASURES:
         if key in row:
@@ -279,11 +285,10 @@ def _dash_untracked(row: dict[str, Any], index: int, people: Mapping[str, set[in
             who.pop((index, key), None)
 
 
-def _who(row: int, people: Mapping[str, set[int]], counted: Sequence[str]) -> dict[CellRef, tuple[int, bytes]]:
-    """Who each count of one row counts (the rate's denominator: people where completion is tracked)."""
-    who = {(row, m): (len(people.get(m, ())), people_key(people.get(m, ()))) for m in counted}
-    tracked = people.get(TRACKED, set())
-    who[(row, "completion_rate:denominator")] = (len(tracked), people_key(tracked))
+def _who(row: int, parts: Mapping[str, Sequence[Part]], counted: Sequence[str]) -> dict[CellRef, tuple[Part, ...]]:
+    """The groups each count of one row sums (the rate's denominator: people where completion is tracked)."""
+    who = {(row, m): tuple(parts.get(m, ())) for m in counted}
+    who[(row, "completion_rate:denominator")] = tuple(parts.get(TRACKED, ()))
     return who
 
 

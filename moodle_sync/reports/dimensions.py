@@ -1,23 +1,22 @@
 """The dimensions a report groups people by: county, target group, organisation, course version, month.
 
-What each dimension's value is for one fact (a person in several target groups is in each), how a value
+What each dimension is (the values a group of people counts under are in :mod:`.groups`), how a value
 is shown (Swedish county and course names, "Okänd månad"), the order rows come in (counties in the
 official order AB, C, D … BD, å, ä, ö after z), and the full lists a pivot shows so that tables line up.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from moodle_sync.errors import ConfigError
 from moodle_sync.reports.measures import Period
-from moodle_sync.reports.model import COUNTY_CODES, CompletionFact, Labels
+from moodle_sync.reports.model import COUNTY_CODES, Labels
 from moodle_sync.reports.table import Column
 
 __all__ = ["DIMENSIONS", "DIMENSION_COLUMNS", "DIMENSION_NOUNS", "PIVOT_DIMENSIONS", "UNKNOWN_MONTH", "SortKey",
-           "all_values", "check_dimensions", "dimension_values", "display_cells", "display_text", "month_range",
+           "all_values", "check_dimensions", "display_cells", "display_text", "month_range",
            "order_key", "pivot_key", "swedish_key"]
 
 DIMENSIONS: Final = ("county", "target_group", "organisation", "course", "period")
@@ -48,20 +47,6 @@ def check_dimensions(dimensions: Sequence[str], allowed: Sequence[str]) -> tuple
     if len(set(dimensions)) != len(dimensions):
         raise ConfigError("a report dimension is named twice", key="dimensions")
     return tuple(dimensions)
-
-
-def dimension_values(fact: CompletionFact, dim: str, day: datetime.date | None) -> list[Any]:
-    if dim == "county":
-        return [fact.county]
-    if dim == "target_group":
-        return list(dict.fromkeys(fact.target_groups)) or [None]
-    if dim == "organisation":
-        return [fact.organisation]
-    if dim == "course":
-        return [(fact.course_key, fact.major)]
-    if dim == "period":
-        return [None if day is None else f"{day:%Y-%m}"]
-    raise AssertionError(f"unknown dimension {dim}")
 
 
 def display_cells(dim: str, value: Any, labels: Labels) -> dict[str, Any]:

@@ -61,9 +61,13 @@ class Context:
 
 
 def make_context(as_of: datetime.date, period: Period | None) -> Context:
-    """The context of a report; ConfigError for a period that ends before it starts."""
+    """The context of a report; ConfigError for a period that ends before it starts or is not whole months."""
     if period is not None and period[0] > period[1]:
         raise ConfigError(f"the report period ends ({period[1]}) before it starts ({period[0]})", key="period")
+    if period is not None and (period[0].day != 1 or (period[1] + datetime.timedelta(days=1)).day != 1):
+        # every count is a sum of groups of one calendar month (.groups): nothing finer can be cut
+        raise ConfigError(f"the report period {period[0]}–{period[1]} is not whole calendar months", key="period",
+                          hint="start on the first day of a month and end on the last day of a month")
     return Context(as_of=as_of, period=period)
 
 

@@ -1,8 +1,8 @@
 """What a report table says about itself in Swedish: its title and the notes on what was counted and how.
 
-The notes name the period, define each measure shown, say how people in several rows are counted,
-name the courses where Moodle tracks no completion, explain the dash ("–", nothing to count, not zero)
-and warn when some completion dates are only when the tool first saw them.
+The notes name the period, define each measure shown, say how people in several rows or course versions
+are counted, name the courses where Moodle tracks no completion, explain the dash ("–", nothing to count,
+not zero) and warn when some completion dates are only when the tool first saw them.
 """
 
 from __future__ import annotations
@@ -52,16 +52,20 @@ def table_notes(dims: Sequence[str], measures: Sequence[str], ctx: Context, appr
         notes.append(f"Dags för repetition: aktiva inskrivningar med repetitionsdatum senast {as_of:%Y-%m-%d}.")
     if period is not None and ("enrolled" in measures or "reached" in measures):
         notes.append("En inskrivning utan datum räknas från slutförandedatumet, och inte alls om även det saknas.")
+    # the unit is a person in a course version (a fact): every count is a sum of groups of them (.groups)
     if pivot:
         several = (" En person i flera målgrupper räknas i varje målgrupp, så målgrupperna kan summera till "
                    "mer än Totalt." if "target_group" in dims else "")
-        notes.append("Varje person räknas en gång per cell; kolumnen Totalt och raden Totalt räknar varje "
-                     f"person en gång.{several}")
-    elif "target_group" in dims:
-        notes.append("Varje person räknas en gång per rad. En person i flera målgrupper räknas i varje "
-                     "målgrupp men bara en gång i totalen, så raderna kan summera till mer än totalen.")
+        notes.append("Varje person räknas en gång per cell och kursversion; kolumnen Totalt och raden Totalt "
+                     f"räknar en person i flera målgrupper en gång.{several}")
     else:
-        notes.append("Varje person räknas en gång per rad och bara en gång i totalen.")
+        where = ("i båda raderna och två gånger i totalen" if "course" in dims
+                 else "två gånger, i sin rad och i totalen")
+        notes.append("Varje person räknas en gång per kursversion: den som är inskriven på två kursversioner "
+                     f"räknas {where}.")
+        if "target_group" in dims:
+            notes.append("En person i flera målgrupper räknas i varje målgrupp men bara en gång i totalen, så "
+                         "raderna kan summera till mer än totalen.")
     if "course" in dims:
         notes.append("Version = kursens huvudversion som personen är inskriven på.")
     if "period" in dims:

@@ -35,14 +35,15 @@ def redovisning(
 
     For each course and major version with any activity in ``year`` there are two pivots (Län ×
     Målgrupp, with Totalt margins): "Nådda" (enrolled during the year) and "Genomförda" (completed
-    during the year). Every count is randomly rounded to base 3; rounded values below ``threshold`` show as
+    during the year). Every count is the sum of its groups' counts, each randomly rounded to base 3
+    (:mod:`~moodle_sync.reports.rounding`); published values below ``threshold`` show as
     ``<threshold``.
 
     Args:
         facts: completion facts; only those of the year are counted.
         year: the calendar year reported (1 January–31 December).
         labels: display names of counties, target groups and courses.
-        threshold: rounded counts below it show as ``<threshold`` (at least 2).
+        threshold: published counts below it show as ``<threshold`` (at least 2).
         as_of: the day the data was taken; printed in the header.
         secret: the rounding secret (see :func:`~moodle_sync.reports.rounding.round_tables`).
     """
@@ -100,8 +101,8 @@ def uppfoljning(
 ) -> Report:
     """Follow-up: every measure per county and per target group, and enrolments and completions per month.
 
-    Counts are randomly rounded; the three tables' totals count the same people, so they show the same
-    numbers. Charts: completion rate per county and per target group, completions per month.
+    Counts are sums of randomly rounded groups; the three tables' totals count the same people, so they show
+    the same numbers. Charts: completion rate per county and per target group, completions per month.
     """
     facts = list(facts)
     common: dict[str, Any] = {"as_of": as_of, "period": period, "labels": labels}

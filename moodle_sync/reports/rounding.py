@@ -1,35 +1,39 @@
-"""Random rounding to base 3, keyed by who is counted: the protection every report that leaves the tool gets.
+"""Random rounding to base 3 of small groups, keyed by who is counted: the protection every report that leaves
+the tool gets, for all of them together.
 
-Each count is rounded on its own to a neighbouring multiple of 3 (a count that is one already stays; 1 goes
-to 0 with chance 2/3 and to 3 with chance 1/3; 2 to 3 with 2/3 and to 0 with 1/3), so it is off by at most 2
-and right on average. The "random" draw is an HMAC of the set of people the cell counts, under a secret the
-state store keeps: the same people give the same published number in every report, period, filter and
-preset, so asking again, or asking the same thing another way, tells nothing new. The difference of two
-published counts is a multiple of 3 that can be 4 away from the true difference either way, so a small
-count cannot be had by subtracting one report from another (the attack suppression alone cannot stop once
-reports can be cut by any period and filter). Published values 1..threshold-1 show as ``<threshold``; rates
-are computed from the published counts.
+The facts are split once into groups that no report can split further (:mod:`.groups`: one organisation's
+people with the same target groups, in one course version, whose event fell in one month). Each group's
+count is rounded on its own to a neighbouring multiple of 3 (a count that is one already stays; 1 goes to 0
+with chance 2/3 and to 3 with chance 1/3; 2 to 3 with 2/3 and to 0 with 1/3), so it is off by at most 2 and
+right on average. The "random" draw is an HMAC of the group and the people in it, under a secret the state
+store keeps: the same people give the same number in every report, so asking again tells nothing new.
+
+Every published count, in every report, period, breakdown, scope and preset, is the sum of its groups'
+rounded counts. So the whole published set is a function of independently rounded, disjoint groups, and
+no combination of reports can pin a small count: whatever a reader adds up or subtracts, any group with
+someone in it could hold one person more or one fewer (whichever stays within 2 of its rounded count)
+without changing a single published number, so every count with anyone in it keeps at least two possible
+values. The year is the sum of its quarters and months, rows add up to their totals (target groups
+excepted: a person in two groups counts in each), and a hub sees the same numbers as the national
+report's row for its county. The price is that a count of many groups can be further from the truth than
+2 (by about √(2 × groups), still right on average). Published values 1..threshold-1 show as
+``<threshold``; rates are computed from the published counts.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from moodle_sync.errors import ConfigError
-from moodle_sync.reports.table import TOTALS, CellRef, Suppressed, Table
+from moodle_sync.reports.table import TOTALS, CellRef, Part, Suppressed, Table
 
-__all__ = ["BASE", "people_key", "random_round", "round_tables", "rounding_note"]
+__all__ = ["BASE", "random_round", "round_tables", "rounding_note"]
 
 BASE = 3
-
-
-def people_key(people: Iterable[int]) -> bytes:
-    """The identity of a cell: a digest of the (sorted, distinct) Moodle user ids it counts."""
-    return hashlib.sha256(",".join(map(str, sorted(set(people)))).encode()).digest()
 
 
 def random_round(value: int, key: bytes, secret: bytes) -> int:
@@ -43,11 +47,11 @@ def random_round(value: int, key: bytes, secret: bytes) -> int:
 
 
 def round_tables(tables: Sequence[Table], *, secret: bytes, threshold: int = 5) -> list[Table]:
-    """Copies of ``tables`` with every count randomly rounded and rates recomputed from the rounded counts.
+    """Copies of ``tables`` with every count the sum of its groups' rounded counts, and rates recomputed from them.
 
     Args:
         tables: tables from :func:`~moodle_sync.reports.aggregate.build_table` or ``build_pivot`` (they
-            know who each count counts); not suppressed or rounded before.
+            know the groups each count sums); not suppressed or rounded before.
         secret: the installation's rounding secret (the state store keeps one per site).
         threshold: published counts 1..threshold-1 show as ``<threshold``; at least 2.
 
@@ -58,30 +62,43 @@ def round_tables(tables: Sequence[Table], *, secret: bytes, threshold: int = 5) 
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
         raise ConfigError(f"the suppression threshold must be a whole number of at least 2, not {threshold!r}",
                           key="threshold")
-    return [_round(table, secret, threshold) for table in tables]
+    drawn: dict[bytes, int] = {}  # a group in several tables is drawn once (the same draw anyway)
+    return [_round(table, secret, threshold, drawn) for table in tables]
 
 
 def rounding_note(threshold: int) -> str:
     marked = list(range(BASE, threshold, BASE))
-    small = (f" Avrundade värden under {threshold} ({', '.join(map(str, marked))}) visas som <{threshold}."
+    small = (f" Summor under {threshold} ({', '.join(map(str, marked))}) visas som <{threshold}."
              if marked else "")
-    return (f"Alla antal är slumpvis avrundade till en multipel av {BASE}, vart och ett för sig (högst 2 från "
-            "det verkliga värdet, rätt i genomsnitt; samma personer ger alltid samma tal). Därför summerar "
-            f"rader och kolumner inte alltid exakt till Totalt, och 0 kan stå för 1 eller 2.{small} Andelar "
-            "räknas på de avrundade talen.")
+    return ("Alla antal är skyddade med slumpvis avrundning i små grupper: de räknade delas upp efter "
+            "organisation, målgrupper, kursversion och månad, och varje grupps antal avrundas för sig till en "
+            f"multipel av {BASE} (högst 2 från det verkliga, rätt i genomsnitt; samma personer ger alltid samma "
+            "tal). Varje tal i rapporten är summan av sina gruppers avrundade antal, så månader och kvartal "
+            "summerar till året och rader till sin total (utom målgrupper, där en person i flera räknas i var "
+            "och en), i alla rapporter, och inget litet antal kan räknas fram genom att lägga ihop eller dra "
+            "ifrån tal ur olika rapporter. Ett tal som består av många "
+            "grupper kan därför avvika mer än 2 från det verkliga värdet, och 0 kan stå för några få personer."
+            f"{small} Andelar räknas på de avrundade talen.")
 
 
-def _round(table: Table, secret: bytes, threshold: int) -> Table:
+def _round(table: Table, secret: bytes, threshold: int, drawn: dict[bytes, int]) -> Table:
     if table.threshold is not None or table.suppressed:
         raise ValueError(f"table {table.title!r} is already protected")
     counts = [c.key for c in table.columns if c.kind == "count"]
-    result = copy.deepcopy(table)
-    result.counted = {}
-    result.relations = []  # rounded cells do not add up: nothing to recompute a hidden cell from
+
+    def rounded(parts: tuple[Part, ...]) -> int:
+        total = 0
+        for size, key in parts:
+            if key not in drawn:
+                drawn[key] = random_round(size, key, secret)
+            total += drawn[key]
+        return total
+
+    result = dataclasses.replace(table, rows=[dict(row) for row in table.rows], totals=dict(table.totals),
+                                 columns=list(table.columns), counted={},
+                                 relations=[])  # rounded cells are not exact sums: nothing to recompute
     marks: dict[CellRef, Suppressed] = {}
-    published: dict[CellRef, int] = {}
-    for ref, (true_count, who) in table.counted.items():
-        published[ref] = random_round(true_count, who, secret)
+    published = {ref: rounded(parts) for ref, parts in table.counted.items()}
     rows: list[tuple[int, dict[str, Any]]] = [*enumerate(result.rows), (TOTALS, result.totals)]
     for r, row in rows:
         for key in counts:

@@ -10,13 +10,17 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-__all__ = ["TOTALS", "CellRef", "Chart", "ChartPoint", "Column", "Relation", "Report", "Suppressed", "Table"]
+__all__ = ["TOTALS", "CellRef", "Chart", "ChartPoint", "Column", "Part", "Relation", "Report", "Suppressed", "Table"]
 
 #: the row index that stands for the totals row in a :data:`CellRef`
 TOTALS: Final = -1
 
 #: (row index, column key); row index :data:`TOTALS` is the totals row
 CellRef = tuple[int, str]
+
+#: one group of people a count sums (:mod:`~moodle_sync.reports.groups`): how many it holds, and the key of its
+#: rounding draw (who it holds and what it is)
+Part = tuple[int, bytes]
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,9 @@ class Table:
     #: the suppression threshold applied, None when the table is not suppressed
     threshold: int | None = None
     totals_label: str = "Totalt"
-    #: who each count cell counts, as (true count, :func:`~moodle_sync.reports.rounding.people_key`), filled by
-    #: aggregation and used by rounding, never shown; a rate's own denominator is under "<rate key>:denominator"
-    counted: dict[CellRef, tuple[int, bytes]] = field(default_factory=dict)
+    #: the groups each count cell sums (its true count is the sum of their sizes), filled by aggregation and
+    #: used by rounding, never shown; a rate's own denominator is under "<rate key>:denominator"
+    counted: dict[CellRef, tuple[Part, ...]] = field(default_factory=dict)
 
     def column(self, key: str) -> Column:
         for column in self.columns:

@@ -1,4 +1,5 @@
-"""Aggregation: each measure, period filtering, people counted once per row and once in totals."""
+"""Aggregation: each measure, period filtering, people counted once per course version, target groups once in
+totals."""
 
 from __future__ import annotations
 
@@ -153,18 +154,20 @@ def test_person_in_two_target_groups_counts_in_each_row_and_once_in_totals() -> 
     assert any("flera målgrupper" in n and "en gång i totalen" in n for n in table.notes)
 
 
-def test_totals_count_a_person_in_two_courses_once() -> None:
+def test_a_person_counts_once_per_course_version_in_rows_and_totals() -> None:
+    # every count is a sum of groups of one course version (reports/groups.py), so the unit is an enrolment
     facts = [done(1, D(2024, 2, 1)), done(1, D(2024, 3, 1), course_key="hrv-soc"), fact(2)]
     table = build_table(facts, dimensions=["course"], as_of=AS_OF, labels=LABELS)
-    assert sum(r["enrolled"] for r in table.rows) == 3
-    assert table.totals["enrolled"] == 2 and table.totals["completed"] == 1
-    assert any("en gång i totalen" in n for n in table.notes)
+    assert [r["enrolled"] for r in table.rows] == [1, 2]
+    assert table.totals["enrolled"] == 3 and table.totals["completed"] == 2
+    assert any("en gång per kursversion" in n and "två gånger i totalen" in n for n in table.notes)
 
 
-def test_same_person_twice_in_a_row_counts_once() -> None:
-    facts = [fact(1), fact(1, course_key="hrv-soc")]
+def test_a_person_in_two_course_versions_counts_twice_in_a_row_without_courses() -> None:
+    facts = [fact(1), fact(1, course_key="hrv-soc"), fact(2, major=1, current_major=2), fact(2)]
     table = build_table(facts, dimensions=["county"], as_of=AS_OF)
-    assert table.rows[0]["enrolled"] == 1
+    assert table.rows[0]["enrolled"] == 4 and table.totals["enrolled"] == 4
+    assert any("två gånger, i sin rad och i totalen" in n for n in table.notes)
 
 
 def test_counties_in_official_order_unknown_last_and_named() -> None:
