@@ -197,10 +197,10 @@ def test_reports_count_cohort_members_under_their_county_and_target_group_whoeve
     assert run("report", "--by", "county,target_group", "--format", "csv", "--out", str(out),
                "--threshold", "2") == EXIT_OK
     rows = {(r[0], r[1]): r[2] for r in csv_rows(out.read_text(encoding="utf-8"))[1:]}
-    # SOC and NCK: the 4 roster people and the 2 added by hand; the unknown bucket holds only the other 2
-    # (counts are randomly rounded to base 3: a multiple of 3 stays, 2 shows as 0 or 3)
-    assert rows[("Dalarnas län", "Socialsekreterare och biståndsbedömare")] == "6"
-    assert rows[("Okänt län", "Ingen målgrupp angiven")] in ("0", "3")
+    # who is counted where is exact in the person rows above; the published counts are sums of small groups
+    # each rounded to base 3 (reports/groups.py), so here only: both buckets are published, as multiples of 3
+    for bucket in (("Dalarnas län", "Socialsekreterare och biståndsbedömare"), ("Okänt län", "Ingen målgrupp angiven")):
+        assert int(rows[bucket]) % 3 == 0
 
 
 def test_the_plan_says_when_the_rules_enrol_someone_added_to_a_cohort_by_hand(
