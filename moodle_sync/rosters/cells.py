@@ -5,7 +5,8 @@ A roster is one county's staff list, some ten thousand rows at the most. Every r
 :mod:`.workbook` for XLSX) keeps the same bounds, so no shape of file can take the machine's time or memory:
 at most :data:`MAX_ROSTER_ROWS` rows with content (refused at the first one past it), and at most
 :data:`MAX_COLUMNS` cells of each row kept (the cells to their right are never made). A roster's nine fields fit
-many times over; a file whose rows reach further (a cell in Excel's last column, XFD) is read as far as that.
+many times over; of a file whose rows reach further (a cell in Excel's last column, XFD) only columns A to BL are
+read, and a required column beyond them is named in the error's hint.
 """
 
 from __future__ import annotations
