@@ -37,6 +37,7 @@ from moodle_sync.rosters.actions import FollowEnrolments
 from moodle_sync.rosters.failures import raise_for_failures
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.rosters.planner import Mode, plan_roster, refuse_mass_removal
+from moodle_sync.rosters.roster import Roster
 from moodle_sync.rosters.view import RosterView
 from moodle_sync.rosters.write_people import RosterOutcome
 from moodle_sync.run_plan import apply_in_run
@@ -317,12 +318,22 @@ class RosterReport:
                 "phases": [p.to_dict() for p in self.phases]}
 
 
-def plan_roster_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
+def read_roster_file(specs: SpecSet, path: Path | str, *, sheet: str | None = None) -> Roster:
+    """Read and check a roster file against the specs' target groups; neither Moodle nor the store is needed.
+
+    A caller that takes the sync lock reads the file first and hands the :class:`Roster` to
+    :func:`plan_roster_import` or :func:`import_roster`, so a large file never holds up other syncs.
+    """
+    return read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()}, sheet=sheet)
+
+
+def plan_roster_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str | Roster, *, county: str,
                        scope: Scope, mode: Mode = "replace", skip_invalid: bool = False,
                        allow_mass_removal: bool = False, auth: str = "manual", console: Console | None = None,
                        workers: int = 4, sheet: str | None = None, clock: PhaseClock | None = None) -> RosterReport:
     """Read a county's roster and Moodle and plan the import (``roster import --dry-run``). Writes nothing to
-    Moodle; the state store records that the file was looked at (a dry-run import)."""
+    Moodle; the state store records that the file was looked at (a dry-run import). ``path`` may be the roster
+    already read (:func:`read_roster_file`; ``sheet`` is then ignored)."""
     report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                           allow_mass_removal=allow_mass_removal, auth=auth, console=console, workers=workers,
                           sheet=sheet, clock=clock)
@@ -330,14 +341,13 @@ def plan_roster_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: 
     return report
 
 
-def _plan_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str, scope: Scope,
-                 mode: Mode, skip_invalid: bool, allow_mass_removal: bool, auth: str, console: Console | None,
-                 workers: int, sheet: str | None, clock: PhaseClock | None) -> RosterReport:
+def _plan_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str | Roster, *, county: str,
+                 scope: Scope, mode: Mode, skip_invalid: bool, allow_mass_removal: bool, auth: str,
+                 console: Console | None, workers: int, sheet: str | None, clock: PhaseClock | None) -> RosterReport:
     scope.require(county)
     clock = clock or PhaseClock(api.client.stats)
     with clock.phase("read and plan") as planning:
-        roster = read_roster(path, target_groups={k: g.name for k, g in specs.target_groups.items()},
-                             sheet=sheet)
+        roster = path if isinstance(path, Roster) else read_roster_file(specs, path, sheet=sheet)
         settle_pending_enrolments(api, store, progress=console.say if console else None)
         plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                            allow_mass_removal=allow_mass_removal, store=store, workers=workers, auth=auth,
@@ -357,14 +367,15 @@ def _record_import(store: StateStore, report: RosterReport, *, previewed: bool) 
                                       mode=ctx.mode, dry_run=previewed, counts=counts)
 
 
-def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str, *, county: str,
+def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str | Roster, *, county: str,
                   scope: Scope, mode: Mode = "replace", skip_invalid: bool = False, allow_mass_removal: bool = False,
                   auth: str = "manual", console: Console | None = None,
                   confirm: Callable[[Plan], bool] | None = None, roles: Mapping[str, int] | None = None,
                   workers: int = 4, sheet: str | None = None) -> RosterReport:
     """Read, check and apply a county's roster, then the enrolments that follow.
 
-    Only the people of this roster and this county are touched: the enrolment step is limited to them.
+    Only the people of this roster and this county are touched: the enrolment step is limited to them. ``path``
+    may be the roster already read (:func:`read_roster_file`).
     """
     clock = PhaseClock(api.client.stats)
     report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,

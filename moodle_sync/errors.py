@@ -156,11 +156,15 @@ class PlanError(MoodleSyncError):
 
 
 class RosterError(MoodleSyncError):
-    """A roster file cannot be read or has invalid rows; ``problems`` lists each with its row."""
+    """A roster file cannot be read or has invalid rows; ``problems`` lists each with its row.
 
-    def __init__(self, message: str, *, problems: Sequence[Any] = (), hint: str = "") -> None:
+    ``swedish``, when set, says the same to a hub in the portal (without the file's name, which the page shows).
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[Any] = (), hint: str = "", swedish: str = "") -> None:
         self.problems = list(problems)
         self.hint = hint
+        self.swedish = swedish
         lines = "".join(f"\n  {p}" for p in self.problems)
         super().__init__(f"{message}{lines}")
 

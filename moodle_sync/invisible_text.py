@@ -3,20 +3,28 @@
 A name with a zero-width space, a soft hyphen or a Hangul filler looks like another name (or like no name)
 on screen, and a right-to-left override makes ``Anna Berg`` display as something else; NUL and other
 control characters are cut or refused somewhere between Moodle's PHP and its database. Specs and rosters
-refuse them all, each naming where; accepted text is normalised to NFC (``å`` as one character, as
+refuse them all, each naming where. A value that is one line in Moodle (a name, a title, an organisation) may
+hold no line break or tab either, whether the usual ones or Unicode's line and paragraph separators
+(:func:`find_line_break`). Accepted text is normalised to NFC (``å`` as one character, as
 Windows writes it, not ``a`` + ring, as macOS may), so that equal names compare equal.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["describe_invisible", "find_invisible", "nfc", "remove_invisible"]
+__all__ = ["LINE_BREAKS", "describe_invisible", "find_invisible", "find_line_break", "nfc", "remove_invisible"]
 
 #: invisible letters (category Lo, so not caught by the Cf/Cc rule): Hangul fillers, shown as nothing
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: what ends a line or jumps to a tab stop (str.splitlines() breaks at each of these but the tab); no one-line
+#: value may hold them: Moodle stores them as they are and shows them as a break, or as nothing, in names
+LINE_BREAKS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_LINE_BREAK = re.compile("[" + "".join(sorted(LINE_BREAKS)) + "]")
+_BREAK_NAMES = {"\t": "a tab", "\u2028": "a line separator", "\u2029": "a paragraph separator"}
 
 
 def find_invisible(text: str, *, allow: str = "") -> int | None:
@@ -38,6 +46,15 @@ def find_invisible(text: str, *, allow: str = "") -> int | None:
     return None
 
 
+def find_line_break(text: str) -> int | None:
+    """The index of the first line break or tab in ``text`` (see :data:`LINE_BREAKS`), or None when it holds none.
+
+    Describe it with :func:`describe_invisible`.
+    """
+    found = _LINE_BREAK.search(text)
+    return found.start() if found else None
+
+
 def describe_invisible(text: str, index: int) -> str:
     """What the character at ``index`` is and where, for an error message.
 
@@ -46,6 +63,8 @@ def describe_invisible(text: str, index: int) -> str:
     ch = text[index]
     if ch == "\x00":
         kind = "a NUL character"
+    elif ch in LINE_BREAKS:
+        kind = _BREAK_NAMES.get(ch, "a line break")
     elif ch in _ZERO_WIDTH:
         kind = "a zero-width character"
     elif ch in _BIDI:

@@ -67,9 +67,10 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
         code = resolve_county(county).code if county is not None else str(scope.county)
     except ValueError as e:
         raise ConfigError(str(e), key="--county") from e
-    hold_sync_lock(settings, f"roster import {code}")
     scope.require(code)
     spec_set = engine.load(settings.specs)
+    roster_file = engine.read_roster_file(spec_set, file, sheet=sheet)  # before the lock: no other sync waits for it
+    hold_sync_lock(settings, f"roster import {code}")
     api = engine.connect_from_settings(settings)
     store = engine.open_store(settings, api)
 
@@ -90,9 +91,10 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
                                    allow_mass_removal=allow_mass_removal, auth=settings.auth, console=console,
                                    workers=settings.workers)
     if dry_run:  # the plan, printed through the Explainer: nothing is written to Moodle
-        report = engine.plan_roster_import(api, spec_set, store, file, **options)
+        report = engine.plan_roster_import(api, spec_set, store, roster_file, **options)
     else:
-        report = engine.import_roster(api, spec_set, store, file, confirm=confirm, roles=settings.roles, **options)
+        report = engine.import_roster(api, spec_set, store, roster_file, confirm=confirm, roles=settings.roles,
+                                      **options)
     from moodle_sync.reconcile.words import count_words
 
     lines = [] if shown else [render_roster_plan(report.plan)]

@@ -105,8 +105,8 @@ async def show_preview(request: Request, who: Caller, county: str, preview_id: s
     portal.db.log(who.account.email, "roster-preview", county=county, detail=f"{row['filename']} {preview_id}: "
                   + ("plan" if result.plan is not None else result.error.split("\n")[0][:200]),
                   address=address(request))
-    return render(request, "roster_preview.html", who, county=county, preview_id=preview_id, row=row,
-                  result=result, options=options)
+    return render(request, "roster_preview.html", who, status=result.status, county=county, preview_id=preview_id,
+                  row=row, result=result, options=options)
 
 
 def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | Response:

@@ -3,6 +3,8 @@ confirm (apply that same plan). Every call of the import engine the portal makes
 
 Confirming re-plans from the same file under the sync lock and applies only when the fresh plan is the
 one the hub saw: a preview made before Moodle (or the file) changed is refused, as `apply plan.json` is.
+Both read the file before they take the lock: reading needs nothing of Moodle's, and a large or hostile file
+must not hold up the scheduled syncs and other counties' imports while it is read.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Preview:
     #: invalid rows: (row, column, value, why) – the file can be previewed again skipping them
     problems: list[dict[str, Any]] = field(default_factory=list)
     mass_removal: bool = False
+    #: the page's HTTP status: 422 when the file as a whole cannot be read or used
+    status: int = 200
 
     def to_dict(self) -> dict[str, Any]:
         return {"plan": self.plan, "text": self.text, "followups": self.followups, "error": self.error,
@@ -66,18 +70,22 @@ def _canonical(plan: Plan) -> dict[str, Any]:
 def preview(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any]) -> Preview:
     """The import plan of ``path`` for ``county`` as this account: nothing is written to Moodle."""
     try:
+        specs = site.specs()
+        roster = engine.read_roster_file(specs, path)  # before the lock: see the module's docstring
         with held(site.state_path, f"roster preview {county} (portal, {account.email})", wait=LOCK_WAIT):
             report = engine.plan_roster_import(
-                site.api(account), site.specs(), _store(site, account), path, county=county,
+                site.api(account), specs, _store(site, account), roster, county=county,
                 scope=site.scope(account), mode=options.get("mode", "replace"),
                 skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth)
     except SyncBusy as e:
         return Preview(error=BUSY.format(holder=e.holder))
     except RosterError as e:
-        return Preview(error=str(e).split("\n")[0], mass_removal="allow-mass-removal" in e.hint,
-                       problems=[{"row": p.row, "column": p.column, "value": p.value, "message": p.message,
-                                  "hint": p.hint} for p in e.problems if hasattr(p, "row")])
+        problems = [{"row": p.row, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
+                    for p in e.problems if hasattr(p, "row")]
+        mass_removal = "allow-mass-removal" in e.hint
+        return Preview(error=e.swedish or str(e).split("\n")[0], mass_removal=mass_removal, problems=problems,
+                       status=200 if problems or mass_removal else 422)
     except MoodleSyncError as e:
         return Preview(error=str(e))
     share = report.roster.context.mass_removal
@@ -105,9 +113,10 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
 
     specs = site.specs()
     try:
+        roster = engine.read_roster_file(specs, path)  # before the lock, as a preview
         with held(site.state_path, f"roster import {county} (portal, {account.email})", wait=LOCK_WAIT):
             report = engine.import_roster(
-                site.api(account), specs, _store(site, account), path, county=county, scope=site.scope(account),
+                site.api(account), specs, _store(site, account), roster, county=county, scope=site.scope(account),
                 mode=options.get("mode", "replace"), skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)

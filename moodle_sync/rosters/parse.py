@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from moodle_sync.errors import RosterError
+from moodle_sync.rosters.cells import MAX_COLUMNS, Table, cell_text, column_letters
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.rosters.rows import RowReader, TargetGroups
-from moodle_sync.rosters.tables import Table, cell_text, read_bytes, read_table
+from moodle_sync.rosters.tables import read_bytes, read_table
 
 __all__ = ["read_roster"]
 
@@ -70,6 +71,10 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
     try:
         colmap = match_columns([cell_text(c) for c in header_cells], where=where, counties=counties)
     except RosterError as e:
+        if table.wider:  # a column past MAX_COLUMNS was never read
+            e.hint = (f"only the first {MAX_COLUMNS} columns (A to {column_letters(MAX_COLUMNS)}) are read, and "
+                      f"this file has more: move the roster's columns to the left or delete the others"
+                      + (f"; {e.hint}" if e.hint else ""))
         if len(table.sheets) > 1 and sheet is None:  # the list may be on another sheet of the workbook
             others = ", ".join(f'"{n}"' for n in table.sheets if n != table.sheet)
             e.hint = (f'this was sheet "{table.sheet}"; the workbook also has {others}: name the one with the '

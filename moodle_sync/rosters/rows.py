@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from moodle_sync.counties import county_hint, resolve_county
-from moodle_sync.invisible_text import describe_invisible, find_invisible, remove_invisible
+from moodle_sync.invisible_text import describe_invisible, find_invisible, find_line_break, remove_invisible
+from moodle_sync.rosters.cells import Cell, cell_text, formula_or_error
 from moodle_sync.rosters.columns import ColumnMap
 from moodle_sync.rosters.roster import RosterRow, RowProblem
-from moodle_sync.rosters.tables import Cell, cell_text, formula_or_error
 
 __all__ = ["RowReader", "TargetGroups"]
 
@@ -35,7 +35,10 @@ MAX_EMAIL_LABEL = 63
 
 _GROUP_SEPARATORS = re.compile(r"([;,|\n])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CELL_ALLOWS = "\t\n\r"  # a cell may span lines; whitespace is squeezed and a line break separates target groups
+_CELL_ALLOWS = "\t\n\r"  # a target-group cell may span lines: a line break separates target groups
+#: the values Moodle keeps on one line (user firstname, lastname, institution, department, idnumber): a line break or
+#: tab inside one, U+2028 and U+2029 too, is a problem with its row and column, never quietly made a space
+_ONE_LINE = frozenset(("firstname", "lastname", "organisation", "unit", "employee_id"))
 # PHP strip_tags treats "<" followed by anything but whitespace as a tag; Moodle's PARAM_NOTAGS check then fails
 _TAG = re.compile(r"<[^\s]")
 _EMAIL = re.compile(
@@ -131,12 +134,18 @@ class RowReader:
             problems.append(RowProblem(number, self.colmap.headers[name], value, message, hint))
 
         def text(name: str) -> str:
-            """The cell as text. An invisible or control character is a problem; the rest is checked as usual."""
+            """The cell as text. An invisible or control character is a problem, and so is a line break or tab
+            inside a value that is one line in Moodle; the rest is checked as usual."""
             value = cell_text(cell(name))
-            if (at := find_invisible(value, allow=_CELL_ALLOWS)) is None:
+            if name in _ONE_LINE and (at := find_line_break(value)) is not None:
+                problem(name, value, describe_invisible(value, at) + "; Moodle keeps this value on one line",
+                        "write it on one line with spaces (a line break inside a cell is Alt+Enter in Excel)")
+            elif (at := find_invisible(value, allow=_CELL_ALLOWS)) is not None:
+                problem(name, value, describe_invisible(value, at), "retype the text; invisible characters often "
+                                                                     "come along when text is pasted from a web page "
+                                                                     "or a PDF")
+            else:
                 return value
-            problem(name, value, describe_invisible(value, at), "retype the text; invisible characters often come "
-                                                                 "along when text is pasted from a web page or a PDF")
             return remove_invisible(value, allow=_CELL_ALLOWS)
 
         email = self._email(text("email"), problem)
@@ -273,8 +282,8 @@ class RowReader:
         if _looks_like_personnummer(text):
             problem("employee_id", text, "looks like a personal identity number (personnummer)",
                     "rosters must not carry personnummer; use the employee number or HSA-id, or leave it empty")
-        elif _CONTROL.search(text) or "\n" in text:
-            problem("employee_id", text, "contains a line break or control character", "retype the id")
+        elif _CONTROL.search(text):
+            problem("employee_id", text, "contains a control character", "retype the id")
         elif len(text) > MAX_TEXT:
             problem("employee_id", text, f"is {len(text)} characters long; Moodle stores at most {MAX_TEXT}")
         return text

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
 
+from moodle_sync.formulas import starts_like_formula
+from moodle_sync.invisible_text import describe_invisible
+
 __all__ = [
     "COUNTIES",
     "COUNTY_LIST",
@@ -109,14 +112,26 @@ def _iso_date(value: object) -> object:
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern, max_length=60)]
 #: what PHP's strip_tags() takes for a tag: "<" followed by anything but whitespace (PARAM_TEXT strips it)
 _TAG_START = re.compile(r"<(?=[^\s])")
+#: line breaks a YAML value can carry into a one-line name (the other ones are controls, which the guard refuses
+#: in every value: moodle_sync.specs.guard)
+_BREAKS = "\t\n\r\u2028\u2029"
 
 
 def plain_text(value: str) -> str:
     """Names go to Moodle as PARAM_TEXT, which strips tags – and a value cleaning would change is
-    refused as invalidparameter, failing the whole batch it is in."""
+    refused as invalidparameter, failing the whole batch it is in. A name or title is one line (no line
+    break, tab, U+2028 or U+2029 inside it) and does not start like a spreadsheet formula (it comes back
+    out of Moodle into exports and other people's spreadsheets: :mod:`moodle_sync.formulas`)."""
     if _TAG_START.search(value):
         raise ValueError(f"{value!r} has '<' right before a character, which Moodle strips as an HTML tag; "
                          "put a space after '<' or write it out (e.g. 'under 18')")
+    if (at := next((i for i, ch in enumerate(value) if ch in _BREAKS), None)) is not None:
+        raise ValueError(f"{value!r} {describe_invisible(value, at)}; Moodle shows a name or title on one line, "
+                         "so write it on one line (a YAML value folded over lines with '>' or a plain value is "
+                         "joined with spaces)")
+    if starts_like_formula(value):
+        raise ValueError(f"{value!r} starts like a spreadsheet formula (=, +, - or @), which a spreadsheet "
+                         "program runs when the name comes back out of Moodle in an export; begin with a word")
     return value
 
 

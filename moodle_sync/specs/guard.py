@@ -5,6 +5,9 @@ until it has passed these checks:
 
 - it lies inside the spec directory once every symbolic link is followed (a link to ``~/.ssh/id_rsa`` is
   named, never opened, so its content cannot end up in an error message);
+- it is a regular file (a FIFO, a device or a socket is named, never opened: :mod:`moodle_sync.regular_files`)
+  with no other name: a hard link (``ln``, not ``ln -s``) makes any file of the same file system look like one
+  inside the spec directory, so a file with more than one link is named, never read;
 - it is at most :data:`MAX_SPEC_BYTES` (real specs are a few kilobytes);
 - it nests lists and mappings at most :data:`MAX_DEPTH` levels deep (a spec needs four);
 - it holds at most :data:`MAX_VALUES` keys and values (real ones hold a few hundred; ruamel's pure-Python
@@ -29,6 +32,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, SequenceNode
 
 from moodle_sync.invisible_text import describe_invisible, find_invisible
+from moodle_sync.regular_files import NotRegularFile, open_regular
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SPEC_BYTES", "MAX_VALUES", "SpecFileRefused", "hidden_characters",
            "read_spec_text", "spec_yaml"]
@@ -57,21 +61,34 @@ class SpecFileRefused(Exception):  # noqa: N818 - internal: becomes a SpecProble
 
 
 def read_spec_text(path: Path, root: Path) -> str:
-    """The text of the spec file ``path``, once it is known to be inside ``root``, small and UTF-8.
+    """The text of the spec file ``path``, once it is known to be inside ``root``, a regular file of one name,
+    small and UTF-8.
 
     Raises:
-        SpecFileRefused: the file leads outside ``root``, is too large, cannot be read or decoded, or holds a
-            control character (with its line).
+        SpecFileRefused: the file leads outside ``root``, is no regular file or has more than one name (hard
+            links), is too large, cannot be read or decoded, or holds a control character (with its line).
     """
     if not is_inside(path, root):
         raise SpecFileRefused("is a symbolic link (or inside one) that leads outside the spec directory; it "
                               "was not read", hint="keep spec files inside the spec directory: copy the file "
                                                    "in instead of linking to it")
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_SPEC_BYTES + 1)
+        # the path with its links followed (inside root, as checked) and opened without following one more
+        file, status = open_regular(path.resolve(), follow_links=False)
+    except NotRegularFile as e:
+        raise SpecFileRefused(f"is {e.kind}, not a regular file; it was not read",
+                              hint="a spec file is a YAML file in the spec directory") from e
     except OSError as e:
         raise SpecFileRefused(f"cannot read the file: {e.strerror or e}") from e
+    with file:
+        if status.st_nlink > 1:
+            raise SpecFileRefused(f"the file has {status.st_nlink} hard links: the same file has another name, maybe "
+                                  f"outside the spec directory, so it was not read",
+                                  hint="copy the file into the spec directory (cp) instead of linking it (ln)")
+        try:
+            data = file.read(MAX_SPEC_BYTES + 1)
+        except OSError as e:
+            raise SpecFileRefused(f"cannot read the file: {e.strerror or e}") from e
     if len(data) > MAX_SPEC_BYTES:
         raise SpecFileRefused(f"the file is larger than {MAX_SPEC_BYTES // 1_000_000} MB, the most a spec file "
                               f"may be; it was not read",

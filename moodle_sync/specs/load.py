@@ -202,7 +202,8 @@ class _Loader:
                          hint=f"keep {COURSES_DIR}/ inside the spec directory: copy the files in instead of "
                               f"linking to them")
             return []
-        paths = sorted(p for p in directory.rglob("*") if p.suffix in COURSE_SUFFIXES and p.is_file()
+        # a FIFO or a device named *.yaml is listed, so that the guard names it instead of it being left out
+        paths = sorted(p for p in directory.rglob("*") if p.suffix in COURSE_SUFFIXES and not p.is_dir()
                        and not any(part.startswith(".") for part in p.relative_to(directory).parts))
         if not paths:
             self.problem(_display(directory), None, f"no course specs in {COURSES_DIR}/",

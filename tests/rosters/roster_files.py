@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,27 @@ def write_xlsx_in(directory: Path, rows: Sequence[Sequence[Any]], *, name: str =
     path = directory / (name or f"roster{next(_counter)}.xlsx")
     workbook.save(path)
     return path
+
+
+#: a document type declaration with an entity bomb ("billion laughs": 10**9 characters from &l9;)
+LAUGHS = ('<!DOCTYPE worksheet [<!ENTITY l0 "lollollollol">'
+          + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)) + "]>")
+#: one that reads a file of the machine into a cell (XML external entity)
+XXE = '<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+
+
+def with_doctype(path: Path, part: str, doctype: str, *, reference: str = "", encoding: str = "utf-8") -> Path:
+    """A copy of the workbook at ``path`` whose part ``part`` starts with ``doctype`` (its first "Anna" replaced
+    by ``reference``, e.g. "&l9;"), the part written in ``encoding``."""
+    out = path.with_name(f"doctype-{next(_counter)}.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                text = data.decode("utf-8").removeprefix('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>')
+                if reference:
+                    text = text.replace("Anna", reference, 1)
+                declaration = f'<?xml version="1.0" encoding="{encoding}"?>'
+                data = (declaration + doctype + text).encode(encoding)  # "utf-16" puts a byte-order mark first
+            target.writestr(info, data)
+    return out

@@ -3,6 +3,7 @@ that validates them, read anything outside the spec directory, or smuggle invisi
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from pathlib import Path
 
@@ -123,6 +124,38 @@ def test_a_courses_directory_linking_outside_is_refused_and_nothing_in_it_read(t
     (root / "courses").symlink_to(elsewhere, target_is_directory=True)
     problem = only(problems_of(root))
     assert problem.file.endswith("courses") and "leads outside the spec directory" in problem.message
+
+
+def test_a_hard_link_in_the_spec_directory_is_named_and_never_read(tmp_path: Path) -> None:
+    """A hard link makes any file of the same file system (a key, /etc/shadow on a CI runner) a spec file."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    root = make_tree(tmp_path / "specs")
+    os.link(secret, root / "courses" / "stold.yaml")
+    problem = only(problems_of(root))
+    assert problem.file.endswith("courses/stold.yaml")
+    assert "has 2 hard links" in problem.message and "SECRET" not in str(problem)
+    assert "copy the file" in problem.hint
+
+
+def test_a_hard_link_reached_through_a_symbolic_link_inside_is_refused_too(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    root = make_tree(tmp_path / "specs")
+    os.link(secret, root / "gömd.yaml")
+    (root / "courses" / "b.yaml").symlink_to(Path("..", "gömd.yaml"))
+    problem = only(problems_of(root))
+    assert problem.file.endswith("courses/b.yaml") and "hard links" in problem.message
+
+
+@pytest.mark.parametrize("name", ["courses/rör.yaml", "categories.yaml"])
+def test_a_fifo_in_the_spec_directory_is_named_and_never_opened(tmp_path: Path, name: str) -> None:
+    """Opening a FIFO to read it waits for a writer: validate would hang in CI until it timed out."""
+    root = make_tree(tmp_path / "specs")
+    (root / name).unlink(missing_ok=True)
+    os.mkfifo(root / name)
+    problem = only(problems_of(root))
+    assert problem.file.endswith(name) and "not a" in problem.message and "file" in problem.message
 
 
 def test_links_inside_the_spec_directory_are_fine(tmp_path: Path) -> None:
