@@ -22,6 +22,7 @@ from moodle_sync.explainer import render_roster_plan
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
 from moodle_sync.reconcile.plan import Plan
+from moodle_sync.rosters.said import leavers_json
 from moodle_sync.rosters.view import RosterView
 from moodle_sync.store.db import StateStore
 from moodle_sync.synclock import held
@@ -43,6 +44,8 @@ class Preview:
     #: invalid rows: (row, column, value, why) – the file can be previewed again skipping them
     problems: list[dict[str, Any]] = field(default_factory=list)
     mass_removal: bool = False
+    #: who would leave the county's cohorts, named, with what they lose (what the mass-removal tick confirms)
+    leavers: list[dict[str, Any]] = field(default_factory=list)
     #: the page's HTTP status: 422 when the file as a whole cannot be read or used
     status: int = 200
 
@@ -90,7 +93,8 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
         return Preview(error=str(e))
     share = report.roster.context.mass_removal
     if share:  # the plan shows who would leave; the portal asks for the tick first
-        return Preview(error=share + "; nothing was written", mass_removal=True, text=render_roster_plan(report.plan))
+        return Preview(error=share + "; nothing was written", mass_removal=True, text=render_roster_plan(report.plan),
+                       leavers=leavers_json(report.roster.context.leavers))
     return Preview(plan=_canonical(report.plan), text=render_roster_plan(report.plan), followups=report.followups)
 
 

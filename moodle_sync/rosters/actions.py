@@ -197,6 +197,25 @@ class KeptMember:
 
 
 @dataclass(frozen=True)
+class Leaver:
+    """Someone the import takes out of the county's cohorts, as people know them, and what they lose."""
+
+    userid: int
+    name: str
+    #: the e-mail and organisation the state store has for them (the roster that placed them)
+    email: str
+    organisation: str
+    #: the target groups whose cohorts they leave
+    groups: tuple[str, ...]
+    #: the course versions whose enrolment the rules suspend (never remove) because they leave
+    courses: tuple[str, ...]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Leaver:
+        return cls(**{**data, "groups": tuple(data["groups"]), "courses": tuple(data["courses"])})
+
+
+@dataclass(frozen=True)
 class RosterContext(PlanContext):
     """The header of an import plan: what was read, for whom, and what the plan leaves as it is."""
 
@@ -216,6 +235,11 @@ class RosterContext(PlanContext):
     kept: tuple[KeptMember, ...] = ()
     #: rows whose new e-mail is not sent, and why (the store keeps Moodle's e-mail for them)
     email_held: tuple[RowWhy, ...] = ()
+    #: everyone the import takes out of a cohort, named, with what they lose
+    leavers: tuple[Leaver, ...] = ()
+    #: cohort memberships kept because the only rows naming the person were skipped or held (nobody leaves
+    #: because a row of theirs could not be used)
+    kept_for_unused_rows: int = 0
 
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -224,4 +248,5 @@ class RosterContext(PlanContext):
         values["skipped"] = tuple(RowProblem(**p) for p in values.get("skipped", ()))
         values["kept"] = tuple(KeptMember(**k) for k in values.get("kept", ()))
         values["email_held"] = tuple(RowWhy(**r) for r in values.get("email_held", ()))
+        values["leavers"] = tuple(Leaver.of(v) for v in values.get("leavers", ()))
         return values

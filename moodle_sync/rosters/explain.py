@@ -57,8 +57,6 @@ class RosterExplainer(ExplainerCore):
         if action.remove:
             lines.append(f"- remove {nw(len(action.remove), 'cohort membership')} (their enrolments are suspended, "
                          f"never removed)")
-            lines += leaving_lines([(m.cohort, m.userid or 0) for m in action.remove],
-                                   {m.userid: m.email for m in action.remove if m.email and m.userid is not None})
         return lines
 
     def visit_refuse_rows(self, action: RefuseRows) -> list[str]:
@@ -105,6 +103,10 @@ def render_roster_plan(plan: Plan, explainer: ExplainerCore) -> str:
     if view.mass_removal:
         lines.append(f"! {view.mass_removal}")
     lines += shown(*SHOWN_BEFORE_KEPT)
+    lines += leaving_lines(ctx.leavers)
+    if ctx.kept_for_unused_rows:
+        lines.append(f"= keep {nw(ctx.kept_for_unused_rows, 'cohort membership')} of people whose only rows were "
+                     f"skipped or held: nobody leaves because a row of theirs could not be used")
     if ctx.kept:
         sample = ", ".join(f"user {k.userid} in {k.cohort}" for k in ctx.kept[:SAMPLE])
         lines.append(f"= keep {nw(len(ctx.kept), 'cohort membership')} no roster made (added in Moodle by someone "

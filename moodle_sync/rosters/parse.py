@@ -99,6 +99,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
         encoding=table.encoding,
         delimiter=table.delimiter,
         rows=[row for row, _ in parsed if row.row not in bad],
+        invalid=[row for row, _ in parsed if row.row in bad],
         problems=problems,
         sha256=hashlib.sha256(data).hexdigest(),
         columns=dict(colmap.headers),

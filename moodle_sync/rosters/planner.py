@@ -29,6 +29,7 @@ from moodle_sync.rosters.actions import (
     CreateUsers,
     FollowEnrolments,
     KeptMember,
+    Leaver,
     Member,
     PersonRow,
     RecordPeople,
@@ -42,7 +43,7 @@ from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
 from moodle_sync.specs.spec_set import SpecSet
-from moodle_sync.store.db import StateStore
+from moodle_sync.store.db import Person, StateStore
 
 #: an import that would take more than this share of a county's members out of their cohorts stops
 MASS_REMOVAL_SHARE = 0.20
@@ -91,6 +92,10 @@ class _Draft:
     mass_removal: str = ""
     #: user id → the e-mail the state store has, for saying who would leave
     leaving: dict[int, str] = field(default_factory=dict)
+    #: everyone who leaves a cohort, named, with what they lose
+    leavers: list[Leaver] = field(default_factory=list)
+    #: memberships kept because the person's only rows were skipped or held
+    kept_for_unused_rows: int = 0
 
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
@@ -170,6 +175,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     plan.adopted = [(r, uid) for r, uid in plan.adopted if r.row not in blocked_rows]
     plan.create = [r for r in plan.create if r.row not in blocked_rows]
 
+    # people named only by rows left out (invalid with --skip-invalid) keep their cohorts, as held rows' do
+    unused = _named_by_invalid_rows(api, roster) - set(plan.matched.values())
     current = api.cohort_members(found.values())
     by_id = {v: k for k, v in found.items()}
     plan.current_members = sum(len(m) for m in current.values())
@@ -188,9 +195,14 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     if mode == "replace":
         for cid, members in sorted(current.items()):
             idn = by_id[cid]
-            for uid in sorted(members - desired[idn] - plan.untouched):
-                (plan.remove if placed_by_roster(known_people.get(uid), idn) else plan.kept).append((idn, uid))
+            for uid in sorted(members - desired[idn]):
+                placed = placed_by_roster(known_people.get(uid), idn)
+                if uid in plan.untouched or uid in unused:
+                    plan.kept_for_unused_rows += placed
+                    continue
+                (plan.remove if placed else plan.kept).append((idn, uid))
     plan.leaving = {uid: p.email for _idn, uid in plan.remove if (p := known_people.get(uid)) and p.email}
+    plan.leavers = _leavers(api, plan, known_people, current, by_id, specs)
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
         plan.mass_removal = (f"this import would take {len(plan.remove)} of {plan.current_members} members "
@@ -200,7 +212,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                             hub=scope.name, rows=len(roster.rows), skipped_rows=tuple(plan.skipped_rows),
                             skipped=tuple(plan.skipped), mass_removal=plan.mass_removal,
                             kept=tuple(KeptMember(c, u) for c, u in plan.kept),
-                            email_held=tuple(RowWhy(r.row, r.email, why) for r, why in plan.email_held))
+                            email_held=tuple(RowWhy(r.row, r.email, why) for r, why in plan.email_held),
+                            leavers=tuple(plan.leavers), kept_for_unused_rows=plan.kept_for_unused_rows)
     return Plan(actions=_actions(plan, auth, specs), notes=(), spec_digest=specs.digest if specs else "",
                 moodle_digest="", moodle_url=api.client.transport.base_url, context=context)
 
@@ -268,6 +281,39 @@ def predict_enrolments(specs: SpecSet, plan: _Draft) -> dict[str, dict[str, int]
             if _group_of(idn) in rule.target_groups:
                 entry["suspend"].add(uid)
     return {c: {k: len(v) for k, v in d.items()} for c, d in out.items() if any(d.values())}
+
+
+def _named_by_invalid_rows(api: MoodleApi, roster: Roster) -> set[int]:
+    """The accounts the roster's invalid rows name (by employee id, e-mail or username), as far as they read."""
+    if not roster.invalid:
+        return set()
+    named: dict[int, list[User]] = {}
+    _match_users(api, [r for r in roster.invalid if r.email or r.employee_id], named=named)
+    return {u.id for found in named.values() for u in found}
+
+
+def _leavers(api: MoodleApi, plan: _Draft, known: dict[int, Person], current: dict[int, set[int]],
+             by_id: dict[int, str], specs: SpecSet | None) -> list[Leaver]:
+    """Everyone the plan takes out of a cohort: name (Moodle's), the store's e-mail and organisation, the
+    target groups they leave, and the course versions whose enrolment the rules then suspend (a rule none of
+    their remaining groups in the county still gives them)."""
+    left: dict[int, set[str]] = defaultdict(set)
+    for idn, uid in plan.remove:
+        left[uid].add(_group_of(idn) or idn)
+    if not left:
+        return []
+    names = {u.id: f"{u.firstname} {u.lastname}" for u in api.users_by_field("id", map(str, left))}
+    removed = set(plan.remove)
+    out: list[Leaver] = []
+    for uid, groups in sorted(left.items()):
+        stays = {_group_of(by_id[cid]) for cid, members in current.items()
+                 if uid in members and (by_id[cid], uid) not in removed}
+        courses = sorted({specs.courses[r.course].idnumber for r in specs.rules.values()
+                          if set(r.target_groups) & groups and not set(r.target_groups) & stays}) if specs else []
+        person = known.get(uid)
+        out.append(Leaver(uid, names.get(uid, f"user {uid}"), person.email if person else "",
+                          person.organisation if person else "", tuple(sorted(groups)), tuple(courses)))
+    return out
 
 
 def _group_of(cohort: str) -> str | None:

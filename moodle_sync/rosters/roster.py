@@ -62,6 +62,9 @@ class Roster:
     ignored_columns: list[str] = field(default_factory=list)
     sheet: str | None = None
     header_row: int = 1
+    #: the rows with problems, as far as they could be read: the people they name keep what they have when
+    #: the rows are skipped (an import never takes someone out because their row was invalid)
+    invalid: list[RosterRow] = field(default_factory=list)
 
     @property
     def invalid_rows(self) -> list[int]:

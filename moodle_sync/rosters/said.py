@@ -6,12 +6,13 @@ help promises; a removal names the people by the e-mail the state store has for 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from moodle_sync.rosters.actions import Leaver
 from moodle_sync.rosters.roster import RowProblem
 
-__all__ = ["leaving_lines", "skipped_lines", "skipped_rows_json"]
+__all__ = ["leavers_json", "leaving_lines", "skipped_lines", "skipped_rows_json"]
 
 #: lines of who would leave shown in text (everything is in --json)
 LEAVING_SHOWN = 50
@@ -30,13 +31,22 @@ def skipped_lines(problems: Sequence[RowProblem]) -> list[str]:
     return [f"    row {r['row']} skipped: " + "; ".join(r["reasons"]) for r in skipped_rows_json(problems)]
 
 
-def leaving_lines(remove: Sequence[tuple[str, int]], emails: Mapping[int, str]) -> list[str]:
-    """``    anna@falun.se (user 12) leaves tg:socialsekreterare:W``, one per membership ended."""
-    lines = [f"    {emails[uid] + f' (user {uid})' if uid in emails else f'user {uid}'} leaves {idn}"
-             for idn, uid in remove[:LEAVING_SHOWN]]
-    if len(remove) > LEAVING_SHOWN:
-        lines.append(f"    … and {len(remove) - LEAVING_SHOWN} more (--json lists all)")
+def leaving_lines(leavers: Sequence[Leaver]) -> list[str]:
+    """One line per person who leaves: ``    Anna Berg (anna@falun.se, Falu kommun; user 12) leaves
+    socialsekreterare; enrolment suspended in hrv-socialtjanst@1``."""
+    lines = [f"- {len(leavers)} {'person leaves' if len(leavers) == 1 else 'people leave'}:"] if leavers else []
+    for p in leavers[:LEAVING_SHOWN]:
+        who = ", ".join(x for x in (p.email, p.organisation) if x)
+        loses = (f"; enrolment suspended in {', '.join(p.courses)}" if p.courses else "")
+        lines.append(f"    {p.name} ({who + '; ' if who else ''}user {p.userid}) leaves {', '.join(p.groups)}{loses}")
+    if len(leavers) > LEAVING_SHOWN:
+        lines.append(f"    … and {len(leavers) - LEAVING_SHOWN} more (--json lists all)")
     return lines
+
+
+def leavers_json(leavers: Sequence[Leaver]) -> list[dict[str, Any]]:
+    return [{"userid": p.userid, "name": p.name, "email": p.email, "organisation": p.organisation,
+             "target_groups": list(p.groups), "suspended_in": list(p.courses)} for p in leavers]
 
 
 def _reason(p: RowProblem) -> str:

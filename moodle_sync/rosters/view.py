@@ -21,7 +21,7 @@ from moodle_sync.rosters.actions import (
     UpdateUsers,
 )
 from moodle_sync.rosters.roster import RowProblem
-from moodle_sync.rosters.said import skipped_rows_json
+from moodle_sync.rosters.said import leavers_json, skipped_rows_json
 
 __all__ = ["RosterView"]
 
@@ -147,5 +147,7 @@ class RosterView:
             "refused": [{"row": r.row, "email": r.email, "reason": why} for r, why in self.refused],
             "email_not_changed": [{"row": r.row, "reason": why} for r, why in self.email_held],
             "skipped_invalid": skipped_rows_json(self.skipped),
+            "leavers": leavers_json(self.context.leavers),
+            "kept_for_unused_rows": self.context.kept_for_unused_rows,
             "mass_removal": self.mass_removal or None,
         }

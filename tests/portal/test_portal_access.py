@@ -193,6 +193,10 @@ def test_invalid_rows_are_listed_with_row_numbers_and_a_mass_removal_needs_an_ex
     http.post(portal.url + confirm_action(full.text), data={"csrf": hidden(full.text, "csrf")}, timeout=120)
     few = upload(http, portal, "W", [person(1)], name="one.xlsx")
     assert 'id="bekrafta"' not in few.text and "massborttagning" in few.text
+    # the tick confirms named people: every leaver with their organisation and the courses they are suspended in
+    assert "Lämnar kohorterna (9)" in few.text
+    assert all(f"<td>Förnamn{n} Efternamn{n}</td>" in few.text for n in range(2, 11))
+    assert "hrv-socialtjanst@1, nck-grundkurs-vinr@2" in few.text
     granska = re.search(r'action="([^"]*/granska)"', few.text)
     assert granska
     unticked = http.post(portal.url + granska.group(1), timeout=60, data={
