@@ -1,4 +1,4 @@
 """`python -m moodle_sync` runs the command line."""
-from moodle_sync.cli import main
+from moodle_sync.entry import main
 
 main()

@@ -18,7 +18,7 @@ import click
 
 from moodle_sync import __version__
 from moodle_sync.commands.completions import pull, remind, report
-from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_USAGE, unexpected
+from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, unexpected
 from moodle_sync.commands.options import DEBUG_HELP, VERBOSE_HELP, logging_options_everywhere
 from moodle_sync.commands.rosters import roster
 from moodle_sync.commands.sessions import session
@@ -28,6 +28,7 @@ from moodle_sync.console import Console
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.logs import configure_logging
 from moodle_sync.portal.commands import portal_group, serve
+from moodle_sync.runs import new_command, wrote_in_this_process
 
 
 @click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.
@@ -64,13 +65,18 @@ def main(argv: list[str] | None = None) -> None:
     """
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminated)
+    new_command()
     try:
         rv = cli.main(args=argv, prog_name="moodle-sync", standalone_mode=False)
     except click.UsageError as e:
         e.show()
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click turns it into Abort), or "no" at a prompt
+        if wrote_in_this_process():
+            Console().error("interrupted after part of the work was written to Moodle\n  hint: run the same "
+                            "command again: it re-reads Moodle and converges without duplicates")
+            sys.exit(EXIT_PARTIAL)
+        click.echo("Aborted: nothing was written to Moodle.", err=True)
         sys.exit(EXIT_ERROR)
     except click.ClickException as e:
         e.show()

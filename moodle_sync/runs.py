@@ -16,6 +16,21 @@ from moodle_sync.errors import ApplyError, MoodleSyncError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.store.db import StateStore
 
+#: whether a recorded run of this process has written to Moodle: a Ctrl-C then ends the command with exit 3,
+#: "run it again", whatever moment it comes at
+_wrote = False
+
+
+def wrote_in_this_process() -> bool:
+    """Whether any recorded run of this command wrote to Moodle (or may have: an answer was lost)."""
+    return _wrote
+
+
+def new_command() -> None:
+    """A command starts: nothing of it has written yet (the CLI's main calls it; tests run many in a process)."""
+    global _wrote
+    _wrote = False
+
 
 class Run:
     """One recorded run: its id, and whether its writes reached Moodle."""
@@ -74,5 +89,8 @@ def recorded_run(store: StateStore, api: MoodleApi, command: str, *, what: str, 
             status = "failed" if isinstance(e, Exception) else "interrupted"
             run.finish(status, {"error": f"{type(e).__name__}: {e}"})
         raise
+    finally:
+        global _wrote
+        _wrote = _wrote or run.wrote
     if not run.closed:
         run.finish("done")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -82,8 +83,9 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
 @click.option("--by", "dimensions", default="county,target_group", show_default=True,
               help="Dimensions: county, target_group, organisation, course, period (comma-separated).")
 @click.option("--period", metavar="YEAR|QUARTER|MONTH", help="2026, 2026-Q2 or 2026-06 (calendar periods only).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table",
-              show_default=True, help="Output format (csv/xlsx/html need --out).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]),
+              help="Output format (csv/xlsx/html need --out); default: the --out file's suffix (.csv, .xlsx, .html, "
+                   ".txt for the table), else table.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the report here.")
 @click.option("--threshold", type=int, metavar="N",
               help="Counts below N are shown as <N (default report_threshold, 5; a hub cannot go lower).")
@@ -91,7 +93,7 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
 @click.option("--personal-data", is_flag=True, help="Person-level rows (within your scope; every export is logged).")
 @site_option
 @handle_errors
-def report(specs: str | None, preset: str | None, dimensions: str, period: str | None, fmt: str,
+def report(specs: str | None, preset: str | None, dimensions: str, period: str | None, fmt: str | None,
            out_path: str | None, threshold: int | None, hub: str | None, personal_data: bool, site: str | None,
            **kwargs: Any) -> None:
     """Report completions by county, target group, organisation, course version and calendar period.
@@ -106,6 +108,7 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
     """
     from moodle_sync.completions.report import make_report
 
+    fmt = report_format(fmt, out_path)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     scope = scope_for(settings, hub)
     spec_set = engine.load(settings.specs)
@@ -120,6 +123,30 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
         click.echo(text)
     if out_path:
         Console().say(f"Report written to {out_path}")
+
+
+#: the format each file suffix stands for
+SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".html": "html", ".htm": "html", ".txt": "table"}
+
+
+def report_format(fmt: str | None, out_path: str | None) -> str:
+    """The report's format: ``--format``, else the ``--out`` file's suffix, else table; a suffix that disagrees
+    with ``--format`` is a usage error (an .xlsx file holding a text table opens as a broken workbook).
+
+    Raises:
+        click.UsageError: the suffix and ``--format`` disagree, or the suffix names no format.
+    """
+    if out_path is None:
+        return fmt or "table"
+    suffix = Path(out_path).suffix.lower()
+    implied = SUFFIX_FORMATS.get(suffix)
+    if fmt is None and implied is None:
+        raise click.UsageError(f"--out {out_path}: the suffix {suffix or '(none)'} names no report format; end the "
+                               f"file name in {', '.join(SUFFIX_FORMATS)} or pass --format")
+    if fmt is not None and implied is not None and implied != fmt:
+        raise click.UsageError(f"--format {fmt} but --out {out_path} ends in {suffix} (a {implied} file); make them "
+                               f"agree, or leave out --format to take it from the file name")
+    return fmt or str(implied)
 
 
 @click.command()

@@ -678,6 +678,12 @@ def test_cli_pull_then_the_redovisning_preset_and_a_self_contained_html_page(
         assert "<script" not in html.lower()
         assert "http://" not in html and "https://" not in html
         assert "Dalarnas län" in html
+    # --out's suffix gives the format (an .xlsx holding a text table was written before)
+    book = tmp_path / "uppfoljning.xlsx"
+    assert run("report", "--preset", "uppfoljning", "--period", year, "--out", str(book)) == EXIT_OK
+    import openpyxl
+    cells = {c.value for sheet in openpyxl.load_workbook(book).worksheets for row in sheet.iter_rows() for c in row}
+    assert "Dalarnas län" in cells
 
 
 def test_cli_hub_report_with_personal_data_stays_in_its_county(

@@ -143,3 +143,71 @@ def test_a_run_killed_mid_way_is_recorded_as_interrupted_not_running(site: Site,
     statuses = [r["status"] for r in runs(site)]
     assert "running" not in statuses
     assert statuses[0] == "interrupted"
+
+
+def ctrl_c_after(monkeypatch: pytest.MonkeyPatch, wsfunction: str) -> None:
+    """The person presses Ctrl-C the moment the first call of ``wsfunction`` has been answered."""
+    from moodle_sync.moodle.client import MoodleClient
+
+    real = MoodleClient.call
+
+    def call(self: MoodleClient, function: str, *args: Any, **kwargs: Any) -> Any:
+        answer = real(self, function, *args, **kwargs)
+        if function == wsfunction:
+            raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(MoodleClient, "call", call)
+
+
+def test_ctrl_c_after_a_write_exits_3_saying_run_it_again(served: Site, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    ctrl_c_after(monkeypatch, "core_course_create_categories")
+    capsys.readouterr()
+    assert run("apply", "--yes") == EXIT_PARTIAL  # was 1, "Aborted."
+    err = capsys.readouterr().err
+    assert "interrupted after part of the work was written to Moodle" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    assert cli_runs(capsys)[0]["status"] == "interrupted"
+
+
+def test_ctrl_c_before_any_write_exits_1_saying_nothing_was_written(served: Site, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    ctrl_c_after(monkeypatch, "core_webservice_get_site_info")
+    capsys.readouterr()
+    assert run("apply", "--yes") == EXIT_ERROR
+    assert capsys.readouterr().err.strip() == "Aborted: nothing was written to Moodle."
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import builtins
+    import sys
+
+    from moodle_sync import entry
+
+    real_import = builtins.__import__
+
+    def slow_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "moodle_sync.cli":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "moodle_sync.cli")
+    monkeypatch.setattr(builtins, "__import__", slow_import)
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == EXIT_ERROR
+    assert capsys.readouterr().err == "Aborted: nothing was written to Moodle.\n"
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--format", "csv", "--out", "r.xlsx"), "--format csv but --out r.xlsx ends in .xlsx"),
+    (("--out", "r.pdf"), "the suffix .pdf names no report format"),
+])
+def test_report_out_whose_suffix_disagrees_or_names_no_format_is_a_usage_error(
+        args: tuple[str, ...], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("report", *args) == 64
+    assert said in capsys.readouterr().err and not list(tmp_path.iterdir())  # nothing written
