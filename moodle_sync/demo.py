@@ -10,10 +10,9 @@ from __future__ import annotations
 import random
 import secrets
 import tempfile
-import time
 from pathlib import Path
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report import make_report
@@ -64,7 +63,7 @@ def complete_some(emulator: Emulator, api: MoodleApi, share: float) -> int:
     remembers who completed so that each round lets new people finish.
     """
     done = 0
-    now = int(time.time())
+    now = clock.epoch()
     for course in api.courses_by_field("", ""):
         if parse_course_idnumber(course.idnumber) is None:
             continue

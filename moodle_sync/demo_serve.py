@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 import sys
 import threading
-import time
 from typing import TextIO
 
+from moodle_sync import clock
 from moodle_sync.console import Console
 from moodle_sync.emulator import Emulator
 from moodle_sync.identity import parse_course_idnumber
@@ -30,7 +30,7 @@ def complete_more(emulator: Emulator, api: MoodleApi, share: float, done: set[tu
     ``done`` holds ``(course id, user id)`` pairs already completed here; it is updated. Returns how
     many enrolments were completed.
     """
-    now = int(time.time())
+    now = clock.epoch()
     count = 0
     for course in api.courses_by_field("", ""):
         if parse_course_idnumber(course.idnumber) is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.applier import ApplyResult
 from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, handle_errors
 from moodle_sync.commands.options import (
@@ -239,6 +239,6 @@ def runs(limit: int, json_mode: bool, site: str | None, **kwargs: Any) -> None:
     rows = store.runs(limit)
     for row in rows:
         row.pop("plan_json", None)
-    text = "\n".join(f"#{r['id']} {r['started_at']} {r['command']} by {r['user']}@{r['host']} "
+    text = "\n".join(f"#{r['id']} {clock.shown(r['started_at'])} {r['command']} by {r['user']}@{r['host']} "
                      f"commit {(r['specs_commit'] or '-')[:10]}: {r['status']}" for r in rows) or "No runs yet."
     console.result(rows, text)

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from moodle_sync import clock
 from moodle_sync.completions.bulk import BulkResult, known_from, read_report
 from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
@@ -170,7 +171,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         TransportError: Moodle gave no usable answer after the retries; checks saved so far are kept.
     """
     say = progress or (lambda _m: None)
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     stamp = now.isoformat(timespec="seconds")
     cutoff = (now - datetime.timedelta(days=sweep_days)).isoformat(timespec="seconds")
     completions = CompletionStore(store)
@@ -198,9 +199,9 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         listed = CourseEnrolments(everyone={u.id for u in everyone},
                                   active={u.id for u in api.enrolled_users(course.id, only_active=True, fields="id")},
                                   managed=store.managed_enrolments(idnumber))
-        clock = int(now.timestamp())
+        moment = int(now.timestamp())
         # onlyactive also leaves out enrolments outside their window: what the tool set tells those apart
-        completions.save_roster(idnumber, {u.id: ("suspended" if is_suspended(listed, u.id, clock) else "active",
+        completions.save_roster(idnumber, {u.id: ("suspended" if is_suspended(listed, u.id, moment) else "active",
                                                   u.lastcourseaccess or 0) for u in everyone}, stamp)
         result.people += len(everyone)
         spec = specs.courses[parsed[0]]

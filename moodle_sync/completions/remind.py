@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from moodle_sync import clock
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.errors import ConfigError, PlanError
 from moodle_sync.moodle.functions import MoodleApi
@@ -147,14 +148,14 @@ def plan_reminders(api: MoodleApi, specs: SpecSet, store: StateStore, *, before:
     Without ``overdue``: people whose deadline is within ``before``. With it: people past their deadline,
     one reminder per ``interval`` and at most ``max_reminders`` overdue reminders per person and course.
     """
-    today = today or datetime.date.today()
+    today = today or clock.today()
     kind = "overdue" if overdue else "deadline"
     template = load_template(specs, OVERDUE_TEMPLATE if overdue else TEMPLATE)
     completions = CompletionStore(store)
     actions: list[SendReminder] = []
     skipped_recent = skipped_max = 0
     not_tracked: list[str] = []
-    cutoff = (datetime.datetime.now(datetime.UTC) - interval).isoformat(timespec="seconds")
+    cutoff = (clock.now() - interval).isoformat(timespec="seconds")
     site = api.siteurl()  # the address people reach the site at (its wwwroot), not the one the tool typed
     links: dict[str, str] = {}
     for fact in build_facts(specs, store, scope):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from moodle_sync import clock
 from moodle_sync.completions.facts import build_facts, labels_for
 from moodle_sync.errors import ConfigError
 from moodle_sync.reports import PRESETS, CompletionFact, build_table, round_tables, to_csv, to_html, to_text, to_xlsx
@@ -57,7 +58,7 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
     Raises:
         ConfigError: a bad period or format, or a hub asking for a threshold below ``minimum_threshold``.
     """
-    today = today or datetime.date.today()
+    today = today or clock.today()
     if scope.county is not None and threshold < minimum_threshold:
         raise ConfigError(f"hub {scope.name!r} may not lower the threshold below {minimum_threshold}, "
                           f"not to {threshold}", key="--threshold",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from moodle_sync import clock
 from moodle_sync.emulator import functions as _functions  # noqa: F401 - registers the implementations
 from moodle_sync.emulator import givens
 from moodle_sync.emulator.errors import (
@@ -71,7 +72,7 @@ class Emulator:
                  now: Callable[[], int] | None = None) -> None:
         self.debug = debug
         self.site_url = site_url.rstrip("/")
-        self.now: Callable[[], int] = now or (lambda: int(time.time()))
+        self.now: Callable[[], int] = now or clock.epoch
         self.state = State(self.now())
         self.faults = FaultSet()
         self.calls: list[str] = []

@@ -11,9 +11,10 @@ from __future__ import annotations
 import email.utils
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from moodle_sync import clock
 from moodle_sync.errors import (
     AuthError,
     InvalidParameter,
@@ -125,7 +126,7 @@ def _set_retry_after(error: TransportError, answer: HttpAnswer) -> None:
         if when is not None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+            seconds = max(0.0, (when - clock.now()).total_seconds())
     if seconds is not None:
         setattr(error, "retry_after", seconds)  # noqa: B010 - read by MoodleClient._wait
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.report import make_report
 from moodle_sync.portal.db import Account
@@ -61,7 +61,7 @@ class Overdue:
 
 def overdue(site: Site, account: Account, county: str, today: datetime.date | None = None) -> list[Overdue]:
     """People of ``county`` past their deadline who have not completed (active enrolments, tracked courses)."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     specs = site.specs()
     store = site.store()
     try:

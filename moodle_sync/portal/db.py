@@ -12,10 +12,11 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from moodle_sync import clock
 from moodle_sync.errors import StoreError
 
 MIGRATIONS: tuple[str, ...] = (
@@ -106,7 +107,7 @@ KEEPS_FILE = ("uploaded", "previewed", "refused", "applying")
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def stamp(when: datetime | None = None) -> str:

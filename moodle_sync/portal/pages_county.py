@@ -7,13 +7,13 @@ export log, as `report --personal-data` does).
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.portal import county as data
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
@@ -71,7 +71,7 @@ async def download(request: Request, who: Caller) -> Response:
         content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
     except MoodleSyncError as e:
         return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
-    name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{datetime.date.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
+    name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{clock.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
     return _logged_attachment(request, who, county, f"download-{fmt}", name, content, data.FORMATS[fmt][1])
 
 
@@ -95,7 +95,7 @@ async def personal_download(request: Request, who: Caller) -> Response:
                                           None, True)
     except MoodleSyncError as e:
         return refuse(request, 400, f"Listan kunde inte göras: {e}")
-    name = f"personer-{county}-{datetime.date.today():%Y-%m-%d}.csv"
+    name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"
     return _logged_attachment(request, who, county, "download-personal-csv", name, content, "text/csv; charset=utf-8")
 
 

@@ -9,14 +9,13 @@ must not hold up the scheduled syncs and other counties' imports while it is rea
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, RowsRefused, SyncBusy
 from moodle_sync.explainer import render_roster_plan
 from moodle_sync.portal.db import Account
@@ -128,7 +127,7 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
         return {"ok": False, "busy": True, "error": BUSY.format(holder=e.holder)}
     except RowsRefused as e:  # the rest is done: the rows are named, with who can fix them (not "upload again")
         out = {**e.report, "ok": True, "refused_rows": e.rows}
-        out["at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        out["at"] = clock.stamp()
         return out
     except ApplyError as e:
         return {"ok": False, "partial": e.partial, "error": str(e)}
@@ -136,7 +135,7 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
         return {"ok": False, "error": str(e)}
     out = report.to_dict()
     out["ok"] = True
-    out["at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    out["at"] = clock.stamp()
     return out
 
 

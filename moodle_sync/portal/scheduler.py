@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.completions.pull import pull
 from moodle_sync.errors import ApplyError, MoodleSyncError, redact
 from moodle_sync.portal.config import ScheduleConfig
@@ -48,11 +48,11 @@ def next_time(times: list[datetime.time], after: datetime.datetime) -> datetime.
 
 class Scheduler:
     def __init__(self, site: Site, db: PortalDB, config: ScheduleConfig,
-                 clock: Callable[[], datetime.datetime] | None = None) -> None:
+                 now: Callable[[], datetime.datetime] | None = None) -> None:
         self.site = site
         self.db = db
         self.config = config
-        self.clock = clock or (lambda: datetime.datetime.now(TZ))
+        self.clock = now or (lambda: clock.now().astimezone(TZ))
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._requested: list[tuple[str, str]] = []

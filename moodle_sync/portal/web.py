@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from moodle_sync import clock
 from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
@@ -49,6 +50,7 @@ class Portal:
     def __post_init__(self) -> None:
         self.jinja = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         self.jinja.globals["county_name"] = county_name
+        self.jinja.filters["tid"] = clock.shown  # stored UTC moments as Swedish local time
 
     @property
     def uploads(self) -> Path:

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from moodle_sync import clock
 from moodle_sync.errors import PlanError
 from moodle_sync.identity import category_key, is_category_idnumber, parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.models import Category, Course
@@ -111,7 +112,7 @@ def build_plan(specs: SpecSet, actual: ActualState, *, hide_removed: bool = Fals
     actions += _plan_cohorts(specs, actual)
     digest = actual.digest()
     if enrolments is not None:
-        actions += plan_enrolments(specs, actual, enrolments, roles or {}, today or datetime.date.today(),
+        actions += plan_enrolments(specs, actual, enrolments, roles or {}, today or clock.today(),
                                    notes=notes)
         digest = hashlib.sha256((digest + enrolments.digest()).encode()).hexdigest()
 

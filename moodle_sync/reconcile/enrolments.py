@@ -14,10 +14,10 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from moodle_sync import clock
 from moodle_sync.errors import PlanError
 from moodle_sync.identity import parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
@@ -148,7 +148,7 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
 
     ``now`` (Unix time, default the clock) judges enrolment windows; warnings go to ``notes``.
     """
-    clock = int(time.time()) if now is None else now
+    moment = clock.epoch() if now is None else now
     problems = [f"{where_rule(r, 'role')}: rule {r.key} names role {r.role!r}, which has no id in the "
                 f"configuration (roles table in moodle-sync.toml; a stock Moodle has student = 5)"
                 for r in specs.rules.values() if r.role not in roles]
@@ -184,7 +184,7 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
             managed = current.managed.get(uid)
             if uid not in current.everyone:
                 enrol.append(item)
-            elif is_suspended(current, uid, clock):
+            elif is_suspended(current, uid, moment):
                 if managed is not None and managed.suspended:
                     # the tool suspended them; they are back (with the role they have)
                     reactivate.append(dataclasses.replace(item, roleid=managed.roleid))

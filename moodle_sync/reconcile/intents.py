@@ -15,10 +15,10 @@ then sends the dates again, which is harmless.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from moodle_sync import clock
 from moodle_sync.errors import NotFound
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.enrolments import window_open
@@ -33,7 +33,7 @@ def settle_pending_enrolments(api: MoodleApi, store: StateStore, *, now: int | N
     pending = intents.pending()
     if not pending:
         return 0
-    clock = int(time.time()) if now is None else now
+    moment = clock.epoch() if now is None else now
     say = progress or (lambda _m: None)
     by_course: dict[int, list[EnrolIntent]] = defaultdict(list)
     for intent in pending:
@@ -51,7 +51,7 @@ def settle_pending_enrolments(api: MoodleApi, store: StateStore, *, now: int | N
         # the latest intent per person decides (an earlier one was overtaken by it)
         latest = {i.enrolment.userid: i for i in course_intents}
         for uid, intent in latest.items():
-            if _landed(intent.enrolment, managed.get(uid), uid in everyone, uid in active, clock):
+            if _landed(intent.enrolment, managed.get(uid), uid in everyone, uid in active, moment):
                 adopted.append(intent.enrolment)
     if adopted:
         store.set_enrolments(adopted)

@@ -10,10 +10,10 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, ClassVar, TypeVar
 
+from moodle_sync import clock
 from moodle_sync.errors import PlanError
 
 PLAN_FORMAT = 1
@@ -322,7 +322,7 @@ class Plan:
     moodle_digest: str
     moodle_url: str
     specs_commit: str | None = None
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=clock.stamp)
     #: what else the plan was made from (a roster import's file and county); None for the spec sync
     context: PlanContext | None = None
 

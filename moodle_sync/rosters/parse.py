@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from moodle_sync import clock
 from moodle_sync.errors import RosterError
 from moodle_sync.rosters.cells import MAX_COLUMNS, Table, cell_text, column_letters
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
@@ -85,7 +86,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
         raise RosterError(f"{file}: the header row (row {header_row}) has no rows of people under it",
                           hint="put one person per row under the header row")
 
-    reader = RowReader(colmap, TargetGroups(target_groups), today or datetime.date.today())
+    reader = RowReader(colmap, TargetGroups(target_groups), today or clock.today())
     parsed = [reader.read(number, cells) for number, cells in body]
     problems = [p for _, row_problems in parsed for p in row_problems]
     problems += _duplicates([row for row, _ in parsed], colmap)

@@ -4,8 +4,8 @@ written as the spec sync writes enrolments (visit_sync_enrolments)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 
+from moodle_sync import clock
 from moodle_sync.config import DEFAULT_ROLES
 from moodle_sync.reconcile.actual import read_actual
 from moodle_sync.reconcile.enrolments import plan_enrolments, read_enrolment_state, targeted_enrolment_state
@@ -38,7 +38,7 @@ class FollowedEnrolmentWrites(RosterWrites, EnrolmentWrites):
                 else:
                     state = read_enrolment_state(self.api, specs, actual, self.store)
                 planned = plan_enrolments(specs, actual, state, DEFAULT_ROLES if self.roles is None else self.roles,
-                                          datetime.date.today())
+                                          clock.today())
                 sync = [s for s in (_only(x, people) for x in planned) if s.enrol or s.reactivate or s.suspend
                         or s.redate]
             self.ids.update(actual.ids())

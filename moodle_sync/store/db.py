@@ -14,10 +14,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from moodle_sync import clock
 from moodle_sync.errors import StoreError
 
 #: each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one
@@ -264,7 +264,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.stamp()
 
 
 @dataclass(frozen=True)

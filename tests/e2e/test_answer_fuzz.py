@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 import pytest
 from ruamel.yaml import YAML
 
+from moodle_sync import clock
 from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
@@ -204,7 +205,7 @@ def writes_in(calls: list[str]) -> list[int]:
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Round, list[Stage]]]:
     """The unmutated round, with each stage's starting point kept for the mutated replays."""
     tmp = tmp_path_factory.mktemp("fuzz")
-    start = (datetime.date.today() - datetime.timedelta(days=80)).isoformat()  # a deadline in 10 days
+    start = (clock.today() - datetime.timedelta(days=80)).isoformat()  # a deadline in 10 days
     rows = [person(n, **{"Anställningsdatum": start}) for n in range(3)]
     roster = write_roster(tmp / "w.csv", rows)
     renamed = write_roster(tmp / "w2.csv", [{**r, "Förnamn": f"Ny{n}"} for n, r in enumerate(rows)])

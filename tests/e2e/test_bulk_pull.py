@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync import settle as settle_module
 from moodle_sync.completions import bulk
 from moodle_sync.completions.report_setup import COLUMNS, clicks
@@ -168,7 +168,7 @@ def test_plan_shows_enrolments_changed_in_moodle_and_the_rules_decide(dalarna: C
     end = int(datetime.datetime(2026, 12, 31, tzinfo=datetime.UTC).timestamp())
     site.emulator.enrol_user(soc, dalarna.ids[0], suspended=True)  # an admin suspends someone in the UI
     site.emulator.enrol_user(soc, dalarna.ids[1], timeend=end)  # and gives someone else an end date
-    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1)
+    later = clock.now() + datetime.timedelta(minutes=1)
     result, _ = run_pull(site, report_name=NAME, now=later)
     assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
     plan, _ = site.plan()

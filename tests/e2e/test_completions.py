@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
@@ -210,7 +210,7 @@ def teacher_marks_complete(site: Site, courseid: int, userid: int) -> None:
 
 
 def now_s() -> int:
-    return int(datetime.datetime.now(datetime.UTC).timestamp())
+    return int(clock.now().timestamp())
 
 
 # --- 1. paging ---------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_a_course_without_criteria_is_reported_once_and_its_people_not_asked_aga
     api.import_course(dalarna.course["mall-hrv-socialtjanst"], nck)
     routine, spy = run_pull(site)
     assert routine.not_tracked == [NCK] and spy.asked(nck) == []
-    swept, spy = run_pull(site, now=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=8))
+    swept, spy = run_pull(site, now=clock.now() + datetime.timedelta(days=8))
     assert swept.not_tracked == []
     assert sorted(spy.asked(nck)) == sorted(ids)
 
@@ -315,13 +315,14 @@ def test_enrolment_days_are_swedish_calendar_days(site: Site) -> None:
 
 def test_people_the_tool_enrolled_are_enrolled_since_that_day_not_since_the_pull(dalarna: County) -> None:
     site, soc = dalarna.site, dalarna.course[SOC]
-    enrolled_on = datetime.date.today()
+    enrolled_on = clock.today()
     by_hand = site.emulator.add_user("handpicked", "Hand", "Plockad", "hand@falun.example.se")
     site.emulator.enrol_user(soc, by_hand)  # enrolled in Moodle by someone else: no date the tool knows
-    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=400)  # the first pull comes late
+    later = clock.now() + datetime.timedelta(days=400)  # the first pull comes late
     run_pull(site, now=later)
     people = course_people(site, SOC)
-    assert {datetime.date.fromisoformat(people[u].enrolled_since[:10]) for u in dalarna.ids} == {enrolled_on}
+    # the store keeps the moment in UTC; it is Sweden's day that counts
+    assert {clock.shown(people[u].enrolled_since)[:10] for u in dalarna.ids} == {enrolled_on.isoformat()}
     assert people[by_hand].enrolled_since[:10] == later.date().isoformat()
     facts = {f.person: f for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"}
     assert {facts[u].enrolled_since for u in dalarna.ids} == {enrolled_on}
@@ -331,7 +332,7 @@ def test_people_whose_enrolment_window_has_not_opened_are_pulled_as_active_not_s
         site: Site, tmp_path: Path) -> None:
     # onlyactive=1 also leaves out enrolments that start later; the tool knows it set them active
     rules_path = site.specs_dir / "enrolment_rules.yaml"
-    later = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    later = (clock.today() + datetime.timedelta(days=30)).isoformat()
     text = rules_path.read_text(encoding="utf-8")
     rules_path.write_text(text.replace("- key: hrv-soc-socialtjansten\n",
                                        f"- key: hrv-soc-socialtjansten\n  window_start: {later}\n", 1),
@@ -375,7 +376,7 @@ def test_a_routine_pull_asks_only_visitors_and_the_sweep_finds_what_a_teacher_ma
 def test_a_weekly_pull_sweeps_every_week(dalarna: County) -> None:
     site, ids, soc = dalarna.site, dalarna.ids, dalarna.course[SOC]
     # a long pull that began two hours ago: its checks count from its start, not from when each answer came
-    start = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(hours=2)
+    start = clock.now().replace(microsecond=0) - datetime.timedelta(hours=2)
     run_pull(site, now=start)
     teacher_marks_complete(site, soc, ids[4])
     _, spy = run_pull(site, now=start + datetime.timedelta(days=6))
@@ -414,7 +415,7 @@ def test_completion_times_come_from_the_criteria_or_else_from_the_pull_and_are_k
     complete(site, soc, ids[1], [late, early], visit=late)  # order of the activities does not matter
     site.emulator.set_course_completion(soc, ids[2], late)  # complete with no criterion time at all
     site.emulator.set_last_course_access(soc, ids[2], late)
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     result, _ = run_pull(site, now=now)
     assert result.new_completions == 3
     people = course_people(site, SOC)
@@ -527,7 +528,7 @@ def test_personal_data_exports_stay_in_scope_and_are_logged(two_counties: County
 
     logged = exports(site)
     assert [(e["scope"], e["rows"]) for e in logged] == [("W", 14), ("all counties", 26)]
-    assert all(e["user"] == getpass.getuser() and str(e["at"]).startswith(f"{datetime.date.today():%Y}")
+    assert all(e["user"] == getpass.getuser() and str(e["at"]).startswith(f"{clock.today():%Y}")
                for e in logged)
     assert "stdout" in str(logged[0]["what"]) and str(out) in str(logged[1]["what"])
     # aggregate reports are not personal exports
@@ -543,7 +544,7 @@ def test_personal_data_is_written_only_as_csv(two_counties: County, tmp_path: Pa
 
 
 def test_a_hubs_redovisning_lists_only_its_own_county(two_counties: County) -> None:
-    text = report(two_counties.site, scope=DALARNA, preset="redovisning", period=f"{datetime.date.today():%Y}")
+    text = report(two_counties.site, scope=DALARNA, preset="redovisning", period=f"{clock.today():%Y}")
     assert "Dalarnas län" in text
     assert "Stockholms län" not in text  # six people there: a 0 would be false
 
@@ -580,7 +581,7 @@ def test_a_range_of_days_is_no_report_period(two_counties: County) -> None:
 
 def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site, tmp_path: Path) -> None:
     site.apply()
-    today = datetime.date.today()
+    today = clock.today()
     recent = (today - datetime.timedelta(days=80)).isoformat()  # SOC deadline (90 days) in 10 days
     rows = [person(n, **{"Anställningsdatum": recent}) for n in range(5)]
     rows.append(person(5, **{"Anställningsdatum": "2020-01-01"}))  # deadline long gone: no reminder
@@ -620,7 +621,7 @@ def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site,
 
 def test_no_reminder_about_a_course_whose_completion_moodle_does_not_track(site: Site, tmp_path: Path) -> None:
     site.apply()
-    start = (datetime.date.today() - datetime.timedelta(days=50)).isoformat()  # NCK's 60-day deadline in 10 days
+    start = (clock.today() - datetime.timedelta(days=50)).isoformat()  # NCK's 60-day deadline in 10 days
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
     run_pull(site)
     api = site.api()
@@ -655,7 +656,7 @@ def test_cli_pull_then_the_redovisning_preset_and_a_self_contained_html_page(
     doc = json.loads(capsys.readouterr().out)
     assert doc["completion_not_tracked"] == [NCK] and doc["asked"] == 1  # only the one who visited since
 
-    year = f"{datetime.date.today():%Y}"
+    year = f"{clock.today():%Y}"
     assert run("report", "--preset", "redovisning", "--period", year) == EXIT_OK
     text = capsys.readouterr().out
     assert f"Redovisning {year}: nådda och genomförda per län och målgrupp" in text
@@ -726,7 +727,7 @@ def test_cli_a_hub_cannot_lower_the_threshold_below_the_configured_minimum(
 def test_cli_remind_says_which_courses_it_cannot_remind_about(
         served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("apply", "--yes") == EXIT_OK
-    start = (datetime.date.today() - datetime.timedelta(days=50)).isoformat()  # NCK's deadline in 10 days
+    start = (clock.today() - datetime.timedelta(days=50)).isoformat()  # NCK's deadline in 10 days
     rows = [person(n, **{"Anställningsdatum": start}) for n in range(3)]
     assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
     assert run("pull") == EXIT_OK
@@ -766,7 +767,7 @@ def test_a_course_whose_spec_switches_completion_off_is_not_asked_and_not_remind
         site: Site, tmp_path: Path) -> None:
     site.edit_course("hrv-socialtjanst", completion=False)
     site.apply()
-    start = (datetime.date.today() - datetime.timedelta(days=80)).isoformat()  # SOC's deadline in 10 days
+    start = (clock.today() - datetime.timedelta(days=80)).isoformat()  # SOC's deadline in 10 days
     ids = import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
     soc = course_ids(site)[SOC]
     assert site.emulator.state.courses.rows[soc].enablecompletion == 0
@@ -797,7 +798,7 @@ def test_completion_switched_off_in_moodle_settles_the_course_on_one_answer(dala
 
     with site.emulator.lock:  # switched on again: seen at the next sweep, and everyone is asked
         site.emulator.state.courses.update(site.emulator.state.courses.rows[soc], enablecompletion=1)
-    swept, spy = run_pull(site, now=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=8))
+    swept, spy = run_pull(site, now=clock.now() + datetime.timedelta(days=8))
     assert swept.not_tracked == [NCK] and sorted(spy.asked(soc)) == sorted(ids)
     assert {f.tracked for f in facts_of(site, Scope()) if f.course_key == "hrv-socialtjanst"} == {True}
 
@@ -805,7 +806,7 @@ def test_completion_switched_off_in_moodle_settles_the_course_on_one_answer(dala
 def test_completion_off_on_the_whole_site_is_not_tracked_anywhere_and_nobody_is_reminded(
         site: Site, tmp_path: Path) -> None:
     site.apply()
-    start = (datetime.date.today() - datetime.timedelta(days=50)).isoformat()  # deadlines within 14 days or so
+    start = (clock.today() - datetime.timedelta(days=50)).isoformat()  # deadlines within 14 days or so
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
     site.emulator.state.config.enablecompletion = 0  # Site administration > Advanced features
     result, spy = run_pull(site)
@@ -853,7 +854,7 @@ def test_an_answer_about_the_whole_course_stops_that_course_and_the_pull_goes_on
     # the sweep: SOC's probe passes, the next answer is about the whole course (later ones would pass)
     before = {u: p.last_checked for u, p in course_people(site, SOC).items()}
     site.emulator.faults.add(Fault(kind="exception", wsfunction=STATUS, after=1, error=error))
-    tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    tomorrow = clock.now() + datetime.timedelta(days=1)
     result, spy = run_pull(site, sweep_days=0, workers=1, now=tomorrow)
     assert len(spy.asked(soc)) == 2, "no question after the first answer about the whole course"
     assert len(spy.asked(nck)) == 1 and result.not_tracked == [NCK]  # the pull went on to the next course

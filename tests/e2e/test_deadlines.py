@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from moodle_sync import clock
 from moodle_sync.cli import main
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
 from moodle_sync.completions.report import make_report
@@ -54,7 +55,7 @@ def totals(out: str) -> dict[str, str]:
 
 def test_staff_enrolled_today_are_never_late_today_whatever_their_employment_date(
         served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    today = datetime.date.today()
+    today = clock.today()
     day = datetime.timedelta(days=1)
     set_rule(served, "hrv-soc-socialtjansten", effective_from=(today - 200 * day).isoformat(),
              existing_staff_deadline_days=365, new_staff_deadline_days=90)
@@ -88,7 +89,7 @@ def test_staff_enrolled_today_are_never_late_today_whatever_their_employment_dat
 def test_late_the_day_after_the_deadline_and_not_before(site: Site, tmp_path: Path) -> None:
     from .test_completions import import_county, run_pull
 
-    today = datetime.date.today()
+    today = clock.today()
     site.apply()
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": (today - 80 * datetime.timedelta(days=1))
                                                 .isoformat()}) for n in range(6)], "W")
@@ -129,7 +130,7 @@ def backdate(site: Site, sql: str, *args: object) -> None:
 
 
 def days_ago(n: int) -> str:
-    return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=n)).isoformat(timespec="seconds")
+    return (clock.now() - datetime.timedelta(days=n)).isoformat(timespec="seconds")
 
 
 def test_late_people_get_one_reminder_per_interval_at_most_max_with_course_deadline_and_link(
@@ -140,13 +141,15 @@ def test_late_people_get_one_reminder_per_interval_at_most_max_with_course_deadl
     assert run("apply", "--yes") == EXIT_OK
     rows = [person(n, **{"Anställningsdatum": "2020-01-01"}) for n in range(4)]
     assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
-    backdate(served, "UPDATE enrolments SET enrolled_at=?", days_ago(200))  # enrolled 200 days ago: 100 days late
+    enrolled_at = days_ago(200)
+    backdate(served, "UPDATE enrolments SET enrolled_at=?", enrolled_at)  # enrolled 200 days ago: 100 days late
     soc = course_ids(served)[f"{SOC}@1"]
     users = {u.email: u.id for u in served.api().users_by_field("email", [r["E-post"] for r in rows])}
     complete(served, soc, users["person0@falun.example.se"], [now_s(), now_s()], visit=now_s())  # done: not late
     assert run("pull") == EXIT_OK
     late = sorted(users[f"person{n}@falun.example.se"] for n in (1, 2, 3))
-    deadline = (datetime.date.today() - datetime.timedelta(days=100)).isoformat()
+    # the deadline counts from the Swedish day of the enrolment (200 days ago may cross a change of summer time)
+    deadline = (datetime.date.fromisoformat(clock.shown(enrolled_at)[:10]) + datetime.timedelta(days=100)).isoformat()
     capsys.readouterr()
 
     # before this change remind only looked ahead, so late people were never reminded
@@ -204,7 +207,7 @@ def test_the_rate_shows_its_denominator_and_untracked_courses_show_a_dash_in_eve
     soc = course_ids(served)[f"{SOC}@1"]
     ids = [u.id for u in served.api().users_by_field("email", [r["E-post"] for r in rows])]
     # six complete SOC (which has criteria) in Moodle on the 1st of last month; NCK has none: not tracked
-    last_month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    last_month = (clock.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     at = int(datetime.datetime(last_month.year, last_month.month, 1, 12, tzinfo=datetime.UTC).timestamp())
     for uid in ids[:6]:
         complete(served, soc, uid, [at, at], visit=at)
@@ -264,7 +267,7 @@ def test_a_period_counts_a_completion_in_the_month_of_moodles_completion_date(
     rows = [person(n) for n in range(6)]
     assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
     soc = course_ids(served)[f"{SOC}@1"]
-    last_month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    last_month = (clock.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     at = int(datetime.datetime(last_month.year, last_month.month, 1, 12, tzinfo=datetime.UTC).timestamp())
     for u in served.api().users_by_field("email", [r["E-post"] for r in rows]):
         complete(served, soc, u.id, [at, at], visit=at)
@@ -273,5 +276,5 @@ def test_a_period_counts_a_completion_in_the_month_of_moodles_completion_date(
     # a period counts a completion in the month Moodle says it happened, not the month it was pulled
     assert run("report", "--by", "course", "--period", month_of(last_month), "--format", "csv") == EXIT_OK
     assert totals(capsys.readouterr().out)["Genomförda"] == "6"
-    assert run("report", "--by", "course", "--period", month_of(datetime.date.today()), "--format", "csv") == EXIT_OK
+    assert run("report", "--by", "course", "--period", month_of(clock.today()), "--format", "csv") == EXIT_OK
     assert totals(capsys.readouterr().out)["Genomförda"] == "0"

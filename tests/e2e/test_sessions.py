@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
+from moodle_sync import clock
 from moodle_sync.commands.exits import EXIT_OK
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError, PlanError, ScopeError
@@ -87,7 +87,7 @@ def test_people_whose_enrolment_window_has_not_opened_can_be_given_their_session
     course = api.course_by_idnumber("hrv-socialtjanst@1")
     assert course is not None
     newcomer = enrolled.emulator.add_user("senare", "Kommer", "Senare", "senare@falun.example.se")
-    enrolled.emulator.enrol_user(course.id, newcomer, timestart=int(time.time()) + 30 * 86400)
+    enrolled.emulator.enrol_user(course.id, newcomer, timestart=clock.epoch() + 30 * 86400)
     assert newcomer not in {u.id for u in api.enrolled_users(course.id, only_active=True)}
     assert place(enrolled, "senare@falun.example.se").added == ["senare@falun.example.se"]
 

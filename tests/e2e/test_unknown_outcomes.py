@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from moodle_sync import clock
 from moodle_sync import settle as settle_module
 from moodle_sync.completions.remind import plan_reminders
 from moodle_sync.emulator import Fault
@@ -60,7 +61,7 @@ def test_a_proxy_503_before_the_import_ran_leaves_it_to_the_next_run(site: Site,
 def reminders_due(site: Site, tmp_path: Path) -> list[int]:
     """Three social workers in Dalarna whose SOC deadline is in 10 days, pulled into the store."""
     site.apply()
-    recent = (datetime.date.today() - datetime.timedelta(days=80)).isoformat()
+    recent = (clock.today() - datetime.timedelta(days=80)).isoformat()
     ids = import_county(site, tmp_path, [person(n, **{"Anställningsdatum": recent}) for n in range(3)], "W")
     run_pull(site)
     return ids

@@ -90,7 +90,7 @@ def test_a_scheduled_run_waits_while_another_sync_holds_the_lock(portal: Served)
 def test_pull_runs_at_its_time_of_day(portal: Served) -> None:
     now = [datetime.datetime(2026, 3, 10, 2, 0, tzinfo=TZ)]
     settings = load_settings({"token": TOKEN}, config_path=portal.config)
-    sync = Scheduler(Site(settings), portal.db, ScheduleConfig(pull_at=["02:30"]), clock=lambda: now[0])
+    sync = Scheduler(Site(settings), portal.db, ScheduleConfig(pull_at=["02:30"]), now=lambda: now[0])
     assert sync.due() == []
     now[0] = datetime.datetime(2026, 3, 10, 2, 31, tzinfo=TZ)
     assert sync.due() == [("pull", "scheduled 02:30")]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TextIO
 
+from moodle_sync import clock
 from moodle_sync.reports.render._format import cell_text, split_notes, totals_row
 from moodle_sync.reports.render.svg import chart_svg
 from moodle_sync.reports.table import Chart, Report, Suppressed, Table
@@ -95,7 +96,7 @@ def html_document(
                         tables=[c for c in content if isinstance(c, Table)],
                         charts=[c for c in content if isinstance(c, Chart)])
     heading = title or report.title or "Rapport"
-    day = generated_on or report.generated_on or datetime.date.today()
+    day = generated_on or report.generated_on or clock.today()
     common, own = split_notes(report.tables, header=report.header)
 
     parts = [
