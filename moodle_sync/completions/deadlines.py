@@ -10,6 +10,11 @@ Three kinds, as a coordinator reads them (see README "Deadlines"):
   ``require_new_major``) is due again ``refresher_months`` after the last one (none: never again); enrolled
   again only after that day, they have ``existing_staff_deadline_days`` from the enrolment.
 
+A person has one deadline per course, however many of its major versions they are enrolled in: on the
+newest version they are actively enrolled in (:func:`counted_version`; a suspended old enrolment, such as one
+left behind when they moved to a new version, has none), and a completion of any version counts there as the
+rules say.
+
 Pure: no store, no Moodle. Staff enrolled today are never late today, whatever their employment date.
 """
 
@@ -23,7 +28,7 @@ from typing import Final, Literal
 from moodle_sync.specs.fields import add_months
 from moodle_sync.specs.models import EnrolmentRule
 
-__all__ = ["EXISTING_STAFF", "KINDS", "NEW_STAFF", "REFRESHER", "Deadline", "deadline_for"]
+__all__ = ["EXISTING_STAFF", "KINDS", "NEW_STAFF", "REFRESHER", "Deadline", "counted_version", "deadline_for"]
 
 DeadlineKind = Literal["ny personal", "befintlig personal", "repetition"]
 NEW_STAFF: Final = "ny personal"
@@ -38,6 +43,14 @@ class Deadline:
 
     kind: DeadlineKind
     due: datetime.date
+
+
+def counted_version(enrolments: Iterable[tuple[int, bool]]) -> int:
+    """The major version a person's deadline for a course is counted on, from (major, active) of each version
+    they are or were enrolled in: the newest they are actively enrolled in, else the newest of all."""
+    seen = list(enrolments)
+    active = [major for major, is_active in seen if is_active]
+    return max(active or [major for major, _ in seen])
 
 
 def deadline_for(rules: Sequence[EnrolmentRule], *, employment_start: datetime.date | None,

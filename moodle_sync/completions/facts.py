@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from moodle_sync.completions.deadlines import deadline_for
+from moodle_sync.completions.deadlines import counted_version, deadline_for
 from moodle_sync.completions.pull import completion_off_in_spec
 from moodle_sync.counties import COUNTIES
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
@@ -45,9 +45,15 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
     tracked: dict[str, bool] = {}
     people = sorted(completions.people().items())
     done: dict[tuple[int, str], list[tuple[int, datetime.date]]] = {}
+    versions: dict[tuple[int, str], list[tuple[int, bool]]] = {}
     for (idnumber, userid), cp in people:
-        if (parsed := parse_course_idnumber(idnumber)) and (day := _day(cp.completed_at)):
+        if (parsed := parse_course_idnumber(idnumber)) is None:
+            continue
+        versions.setdefault((userid, parsed[0]), []).append((parsed[1], cp.status == "active"))
+        if day := _day(cp.completed_at):
             done.setdefault((userid, parsed[0]), []).append((parsed[1], day))
+    # one deadline per person and course: on the newest version they are actively enrolled in
+    counted = {k: counted_version(v) for k, v in versions.items()}
     facts: list[CompletionFact] = []
     for (idnumber, userid), cp in people:
         parsed = parse_course_idnumber(idnumber)
@@ -63,10 +69,10 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
         completed = _day(cp.completed_at)
         enrolled = _local_day(cp.enrolled_since)
         employed = datetime.date.fromisoformat(person.employment_start) if person and person.employment_start else None
-        # completions of this course up to this version's: a later version's completion is no refresher of it
-        earlier = [(m, d) for m, d in done.get((userid, key), []) if m <= major]
-        deadline = deadline_for(rules, employment_start=employed, enrolled_on=enrolled, completions=earlier,
-                                current_major=spec.major)
+        # a completion of any version counts as the rules say (require_new_major, refresher_months)
+        deadline = deadline_for(rules, employment_start=employed, enrolled_on=enrolled,
+                                completions=done.get((userid, key), []), current_major=spec.major) \
+            if counted[(userid, key)] == major else None
         months = [r.refresher_months for r in rules if r.refresher_months]
         facts.append(CompletionFact(
             person=userid, county=county, target_groups=groups, organisation=person.organisation if person else "",

@@ -1,6 +1,13 @@
 """Enrolments by rule: the members of the cohorts a rule names are enrolled in the course's current
 major version, kept in step as people come and go, on core web services only.
 
+The tool's enrolments in older major versions of a course are kept in step too, with suspensions only:
+people who left the rules are suspended in every version; with the spec's ``previous_versions: move`` (the
+default) whoever the rules enrol in the newest version and who has not completed the old one (as the
+store's completions say) is suspended there, progress kept, while whoever completed it keeps it as
+history (apply asks Moodle first: reconcile/move_checks.py). A person whose completion of any version
+still counts (EnrolmentRule.needs_enrolment: refresher_months, require_new_major) is not enrolled anew.
+
 Moodle offers no web service to add a cohort-sync enrolment method (ws-reference §4, G1), so the tool
 enrols each member manually and remembers what it sent: Moodle never returns an enrolment's dates or
 status (only active vs. suspended, by listing twice), and it resets dates to 0 on every enrol call that
@@ -14,19 +21,21 @@ import dataclasses
 import datetime
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from moodle_sync import clock
 from moodle_sync.errors import PlanError
-from moodle_sync.identity import parse_cohort_idnumber
+from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
 from moodle_sync.reconcile.drift import read_drift
 from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
-from moodle_sync.specs.models import EnrolmentRule
+from moodle_sync.specs.fields import STOCKHOLM
+from moodle_sync.specs.models import CourseSpec, EnrolmentRule
 from moodle_sync.specs.source import field_line, spec_source
 from moodle_sync.specs.spec_set import SpecSet
+from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 
 #: names shown per list in a plan for people (`--json` lists every enrolment)
@@ -54,13 +63,45 @@ class EnrolmentState:
     courses: dict[str, CourseEnrolments]
     #: user id → course key → completion dates with the major version they were earned on
     completions: dict[int, dict[str, list[tuple[int, datetime.date]]]] = field(default_factory=dict)
+    #: course idnumber (an older major version) → enrolments; only versions where the tool made enrolments
+    previous: dict[str, CourseEnrolments] = field(default_factory=dict)
 
     def digest(self) -> str:
         doc = {
             "members": sorted((k, sorted(v)) for k, v in self.members.items()),
             "courses": sorted((k, sorted(c.everyone), sorted(c.active)) for k, c in self.courses.items()),
         }
+        if self.previous:  # a state without older versions keeps the digest it had before they were read
+            doc["previous"] = sorted((k, sorted(c.everyone), sorted(c.active)) for k, c in self.previous.items())
         return hashlib.sha256(json.dumps(doc).encode()).hexdigest()
+
+    def completed(self, uid: int, key: str, major: int) -> bool:
+        """Whether the store knows the person completed this major version of the course."""
+        return any(m == major for m, _ in self.completions.get(uid, {}).get(key, []))
+
+
+def older_versions(spec: CourseSpec, idnumbers: Iterable[str]) -> list[tuple[str, int]]:
+    """(idnumber, major) of the course's versions older than the spec's, oldest first."""
+    return sorted(((idn, parsed[1]) for idn in idnumbers
+                   if (parsed := parse_course_idnumber(idn)) and parsed[0] == spec.key and parsed[1] < spec.major),
+                  key=lambda t: t[1])
+
+
+def read_completions(store: StateStore, idnumbers: Iterable[str],
+                     people: set[int] | None = None) -> dict[int, dict[str, list[tuple[int, datetime.date]]]]:
+    """What the store knows of completions (from ``pull``) in these course versions: user id → course key →
+    (major, day completed). Reads only the store."""
+    completions = CompletionStore(store)
+    out: dict[int, dict[str, list[tuple[int, datetime.date]]]] = {}
+    for idn in sorted(set(idnumbers)):
+        parsed = parse_course_idnumber(idn)
+        if parsed is None:
+            continue
+        for (_, uid), cp in completions.people(idn).items():
+            if cp.completed_at and (people is None or uid in people):
+                day = datetime.datetime.fromtimestamp(cp.completed_at, STOCKHOLM).date()
+                out.setdefault(uid, {}).setdefault(parsed[0], []).append((parsed[1], day))
+    return out
 
 
 def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, store: StateStore | None,
@@ -73,20 +114,34 @@ def read_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, st
     say(f"reading members of {len(cohort_ids)} cohorts")
     members = {cohort_ids[cid]: users for cid, users in api.cohort_members(cohort_ids).items()} if cohort_ids else {}
     courses: dict[str, CourseEnrolments] = {}
+    previous: dict[str, CourseEnrolments] = {}
+    versions: list[str] = []
     for key in sorted({r.course for r in specs.rules.values()}):
         spec = specs.courses[key]
+        olds = older_versions(spec, actual.courses)
+        versions += [spec.idnumber, *(idn for idn, _ in olds)]
+        for idn, _major in olds:
+            # only the versions where the tool made enrolments: it never changes anyone else's
+            managed = store.managed_enrolments(idn) if store is not None else {}
+            if managed:
+                say(f"reading enrolments of {idn}")
+                previous[idn] = _listed(api, actual.courses[idn].id, managed)
         course = actual.courses.get(spec.idnumber)
         if course is None:
             continue
         say(f"reading enrolments of {spec.idnumber}")
-        everyone = api.enrolled_users(course.id, only_active=False, fields="id")
-        active = api.enrolled_users(course.id, only_active=True, fields="id")
         managed = store.managed_enrolments(spec.idnumber) if store is not None else {}
         managed, drift = read_drift(store, spec.idnumber, managed) if store is not None else (managed, {})
-        courses[spec.idnumber] = CourseEnrolments(everyone={u.id for u in everyone}, active={u.id for u in active},
-                                                  managed=managed, names={u.id: u.fullname for u in everyone},
-                                                  drift=drift)
-    return EnrolmentState(members=members, courses=courses)
+        courses[spec.idnumber] = dataclasses.replace(_listed(api, course.id, managed), drift=drift)
+    completions = read_completions(store, versions) if store is not None else {}
+    return EnrolmentState(members=members, courses=courses, completions=completions, previous=previous)
+
+
+def _listed(api: MoodleApi, course_id: int, managed: dict[int, ManagedEnrolment]) -> CourseEnrolments:
+    everyone = api.enrolled_users(course_id, only_active=False, fields="id")
+    active = api.enrolled_users(course_id, only_active=True, fields="id")
+    return CourseEnrolments(everyone={u.id for u in everyone}, active={u.id for u in active}, managed=managed,
+                            names={u.id: u.fullname for u in everyone})
 
 
 def targeted_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState, store: StateStore,
@@ -102,14 +157,26 @@ def targeted_enrolment_state(api: MoodleApi, specs: SpecSet, actual: ActualState
                if (parsed := parse_cohort_idnumber(idn)) and parsed[0] in groups and parsed[1] == county}
     members = {cohorts[cid]: users & people for cid, users in api.cohort_members(cohorts).items()} if cohorts else {}
     courses: dict[str, CourseEnrolments] = {}
+    previous: dict[str, CourseEnrolments] = {}
+    versions: list[str] = []
     for key in {r.course for r in specs.rules.values()}:
-        idn = specs.courses[key].idnumber
-        if idn not in actual.courses:
-            continue
-        managed = {u: m for u, m in store.managed_enrolments(idn).items() if u in people}
-        active = {u for u, m in managed.items() if not m.suspended}
-        courses[idn] = CourseEnrolments(everyone=set(managed), active=active, managed=managed)
-    return EnrolmentState(members=members, courses=courses)
+        spec = specs.courses[key]
+        olds = [idn for idn, _ in older_versions(spec, actual.courses)]
+        versions += [spec.idnumber, *olds]
+        for idn in olds:
+            if (known := _known(store, idn, people)).managed:
+                previous[idn] = known
+        if spec.idnumber in actual.courses:
+            courses[spec.idnumber] = _known(store, spec.idnumber, people)
+    return EnrolmentState(members=members, courses=courses, completions=read_completions(store, versions, people),
+                          previous=previous)
+
+
+def _known(store: StateStore, idnumber: str, people: set[int]) -> CourseEnrolments:
+    """The tool's enrolments of ``people`` in one course version, as the store has them."""
+    managed = {u: m for u, m in store.managed_enrolments(idnumber).items() if u in people}
+    active = {u for u, m in managed.items() if not m.suspended}
+    return CourseEnrolments(everyone=set(managed), active=active, managed=managed)
 
 
 def where_rule(rule: EnrolmentRule, key: str | None = None) -> str:
@@ -161,6 +228,7 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
         rules = sorted((r for r in specs.rules.values() if r.course == key), key=lambda r: r.key)
         current = state.courses.get(spec.idnumber) or CourseEnrolments(set(), set(), {})
         desired: dict[int, EnrolmentItem] = {}
+        in_rules: set[int] = set()  # members of the rules' cohorts, whether or not they are to be enrolled
         for rule in rules:
             item_for = {}
             for group in rule.target_groups:
@@ -170,6 +238,7 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
                         for uid in users:
                             item_for[uid] = EnrolmentItem(uid, roles[rule.role], rule.timestart, rule.timeend,
                                                           rule.key)
+            in_rules |= set(item_for)
             for uid, item in item_for.items():
                 if uid in desired:
                     continue  # the first rule (by key) decides role and dates
@@ -220,4 +289,44 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
             actions.append(SyncEnrolments(course_key=key, idnumber=spec.idnumber, enrol=tuple(enrol),
                                           reactivate=tuple(reactivate), suspend=tuple(suspend),
                                           redate=tuple(redate), sample=sample))
+        # after the newest version's: apply suspends nobody who moves before their new enrolment is made
+        actions += _older_versions(spec, state, set(desired), in_rules,
+                                   {i.userid for i in (*enrol, *reactivate)}, moment, notes)
+    return actions
+
+
+def _older_versions(spec: CourseSpec, state: EnrolmentState, desired: set[int], in_rules: set[int],
+                    enrolled_now: set[int], moment: int, notes: list[Note] | None) -> list[SyncEnrolments]:
+    """The tool's active enrolments in older major versions: suspended when the person left the rules or
+    moves to the newest version (``previous_versions: move``, not completed there); kept otherwise."""
+    actions: list[SyncEnrolments] = []
+    for idn, major in older_versions(spec, state.previous):
+        old = state.previous[idn]
+        leave: list[EnrolmentItem] = []
+        move: list[EnrolmentItem] = []
+        kept: list[int] = []
+        for uid, managed in sorted(old.managed.items()):
+            if uid not in old.everyone or is_suspended(old, uid, moment):
+                continue  # unenrolled or suspended already (by the tool or by someone else): left as it is
+            # keep the dates the tool set: a suspend call that omits them resets them to 0
+            item = EnrolmentItem(uid, managed.roleid, managed.timestart, managed.timeend, managed.rule)
+            if uid not in in_rules:
+                leave.append(item)
+            elif spec.previous_versions == "move" and uid in desired and not state.completed(uid, spec.key, major):
+                move.append(item)
+            else:
+                kept.append(uid)
+        if leave or move:
+            sample = {name: [old.names.get(i.userid, f"user {i.userid}") for i in items[:SAMPLE_SIZE]]
+                      for name, items in (("move", move), ("leave", leave)) if items}
+            actions.append(SyncEnrolments(course_key=spec.key, idnumber=idn, suspend=(*leave, *move), sample=sample,
+                                          newest=spec.idnumber, moved=tuple(i.userid for i in move), kept=len(kept),
+                                          previous_versions=spec.previous_versions))
+        elif notes is not None and (staying := sum(1 for uid in kept if uid in enrolled_now)):
+            # nothing to write here, but the plan enrols people in the newest version who keep this enrolment
+            what = ("completed it and keep it as history" if spec.previous_versions == "move" else
+                    "keep their enrolment here as it is (previous_versions: keep; with move, whoever has not "
+                    "completed it would be suspended here, progress kept)")
+            notes.append(Note("info", f"{idn} (an older version of {spec.key}): {staying} of the people enrolled "
+                                      f"in {spec.idnumber} {what}"))
     return actions

@@ -95,6 +95,8 @@ class SpecExplainer(ExplainerCore):
                 f"no change in Moodle"]
 
     def visit_sync_enrolments(self, action: SyncEnrolments) -> list[str]:
+        if action.newest:
+            return self._older_version(action)
         words = {"enrol": "enrol", "reactivate": "reactivate", "suspend": "suspend (never unenrol)",
                  "redate": "new dates for"}
         lines = [f"{self._sign(action)} enrolments in {action.idnumber}: "
@@ -102,6 +104,29 @@ class SpecExplainer(ExplainerCore):
         for k, names in action.sample.items():
             more = action.counts()[k] - len(names)
             lines.append(f"      {k}: {', '.join(names)}" + (f" and {more} more" if more > 0 else ""))
+        return lines
+
+    def _older_version(self, action: SyncEnrolments) -> list[str]:
+        """An older major version's enrolments: who moves to the newest version, who keeps theirs, who left."""
+        to = "@" + action.newest.rpartition("@")[2]
+        said = []
+        if action.move:
+            said.append(f"{len(action.move)} not completed move to {to} (old enrolment suspended, progress kept)")
+        if action.kept:
+            said.append(f"{action.kept} completed keep it as history" if action.previous_versions == "move" else
+                        f"{action.kept} keep their enrolment as it is (previous_versions: keep)")
+        if action.leave:
+            said.append(f"{len(action.leave)} no longer in the rules: suspend (never unenrol)")
+        lines = [f"{self._sign(action)} enrolments in {action.idnumber}, an older version of {action.course_key} "
+                 f"(the rules enrol in {action.newest}): " + ", ".join(said)]
+        for k, items in (("move", action.move), ("leave", action.leave)):
+            names = action.sample.get(k, [])
+            if names:
+                more = len(items) - len(names)
+                lines.append(f"      {k}: {', '.join(names)}" + (f" and {more} more" if more > 0 else ""))
+        if action.move:
+            lines.append(f"      apply asks Moodle about each one who moves first: whoever Moodle reports complete "
+                         f"in {action.idnumber} keeps it as history")
         return lines
 
     def visit_create_session_group(self, action: CreateSessionGroup) -> list[str]:

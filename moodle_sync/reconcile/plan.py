@@ -238,6 +238,10 @@ class SyncEnrolments(Action):
 
     Members who are not enrolled are enrolled; people the tool enrolled who left the cohorts are
     SUSPENDED (never unenrolled: that drops groups and grades); people who come back are reactivated.
+
+    In an older major version (``newest`` set: the version the rules enrol in now) only suspensions are
+    made: of people who left the rules, and of those who move to the newest version (``moved``, with the
+    spec's ``previous_versions: move``), whom apply first asks Moodle about (reconcile/previous_versions.py).
     """
 
     kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
@@ -249,16 +253,47 @@ class SyncEnrolments(Action):
     redate: tuple[EnrolmentItem, ...] = ()
     #: a few names per list, for people reading the plan
     sample: dict[str, list[str]] = field(default_factory=dict)
+    #: an older major version's enrolments: the idnumber of the version the rules enrol in now ("" otherwise)
+    newest: str = ""
+    #: the user ids in ``suspend`` who move to ``newest`` (they have not completed this version)
+    moved: tuple[int, ...] = ()
+    #: people the rules still concern whose enrolment here stays as it is (completed it; or all, with ``keep``)
+    kept: int = 0
+    #: the spec's ``previous_versions`` (move or keep)
+    previous_versions: str = "move"
 
     def counts(self) -> dict[str, int]:
         return {"enrol": len(self.enrol), "reactivate": len(self.reactivate), "suspend": len(self.suspend),
                 "redate": len(self.redate)}
+
+    @property
+    def move(self) -> tuple[EnrolmentItem, ...]:
+        """The suspensions of people who move to the newest version."""
+        moved = set(self.moved)
+        return tuple(i for i in self.suspend if i.userid in moved)
+
+    @property
+    def leave(self) -> tuple[EnrolmentItem, ...]:
+        """The suspensions of people the rules no longer concern."""
+        moved = set(self.moved)
+        return tuple(i for i in self.suspend if i.userid not in moved)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if not self.newest:
+            for name in ("newest", "moved", "kept", "previous_versions"):
+                data.pop(name)
+        else:
+            data["old_enrolments"] = {"move": len(self.move), "keep": self.kept, "suspend_left_rules": len(self.leave)}
+        return data
 
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
         for name in ENROLMENT_LISTS:
             if name in values:
                 values[name] = tuple(EnrolmentItem(**i) for i in values[name])
+        if "moved" in values:
+            values["moved"] = tuple(values["moved"])
         return values
 
 

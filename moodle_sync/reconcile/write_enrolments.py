@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from moodle_sync.errors import MoodleApiError, MoodleError
 from moodle_sync.moodle.models import Enrolment
 from moodle_sync.reconcile.apply import ApplierCore, lost_answer_wait
+from moodle_sync.reconcile.move_checks import check_moves
 from moodle_sync.reconcile.plan import EnrolmentItem, SyncEnrolments
 from moodle_sync.send import send_bisecting
 from moodle_sync.store.db import ManagedEnrolment
@@ -36,7 +37,29 @@ class EnrolmentWrites(ApplierCore):
 
     def visit_sync_enrolments(self, actions: list[SyncEnrolments]) -> None:
         """Enrol, reactivate, re-date and suspend, in batches sent in parallel (enrol calls are
-        upserts of one (user, course) each: two batches never create the same object)."""
+        upserts of one (user, course) each: two batches never create the same object). Older major
+        versions come after the newest ones, their moves checked first (reconcile/move_checks.py)."""
+        newest = [a for a in actions if not a.newest]
+        older = [a for a in actions if a.newest]
+        self._sync(newest)
+        if not older:
+            return
+        enrolled_now = {(a.idnumber, i.userid) for a in newest for i in (*a.enrol, *a.reactivate)}
+        checked: list[SyncEnrolments] = []
+        details: dict[str, str] = {}
+        for a in older:
+            course_id = self.ids.get(a.idnumber)
+            if course_id is None or not a.moved:
+                checked.append(a)
+                continue
+            with self.clock.phase("check moves", len(a.moved)):
+                found = check_moves(self.api, self.store, a, course_id, enrolled_now=enrolled_now,
+                                    workers=self.workers)
+            checked.append(found.action)
+            details[a.id] = found.detail()
+        self._sync(checked, details)
+
+    def _sync(self, actions: list[SyncEnrolments], details: dict[str, str] | None = None) -> None:
         per_course: list[tuple[SyncEnrolments, list[tuple[EnrolmentItem, Enrolment]]]] = []
         for a in actions:
             course_id = self.ids.get(a.idnumber)
@@ -51,19 +74,19 @@ class EnrolmentWrites(ApplierCore):
         jobs = [(a, batch) for a, pairs in per_course
                 for batch in self.api.batches("enrol_manual_enrol_users", "enrolments", pairs, lambda p: p[1],
                                               max_items=most)]
-        failures: dict[str, list[str]] = {}
+        failures: dict[str, list[str]] = {a.id: [] for a, _pairs in per_course}
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for (a, _batch), failed in zip(jobs, pool.map(lambda job: self._send_enrolments(*job), jobs),
                                            strict=True):
-                failures.setdefault(a.id, []).extend(failed)
-        for a in actions:
-            if a.id not in failures:
-                continue
+                failures[a.id].extend(failed)
+        for a, _pairs in per_course:
+            said = (details or {}).get(a.id, "")
             if failures[a.id]:
-                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + _summarise(failures[a.id]))
+                self._fail(a, f"{len(failures[a.id])} enrolment(s) failed: " + _summarise(failures[a.id])
+                           + (f"; {said}" if said else ""))
             else:
-                counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n)
-                self._done(a, self.ids.get(a.idnumber), counts)
+                counts = ", ".join(f"{n} {k}" for k, n in a.counts().items() if n) or "nothing to send"
+                self._done(a, self.ids.get(a.idnumber), counts + (f"; {said}" if said else ""))
 
     def _send_enrolments(self, action: SyncEnrolments, batch: Sequence[tuple[EnrolmentItem, Enrolment]], *,
                          resent: bool = False) -> list[str]:

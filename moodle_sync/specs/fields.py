@@ -25,6 +25,7 @@ __all__ = [
     "DELIVERIES",
     "ISO_DATE_RE",
     "LANGUAGE_RE",
+    "PREVIOUS_VERSIONS",
     "REQUIREMENTS",
     "ROLE_RE",
     "SECTORS",
@@ -37,6 +38,7 @@ __all__ = [
     "CourseFormat",
     "Delivery",
     "IsoDate",
+    "PreviousVersions",
     "Requirement",
     "Sector",
     "Slug",
@@ -68,11 +70,14 @@ Sector = Literal["halso-och-sjukvard", "socialtjanst", "bada", "skola", "ideell"
 CourseFormat = Literal["topics", "weeks", "singleactivity", "social"]
 Delivery = Literal["web", "blended"]
 Requirement = Literal["required", "recommended"]
+#: what becomes of the tool's enrolments in older major versions when the rules enrol people in the newest one
+PreviousVersions = Literal["move", "keep"]
 
 SECTORS: tuple[str, ...] = get_args(Sector)
 COURSE_FORMATS: tuple[str, ...] = get_args(CourseFormat)
 DELIVERIES: tuple[str, ...] = get_args(Delivery)
 REQUIREMENTS: tuple[str, ...] = get_args(Requirement)
+PREVIOUS_VERSIONS: tuple[str, ...] = get_args(PreviousVersions)
 
 #: Sweden's 21 counties (län) by letter code (länsbokstav). Written out here rather than imported from
 #: the roster layer, so that specs stand on their own.

@@ -20,6 +20,7 @@ from moodle_sync.specs.fields import (
     COUNTY_LIST,
     COURSE_FORMATS,
     LANGUAGE_RE,
+    PREVIOUS_VERSIONS,
     REQUIREMENTS,
     ROLE_RE,
     SECTORS,
@@ -28,6 +29,7 @@ from moodle_sync.specs.fields import (
     CourseFormat,
     Delivery,
     IsoDate,
+    PreviousVersions,
     Requirement,
     Sector,
     Slug,
@@ -170,6 +172,14 @@ class CourseSpec(SpecModel):
     completion: StrictBool = Field(default=True, description="true or false (Moodle's completion tracking)")
     hide_previous_versions: StrictBool = Field(
         default=False, description="true hides the previous major version's course when a new one is created")
+    # left out of model_dump() at its default, as sessions are: every hash of a spec that does not set it stays
+    previous_versions: PreviousVersions = Field(
+        default="move", exclude_if=lambda value: value == "move",
+        description=f"one of {', '.join(PREVIOUS_VERSIONS)}: what becomes of the enrolments moodle-sync made in "
+                    f"older major versions of the course when the rules enrol people in this one. move (the "
+                    f"default): whoever has not completed the old version is suspended there (progress kept) and "
+                    f"takes this one; whoever completed it keeps it as history. keep: old enrolments stay as they "
+                    f"are")
     # left out of model_dump() when empty: a course without sessions keeps the value (and every hash of
     # it: spec_digest, reconcile's spec_hash) it had before sessions existed
     sessions: tuple[Session, ...] = Field(
