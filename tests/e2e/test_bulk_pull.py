@@ -22,6 +22,7 @@ from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
+from moodle_sync.store.report_pull import ReportPullStore
 
 from .conftest import Site, run
 from .test_completions import (
@@ -152,6 +153,8 @@ def test_dates_not_english_ask_only_the_new_completions(dalarna: County) -> None
 MARCH_15 = int(datetime.datetime(2026, 3, 15, 10, 0, tzinfo=STOCKHOLM).timestamp())
 #: when someone else enrolled those people
 FEB_2 = int(datetime.datetime(2026, 2, 2, 9, 30, tzinfo=STOCKHOLM).timestamp())
+#: when one of them enrolled themselves, before that
+JAN_10 = int(datetime.datetime(2026, 1, 10, 8, 0, tzinfo=STOCKHOLM).timestamp())
 #: the day of the pulls (fixed, so the tests pass at any hour)
 APRIL_20 = datetime.datetime(2026, 4, 20, 10, 0, tzinfo=datetime.UTC)
 
@@ -315,3 +318,32 @@ def test_a_lost_answer_while_shaping_the_report_adds_no_column_twice(dalarna: Co
     headers = site.api().retrieve_report(report, 0, 1).data.headers
     assert Counter(headers) == Counter(COLUMNS.values())  # each column once
     assert course_people(site, SOC)[dalarna.ids[3]].completed_at == LATE - LATE % 60
+
+
+def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(site: Site, made_before: list[int],
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone who enrolled themselves before an admin enrolled them manually: the report has a row for each method,
+    and at some page size they fall on two pages; the enrolment counts from the earlier one, and the manual one's
+    status and start stay known (a later page's row of the other method wiped them)."""
+    make_report(site)
+    soc, twice = course_ids(site)[SOC], made_before[1]
+    clock = site.emulator.now
+    site.emulator.now = lambda: JAN_10
+    try:
+        site.emulator.self_enrol(soc, twice)
+    finally:
+        site.emulator.now = clock
+    for size in (2, 3, 4, 5):  # the person's two rows are on two pages at one of these at least
+        monkeypatch.setattr(bulk, "PAGE_SIZE", size)
+        result, _ = run_pull(site, report_name=NAME, now=APRIL_20)
+        assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
+        facts = {f.person: f.enrolled_since for f in facts_of(site, Scope()) if f.person in made_before}
+        assert facts[twice] == datetime.date(2026, 1, 10) and facts[made_before[0]] == datetime.date(2026, 2, 2)
+        api = site.api()
+        store = site.store(api)
+        try:
+            seen = ReportPullStore(store).seen_enrolments(SOC)
+        finally:
+            store.close()
+        assert twice in seen, f"page size {size}: the manual enrolment's row was forgotten"
+        assert (seen[twice].status, seen[twice].start) == ("active", FEB_2)
