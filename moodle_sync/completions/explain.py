@@ -26,12 +26,23 @@ def bulk_text(result: PullResult) -> str:
     text = f"Completion report: {bulk.pages} page(s), {bulk.rows} rows"
     if bulk.resumed_at:
         text += f", going on from page {bulk.resumed_at + 1}"
-    if bulk.dates_certain:
-        text += f"; its dates were read as Moodle's ({bulk.anchors_agree} of {bulk.anchors} known times agree)."
+    agree = f"{bulk.anchors_agree} of {bulk.anchors} times Moodle also gives as numbers agree"
+    if bulk.dates_certain and bulk.forced:
+        text += (f"; the site forces its own timezone ({bulk.timezone}) instead of Europe/Stockholm, which the tool "
+                 f"asks for, and its dates were read in it ({agree})")
+    elif bulk.dates_certain:
+        text += f"; its dates were read as Moodle's, in {bulk.timezone} ({agree})"
+    elif not bulk.anchors:
+        text += ("; its dates could not be checked (no managed course has a start date and the tool made no "
+                 "enrolment it shows), so no enrolment date was kept")
     else:
-        text += (f"; its dates could not be read with certainty ({bulk.anchors_agree} of {bulk.anchors} known times "
-                 f"agree), so {len(bulk.ask or [])} new completion(s) were asked about one by one and no enrolment "
-                 f"date was kept.")
+        text += (f"; its dates could not be read with certainty ({agree} with Europe/Stockholm and no timezone fits "
+                 f"them all: are they English, gregorian dates?), so no enrolment date was kept")
+    if bulk.unsettled:
+        text += f"; the timezones that fit read {bulk.unsettled} completion time(s) differently"
+    if bulk.upgraded:
+        text += f"; {bulk.upgraded} completion(s) now carry Moodle's time instead of the day first seen"
+    text += (f"; {len(bulk.ask)} new completion(s) were asked about one by one." if bulk.ask else ".")
     if bulk.changed_while_read:
         text += " Its rows changed while it was read twice; the next pull reads it again."
     return text

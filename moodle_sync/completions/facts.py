@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Literal
 
 from moodle_sync.completions.deadlines import counted_version, deadline_for
 from moodle_sync.completions.pull import completion_off_in_spec
@@ -78,13 +79,19 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
             person=userid, county=county, target_groups=groups, organisation=person.organisation if person else "",
             course_key=key, major=major, current_major=spec.major,
             enrolled_since=enrolled, completed_on=completed,
-            completed_source="criteria" if cp.completed_source == "criteria" else (
-                "first_seen" if completed else None),
+            completed_source=_source(cp.completed_source) if completed else None,
             status="active" if cp.status == "active" else "suspended",
             deadline=deadline.due if deadline else None, deadline_kind=deadline.kind if deadline else None,
             refresher_due=add_months(completed, min(months)) if completed and months else None,
             tracked=tracked.setdefault(idnumber, _tracked(spec, idnumber, completions))))
     return facts
+
+
+def _source(stored: str | None) -> Literal["report", "criteria", "first_seen"]:
+    """Where a stored completion date came from; a date stored without its source counts as first seen."""
+    if stored == "report":
+        return "report"
+    return "criteria" if stored == "criteria" else "first_seen"
 
 
 def _belonging(person: Person | None, cohorts: set[str]) -> tuple[str | None, tuple[str, ...]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync import clock
-from moodle_sync.completions.bulk import BulkResult, known_from, read_report
+from moodle_sync.completions.bulk import BulkResult, Known, known_from, read_report
 from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
@@ -114,8 +114,10 @@ class PullResult:
         bulk = None if self.bulk is None else {
             "pages": self.bulk.pages, "rows": self.bulk.rows, "resumed_at_page": self.bulk.resumed_at,
             "dates_certain": self.bulk.dates_certain, "anchors": self.bulk.anchors,
-            "anchors_agree": self.bulk.anchors_agree, "asked_one_by_one": len(self.bulk.ask or []),
-            "changed_while_read": self.bulk.changed_while_read}
+            "anchors_agree": self.bulk.anchors_agree, "timezone": self.bulk.timezone or None,
+            "timezone_forced_by_site": self.bulk.forced, "dates_unsettled": self.bulk.unsettled,
+            "first_seen_days_replaced": self.bulk.upgraded, "enrolment_days_from_report": self.bulk.enrolled_since,
+            "asked_one_by_one": len(self.bulk.ask or []), "changed_while_read": self.bulk.changed_while_read}
         return {"completion_report": bulk, "completion_report_not_used": self.bulk_off or None,
                 "courses": self.courses, "people": self.people, "asked": self.asked,
                 "new_completions": self.new_completions, "completion_not_tracked": self.not_tracked,
@@ -188,11 +190,13 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             report = found
     usernames: dict[str, dict[str, int]] = {}
     course_ids: dict[str, int] = {}
+    course_dates: dict[str, tuple[int, int]] = {}  # what the report's course dates are checked against
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
             continue
         result.courses += 1
+        course_dates[idnumber] = (course.startdate, course.enddate)
         say(f"reading who is enrolled in {idnumber}")
         everyone = api.enrolled_users(course.id, only_active=False,
                                       fields="id,username,lastcourseaccess" if report else "id,lastcourseaccess")
@@ -216,10 +220,12 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
         if report is not None:
             # one question (at the sweep) tells whether the course tracks completion and can be read; the report
-            # does the rest
+            # does the rest, the completion's date too (the answer's is no better: a completion not made by a
+            # criterion carries no time in it)
             if _stale(last_sweep, cutoff):
                 open_ = [p for p in people.values() if p.status == "active"]
                 first = ([p for p in open_ if p.completed_at is None] or open_)[:1]
+                asker.probe = True
                 asker.ask(first, everyone=first)
                 if asker.stopped:
                     continue
@@ -245,16 +251,17 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             result.swept.append(idnumber)
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
     if report is not None and usernames:
-        _pull_report(api, store, report, usernames, course_ids, completions, stamp, result, workers, now, say)
+        _pull_report(api, store, report, known_from(store, usernames, course_dates), course_ids, completions, stamp,
+                     result, workers, now, say)
     return result
 
 
-def _pull_report(api: MoodleApi, store: StateStore, report: CompletionReport, usernames: dict[str, dict[str, int]],
+def _pull_report(api: MoodleApi, store: StateStore, report: CompletionReport, known: Known,
                  courses: dict[str, int], completions: CompletionStore, stamp: str, result: PullResult,
                  workers: int, now: datetime.datetime, say: Callable[[str], None]) -> None:
     """Read the completion report; ask one by one only about people whose completion is new and whose time the
     report could not give with certainty."""
-    bulk = read_report(api, store, report, known_from(store, usernames), stamp, say=say)
+    bulk = read_report(api, store, report, known, stamp, say=say)
     result.bulk = bulk
     result.new_completions += bulk.new_completions
     by_course: dict[str, list[int]] = {}
@@ -295,6 +302,8 @@ class _Asker:
                  now: datetime.datetime, stamp: str, result: PullResult, say: Callable[[str], None]) -> None:
         self.api, self.completions, self.course_id, self.idnumber = api, completions, course_id, idnumber
         self.workers, self.now, self.stamp, self.result, self.say = workers, now, stamp, result, say
+        #: only whether the course answers: a completion is kept from the completion report, never from here
+        self.probe = False
         self._stop = threading.Event()
 
     @property
@@ -334,7 +343,7 @@ class _Asker:
                     else:
                         settled = settled or answer
                     continue
-                if answer.completed:
+                if answer.completed and not self.probe:
                     at = completion_time(answer)
                     source = "criteria" if at else "first_seen"
                     rows.append((person.userid, person.lastcourseaccess, at or int(self.now.timestamp()), source))

@@ -1,18 +1,32 @@
 """Reading the dates report builder formats, only where that is certain.
 
-Moodle formats a report's dates with userdate() (reportbuilder/classes/local/helpers/format.php) in the language
-and timezone of the call: the tool asks for English (``moodlewssettinglang=en``; English is always installed) and
+Moodle formats a report's dates with userdate() (reportbuilder/classes/local/helpers/format.php) in the language,
+calendar and timezone of the call. The tool asks for English (``moodlewssettinglang=en``: webservice/lib.php puts it
+in $SESSION->lang, which current_language() puts before the user's own language and the site's) and
 Europe/Stockholm (``moodlewssettingtimezone``), which webservice/lib.php honours unless the site forces a timezone
-($CFG->forcetimezone). English's strftimedaydatetime (lang/en/langconfig.php) is '%A, %d %B %Y, %I:%M %p' with
-userdate()'s fixday/fixhour: ``Wednesday, 31 December 2025, 11:00 PM``, to the minute. Whether the timezone held is
-checked against times the tool knows itself (anchors): the start and end it sent for its enrolments, and the time it
-made an enrolment without a start (the report then shows the enrolment's creation time).
+($CFG->forcetimezone: core_date::get_user_timezone() then uses that for every user). English's
+strftimedaydatetime (lang/en/langconfig.php) is '%A, %d %B %Y, %I:%M %p' with userdate()'s fixday/fixhour:
+``Wednesday, 31 December 2025, 11:00 PM``, to the minute.
+
+A date is read as the wall-clock minute it shows (:func:`parse_shown`) and turned into a time only by a
+:class:`Calibration`, made from times Moodle also gives as numbers (anchors): each managed course's start and end
+date, which the report shows beside what core_course_get_courses_by_field answers, and the times the tool itself
+sent for its enrolments (or, without a start, when it made them: the report then shows the enrolment's creation
+time). When they agree with Europe/Stockholm, the site honoured the timezone asked for. When they do not, the site
+forces one: every timezone that agrees with them is a candidate, and a date is read where all candidates read it
+alike (one forced zone, or any zone with the same times as it). A date no candidate settles, a site whose dates
+are not English (a customised language string, another calendar) or one with no anchor gives no time: the caller
+asks Moodle another way.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from moodle_sync.specs.fields import STOCKHOLM
 
@@ -24,17 +38,17 @@ _PATTERN = re.compile(r"^(\w+), (\d{1,2}) (\w+) (\d{4}), (\d{1,2}):(\d{2}) (AM|P
 #: an enrolment's creation time and the time the store recorded it differ by the length of the enrol call
 CREATED_SLACK = 600
 
-#: share of anchors that must agree: a few enrolments changed in the UI (drift) do not make dates uncertain,
-#: a site that forces another timezone (all anchors off by its offset) does
+#: share of the enrolment anchors that must agree: a few enrolments changed in the UI (drift) do not make dates
+#: uncertain. Course dates are read from Moodle in the same pull as the report, so every one must agree
 AGREE = 0.9
 
+#: enrolment anchors a candidate timezone is checked against when the site forces one (an even sample)
+SAMPLE = 1000
 
-def parse_userdate(text: str | None) -> int | None:
-    """Unix time (to the minute) of an English userdate() in Europe/Stockholm; None for '' or anything else.
 
-    The weekday must match the date. In the hour the clocks go back, the earlier of the two moments is taken: the
-    calendar day is the same either way.
-    """
+def parse_shown(text: str | None) -> int | None:
+    """The wall-clock minute an English userdate() shows, as seconds since 1970 of that wall clock read as UTC;
+    None for '' or anything else. The weekday must match the date."""
     m = _PATTERN.match((text or "").strip())
     if not m:
         return None
@@ -43,7 +57,7 @@ def parse_userdate(text: str | None) -> int | None:
         return None
     hour24 = int(hour) % 12 + (12 if half == "PM" else 0)
     try:
-        moment = datetime.datetime(int(year), _MONTHS[month], int(day), hour24, int(minute), tzinfo=STOCKHOLM)
+        moment = datetime.datetime(int(year), _MONTHS[month], int(day), hour24, int(minute), tzinfo=datetime.UTC)
     except ValueError:
         return None
     if _DAYS[moment.weekday()] != weekday:
@@ -55,22 +69,83 @@ def to_minute(ts: int) -> int:
     return ts - ts % 60
 
 
-class Anchors:
-    """Counts report dates of times the tool knows; ``certain`` when enough of them agree."""
+def wall(ts: int, zone: datetime.tzinfo) -> int:
+    """The wall-clock minute ``zone`` shows at Unix time ``ts`` (as :func:`parse_shown` gives it)."""
+    moment = datetime.datetime.fromtimestamp(ts, zone)
+    return calendar.timegm(moment.timetuple()) - moment.second
 
-    def __init__(self, seen: int = 0, agree: int = 0) -> None:
-        self.seen, self.agree = seen, agree
 
-    def exact(self, shown: int | None, sent: int) -> None:
-        """A start or end the tool sent itself (never 0)."""
-        self.seen += 1
-        self.agree += shown == to_minute(sent)
+def unix(shown: int, zone: datetime.tzinfo) -> int | None:
+    """The Unix time at which ``zone`` shows the wall-clock minute ``shown``; None when its clocks skip that minute.
+    In the hour the clocks go back, the earlier of the two moments is taken: the calendar day is the same."""
+    moment = datetime.datetime.fromtimestamp(shown, datetime.UTC).replace(tzinfo=zone)
+    ts = int(moment.timestamp())
+    return ts if wall(ts, zone) == shown else None
 
-    def created(self, shown: int | None, recorded: int) -> None:
-        """The creation time of an enrolment the tool made without a start, against when it recorded it."""
-        self.seen += 1
-        self.agree += shown is not None and abs(shown - recorded) <= CREATED_SLACK
+
+@dataclass(frozen=True)
+class Anchor:
+    """A date the report shows (None: unreadable) of a time the tool knows as a number; ``slack`` seconds apart
+    for an enrolment's creation time against when the store recorded it, else to the minute."""
+
+    shown: int | None
+    true: int
+    slack: int = 0
+
+    def agrees(self, zone: datetime.tzinfo) -> bool:
+        if self.shown is None:
+            return False
+        if not self.slack:
+            return self.shown == wall(to_minute(self.true), zone)
+        at = unix(self.shown, zone)
+        return at is not None and abs(at - self.true) <= self.slack
+
+
+@dataclass
+class Calibration:
+    """How the report's dates are read: in ``zones`` (empty: not at all)."""
+
+    zones: list[datetime.tzinfo]
+    anchors: int
+    agree: int
+    forced: bool = False
+    _cache: dict[int, int | None] = field(default_factory=dict, repr=False)
 
     @property
     def certain(self) -> bool:
-        return self.seen > 0 and self.agree >= AGREE * self.seen
+        return bool(self.zones)
+
+    def zone_names(self) -> str:
+        names = sorted(str(z) for z in self.zones)
+        if len(names) <= 3:
+            return " or ".join(names)
+        return f"{', '.join(names[:3])} or one of {len(names) - 3} more with the same times"
+
+    def unix(self, shown: int | None) -> int | None:
+        """The Unix time of a shown date; None when it cannot be read with certainty."""
+        if shown is None or not self.zones:
+            return None
+        if shown not in self._cache:
+            times = {unix(shown, z) for z in self.zones}
+            self._cache[shown] = times.pop() if len(times) == 1 else None
+        return self._cache[shown]
+
+
+def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibration:
+    """Find the timezone the report's dates are shown in, from course dates (all must agree) and enrolment times
+    (:data:`AGREE` of them)."""
+    exact, loose = list(courses), list(enrolments)
+    total = len(exact) + len(loose)
+    if not total:
+        return Calibration([], 0, 0)
+
+    def fits(zone: datetime.tzinfo, checked: list[Anchor]) -> bool:
+        return all(a.agrees(zone) for a in exact) and sum(a.agrees(zone) for a in checked) >= AGREE * len(checked)
+
+    if fits(STOCKHOLM, loose):
+        return Calibration([STOCKHOLM], total, sum(a.agrees(STOCKHOLM) for a in exact + loose))
+    sample = loose[::max(1, -(-len(loose) // SAMPLE))]
+    fitting: list[datetime.tzinfo] = [z for name in sorted(zoneinfo.available_timezones())
+                                      if fits(z := zoneinfo.ZoneInfo(name), sample)]
+    shown_by = fitting[0] if fitting else STOCKHOLM
+    return Calibration(fitting, total, sum(a.agrees(shown_by) for a in exact + loose), forced=bool(fitting))

@@ -35,6 +35,9 @@ COLUMNS: dict[str, str] = {
     "enrolment:timeended": "Time ended",
     "completion:completed": "Completed",
     "completion:timecompleted": "Time completed",
+    # times Moodle also gives as numbers (core_course_get_courses_by_field): the report's timezone is found from them
+    "course:startdate": "Course start date",
+    "course:enddate": "Course end date",
 }
 
 #: the one deterministic order: course, enrolment method, person (one row per course × method × person)

@@ -42,8 +42,9 @@ class CompletionFact:
     current_major: int
     enrolled_since: datetime.date | None
     completed_on: datetime.date | None
-    #: "criteria": Moodle's completion time; "first_seen": the day the pull first saw the completion
-    completed_source: Literal["criteria", "first_seen"] | None
+    #: where the completion date came from: "report" (the completion report's time) or "criteria" (the completion
+    #: criteria's), both Moodle's; "first_seen": the day the pull first saw the completion (Moodle gave no time)
+    completed_source: Literal["report", "criteria", "first_seen"] | None
     status: Literal["active", "suspended"]
     #: the day the person must have completed the course by (see ``deadline_kind``), None: no deadline
     deadline: datetime.date | None

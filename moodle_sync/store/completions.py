@@ -24,7 +24,20 @@ class CoursePerson:
     checked_access: int | None     # lastcourseaccess when completion was last asked
     last_checked: str | None
     completed_at: int | None
-    completed_source: str | None   # criteria / first_seen
+    completed_source: str | None   # report / criteria / first_seen (see SOURCES)
+
+
+#: where a completion date came from: Moodle's own time, as the completion report shows it ("report") or as the
+#: completion criteria carry it ("criteria"), or the day a pull first saw the completion ("first_seen", where Moodle
+#: gave no time)
+SOURCES = ("report", "criteria", "first_seen")
+
+#: a date is stored where the store has none, and replaces one only a pull's first sight gave with Moodle's time
+#: (whichever was recorded first): the SET clause of an UPDATE with the parameters :at and :source
+_BETTER = ("(:at IS NOT NULL AND (completed_at IS NULL OR (COALESCE(completed_source, 'first_seen') = 'first_seen'"
+           " AND :source != 'first_seen')))")
+SET_COMPLETION = (f"completed_at=CASE WHEN {_BETTER} THEN :at ELSE completed_at END,"
+                  f" completed_source=CASE WHEN {_BETTER} THEN :source ELSE completed_source END")
 
 
 class CompletionStore:
@@ -70,19 +83,20 @@ class CompletionStore:
 
     def save_checks(self, course_idnumber: str, results: Iterable[tuple[int, int, int | None, str | None]], *,
                     checked_at: str | None = None) -> None:
-        """Store completion checks: (userid, lastcourseaccess checked, completed_at, source).
+        """Store completion checks: (userid, lastcourseaccess checked, completed_at, source). A date replaces only
+        a worse one (``SET_COMPLETION``).
 
         ``checked_at`` is the pull's own clock (its start); the wall clock when not given.
         """
         now = checked_at or now_iso()
         with self.store._lock:
             self.db.execute("BEGIN")
-            for uid, access, completed_at, source in results:
-                self.db.execute(
-                    "UPDATE course_people SET checked_access=?, last_checked=?,"
-                    " completed_at=COALESCE(completed_at, ?), completed_source=COALESCE(completed_source, ?)"
-                    " WHERE moodle_url=? AND course_idnumber=? AND userid=?",
-                    (access, now, completed_at, source if completed_at else None, self.url, course_idnumber, uid))
+            self.db.executemany(
+                f"UPDATE course_people SET checked_access=:access, last_checked=:now, {SET_COMPLETION}"
+                " WHERE moodle_url=:url AND course_idnumber=:idnumber AND userid=:userid",
+                [{"access": access, "now": now, "at": completed_at, "source": source if completed_at else None,
+                  "url": self.url, "idnumber": course_idnumber, "userid": uid}
+                 for uid, access, completed_at, source in results])
             self.db.execute("COMMIT")
 
     def save_cohort_places(self, members: dict[str, set[int]], seen_at: str) -> None:

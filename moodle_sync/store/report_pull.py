@@ -6,21 +6,51 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from moodle_sync.store.completions import SET_COMPLETION
 from moodle_sync.store.db import StateStore
 
 
 @dataclass(frozen=True)
 class Seen:
-    """One person's row in one course version, as the report showed it (times to the minute, Unix seconds)."""
+    """One person's rows in one course version, as the report shows them: dates as wall-clock minutes
+    (completions/report_dates.py ``parse_shown``), turned into times once the pass knows its timezone."""
 
     course_idnumber: str
     userid: int
-    completed_at: int | None       # the report's "Time completed"; None when not completed (or not readable)
+    completed: int | None          # "Time completed"; None when not completed, 0 when completed but unreadable
     start: int | None              # the manual enrolment's "Time started" (its creation time when none was set)
     end: int | None                # its "Time ended"; 0 when none is set
     status: str | None             # active / suspended / not current; None without a manual enrolment
+    enrolled: int | None = None    # the earliest "Time started" of any of the person's enrolment methods
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a finished pass showed of one person (Seen, as stored) and what the store holds of them."""
+
+    course_idnumber: str
+    userid: int
+    completed: int | None
+    start: int | None
+    end: int | None
+    status: str | None
+    enrolled: int | None
+    completed_at: int | None
+    completed_source: str | None
+    enrolled_since: str
+
+
+@dataclass(frozen=True)
+class Read:
+    """One person's dates as a pass read them (Unix times; None: not certain)."""
+
+    course_idnumber: str
+    userid: int
+    completed_at: int | None       # 0: completed, its time not certain
+    start: int | None
+    end: int | None
 
 
 @dataclass(frozen=True)
@@ -32,8 +62,8 @@ class Pass:
     next_page: int
     per_page: int
     total: int
-    anchors: int
-    anchors_ok: int
+    #: course idnumber → its start and end date as the report shows them (wall-clock minutes; end 0: none)
+    course_dates: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,23 +103,34 @@ class ReportPullStore:
         row = self.db.execute("SELECT * FROM report_passes WHERE moodle_url=?", (self.url,)).fetchone()
         if row is None:
             return None
-        return Pass(row["reportid"], row["stamp"], row["next_page"], row["per_page"], row["total"], row["anchors"],
-                    row["anchors_ok"])
+        dates = {idn: (start, end) for idn, (start, end) in json.loads(row["course_dates"]).items()}
+        return Pass(row["reportid"], row["stamp"], row["next_page"], row["per_page"], row["total"], dates)
 
     def save_page(self, progress: Pass, rows: Iterable[Seen]) -> None:
-        """One page's rows and where the pass stands after it, in one transaction (what a crash can lose: a page)."""
+        """One page's rows and where the pass stands after it, in one transaction (what a crash can lose: a page).
+
+        A person's rows in one course may fall on two pages (one per enrolment method): what an earlier page of the
+        same pass showed of their manual enrolment stays, and the earliest start of any method is kept. The dates
+        read from the last finished pass are cleared: they are known again when this pass finishes."""
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "UPDATE course_people SET report_completed_at=?, seen_start=?, seen_end=?, seen_status=?, seen_at=?"
-                " WHERE moodle_url=? AND course_idnumber=? AND userid=?",
-                [(s.completed_at, s.start, s.end, s.status, progress.stamp, self.url, s.course_idnumber, s.userid)
-                 for s in rows])
+                "UPDATE course_people SET shown_completed=:completed,"
+                " shown_start=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_start ELSE :start END,"
+                " shown_end=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_end ELSE :end END,"
+                " seen_status=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN seen_status ELSE :status END,"
+                " shown_enrolled=CASE WHEN seen_at IS NOT :stamp THEN :enrolled"
+                "  ELSE MIN(COALESCE(shown_enrolled, :enrolled), COALESCE(:enrolled, shown_enrolled)) END,"
+                " report_completed_at=NULL, seen_start=NULL, seen_end=NULL, seen_at=:stamp"
+                " WHERE moodle_url=:url AND course_idnumber=:idnumber AND userid=:userid",
+                [{"completed": s.completed, "start": s.start, "end": s.end, "status": s.status,
+                  "enrolled": s.enrolled, "stamp": progress.stamp, "url": self.url, "idnumber": s.course_idnumber,
+                  "userid": s.userid} for s in rows])
             self.db.execute(
                 "INSERT OR REPLACE INTO report_passes (moodle_url, reportid, stamp, next_page, per_page, total,"
-                " anchors, anchors_ok) VALUES (?,?,?,?,?,?,?,?)",
+                " course_dates) VALUES (?,?,?,?,?,?,?)",
                 (self.url, progress.reportid, progress.stamp, progress.next_page, progress.per_page, progress.total,
-                 progress.anchors, progress.anchors_ok))
+                 json.dumps(progress.course_dates, sort_keys=True)))
             self.db.execute("COMMIT")
 
     def close_pass(self) -> None:
@@ -98,30 +139,37 @@ class ReportPullStore:
 
     # --- after a pass ----------------------------------------------------------------------------------------
 
-    def newly_completed(self, stamp: str) -> list[tuple[str, int, int | None]]:
-        """(course idnumber, user id, the report's completion time) of people the report showed completed in the
-        pass ``stamp`` whose completion the store does not have yet."""
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT course_idnumber, userid, report_completed_at FROM course_people WHERE moodle_url=? AND seen_at=?"
-            " AND report_completed_at IS NOT NULL AND completed_at IS NULL ORDER BY course_idnumber, userid",
-            (self.url, stamp))]
+    def shown(self, stamp: str) -> list[Shown]:
+        """Every person the pass ``stamp`` showed, with what the store holds of them."""
+        return [Shown(*r) for r in self.db.execute(
+            "SELECT course_idnumber, userid, shown_completed, shown_start, shown_end, seen_status, shown_enrolled,"
+            " completed_at, completed_source, enrolled_since FROM course_people WHERE moodle_url=? AND seen_at=?"
+            " ORDER BY course_idnumber, userid", (self.url, stamp))]
 
-    def keep_completions(self, rows: Iterable[tuple[str, int, int]], source: str, checked_at: str) -> int:
-        """Store Moodle's completion times (a completion once stored is never changed); returns how many."""
-        items = [(at, source, checked_at, self.url, idn, uid) for idn, uid, at in rows]
+    def save_read(self, rows: Iterable[Read], enrolled_since: Iterable[tuple[str, int, str]]) -> None:
+        """The dates the pass read (None where not certain), and earlier enrolment days (course, user, ISO time)."""
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "UPDATE course_people SET completed_at=COALESCE(completed_at, ?), completed_source=COALESCE("
-                "completed_source, ?), last_checked=? WHERE moodle_url=? AND course_idnumber=? AND userid=?", items)
+                "UPDATE course_people SET report_completed_at=?, seen_start=?, seen_end=? WHERE moodle_url=? AND"
+                " course_idnumber=? AND userid=?",
+                [(r.completed_at, r.start, r.end, self.url, r.course_idnumber, r.userid) for r in rows])
+            self.db.executemany(
+                "UPDATE course_people SET enrolled_since=? WHERE moodle_url=? AND course_idnumber=? AND userid=?",
+                [(at, self.url, idn, uid) for idn, uid, at in enrolled_since])
+            self.db.execute("COMMIT")
+
+    def keep_completions(self, rows: Iterable[tuple[str, int, int]], source: str, checked_at: str) -> int:
+        """Store Moodle's completion times where the store has none or only the day a pull first saw it
+        (store/completions.py ``SET_COMPLETION``); returns how many rows were given."""
+        items = [{"at": at, "source": source, "checked": checked_at, "url": self.url, "idnumber": idn, "userid": uid}
+                 for idn, uid, at in rows]
+        with self.store._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany(f"UPDATE course_people SET {SET_COMPLETION}, last_checked=:checked WHERE"
+                                " moodle_url=:url AND course_idnumber=:idnumber AND userid=:userid", items)
             self.db.execute("COMMIT")
         return len(items)
-
-    def forget_dates(self, stamp: str) -> None:
-        """The pass's dates could not be read with certainty: keep no date it showed (status stays)."""
-        with self.store._lock:
-            self.db.execute("UPDATE course_people SET seen_start=NULL, seen_end=NULL, report_completed_at=NULL"
-                            " WHERE moodle_url=? AND seen_at=?", (self.url, stamp))
 
     def seen_enrolments(self, course_idnumber: str) -> dict[int, SeenEnrolment]:
         """user id → what the last pull read of their manual enrolment in the course."""

@@ -15,11 +15,14 @@ import pytest
 from moodle_sync import clock, engine
 from moodle_sync import settle as settle_module
 from moodle_sync.completions import bulk
+from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
+from moodle_sync.specs.fields import STOCKHOLM
+from moodle_sync.store.report_pull import ReportPullStore
 
 from .conftest import Site, run
 from .test_completions import (
@@ -30,6 +33,7 @@ from .test_completions import (
     course_people,
     facts_of,
     import_county,
+    report,
     run_pull,
     teacher_marks_complete,
 )
@@ -123,20 +127,130 @@ def test_doctor_prints_the_clicks_when_the_report_is_missing(served: Site, capsy
     assert "`pull` adds its columns Course ID number, Username" in text
 
 
-def test_dates_not_certain_ask_only_the_new_completions(dalarna: County) -> None:
+def test_dates_not_english_ask_only_the_new_completions(dalarna: County) -> None:
+    """An admin customised English's date format (admin/tool/customlang): moodlewssettinglang=en cannot undo that,
+    no date can be read with certainty, and only the new completions are asked about one by one."""
     site = dalarna.site
     make_report(site)
-    site.emulator.state.config.forcetimezone = "America/New_York"  # the site ignores the timezone the tool asks for
+    site.emulator.state.config.strftimedaydatetime = "%d/%m/%y, %H:%M"
     soc = dalarna.course[SOC]
     for uid in dalarna.ids[2:4]:
         complete(site, soc, uid, [LATE - 60, LATE])
     result, spy = run_pull(site, report_name=NAME)
     assert result.bulk is not None and not result.bulk.dates_certain and result.bulk.anchors > 0
+    assert "its dates could not be read with certainty" in bulk_text(result)
     people = course_people(site, SOC)
     assert [people[u].completed_at for u in dalarna.ids[2:4]] == [LATE, LATE]  # the criteria's exact time
+    assert {people[u].completed_source for u in dalarna.ids[2:4]} == {"criteria"}
     asked = [int(p["userid"]) for f, p in spy.calls if f == STATUS and int(p["courseid"]) == soc]
     assert sorted(set(asked)) == sorted(set(asked) | set(dalarna.ids[2:4]))  # the two new ones were asked
     assert len(asked) <= 3  # the course question and the two new completions, no one else
+
+
+# --- Moodle's dates on a first pull, on any site (issue 19) --------------------------------------------------------
+
+#: completions made in Moodle before the tool's first pull: 15 March 2026, 10:00 in Stockholm
+MARCH_15 = int(datetime.datetime(2026, 3, 15, 10, 0, tzinfo=STOCKHOLM).timestamp())
+#: when someone else enrolled those people
+FEB_2 = int(datetime.datetime(2026, 2, 2, 9, 30, tzinfo=STOCKHOLM).timestamp())
+#: when one of them enrolled themselves, before that
+JAN_10 = int(datetime.datetime(2026, 1, 10, 8, 0, tzinfo=STOCKHOLM).timestamp())
+#: the day of the pulls (fixed, so the tests pass at any hour)
+APRIL_20 = datetime.datetime(2026, 4, 20, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def made_before(site: Site, tmp_path: Path) -> list[int]:
+    """Six people someone else enrolled in SOC (on 2 February 2026) who completed it before the tool's first pull (on
+    15 March 2026): three with no criteria time (a completion migrated from elsewhere, or criteria changed since),
+    three by their criteria. The state store that pulls is empty."""
+    site.apply()
+    site.state_path = tmp_path / "empty.db"  # not the store that built the courses: it knows no enrolment
+    soc = course_ids(site)[SOC]
+    emulator = site.emulator
+    clock = emulator.now
+    emulator.now = lambda: FEB_2
+    try:
+        ids = [emulator.add_user(f"made{n}", "Made", f"Before {n}", f"made{n}@example.se") for n in range(6)]
+        for uid in ids:
+            emulator.enrol_user(soc, uid)
+    finally:
+        emulator.now = clock
+    for uid in ids[:3]:
+        emulator.set_course_completion(soc, uid, MARCH_15)
+    for uid in ids[3:]:
+        complete(site, soc, uid, [MARCH_15 - 3600, MARCH_15])
+    return ids
+
+
+def dates_of(site: Site, ids: list[int]) -> dict[int, tuple[int | None, str | None]]:
+    people = course_people(site, SOC)
+    return {uid: (people[uid].completed_at, people[uid].completed_source) for uid in ids}
+
+
+def test_a_first_pull_into_an_empty_store_gives_every_completion_moodles_day(site: Site,
+                                                                             made_before: list[int]) -> None:
+    """Issue 19: on a site the tool did not build, a first pull dated every completion the day of the pull."""
+    make_report(site)
+    result, spy = run_pull(site, report_name=NAME, now=APRIL_20)
+    assert result.bulk is not None and result.bulk.dates_certain and not result.bulk.forced, result.to_dict()
+    assert result.bulk.timezone == "Europe/Stockholm" and result.bulk.anchors >= len(course_ids(site)) - 3
+    assert dates_of(site, made_before) == {uid: (MARCH_15, "report") for uid in made_before}
+    assert calls(spy)[STATUS] <= len(course_ids(site))  # the course questions only: nobody one by one
+    facts = [f for f in facts_of(site, Scope()) if f.person in made_before]
+    assert {(f.completed_on, f.completed_source) for f in facts} == {(datetime.date(2026, 3, 15), "report")}
+    assert {f.enrolled_since for f in facts} == {datetime.date(2026, 2, 2)}  # Moodle's, not the day of the pull
+    assert "its dates were read as Moodle's, in Europe/Stockholm" in bulk_text(result)
+
+
+@pytest.mark.parametrize("forced", ["America/New_York", "UTC", "Asia/Kolkata"])
+def test_a_site_forcing_another_timezone_gives_moodles_day(site: Site, made_before: list[int], forced: str) -> None:
+    """$CFG->forcetimezone: Moodle ignores moodlewssettingtimezone; the course dates tell which timezone it shows."""
+    make_report(site)
+    site.emulator.state.config.forcetimezone = forced
+    late = made_before[0]
+    site.emulator.set_course_completion(course_ids(site)[SOC], late, LATE)  # 00:30 on 1 April in Stockholm
+    result, spy = run_pull(site, report_name=NAME, now=APRIL_20)
+    assert result.bulk is not None and result.bulk.dates_certain and result.bulk.forced, result.to_dict()
+    assert forced in result.bulk.timezone or "more with the same times" in result.bulk.timezone
+    assert dates_of(site, made_before) == {uid: (LATE - LATE % 60 if uid == late else MARCH_15, "report")
+                                           for uid in made_before}
+    assert calls(spy)[STATUS] <= len(course_ids(site))
+    days = {f.person: f.completed_on for f in facts_of(site, Scope()) if f.person in made_before}
+    assert days[late] == datetime.date(2026, 4, 1) and days[made_before[1]] == datetime.date(2026, 3, 15)
+    assert "the site forces its own timezone" in bulk_text(result)
+
+
+def test_the_person_the_course_question_asks_gets_the_reports_day(dalarna: County) -> None:
+    """Everyone completed without a criteria time: whoever the course question asks about must not get the day of
+    the pull (it did, and the report's day then never replaced it)."""
+    site = dalarna.site
+    make_report(site)
+    soc = dalarna.course[SOC]
+    for uid in dalarna.ids:
+        site.emulator.set_course_completion(soc, uid, MARCH_15)
+    result, spy = run_pull(site, report_name=NAME, now=APRIL_20)
+    assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
+    assert [int(p["userid"]) for f, p in spy.calls if f == STATUS and int(p["courseid"]) == soc]  # it asked
+    assert dates_of(site, dalarna.ids) == {uid: (MARCH_15, "report") for uid in dalarna.ids}
+
+
+def test_a_later_pull_replaces_a_first_seen_day_with_the_reports(site: Site, made_before: list[int]) -> None:
+    """A pull one person at a time can only give the day it first saw a completion without criteria time; the next
+    pull through the report puts Moodle's day there, in the store and in the reports."""
+    run_pull(site, now=APRIL_20)  # no completion report yet
+    pulled = int(APRIL_20.timestamp())
+    assert dates_of(site, made_before) == {**{uid: (pulled, "first_seen") for uid in made_before[:3]},
+                                           **{uid: (MARCH_15, "criteria") for uid in made_before[3:]}}
+    make_report(site)
+    result, _ = run_pull(site, report_name=NAME, now=APRIL_20 + datetime.timedelta(days=1))
+    assert dates_of(site, made_before) == {**{uid: (MARCH_15, "report") for uid in made_before[:3]},
+                                           **{uid: (MARCH_15, "criteria") for uid in made_before[3:]}}
+    assert result.bulk is not None and result.bulk.upgraded == 3 and result.new_completions == 0, result.to_dict()
+    facts = [f for f in facts_of(site, Scope()) if f.person in made_before]
+    assert {f.completed_on for f in facts} == {datetime.date(2026, 3, 15)}
+    assert "first_seen" not in {f.completed_source for f in facts}
+    assert "ungefärliga" not in report(site, fmt="table")  # no report calls these dates approximate any more
 
 
 def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: County,
@@ -204,3 +318,32 @@ def test_a_lost_answer_while_shaping_the_report_adds_no_column_twice(dalarna: Co
     headers = site.api().retrieve_report(report, 0, 1).data.headers
     assert Counter(headers) == Counter(COLUMNS.values())  # each column once
     assert course_people(site, SOC)[dalarna.ids[3]].completed_at == LATE - LATE % 60
+
+
+def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(site: Site, made_before: list[int],
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone who enrolled themselves before an admin enrolled them manually: the report has a row for each method,
+    and at some page size they fall on two pages; the enrolment counts from the earlier one, and the manual one's
+    status and start stay known (a later page's row of the other method wiped them)."""
+    make_report(site)
+    soc, twice = course_ids(site)[SOC], made_before[1]
+    clock = site.emulator.now
+    site.emulator.now = lambda: JAN_10
+    try:
+        site.emulator.self_enrol(soc, twice)
+    finally:
+        site.emulator.now = clock
+    for size in (2, 3, 4, 5):  # the person's two rows are on two pages at one of these at least
+        monkeypatch.setattr(bulk, "PAGE_SIZE", size)
+        result, _ = run_pull(site, report_name=NAME, now=APRIL_20)
+        assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
+        facts = {f.person: f.enrolled_since for f in facts_of(site, Scope()) if f.person in made_before}
+        assert facts[twice] == datetime.date(2026, 1, 10) and facts[made_before[0]] == datetime.date(2026, 2, 2)
+        api = site.api()
+        store = site.store(api)
+        try:
+            seen = ReportPullStore(store).seen_enrolments(SOC)
+        finally:
+            store.close()
+        assert twice in seen, f"page size {size}: the manual enrolment's row was forgotten"
+        assert (seen[twice].status, seen[twice].start) == ("active", FEB_2)

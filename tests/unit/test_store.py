@@ -87,10 +87,14 @@ def test_a_store_from_before_the_bulk_pull_migrates_and_keeps_its_completions(tm
     from moodle_sync.store.report_pull import Pass, ReportPullStore, Seen
     assert CompletionStore(store).people()[("k@1", 7)].completed_at == 1767300000
     pulls = ReportPullStore(store)
-    pulls.save_page(Pass(3, "2026-02-01T00:00:00+00:00", 1, 10, 20, 1, 1),
+    stamp = "2026-02-01T00:00:00+00:00"
+    pulls.save_page(Pass(3, stamp, 1, 10, 20, {"k@1": (1630454400, 0)}),
                     [Seen("k@1", 7, 1767400000, 1767222000, 0, "suspended")])
-    assert pulls.open_pass() == Pass(3, "2026-02-01T00:00:00+00:00", 1, 10, 20, 1, 1)
-    assert pulls.newly_completed("2026-02-01T00:00:00+00:00") == []  # a completion once stored is kept
+    assert pulls.open_pass() == Pass(3, stamp, 1, 10, 20, {"k@1": (1630454400, 0)})
+    assert [(s.completed, s.completed_at, s.completed_source) for s in pulls.shown(stamp)] == \
+        [(1767400000, 1767300000, "criteria")]
+    pulls.keep_completions([("k@1", 7, 1767400000)], "report", stamp)  # Moodle's time once stored is kept
+    assert CompletionStore(store).people()[("k@1", 7)].completed_at == 1767300000
     assert pulls.seen_enrolments("k@1")[7].status == "suspended"
     pulls.set_report_columns(3, {"course:idnumber": 11}, True)
     assert pulls.report_columns(3) == ({"course:idnumber": 11}, True)

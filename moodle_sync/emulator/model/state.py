@@ -75,6 +75,8 @@ class SiteConfig:
     lang: str = "en"
     timezone: str = "UTC"  # $CFG->timezone: users with timezone "99" see dates in it (the recorded site's)
     forcetimezone: str = "99"  # $CFG->forcetimezone: "99" lets each user (and moodlewssettingtimezone) choose
+    # English's strftimedaydatetime (lang/en/langconfig.php), as an admin may customise it (admin/tool/customlang)
+    strftimedaydatetime: str = "%A, %d %B %Y, %I:%M %p"
     env: Environment = field(default_factory=Environment)
     coursecontact: tuple[int, ...] = (3,)  # $CFG->coursecontact: editing teachers are course contacts
     # password policy defaults (admin/settings/security.php)

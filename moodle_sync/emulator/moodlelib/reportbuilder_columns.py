@@ -89,7 +89,7 @@ def _text(value: Any, row: Joined, viewer: Viewer) -> str:
 
 
 def _date(value: Any, row: Joined, viewer: Viewer) -> str:
-    return userdate(int(value), viewer.tz) if value else ""
+    return userdate(int(value), viewer.tz, viewer.state.config.strftimedaydatetime) if value else ""
 
 
 def _yes_no(value: Any, row: Joined, viewer: Viewer) -> str:

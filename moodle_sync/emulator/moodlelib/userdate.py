@@ -3,7 +3,8 @@
 Dates use the English langconfig's ``strftimedaydatetime`` ('%A, %d %B %Y, %I:%M %p', lang/en/langconfig.php)
 with userdate()'s fixday/fixhour (no leading zero on the day and the hour), in the user's timezone; a user
 whose timezone is "99" sees the site's ($CFG->timezone). Only English is emulated: a site without the user's
-language pack shows English too.
+language pack shows English too. An admin may customise English's format (admin/tool/customlang), for everyone
+who reads English: ``SiteConfig.strftimedaydatetime``.
 """
 
 from __future__ import annotations
@@ -37,12 +38,19 @@ def user_timezone(user: User | None, site_timezone: str, *, requested: str = "",
     return ZoneInfo("UTC")
 
 
-def userdate(timestamp: int, tz: ZoneInfo) -> str:
-    """userdate($timestamp) with the default format strftimedaydatetime, e.g. 'Friday, 2 January 2026, 9:05 AM'."""
+#: lang/en/langconfig.php strftimedaydatetime, userdate()'s default format
+STRFTIMEDAYDATETIME = "%A, %d %B %Y, %I:%M %p"
+
+
+def userdate(timestamp: int, tz: ZoneInfo, fmt: str = STRFTIMEDAYDATETIME) -> str:
+    """userdate($timestamp) with the default format strftimedaydatetime, e.g. 'Friday, 2 January 2026, 9:05 AM';
+    fixday and fixhour take the leading zero off %d and %I (calendar/type/gregorian/classes/structure.php)."""
     d = datetime.fromtimestamp(timestamp, tz)
-    hour = d.hour % 12 or 12
-    return (f"{_DAYS[d.weekday()]}, {d.day} {_MONTHS[d.month - 1]} {d.year}, "
-            f"{hour}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}")
+    values = {"A": _DAYS[d.weekday()], "a": _DAYS[d.weekday()][:3], "d": str(d.day), "e": str(d.day),
+              "B": _MONTHS[d.month - 1], "b": _MONTHS[d.month - 1][:3], "m": f"{d.month:02d}", "Y": str(d.year),
+              "y": f"{d.year % 100:02d}", "I": str(d.hour % 12 or 12), "l": str(d.hour % 12 or 12),
+              "H": f"{d.hour:02d}", "M": f"{d.minute:02d}", "p": "AM" if d.hour < 12 else "PM", "%": "%"}
+    return re.sub(r"%(.)", lambda m: values.get(m.group(1), m.group(0)), fmt)
 
 
 def s(value: object) -> str:
