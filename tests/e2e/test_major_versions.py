@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import engine
+from moodle_sync import clock, engine
 from moodle_sync.cli import main
 from moodle_sync.commands.exits import EXIT_ERROR
 from moodle_sync.completions.facts import build_facts
@@ -178,7 +178,7 @@ def test_a_person_is_counted_once_per_course_on_the_newest_version_they_are_acti
             (u, m, "active") for u in people for m in (1, 2))
         due = {(f.person, f.major): f.deadline for f in facts}
         assert {m for (_, m), d in due.items() if d is not None} == {2}
-        assert all(due[(u, 2)] == datetime.date.today() + datetime.timedelta(days=100) for u in people)
+        assert all(due[(u, 2)] == clock.today() + datetime.timedelta(days=100) for u in people)
         text = make_report(site.specs(), store, scope=Scope(), preset=None, dimensions=["course"], period=None,
                            fmt="csv", out=None) or ""
         assert totals(text)["Ej genomförda, sista dag passerad"] == "0"  # @1's old deadline passed 100 days ago
