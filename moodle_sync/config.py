@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
+from moodle_sync.counties import resolve_county
 from moodle_sync.errors import ConfigError
 
 CONFIG_FILE = "moodle-sync.toml"
@@ -47,14 +48,24 @@ def _yes_no(raw: Any) -> Any:
     return raw  # a bool passes; anything else fails as "not a yes/no value"
 
 
-def _text(raw: Any) -> Any:
-    """A hub's ``county = 20`` is the county code "20"."""
-    return str(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else raw
+def _county_code(raw: Any) -> Any:
+    """A hub's county as its letter code: ``county = 20``, ``"20"``, ``"w"`` or ``"Dalarna"`` are all "W"."""
+    text = str(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else raw
+    return resolve_county(text).code if isinstance(text, str) else text  # ValueError: named by its key
 
 
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 RoleId = Annotated[int, Field(strict=True, ge=1)]
-HubValue = Annotated[str, BeforeValidator(_text)]
+
+
+class Hub(BaseModel):
+    """A regional hub (``[hubs.NAME]``): the county it may work with, and optionally its own web-service token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    county: Annotated[str, BeforeValidator(_county_code)]
+    #: the hub's own token (e.g. a Moodle account that may only do what a hub does); else the site's
+    token_command: str = ""
 
 
 class Settings(BaseModel):
@@ -83,8 +94,8 @@ class Settings(BaseModel):
 
     #: role shortname → Moodle role id (``[roles]``, over DEFAULT_ROLES)
     roles: dict[str, RoleId] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
-    #: hub name → {"county": "W", "token_command": "…"} (``[hubs.NAME]``: regional hubs and their county)
-    hubs: dict[str, dict[str, HubValue]] = Field(default_factory=dict)
+    #: hub name → its county and token (``[hubs.NAME]``: regional hubs)
+    hubs: dict[str, Hub] = Field(default_factory=dict)
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -106,6 +117,37 @@ class Settings(BaseModel):
                               hint="set MOODLE_TOKEN, or token_command = \"pass moodle/token\" in "
                                    "moodle-sync.toml (never put the token itself in a file in git)")
         return self.url, token
+
+    def hub(self, name: str) -> Hub:
+        """The hub configured as ``[hubs.NAME]``.
+
+        Raises:
+            ConfigError: no such hub (with the closest name, when there is one).
+        """
+        if name in self.hubs:
+            return self.hubs[name]
+        import difflib
+
+        close = difflib.get_close_matches(name, list(self.hubs), n=1, cutoff=0.6)
+        if close:
+            raise ConfigError(f"unknown hub {name!r}; did you mean {close[0]!r}?", key="--hub",
+                              hint=f"the hubs in moodle-sync.toml: {', '.join(sorted(self.hubs))}")
+        raise ConfigError(f"unknown hub {name!r}", key="hubs",
+                          hint=f'add [hubs.{name}] with county = "W" to moodle-sync.toml')
+
+    def as_hub(self, name: str) -> Settings:
+        """These settings as hub ``name`` connects: with its own ``token_command`` when it has one and no token
+        was given explicitly (flag or environment). The one place a hub's token is looked up.
+
+        Raises:
+            ConfigError: no such hub.
+        """
+        hub = self.hub(name)
+        if not hub.token_command or self.sources.get("token", "default") != "default":
+            return self
+        changed = self.model_copy(update={"token_command": hub.token_command})
+        changed._sources = {**self._sources, "token_command": f"hubs.{name}.token_command"}
+        return changed
 
 
 #: the tables of moodle-sync.toml that are Settings fields; the others are read by moodle_sync/portal/config.py

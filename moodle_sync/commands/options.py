@@ -116,22 +116,10 @@ def hold_sync_lock(settings: Settings, what: str) -> None:
 
 
 def scope_for(settings: Settings, hub: str | None) -> Scope:
-    """The caller's scope: a configured hub (one county, maybe its own token) or an admin (all)."""
-    from moodle_sync.counties import resolve_county
-    from moodle_sync.errors import ConfigError
-
+    """The caller's scope: a configured hub (one county; its own token, when it has one, is used from here on)
+    or an admin (all)."""
     if not hub:
         return Scope()
-    if hub not in settings.hubs or "county" not in settings.hubs[hub]:
-        import difflib
-
-        close = difflib.get_close_matches(hub, [h for h in settings.hubs if "county" in settings.hubs[h]], n=1,
-                                          cutoff=0.6)
-        if close:
-            raise ConfigError(f"unknown hub {hub!r}; did you mean {close[0]!r}?", key="--hub",
-                              hint=f"the hubs in moodle-sync.toml: {', '.join(sorted(settings.hubs))}")
-        raise ConfigError(f"unknown hub {hub!r}", key="hubs", hint=f'add [hubs.{hub}] with county = "W" to '
-                                                                   f'moodle-sync.toml')
-    if settings.hubs[hub].get("token_command") and settings.sources.get("token") == "default":
-        settings.token_command = settings.hubs[hub]["token_command"]
-    return Scope.hub(hub, resolve_county(settings.hubs[hub]["county"]).code)
+    scope = Scope.hub(hub, settings.hub(hub).county)
+    settings.token_command = settings.as_hub(hub).token_command
+    return scope

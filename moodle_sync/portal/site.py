@@ -10,7 +10,7 @@ from pathlib import Path
 
 from moodle_sync import engine
 from moodle_sync.config import Settings
-from moodle_sync.counties import COUNTIES, resolve_county
+from moodle_sync.counties import COUNTIES
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.portal.db import Account
 from moodle_sync.scope import Scope
@@ -39,9 +39,8 @@ class Site:
     def api(self, account: Account | None = None) -> MoodleApi:
         """Moodle as this account acts on it: a hub with its own ``token_command`` uses that token."""
         settings = self.settings
-        hub = self.settings.hubs.get(account.hub, {}) if account is not None and not account.is_admin else {}
-        if hub.get("token_command") and settings.sources.get("token") == "default":
-            settings = settings.model_copy(update={"token_command": hub["token_command"]})
+        if account is not None and not account.is_admin and account.hub in settings.hubs:
+            settings = settings.as_hub(account.hub)
         return engine.connect_from_settings(settings)
 
     def store(self) -> StateStore:
@@ -55,12 +54,7 @@ class Site:
 
     def hub_county(self, hub: str) -> str:
         """The county code of a hub configured as ``[hubs.NAME]``."""
-        from moodle_sync.errors import ConfigError
-
-        if hub not in self.settings.hubs or "county" not in self.settings.hubs[hub]:
-            raise ConfigError(f"unknown hub {hub!r}", key="hubs",
-                              hint=f'add [hubs.{hub}] with county = "W" to moodle-sync.toml')
-        return resolve_county(self.settings.hubs[hub]["county"]).code
+        return self.settings.hub(hub).county
 
 
 def county_name(code: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from moodle_sync.config import SETTINGS, Settings, load_settings
+from moodle_sync.config import SETTINGS, Hub, Settings, load_settings
 from moodle_sync.errors import ConfigError
 
 
@@ -87,7 +87,38 @@ def test_a_hub_must_be_a_table_and_its_county_code_may_be_a_number(tmp_path: Pat
         load_settings({}, config_path=cfg, environ={})
     assert f"(hubs.dalarna from {cfg})" in str(e.value)
     cfg.write_text("[hubs.dalarna]\ncounty = 20\n")
-    assert load_settings({}, config_path=cfg, environ={}).hubs == {"dalarna": {"county": "20"}}
+    assert load_settings({}, config_path=cfg, environ={}).hubs == {"dalarna": Hub(county="W")}
+
+
+@pytest.mark.parametrize("written", ['"W"', '"w"', "20", '"Dalarna"', '"Dalarnas län"'])
+def test_a_hubs_county_is_its_letter_code_however_it_is_written(tmp_path: Path, written: str) -> None:
+    cfg = tmp_path / "moodle-sync.toml"
+    cfg.write_text(f"[hubs.dalarna]\ncounty = {written}\n", encoding="utf-8")
+    assert load_settings({}, config_path=cfg, environ={}).hub("dalarna").county == "W"
+
+
+def test_a_hub_without_a_known_county_or_with_another_key_is_refused_at_load_naming_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "moodle-sync.toml"
+    for text, key in (('[hubs.dalarna]\ncounty = "Dalarnna"\n', "hubs.dalarna.county"),
+                      ("[hubs.dalarna]\n", "hubs.dalarna.county"),
+                      ('[hubs.dalarna]\ncounty = "W"\ncountry = "SE"\n', "hubs.dalarna.country")):
+        cfg.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as e:
+            load_settings({}, config_path=cfg, environ={})
+        assert f"({key} from {cfg})" in str(e.value)
+
+
+def test_a_hubs_own_token_is_used_unless_a_token_was_given(tmp_path: Path) -> None:
+    cfg = tmp_path / "moodle-sync.toml"
+    cfg.write_text('token_command = "cat site"\n[hubs.dalarna]\ncounty = "W"\ntoken_command = "cat hub"\n'
+                   '[hubs.uppsala]\ncounty = "C"\n', encoding="utf-8")
+    settings = load_settings({}, config_path=cfg, environ={})
+    assert settings.as_hub("dalarna").token_command == "cat hub"
+    assert settings.as_hub("uppsala").token_command == "cat site"  # no token of its own: the site's
+    given = load_settings({}, config_path=cfg, environ={"MOODLE_TOKEN": "x" * 32})
+    assert given.as_hub("dalarna").token_command == "cat site"  # an explicit token wins
+    with pytest.raises(ConfigError, match="did you mean 'dalarna'"):
+        settings.hub("dalarana")
 
 
 def _example(name: str) -> tuple[str, Any]:
