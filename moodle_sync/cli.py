@@ -28,7 +28,7 @@ from moodle_sync.commands.tools import demo, emulator
 from moodle_sync.console import Console
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.logs import configure_logging
-from moodle_sync.runs import new_command, wrote_in_this_process
+from moodle_sync.writing.runs import new_command, wrote_in_this_process
 
 
 @click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.

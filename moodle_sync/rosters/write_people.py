@@ -3,7 +3,7 @@ and removed. The Applier's visits for the roster actions (rosters/actions.py).
 
 Batches of one step never touch the same person: a roster's rows have distinct e-mails and usernames (two
 rows that would share one are blocked by the plan), so Moodle's uniqueness checks in PHP cannot race
-between them, and they are sent ``workers`` at a time (moodle_sync/parallel.py). The first create batch goes
+between them, and they are sent ``workers`` at a time (moodle_sync/writing/parallel.py). The first create batch goes
 alone and is timed (``RosterOutcome.create_ms``): on a site without an index on lower(email) each new
 account costs a scan of the user table (see email_cost.py). The people created are recorded in the store
 as they are made, so an import stopped later loses none.
@@ -21,7 +21,6 @@ from moodle_sync.errors import MoodleApiError, MoodleError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Created as CreatedUser
 from moodle_sync.moodle.models import ItemWarning, UserUpdate
-from moodle_sync.parallel import run_parallel
 from moodle_sync.reconcile.apply import ApplierCore, lost_answer_wait
 from moodle_sync.rosters.actions import (
     ChangeCohortMembers,
@@ -34,9 +33,10 @@ from moodle_sync.rosters.actions import (
 )
 from moodle_sync.rosters.people import MAILED_PASSWORD_AUTHS, new_user, username_for
 from moodle_sync.scope import outside_text
-from moodle_sync.send import FATAL, send_bisecting
-from moodle_sync.settle import settle
 from moodle_sync.store.db import Person
+from moodle_sync.writing.parallel import run_parallel
+from moodle_sync.writing.send import FATAL, send_bisecting
+from moodle_sync.writing.settle import settle
 
 USERS_PER_CREATE = 100
 MEMBERS_PER_CALL = 500
