@@ -1,7 +1,7 @@
 """The command line: the `moodle-sync` group, the commands it gathers and main(), the entry point.
 
 The commands are thin click commands that call the library (engine.py) and print results, in
-moodle_sync/commands/ by what they do; the portal's are in moodle_sync/portal/commands.py.
+moodle_sync/commands/ by what they do (the portal's, serve and portal user, in commands/portal.py).
 
 Exit codes: 0 done / in sync; 1 error, the message says what to fix (a roster import's refused rows
 included); 2 changes pending (only with --detailed-exitcode); 3 apply finished partly on a failure a rerun
@@ -20,6 +20,7 @@ from moodle_sync import __version__
 from moodle_sync.commands.completions import pull, remind, report
 from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, unexpected
 from moodle_sync.commands.options import DEBUG_HELP, VERBOSE_HELP, logging_options_everywhere
+from moodle_sync.commands.portal import portal_group, serve
 from moodle_sync.commands.rosters import roster
 from moodle_sync.commands.sessions import session
 from moodle_sync.commands.sync import apply, doctor, plan, runs, validate
@@ -27,8 +28,7 @@ from moodle_sync.commands.tools import demo, emulator
 from moodle_sync.console import Console
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.logs import configure_logging
-from moodle_sync.portal.commands import portal_group, serve
-from moodle_sync.runs import new_command, wrote_in_this_process
+from moodle_sync.writing.runs import new_command, wrote_in_this_process
 
 
 @click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.
@@ -48,7 +48,7 @@ def cli(debug: bool, verbose: bool) -> None:
 
 
 for command in (validate, plan, apply, roster, session, pull, report, remind, doctor, runs, emulator, demo,
-                serve, portal_group):  # the portal's: moodle_sync/portal/commands.py
+                serve, portal_group):
     cli.add_command(command)
 logging_options_everywhere(cli)
 

@@ -21,7 +21,6 @@ from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.moodle.client import MoodleClient, RetryPolicy
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.transport import InProcessHandler, Transport
-from moodle_sync.phases import Phase, PhaseClock
 from moodle_sync.reconcile.actual import ActualState, read_actual
 from moodle_sync.reconcile.cohorts import placed_by_roster
 from moodle_sync.reconcile.diff import build_plan
@@ -41,13 +40,14 @@ from moodle_sync.rosters.roster import Roster
 from moodle_sync.rosters.view import RosterView
 from moodle_sync.rosters.write_people import RosterOutcome
 from moodle_sync.run_plan import apply_in_run
-from moodle_sync.runs import Run, recorded_run
 from moodle_sync.scope import Scope
-from moodle_sync.send import FATAL
 from moodle_sync.specs.load import load_specs
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.sites import bind_site
+from moodle_sync.writing.phases import Phase, PhaseClock
+from moodle_sync.writing.runs import Run, recorded_run
+from moodle_sync.writing.send import FATAL
 
 log = logging.getLogger(__name__)
 

@@ -178,7 +178,8 @@ class ScopeError(MoodleSyncError):
 
 
 class SyncBusy(MoodleSyncError):
-    """Another sync (apply, pull or roster import) holds the sync lock (moodle_sync/synclock.py); nothing was done."""
+    """Another sync (apply, pull or roster import) holds the sync lock
+    (moodle_sync/writing/synclock.py); nothing was done."""
 
     def __init__(self, message: str, *, holder: str = "", hint: str = "") -> None:
         self.holder = holder

@@ -14,9 +14,9 @@ from moodle_sync.errors import ApplyError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.apply import Report
 from moodle_sync.reconcile.plan import Plan
-from moodle_sync.runs import Run, recorded_run
 from moodle_sync.sessions.placing import AssignResult
 from moodle_sync.store.db import StateStore
+from moodle_sync.writing.runs import Run, recorded_run
 
 
 def apply_in_run(api: MoodleApi, store: StateStore, plan: Plan, *, command: str, what: str,

@@ -110,7 +110,7 @@ def settings_from(kwargs: dict[str, Any], **extra: Any) -> Settings:
 
 def hold_sync_lock(settings: Settings, what: str) -> None:
     """Take the one sync lock (shared with the portal's scheduler) until the command ends; busy → exit 1."""
-    from moodle_sync.synclock import acquire
+    from moodle_sync.writing.synclock import acquire
 
     click.get_current_context().call_on_close(acquire(settings.state_path, what).release)
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from moodle_sync.errors import MoodleApiError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ColumnSorting, ReportDetails
-from moodle_sync.send import send_bisecting
-from moodle_sync.settle import settle
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.report_pull import ReportPullStore
+from moodle_sync.writing.send import send_bisecting
+from moodle_sync.writing.settle import settle
 
 PARTICIPANTS = "core_course\\reportbuilder\\datasource\\participants"
 

@@ -21,8 +21,8 @@ from moodle_sync.errors import MoodleError, UnreadableAnswer, WriteOutcomeUnknow
 from moodle_sync.moodle.models import InstantMessage, SentMessage
 from moodle_sync.reconcile.apply import ApplierCore
 from moodle_sync.reconcile.words import action_words
-from moodle_sync.send import send_bisecting
 from moodle_sync.store.completions import CompletionStore
+from moodle_sync.writing.send import send_bisecting
 
 
 class ReminderWrites(ApplierCore):

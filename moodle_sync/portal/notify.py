@@ -14,7 +14,7 @@ from moodle_sync.errors import MoodleError, MoodleSyncError, redact
 from moodle_sync.moodle.models import InstantMessage, SentMessage
 from moodle_sync.portal.config import ScheduleConfig
 from moodle_sync.portal.site import Site
-from moodle_sync.send import send_bisecting
+from moodle_sync.writing.send import send_bisecting
 
 
 def failure_text(site: Site, job: str, reason: str, status: str, detail: str) -> str:

@@ -16,7 +16,7 @@ from moodle_sync.errors import SyncBusy
 from moodle_sync.portal import uploads
 from moodle_sync.portal.config import PortalConfig
 from moodle_sync.portal.db import PortalDB
-from moodle_sync.synclock import held
+from moodle_sync.writing.synclock import held
 
 #: the status page's detail of a scheduled run whose process died before it finished
 INTERRUPTED = ("avbruten: servern startades om innan körningen var klar (processen stoppades mitt i den). "

@@ -24,7 +24,7 @@ from moodle_sync.reconcile.plan import Plan
 from moodle_sync.rosters.said import leavers_json
 from moodle_sync.rosters.view import RosterView
 from moodle_sync.store.db import StateStore
-from moodle_sync.synclock import held
+from moodle_sync.writing.synclock import held
 
 BUSY = "En annan synkronisering pågår just nu ({holder}); inget har skrivits. Försök igen om en stund."
 

@@ -1,6 +1,6 @@
 """The sync on its own: a thread of the serve process that applies the specs when they change (or at set
 times of day) and pulls completions every night, one run at a time under the sync lock the command line
-takes too (moodle_sync/synclock.py). A failed run is recorded (state store `runs` and the portal's
+takes too (moodle_sync/writing/synclock.py). A failed run is recorded (state store `runs` and the portal's
 status page) and, when configured, e-mailed and sent as a Moodle message to named admins.
 """
 
@@ -22,7 +22,7 @@ from moodle_sync.portal.db import PortalDB
 from moodle_sync.portal.notify import notify_failure
 from moodle_sync.portal.restart import INTERRUPTED
 from moodle_sync.portal.site import Site
-from moodle_sync.synclock import SyncBusy, held
+from moodle_sync.writing.synclock import SyncBusy, held
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Stockholm")

@@ -8,7 +8,7 @@ composed into the one :class:`~moodle_sync.applier.Applier`.
 
 Moodle's creates are all-or-nothing and name no bad item, so a rejected batch is split in halves until the
 bad item is found and named (:meth:`ApplierCore._create`); a write whose answer was lost is never re-sent
-blindly: Moodle is re-read by idnumber first (moodle_sync/settle.py).
+blindly: Moodle is re-read by idnumber first (moodle_sync/writing/settle.py).
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from moodle_sync import settle as settle_module
 from moodle_sync.errors import ApplyError, MoodleApiError, MoodleError, TransportError
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.phases import PhaseClock
 from moodle_sync.reconcile.plan import Action, Plan, visitor_name
 from moodle_sync.reconcile.words import action_words
-from moodle_sync.send import FATAL, halves, send_bisecting
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
+from moodle_sync.writing import settle as settle_module
+from moodle_sync.writing.phases import PhaseClock
+from moodle_sync.writing.send import FATAL, halves, send_bisecting
 
 A = TypeVar("A", bound=Action)
 
@@ -53,7 +53,7 @@ Report = Callable[[str], None]
 
 
 def lost_answer_wait() -> float:
-    """How long to keep re-reading after a lost answer (moodle_sync.settle's, read at call time: tests shorten it)."""
+    """How long to keep re-reading after a lost answer (writing.settle's, read at call time: tests shorten it)."""
     return settle_module.LOST_ANSWER_WAIT
 
 

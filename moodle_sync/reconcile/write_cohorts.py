@@ -8,7 +8,7 @@ from moodle_sync.identity import COHORT_PREFIX
 from moodle_sync.moodle.models import CohortUpdate, NewCohort
 from moodle_sync.reconcile.apply import ApplierCore
 from moodle_sync.reconcile.plan import CreateCohort, HideCohort, UpdateCohort
-from moodle_sync.send import send_bisecting
+from moodle_sync.writing.send import send_bisecting
 
 COHORTS_PER_CALL = 100
 

@@ -20,7 +20,7 @@ from moodle_sync.reconcile.plan import (
     UpdateCategory,
     UpdateCourse,
 )
-from moodle_sync.send import send_bisecting
+from moodle_sync.writing.send import send_bisecting
 
 #: creating a course runs many inserts in Moodle (context, sections, blocks, enrolment instances);
 #: keep one call well inside PHP's 360 s web-service time limit

@@ -11,9 +11,9 @@ from moodle_sync.moodle.models import Enrolment
 from moodle_sync.reconcile.apply import ApplierCore, lost_answer_wait
 from moodle_sync.reconcile.move_checks import check_moves
 from moodle_sync.reconcile.plan import EnrolmentItem, SyncEnrolments
-from moodle_sync.send import send_bisecting
 from moodle_sync.store.db import ManagedEnrolment
 from moodle_sync.store.intents import IntentStore
+from moodle_sync.writing.send import send_bisecting
 
 #: enrol_manual_enrol_users errors about the course, not a person: splitting the batch would not help
 COURSE_WIDE_ENROL_ERRORS = frozenset({"wsnoinstance", "wscannotenrol"})

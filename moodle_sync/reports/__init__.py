@@ -1,10 +1,10 @@
-"""Reports on course completions: aggregation, small-count suppression and renderers (pure, no I/O but writing).
+"""Reports on course completions: aggregation, random rounding and renderers (pure, no I/O but writing).
 
 Facts in (:class:`CompletionFact`, one per person and course version), tables out
-(:func:`build_table`, :func:`build_pivot`), hidden small counts (:func:`suppress`), and the same
-table or :class:`Report` as text, CSV, XLSX or a self-contained HTML page. Reports that leave the tool
-have their counts randomly rounded in groups (:func:`round_tables`, :mod:`.groups`). :data:`PRESETS` holds
-the ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
+(:func:`build_table`, :func:`build_pivot`), and the same table or :class:`Report` as text, CSV, XLSX or a
+self-contained HTML page. Reports that leave the tool have their counts randomly rounded in groups
+(:func:`round_tables`, :mod:`.groups`); small published counts show as ``<threshold`` (:class:`Suppressed`).
+:data:`PRESETS` holds the ready-made reports (``redovisning`` to the ministry, ``uppfoljning`` for follow-up).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from moodle_sync.reports.model import COUNTY_CODES, COUNTY_NAMES, CompletionFact
 from moodle_sync.reports.presets import PRESETS, redovisning, uppfoljning
 from moodle_sync.reports.render import html_document, to_csv, to_html, to_text, to_xlsx
 from moodle_sync.reports.rounding import random_round, round_tables
-from moodle_sync.reports.suppress import suppress, suppress_together
-from moodle_sync.reports.table import TOTALS, Chart, ChartPoint, Column, Relation, Report, Suppressed, Table
+from moodle_sync.reports.table import TOTALS, Chart, ChartPoint, Column, Report, Suppressed, Table
 
 __all__ = [
     "COUNTY_CODES",
@@ -33,7 +32,6 @@ __all__ = [
     "Column",
     "CompletionFact",
     "Labels",
-    "Relation",
     "Report",
     "Suppressed",
     "Table",
@@ -46,8 +44,6 @@ __all__ = [
     "random_round",
     "redovisning",
     "round_tables",
-    "suppress",
-    "suppress_together",
     "to_csv",
     "to_html",
     "to_text",

@@ -4,8 +4,7 @@ Every measure counts people per course version (a fact: one person enrolled in o
 every count is the sum of whole groups of :mod:`.groups`, the one split of the facts all reports share:
 a person in two target groups counts in each group's row but once in the total; a person in two course
 versions counts once in each version, and twice in a row that spans both. Each count keeps the groups it
-sums (for :mod:`.rounding`), and the table lists the sums a reader could subtract from
-(:class:`Relation`, for suppression). What counts is in :mod:`.measures`, the grouping values and their
+sums (for :mod:`.rounding`). What counts is in :mod:`.measures`, the grouping values and their
 order in :mod:`.dimensions`, the words in :mod:`.notes`. Pure: no I/O.
 """
 
@@ -47,7 +46,7 @@ from moodle_sync.reports.measures import (
 )
 from moodle_sync.reports.model import CompletionFact, Labels
 from moodle_sync.reports.notes import table_notes, table_title
-from moodle_sync.reports.table import TOTALS, CellRef, Column, Part, Relation, Table
+from moodle_sync.reports.table import TOTALS, CellRef, Column, Part, Table
 
 __all__ = ["build_pivot", "build_table"]
 
@@ -95,7 +94,7 @@ def build_table(
 
     Returns:
         A table sorted by the dimensions (counties in the official order AB, C, D … BD) with a totals
-        row, additive relations for suppression and Swedish notes on what was counted.
+        row, the groups each count sums (for rounding) and Swedish notes on what was counted.
 
     Raises:
         ConfigError: an unknown or repeated dimension or measure, or a period that ends before it starts or
@@ -151,7 +150,6 @@ def build_table(
         notes=table_notes(dims, measures, ctx, approximate, untracked=sorted(untracked, key=swedish_key),
                           dashed=dashed),
         title=title if title is not None else table_title(dims),
-        relations=_relations(keys, dims, counted),
         counted=who,
     )
 
@@ -237,14 +235,6 @@ def build_pivot(
     who[(TOTALS, "total")] = tuple(everyone)
     totals: dict[str, Any] = {key: _count(who[(TOTALS, key)]) for key in [*col_keys, "total"]}
 
-    relations: list[Relation] = []
-    n = len(table_rows)
-    if col_keys:
-        relations += [Relation((i, "total"), tuple((i, k) for k in col_keys)) for i in range(n)]
-        relations.append(Relation((TOTALS, "total"), tuple((TOTALS, k) for k in col_keys)))
-    if n:
-        relations += [Relation((TOTALS, k), tuple((i, k) for i in range(n))) for k in [*col_keys, "total"]]
-
     dashed = measure in COMPLETION_MEASURES and seen_any and not seen_tracked and not everyone
     if dashed:  # Moodle tracks completion for none of these people: nothing to count, not zero
         for row in table_rows:
@@ -260,7 +250,6 @@ def build_pivot(
         notes=notes,
         title=title if title is not None else
         f"{MEASURES[measure].title} per {DIMENSION_NOUNS[row_dim]} och {DIMENSION_NOUNS[col_dim]}",
-        relations=relations,
         counted=who,
     )
 
@@ -291,23 +280,3 @@ def _who(row: int, parts: Mapping[str, Sequence[Part]], counted: Sequence[str]) 
     who[(row, "completion_rate:denominator")] = tuple(parts.get(TRACKED, ()))
     return who
 
-
-def _relations(keys: Sequence[tuple[Any, ...]], dims: Sequence[str], counted: Sequence[str]) -> list[Relation]:
-    """The sums a reader could subtract from: the totals row, completed = current + superseded, margins."""
-    relations: list[Relation] = []
-    n = len(keys)
-    if n:
-        relations += [Relation((TOTALS, m), tuple((i, m) for i in range(n))) for m in counted]
-    if {"completed", "completed_current", "completed_superseded"} <= set(counted):
-        relations += [Relation((i, "completed"), ((i, "completed_current"), (i, "completed_superseded")))
-                      for i in [*range(n), TOTALS]]
-    if len(dims) >= 2:
-        # rows that differ in one dimension only add up to a margin that another table may publish
-        for d in range(len(dims)):
-            members: dict[tuple[Any, ...], list[int]] = {}
-            for i, key in enumerate(keys):
-                members.setdefault(key[:d] + key[d + 1:], []).append(i)
-            for rows in members.values():
-                if len(rows) >= 2:
-                    relations += [Relation(None, tuple((i, m) for i in rows)) for m in counted]
-    return relations

@@ -1,4 +1,4 @@
-"""Chart data taken from table cells, so a chart never shows a number its (suppressed) table hides."""
+"""Chart data taken from table cells, so a chart never shows a number its (rounded) table hides."""
 
 from __future__ import annotations
 

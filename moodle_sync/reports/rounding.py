@@ -60,7 +60,7 @@ def round_tables(tables: Sequence[Table], *, secret: bytes, threshold: int = 5) 
         ValueError: a table does not know who its counts count, or was protected already.
     """
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
-        raise ConfigError(f"the suppression threshold must be a whole number of at least 2, not {threshold!r}",
+        raise ConfigError(f"the report threshold must be a whole number of at least 2, not {threshold!r}",
                           key="threshold")
     drawn: dict[bytes, int] = {}  # a group in several tables is drawn once (the same draw anyway)
     return [_round(table, secret, threshold, drawn) for table in tables]
@@ -95,8 +95,7 @@ def _round(table: Table, secret: bytes, threshold: int, drawn: dict[bytes, int])
         return total
 
     result = dataclasses.replace(table, rows=[dict(row) for row in table.rows], totals=dict(table.totals),
-                                 columns=list(table.columns), counted={},
-                                 relations=[])  # rounded cells are not exact sums: nothing to recompute
+                                 columns=list(table.columns), counted={})
     marks: dict[CellRef, Suppressed] = {}
     published = {ref: rounded(parts) for ref, parts in table.counted.items()}
     rows: list[tuple[int, dict[str, Any]]] = [*enumerate(result.rows), (TOTALS, result.totals)]

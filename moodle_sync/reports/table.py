@@ -1,7 +1,7 @@
-"""The output of aggregation: tables with their sum relations, suppression markers, charts and reports.
+"""The output of aggregation: tables with the groups each count sums, markers for hidden cells, charts, reports.
 
-Every renderer reads only these types. A :class:`Table` keeps the additive relations between its
-cells (:class:`Relation`) so that suppression can hide enough cells that none can be recomputed.
+Every renderer reads only these types. A :class:`Table` keeps the groups each count sums (``counted``) so
+that :mod:`~moodle_sync.reports.rounding` can round each group once.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-__all__ = ["TOTALS", "CellRef", "Chart", "ChartPoint", "Column", "Part", "Relation", "Report", "Suppressed", "Table"]
+__all__ = ["TOTALS", "CellRef", "Chart", "ChartPoint", "Column", "Part", "Report", "Suppressed", "Table"]
 
 #: the row index that stands for the totals row in a :data:`CellRef`
 TOTALS: Final = -1
@@ -34,22 +34,9 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Relation:
-    """``total`` is (about) the sum of ``parts``.
-
-    ``total`` is None when the sum is not a cell of this table but may be published elsewhere (a margin
-    of a multi-dimensional table); suppression then treats it as known. Relations over people counted
-    once per row (a person in two target groups) are not exact sums, but they still narrow a hidden
-    value down, so suppression treats them as exact.
-    """
-
-    total: CellRef | None
-    parts: tuple[CellRef, ...]
-
-
-@dataclass(frozen=True)
 class Suppressed:
-    """A hidden cell. Primary cells held 1..threshold-1 and show ``<threshold``; the rest show ``..``."""
+    """A hidden cell. Primary cells were published as 1..threshold-1 and show ``<threshold``; the rest (rates
+    built on them or on a small denominator) show ``..``."""
 
     primary: bool
     threshold: int = 5
@@ -63,7 +50,7 @@ class Table:
     """Rows of dimension values and measures, a totals row (people counted once) and notes in Swedish.
 
     Cells hold ``int`` (counts), ``float`` 0..1 or None (rates), ``str``/``int`` (dimensions), or a
-    :class:`Suppressed` marker after :func:`~moodle_sync.reports.suppress.suppress`. ``totals`` holds
+    :class:`Suppressed` marker after :func:`~moodle_sync.reports.rounding.round_tables`. ``totals`` holds
     the measure columns only; renderers label the row with ``totals_label``.
     """
 
@@ -72,10 +59,9 @@ class Table:
     totals: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     title: str = ""
-    relations: list[Relation] = field(default_factory=list)
-    #: every hidden cell (counts and rates) and how it is shown; filled by suppression
+    #: every hidden cell (counts and rates) and how it is shown; filled by rounding
     suppressed: dict[CellRef, Suppressed] = field(default_factory=dict)
-    #: the suppression threshold applied, None when the table is not suppressed
+    #: the threshold applied by rounding, None when the table is not rounded
     threshold: int | None = None
     totals_label: str = "Totalt"
     #: the groups each count cell sums (its true count is the sum of their sizes), filled by aggregation and
@@ -119,7 +105,7 @@ class ChartPoint:
 
 @dataclass(frozen=True)
 class Chart:
-    """Data for one chart, always taken from the cells of a (suppressed) table.
+    """Data for one chart, always taken from the cells of a (rounded) table.
 
     ``kind`` "hbar" draws horizontal bars (long labels such as counties and target groups), "columns"
     draws vertical columns (months). ``unit`` "rate" means values are 0..1 and drawn as percentages.

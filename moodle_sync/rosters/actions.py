@@ -11,34 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from moodle_sync.reconcile.plan import Action, ChangeKind, PlanContext
-from moodle_sync.rosters.roster import RowProblem
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    """One person as a roster row names them: what a new account gets and what the state store records."""
-
-    row: int
-    email: str
-    firstname: str
-    lastname: str
-    organisation: str
-    unit: str
-    target_groups: tuple[str, ...]
-    employment_start: str | None
-    employee_id: str | None
-    #: the matched account, and the e-mail Moodle has for it (what the store records unless it is changed); a hub's
-    #: plan shows no existing account's values, so there it is None and the applier reads it from Moodle
-    userid: int | None = None
-    moodle_email: str | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.firstname} {self.lastname}"
-
-    @classmethod
-    def of(cls, data: dict[str, Any]) -> PersonRow:
-        return cls(**{**data, "target_groups": tuple(data["target_groups"])})
+from moodle_sync.rosters.roster import RosterRow, RowProblem
 
 
 @dataclass(frozen=True)
@@ -52,7 +25,7 @@ class RowWhy:
 
 @dataclass(frozen=True)
 class UserChange:
-    person: PersonRow
+    person: RosterRow
     userid: int
     #: field → (Moodle's value, the roster's value); Moodle's value is None in a hub's plan, which never shows an
     #: existing account's old values
@@ -60,7 +33,7 @@ class UserChange:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> UserChange:
-        return cls(person=PersonRow.of(data["person"]), userid=data["userid"],
+        return cls(person=RosterRow.of(data["person"]), userid=data["userid"],
                    changes={k: (v[0], v[1]) for k, v in data["changes"].items()})
 
 
@@ -109,13 +82,16 @@ class RecordPeople(ForCounty, Action):
     county: str
     kind: ClassVar[ChangeKind] = ChangeKind.METADATA
     writes_moodle: ClassVar[bool] = False
-    people: tuple[PersonRow, ...] = ()
+    people: tuple[RosterRow, ...] = ()
     #: rows of accounts no roster named before (made in Moodle by others)
     adopted: tuple[int, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "people": [p.to_dict() for p in self.people]}
+
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
-        values["people"] = tuple(PersonRow.of(p) for p in values.get("people", ()))
+        values["people"] = tuple(RosterRow.of(p) for p in values.get("people", ()))
         values["adopted"] = tuple(values.get("adopted", ()))
         return values
 
@@ -127,13 +103,16 @@ class CreateUsers(ForCounty, Action):
     county: str
     kind: ClassVar[ChangeKind] = ChangeKind.CREATE
     auth: str = "manual"
-    people: tuple[PersonRow, ...] = ()
+    people: tuple[RosterRow, ...] = ()
     #: made for a hub: Moodle's "already exists" refusals are reported with the hub's one refusal text
     scoped: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "people": [p.to_dict() for p in self.people]}
+
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
-        values["people"] = tuple(PersonRow.of(p) for p in values.get("people", ()))
+        values["people"] = tuple(RosterRow.of(p) for p in values.get("people", ()))
         return values
 
 
@@ -145,6 +124,12 @@ class UpdateUsers(ForCounty, Action):
     kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
     changes: tuple[UserChange, ...] = ()
     scoped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["changes"] = [{**d, "person": c.person.to_dict()}
+                           for d, c in zip(data["changes"], self.changes, strict=True)]
+        return data
 
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:

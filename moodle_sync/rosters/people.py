@@ -15,7 +15,7 @@ from typing import Any
 
 from moodle_sync.errors import ConfigError
 from moodle_sync.moodle.models import NewUser
-from moodle_sync.rosters.actions import PersonRow
+from moodle_sync.rosters.roster import RosterRow
 
 #: internal auths whose users log in with a Moodle password: Moodle makes one and e-mails it (createpassword=1)
 MAILED_PASSWORD_AUTHS = frozenset({"manual", "email", "none"})
@@ -50,7 +50,7 @@ def check_auth(auth: str) -> None:
                           hint="use manual (Moodle e-mails a password) or the site's single sign-on plugin")
 
 
-def new_user(row: PersonRow, auth: str) -> NewUser:
+def new_user(row: RosterRow, auth: str) -> NewUser:
     if auth in MAILED_PASSWORD_AUTHS:
         password: dict[str, Any] = {"createpassword": 1}
     elif auth in NO_LOGIN_AUTHS:

@@ -31,7 +31,6 @@ from moodle_sync.rosters.actions import (
     KeptMember,
     Leaver,
     Member,
-    PersonRow,
     RecordPeople,
     RefuseRows,
     RosterContext,
@@ -232,11 +231,9 @@ def refuse_mass_removal(plan: Plan) -> None:
                                                  "--allow-mass-removal (their enrolments are suspended, not removed)")
 
 
-def _person(r: RosterRow, userid: int | None = None, moodle_email: str | None = None) -> PersonRow:
-    return PersonRow(row=r.row, email=r.email, firstname=r.firstname, lastname=r.lastname,
-                     organisation=r.organisation, unit=r.unit, target_groups=tuple(r.target_groups),
-                     employment_start=r.employment_start.isoformat() if r.employment_start else None,
-                     employee_id=r.employee_id, userid=userid, moodle_email=moodle_email)
+def _person(r: RosterRow, userid: int | None = None, moodle_email: str | None = None) -> RosterRow:
+    """The row as the plan names the person: the account it matched, and no county (the action's)."""
+    return replace(r, target_groups=tuple(r.target_groups), county=None, userid=userid, moodle_email=moodle_email)
 
 
 def _actions(plan: _Draft, auth: str, specs: SpecSet | None) -> tuple[Action, ...]:

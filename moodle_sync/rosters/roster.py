@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from moodle_sync.errors import RosterError
 
@@ -16,7 +17,11 @@ __all__ = ["Roster", "RosterRow", "RowProblem"]
 
 @dataclass(frozen=True)
 class RosterRow:
-    """One valid person. ``row`` is the row number in the spreadsheet (header = 1, first person usually 2)."""
+    """One person as a roster row names them, as read and in the import's plan.
+
+    ``row`` is the row number in the spreadsheet (header = 1, first person usually 2); ``county`` the row's
+    county column (None without one, and in a plan, whose actions carry the county).
+    """
 
     row: int
     email: str
@@ -27,7 +32,29 @@ class RosterRow:
     target_groups: tuple[str, ...]
     employment_start: datetime.date | None
     employee_id: str | None
-    county: str | None
+    county: str | None = None
+    #: in a plan: the matched account, and the e-mail Moodle has for it (what the store records unless it is
+    #: changed); a hub's plan shows no existing account's values, so there it is None and the applier reads it
+    userid: int | None = None
+    moodle_email: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.firstname} {self.lastname}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The person in a plan's JSON: the date as YYYY-MM-DD, no county (the action's county is theirs)."""
+        return {"row": self.row, "email": self.email, "firstname": self.firstname, "lastname": self.lastname,
+                "organisation": self.organisation, "unit": self.unit, "target_groups": list(self.target_groups),
+                "employment_start": self.employment_start.isoformat() if self.employment_start else None,
+                "employee_id": self.employee_id, "userid": self.userid, "moodle_email": self.moodle_email}
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> RosterRow:
+        """The person :meth:`to_dict` wrote."""
+        start = data["employment_start"]
+        return cls(**{**data, "target_groups": tuple(data["target_groups"]),
+                      "employment_start": datetime.date.fromisoformat(start) if start else None})
 
 
 @dataclass(frozen=True)

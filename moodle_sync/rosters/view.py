@@ -13,14 +13,13 @@ from moodle_sync.rosters.actions import (
     FollowEnrolments,
     KeptMember,
     Member,
-    PersonRow,
     RecordPeople,
     RefuseRows,
     RosterContext,
     RowWhy,
     UpdateUsers,
 )
-from moodle_sync.rosters.roster import RowProblem
+from moodle_sync.rosters.roster import RosterRow, RowProblem
 from moodle_sync.rosters.said import leavers_json, skipped_rows_json
 
 __all__ = ["RosterView"]
@@ -48,7 +47,7 @@ class RosterView:
         return self.context.groups
 
     @property
-    def create(self) -> list[PersonRow]:
+    def create(self) -> list[RosterRow]:
         a: CreateUsers | None = _one(self.plan, CreateUsers)
         return list(a.people) if a else []
 
@@ -71,12 +70,12 @@ class RosterView:
         return list(self.members.remove) if self.members else []
 
     @property
-    def matched(self) -> list[PersonRow]:
+    def matched(self) -> list[RosterRow]:
         a: RecordPeople | None = _one(self.plan, RecordPeople)
         return list(a.people) if a else []
 
     @property
-    def adopted(self) -> list[PersonRow]:
+    def adopted(self) -> list[RosterRow]:
         a: RecordPeople | None = _one(self.plan, RecordPeople)
         return [p for p in a.people if p.row in a.adopted] if a else []
 

@@ -3,7 +3,7 @@ and removed. The Applier's visits for the roster actions (rosters/actions.py).
 
 Batches of one step never touch the same person: a roster's rows have distinct e-mails and usernames (two
 rows that would share one are blocked by the plan), so Moodle's uniqueness checks in PHP cannot race
-between them, and they are sent ``workers`` at a time (moodle_sync/parallel.py). The first create batch goes
+between them, and they are sent ``workers`` at a time (moodle_sync/writing/parallel.py). The first create batch goes
 alone and is timed (``RosterOutcome.create_ms``): on a site without an index on lower(email) each new
 account costs a scan of the user table (see email_cost.py). The people created are recorded in the store
 as they are made, so an import stopped later loses none.
@@ -21,22 +21,22 @@ from moodle_sync.errors import MoodleApiError, MoodleError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Created as CreatedUser
 from moodle_sync.moodle.models import ItemWarning, UserUpdate
-from moodle_sync.parallel import run_parallel
 from moodle_sync.reconcile.apply import ApplierCore, lost_answer_wait
 from moodle_sync.rosters.actions import (
     ChangeCohortMembers,
     CreateUsers,
-    PersonRow,
     RecordPeople,
     RefuseRows,
     UpdateUsers,
     UserChange,
 )
 from moodle_sync.rosters.people import MAILED_PASSWORD_AUTHS, new_user, username_for
+from moodle_sync.rosters.roster import RosterRow
 from moodle_sync.scope import outside_text
-from moodle_sync.send import FATAL, send_bisecting
-from moodle_sync.settle import settle
 from moodle_sync.store.db import Person
+from moodle_sync.writing.parallel import run_parallel
+from moodle_sync.writing.send import FATAL, send_bisecting
+from moodle_sync.writing.settle import settle
 
 USERS_PER_CREATE = 100
 MEMBERS_PER_CALL = 500
@@ -93,12 +93,13 @@ class RosterWrites(ApplierCore):
             found = self.__dict__["_roster"] = RosterOutcome()
         return found
 
-    def _record(self, county: str, people: Sequence[PersonRow], emails: dict[int, str] | None = None) -> None:
+    def _record(self, county: str, people: Sequence[RosterRow], emails: dict[int, str] | None = None) -> None:
         """The store learns who this roster's people are: never an e-mail Moodle does not have."""
         ids = self.roster.ids
         self.store.upsert_persons([
             Person(userid=ids[p.row], county=county, target_groups=p.target_groups, organisation=p.organisation,
-                   unit=p.unit, employment_start=p.employment_start, employee_id=p.employee_id,
+                   unit=p.unit, employee_id=p.employee_id,
+                   employment_start=p.employment_start.isoformat() if p.employment_start else None,
                    email=(emails or {}).get(p.row) or p.moodle_email or p.email)
             for p in people if p.row in ids])
 
@@ -164,7 +165,7 @@ class RosterWrites(ApplierCore):
             self._done(a, detail=f"{out.added} added, {out.removed} removed")
 
 
-def _moodle_emails(api: MoodleApi, people: Sequence[PersonRow]) -> dict[int, str]:
+def _moodle_emails(api: MoodleApi, people: Sequence[RosterRow]) -> dict[int, str]:
     """Row → the e-mail Moodle has, for matched people whose plan does not say it (a hub's plan shows none)."""
     unsaid = {p.userid: p.row for p in people if p.userid is not None and p.moodle_email is None}
     if not unsaid:
@@ -204,7 +205,7 @@ def _said(e: MoodleError) -> str:
 
 
 
-def _create_users(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterOutcome, say: Report,
+def _create_users(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
                   ids: dict[int, int]) -> None:
     """Create users into ``ids`` (row → user id) as they are made, so an import stopped later loses none.
 
@@ -212,11 +213,11 @@ def _create_users(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterO
     With e-mailed passwords a rejected batch is retried one person per call, not bisected: see
     :func:`_create_one_by_one`.
     """
-    def sent(batch: Sequence[PersonRow], created: list[CreatedUser]) -> None:
+    def sent(batch: Sequence[RosterRow], created: list[CreatedUser]) -> None:
         out.created += len(created)
         ids.update((r.row, c.id) for r, c in zip(batch, created, strict=True))
 
-    def unknown(batch: Sequence[PersonRow], _e: MoodleError) -> None:
+    def unknown(batch: Sequence[RosterRow], _e: MoodleError) -> None:
         # Moodle may have made them, or still be making them: re-read (never re-send) like a lost course create
         names = {r.row: username_for(r.email) for r in batch}
         found = settle(len(batch), lambda: {u.username: u.id for u in api.users_by_field(
@@ -228,7 +229,7 @@ def _create_users(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterO
                          f"{lost_answer_wait():.0f} s; not sent again (Moodle may still be creating it): run the "
                          f"import again in a few minutes" for r in batch if r.row not in done]
 
-    def refused(batch: Sequence[PersonRow], e: MoodleError) -> None:
+    def refused(batch: Sequence[RosterRow], e: MoodleError) -> None:
         if len(batch) == 1:
             out.failures.append(f"row {batch[0].row} ({batch[0].email}): Moodle refused the user: {_said(e)}")
         else:  # e-mailed passwords: one person per call (see _create_one_by_one)
@@ -246,12 +247,12 @@ TIMED_CREATE_MIN = 20
 CLOCK = time.perf_counter
 
 
-def _create_all(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterOutcome, say: Report,
+def _create_all(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
                 ids: dict[int, int], workers: int) -> None:
     """Create in calls of :data:`USERS_PER_CREATE`: the first alone (timed), the others ``workers`` at a time."""
     batches = [rows[i:i + USERS_PER_CREATE] for i in range(0, len(rows), USERS_PER_CREATE)]
 
-    def merge(_batch: list[PersonRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
+    def merge(_batch: list[RosterRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
         out.take(state[0])
         ids.update(state[1])
         say(f"  users created: {out.created}/{len(rows)}")
@@ -259,7 +260,7 @@ def _create_all(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterOut
     def new() -> tuple[RosterOutcome, dict[int, int]]:
         return RosterOutcome(), {}
 
-    def work(batch: list[PersonRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
+    def work(batch: list[RosterRow], state: tuple[RosterOutcome, dict[int, int]]) -> None:
         _create_users(api, batch, auth, state[0], say, state[1])
 
     if not batches:
@@ -282,7 +283,7 @@ def _update_all(api: MoodleApi, changes: list[UserChange], out: RosterOutcome, w
                  merge=lambda _batch, state: out.take(state), workers=workers)
 
 
-def _create_one_by_one(api: MoodleApi, rows: list[PersonRow], auth: str, out: RosterOutcome, say: Report,
+def _create_one_by_one(api: MoodleApi, rows: list[RosterRow], auth: str, out: RosterOutcome, say: Report,
                        ids: dict[int, int]) -> None:
     """Retry a refused batch one person per call, and say who may hold a password for a discarded account.
 
@@ -291,7 +292,7 @@ def _create_one_by_one(api: MoodleApi, rows: list[PersonRow], auth: str, out: Ro
     before the refused person got one. Bisecting would re-send them in halves, up to one e-mail per halving;
     one person per call gives each at most one e-mail for an account that was not kept.
     """
-    refused: PersonRow | None = None
+    refused: RosterRow | None = None
     refusal = -1  # its entry in out.failures
     for r in rows:
         failures = len(out.failures)

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from moodle_sync.errors import MoodleApiError, MoodleError, TransportError
 from moodle_sync.moodle.models import Request
 from moodle_sync.reconcile.apply import ApplierCore
-from moodle_sync.send import send_bisecting
 from moodle_sync.sessions.actions import AddGroupMembers, GroupMember
 from moodle_sync.sessions.placing import capacity_text
+from moodle_sync.writing.send import send_bisecting
 
 
 class SessionWrites(ApplierCore):

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from moodle_sync import engine
-from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError, PlanError
 from moodle_sync.reconcile.plan import (
@@ -23,6 +22,7 @@ from moodle_sync.reconcile.plan import (
     RecordVersion,
     UpdateCourse,
 )
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import URL, Site
 

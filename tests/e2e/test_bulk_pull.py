@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from moodle_sync import clock, engine
-from moodle_sync import settle as settle_module
 from moodle_sync.completions import bulk
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
@@ -23,6 +22,7 @@ from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
 from moodle_sync.store.report_pull import ReportPullStore
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site, run
 from .test_completions import (

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site
 from .test_rosters import course_id, do_import, enrolment, person, soc_rule, user_id, write_roster

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import settle as settle_module
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site
 from .test_rosters import course_id, do_import, enrolment, person, user_id, write_roster

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from moodle_sync import settle as settle_module
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_PARTIAL
 from moodle_sync.emulator import Fault, SimulatedCrash
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site, run
 from .test_rosters import do_import, person, write_roster

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from moodle_sync.commands.exits import EXIT_ERROR
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import Site, run
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,20 @@ def test_dry_run_shows_the_plan_and_writes_nothing(applied: Site, tmp_path: Path
     api = applied.api()
     [imp] = applied.store(api).roster_imports("W")
     assert imp["dry_run"] == 1 and imp["sha256"]
+
+
+def test_an_import_plan_read_back_from_its_json_is_the_same_plan(applied: Site, tmp_path: Path) -> None:
+    do_import(applied, write_roster(tmp_path / "a.csv", [person(n) for n in range(3)]))
+    rows = [person(0, Förnamn="Ny", Län="W"), person(1, Län="Dalarna"), person(7, Län="W", Anställningsdatum="")]
+    plan = do_import(applied, write_roster(tmp_path / "b.csv", rows, [*HEADER, "Län"]), dry_run=True).plan
+    written = plan.to_dict()
+    again = Plan.from_dict(json.loads(json.dumps(written)))
+    assert again == plan and again.to_dict() == written
+    people = [p for a in written["actions"]
+              for p in [*a.get("people", ()), *(c["person"] for c in a.get("changes", ()))]]
+    assert {p["employment_start"] for p in people} == {"2025-08-01", None}   # a date, written as YYYY-MM-DD
+    assert all("county" not in p for p in people)                            # the action's county is theirs
+    assert any(p["userid"] and p["moodle_email"] == "person0@falun.example.se" for p in people)
 
 
 def test_a_token_without_user_create_gets_moodles_permission_error(applied: Site, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """One sync at a time: apply, pull and roster import on the command line take the lock the portal's scheduler
-takes (moodle_sync/synclock.py), and refuse, writing nothing, while another holds it."""
+takes (moodle_sync/writing/synclock.py), and refuse, writing nothing, while another holds it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import Site, run
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from moodle_sync import clock
-from moodle_sync import settle as settle_module
 from moodle_sync.completions.remind import plan_reminders
 from moodle_sync.emulator import Fault
 from moodle_sync.run_plan import send_reminders
 from moodle_sync.scope import Scope
 from moodle_sync.store.completions import CompletionStore
+from moodle_sync.writing import settle as settle_module
 
 from .conftest import URL, Site
 from .test_apply import assert_no_duplicates

@@ -10,7 +10,7 @@ import pytest
 import requests
 from e2e.conftest import TOKEN
 
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import PASSWORD, Served, get, hidden, person, write_xlsx
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import Served, get, hidden, person, write_xlsx
 

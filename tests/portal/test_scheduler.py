@@ -15,7 +15,7 @@ from moodle_sync.portal.app import create_app
 from moodle_sync.portal.config import ScheduleConfig, load_portal_config
 from moodle_sync.portal.scheduler import TZ, Scheduler, next_time
 from moodle_sync.portal.site import Site
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import Served, get
 

@@ -22,7 +22,7 @@ from moodle_sync.portal import uploads
 from moodle_sync.portal.app import create_app
 from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
-from moodle_sync.synclock import acquire
+from moodle_sync.writing.synclock import acquire
 
 from .conftest import PASSWORD, Served, hidden, person
 from .test_portal_access import confirm_action, upload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import io
 import re
@@ -15,11 +16,11 @@ from report_facts import AS_OF, LABELS, done, fact, many
 
 from moodle_sync.reports import (
     Labels,
+    Suppressed,
     Table,
     build_table,
     chart_from_table,
     html_document,
-    suppress,
     to_csv,
     to_html,
     to_text,
@@ -32,14 +33,28 @@ SECRET = b"test secret"
 NASTY = "Län <&> \"citat\" 'x'"
 
 
+def hidden(table: Table, primary: set[tuple[int, str]], secondary: set[tuple[int, str]]) -> Table:
+    """``table`` with the given cells hidden as rounding hides them: what the renderers are given to show."""
+    marks = {ref: Suppressed(primary=True) for ref in primary} | {ref: Suppressed(primary=False) for ref in secondary}
+    rows = [dict(row) for row in table.rows]
+    for (r, key), mark in marks.items():
+        rows[r][key] = mark
+    return dataclasses.replace(table, rows=rows, suppressed=marks, threshold=5,
+                               notes=[*table.notes, "Värden 1–4 visas som <5; dolda andelar visas som .."])
+
+
 @pytest.fixture
 def table() -> Table:
     """AB 3 enrolled (hidden), C 40/30, M 15/12 (hidden to protect the others), W 20/2 (2 hidden)."""
     facts = many(1, 18) + many(100, 2, completed_on=D(2024, 2, 1)) \
         + many(200, 10, county="C") + many(300, 30, county="C", completed_on=D(2024, 3, 1)) \
         + many(400, 3, county="AB") + many(500, 3, county="M") + many(600, 12, county="M", completed_on=D(2024, 4, 1))
-    return suppress(build_table(facts, dimensions=["county"], as_of=AS_OF, labels=LABELS,
-                                measures=("enrolled", "completed", "completion_rate")))
+    built = build_table(facts, dimensions=["county"], as_of=AS_OF, labels=LABELS,
+                        measures=("enrolled", "completed", "completion_rate"))
+    assert [row["county"] for row in built.rows] == ["Stockholms län", "Uppsala län", "Skåne län", "Dalarnas län"]
+    return hidden(built, primary={(0, "enrolled"), (3, "completed")},
+                  secondary={(0, "completion_rate"), (2, "enrolled"), (2, "completed"), (2, "completion_rate"),
+                             (3, "completion_rate")})
 
 
 def test_text_has_swedish_headings_markers_and_notes(table: Table) -> None:
@@ -163,7 +178,10 @@ def nasty_report_html() -> str:
     facts = many(1, 12, organisation=NASTY, completed_on=D(2024, 3, 3)) + many(50, 9, county="C") \
         + many(80, 2, county="AB", completed_on=D(2024, 4, 4)) + [done(90, D(2024, 5, 5), county="AB")]
     report = uppfoljning(facts, labels=labels, as_of=AS_OF, secret=SECRET)
-    report.tables.append(suppress(build_table(facts, dimensions=["organisation"], as_of=AS_OF)))
+    by_organisation = build_table(facts, dimensions=["organisation"], as_of=AS_OF)
+    report.tables.append(hidden(by_organisation, primary={(0, "completed"), (0, "completed_current")},
+                                secondary={(0, "completion_rate"), (1, "completed"), (1, "completed_current"),
+                                           (1, "completion_rate")}))
     return html_document(report)
 
 
@@ -208,8 +226,11 @@ def test_hidden_values_are_not_drawn_to_scale() -> None:
     # W: 2 of 20 completed (hidden, so its rate is hidden); C: 30 of 40
     facts = many(1, 18) + many(100, 2, completed_on=D(2024, 2, 1)) + many(200, 10, county="C") \
         + many(300, 30, county="C", completed_on=D(2024, 3, 1))
-    table = suppress(build_table(facts, dimensions=["county"], as_of=AS_OF,
-                                 measures=("enrolled", "completed", "completion_rate")))
+    built = build_table(facts, dimensions=["county"], as_of=AS_OF,
+                        measures=("enrolled", "completed", "completion_rate"))
+    assert [row["county"] for row in built.rows] == ["Uppsala län", "Dalarnas län"]
+    table = hidden(built, primary={(1, "completed")},
+                   secondary={(0, "completed"), (0, "completion_rate"), (1, "completion_rate")})
     completed = chart_from_table(table, label="county", value="completed", title="Genomförda")
     rate = chart_from_table(table, label="county", value="completion_rate", title="Andel")
     page = html_document([table, completed, rate])

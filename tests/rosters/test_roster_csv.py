@@ -182,6 +182,7 @@ def people(draw: st.DrawFn) -> list[tuple[list[str], dict[str, object]]]:
             "target_groups": tuple(sorted(set(keys))), "employment_start": start,
             "employee_id": f"{i}{employee}" if employee else None,
             "county": "AB" if county in ("AB", "Stockholms län") else "W",
+            "userid": None, "moodle_email": None,  # a row read matches no account yet: the planner's part
         }
         out.append((written, expected))
     return out

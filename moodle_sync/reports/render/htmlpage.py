@@ -196,7 +196,8 @@ def _cells(table: Table, row: dict[str, object]) -> str:
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
             first_dimension = False
         elif isinstance(value, Suppressed):
-            meaning = "under " + str(value.threshold) if value.primary else "dolt för att skydda andra celler"
+            under = "under " + str(value.threshold)
+            meaning = under if value.primary else "andelen bygger på ett värde " + under
             cells.append(f'<td class="num hidden" title="{escape(meaning)}">{text}</td>')
         else:
             cells.append(f'<td class="num">{text}</td>')

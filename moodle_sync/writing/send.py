@@ -5,7 +5,7 @@ one transaction: a call it refuses names no bad item and wrote nothing, so the b
 one item per call where a refused call leaves something behind, such as password e-mails) until the refused
 item is alone and named; the good ones are applied. A write whose answer is not Moodle's own JSON has an
 unknown outcome (:class:`~moodle_sync.errors.WriteOutcomeUnknown`): it is handed to ``on_unknown``, which
-settles it by reading Moodle (:func:`moodle_sync.settle.settle`) and never re-sends a write that is not
+settles it by reading Moodle (:func:`moodle_sync.writing.settle.settle`) and never re-sends a write that is not
 idempotent. Errors no smaller batch can fix (:data:`FATAL`) stop the run.
 """
 
