@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 
 import click
 
 from moodle_sync.commands.exits import EXIT_OK, handle_errors
 from moodle_sync.console import Console
+from moodle_sync.moodle.declared import DEFAULT_MOODLE, MOODLE_VERSIONS
 
 
 @click.command()
@@ -24,18 +26,23 @@ from moodle_sync.console import Console
 # not specs_option: the emulator reads no settings; these specs only name the template courses to build
 @click.option("--specs", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
               help="With --site demo: the specs whose template courses to create (default: the shipped ones).")
+@click.option("--moodle", type=click.Choice(list(MOODLE_VERSIONS)), default=DEFAULT_MOODLE, show_default=True,
+              help="The Moodle version to imitate: its functions, answers, error names and defaults.")
 @handle_errors
-def emulator(port: int, token: str, host: str, site: str, specs: str | None) -> None:
-    """Serve the built-in Moodle 4.3 emulator (REST protocol, in-memory) until interrupted.
+def emulator(port: int, token: str, host: str, site: str, specs: str | None, moodle: str) -> None:
+    """Serve the built-in Moodle emulator (REST protocol, in-memory) until interrupted.
 
-    Example: moodle-sync emulator --site demo --port 8765 --token 0123456789abcdef0123456789abcdef
+    Example: moodle-sync emulator --site demo --moodle 4.5 --port 8765 --token 0123456789abcdef0123456789abcdef
     """
-    from moodle_sync.demo import stock_site
+    from moodle_sync import engine
+    from moodle_sync.demo import SHIPPED_SPECS, seed_templates
     from moodle_sync.emulator import Emulator, run_server
 
-    site_emulator = stock_site(token, specs) if site == "demo" else Emulator(token=token)
-    click.echo(f"Moodle emulator ({site} site) on http://{host}:{port}/webservice/rest/server.php (Ctrl-C stops)",
-               err=True)
+    site_emulator = Emulator(token=token, moodle=moodle)
+    if site == "demo":  # demo.stock_site() on the chosen version
+        seed_templates(site_emulator, engine.load(Path(specs) if specs else SHIPPED_SPECS))
+    click.echo(f"Moodle {moodle} emulator ({site} site) on http://{host}:{port}/webservice/rest/server.php "
+               "(Ctrl-C stops)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         run_server(port, token, host=host, emulator=site_emulator)
 

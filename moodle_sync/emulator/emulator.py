@@ -1,4 +1,4 @@
-"""The Emulator: one in-memory Moodle 4.3 site behind ``handle()``, webservice/rest/server.php's pipeline.
+"""The Emulator: one in-memory Moodle site (4.3 or 4.5) behind ``handle()``, webservice/rest/server.php's pipeline.
 
 handle() parses like PHP, checks token and function, validates against the signature, runs the function
 in a transaction and answers as Moodle does; used in-process by the client and by the loopback server.
@@ -36,6 +36,7 @@ from moodle_sync.emulator.rendering import render_error, render_result, response
 from moodle_sync.emulator.signatures import known_functions, signatures
 from moodle_sync.emulator.tokens import Token
 from moodle_sync.emulator.validation import clean_returnvalue, validate_parameters
+from moodle_sync.emulator.versions import DEFAULT_MOODLE, moodle_version
 
 REST_PATH = "/webservice/rest/server.php"
 # The recorded site's wwwroot. Answers embed it (course images, module icons …) and the contract scorer
@@ -58,7 +59,7 @@ Response = tuple[int, dict[str, str], bytes]
 
 
 class Emulator:
-    """An in-memory Moodle 4.3 site speaking the REST web-service protocol.
+    """An in-memory Moodle site speaking the REST web-service protocol.
 
     Args:
         token: registered as a site-admin token whose service holds every implemented function.
@@ -66,14 +67,20 @@ class Emulator:
         site_url: the site's wwwroot as answers show it (siteurl, image and activity URLs); by default the
             recorded site's, whatever address the emulator is served on.
         now: the clock (Unix seconds) for timecreated/timemodified and enrolment dates.
+        moodle: the version imitated, "4.3" or "4.5": its declared functions and signatures (what answers
+            hold), exception names and defaults (see versions.py).
+
+    Raises:
+        ValueError: ``moodle`` is not a version the emulator imitates.
     """
 
     def __init__(self, *, token: str | None = None, debug: bool = False, site_url: str = RECORDED_SITE_URL,
-                 now: Callable[[], int] | None = None) -> None:
+                 now: Callable[[], int] | None = None, moodle: str = DEFAULT_MOODLE) -> None:
+        self.moodle = moodle_version(moodle)
         self.debug = debug
         self.site_url = site_url.rstrip("/")
         self.now: Callable[[], int] = now or clock.epoch
-        self.state = State(self.now())
+        self.state = State(self.now(), self.moodle)
         self.faults = FaultSet()
         self.calls: list[str] = []
         self.max_input_vars = 5000  # PHP drops request variables past this (Moodle requires >= 5000 on PHP 8)
@@ -97,7 +104,7 @@ class Emulator:
 
     def write_calls(self) -> int:
         """How many executed calls were of functions whose signature type is "write"."""
-        sigs = signatures()
+        sigs = signatures(self.moodle.name)
         with self.lock:
             return sum(1 for name in self.calls if name in sigs and sigs[name].type == "write")
 
@@ -180,10 +187,10 @@ class Emulator:
                     raise invalid_parameter("Missing function name")
                 if wsfunction == givens.GIVEN_FUNCTION:  # not a Moodle function: tests and the demo only
                     return self._given(params, fmt, user.id)
-                if wsfunction not in known_functions():
+                if wsfunction not in known_functions(self.moodle.name):
                     raise missing_record("external_functions")
                 impl = REGISTRY.get(wsfunction)
-                sig = signatures().get(wsfunction)
+                sig = signatures(self.moodle.name).get(wsfunction)
                 if impl is None or sig is None or not tok.allows(wsfunction):
                     raise access_exception(_ACCESS_DEBUG.format(wsfunction))
                 # counted once the call reaches the function (it may still fail validation or its own checks)
@@ -199,6 +206,7 @@ class Emulator:
                 cleaned = None if sig.returns is None else clean_returnvalue(sig.returns, result, self.state.config.env)
                 ctype, text = render_result(cleaned, sig.returns, fmt)
             except MoodleError as e:
+                e.exception = self.moodle.exception_name(e.exception)
                 ctype, text = render_error(e, fmt, debug=self.debug)
             return 200, response_headers(ctype), text.encode("utf-8")
 

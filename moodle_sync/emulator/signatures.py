@@ -1,8 +1,8 @@
 """Web-service function signatures: parameter and return descriptions as Moodle declares them.
 
-Read from the dump of a live 4.3 site that the client ships (moodle_sync/moodle/data/ws-signatures-4.3.json:
-Moodle's contract) plus the emulator's hand-written data/extra-signatures.json for functions the dump lacks
-(core_user_delete_users).
+Read from the dump of a live site of the imitated version that the client ships
+(moodle_sync/moodle/data/ws-signatures-<version>.json: Moodle's contract) plus the emulator's hand-written
+data/extra-signatures.json for functions the dump lacks (core_user_delete_users).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from moodle_sync.moodle.declared import FUNCTIONS_FILE, SIGNATURES_FILE, read_data
+from moodle_sync.moodle.declared import declared_signatures, functions_file, read_data
 
 # external_description.php: VALUE_REQUIRED = 1, VALUE_DEFAULT = 0, VALUE_OPTIONAL = 2
 REQUIRED = 1
@@ -76,20 +76,18 @@ def parse_description(node: dict[str, Any]) -> Description:
     raise ValueError(f"unknown description kind {kind!r}")
 
 
-def _read(name: str) -> dict[str, Any]:
-    if name in (SIGNATURES_FILE, FUNCTIONS_FILE):  # Moodle's contract lives with the client (moodle/data)
-        return read_data(name)
-    text = resources.files("moodle_sync.emulator").joinpath(f"data/{name}").read_text("utf-8")
+def _read_extra() -> dict[str, Any]:
+    text = resources.files("moodle_sync.emulator").joinpath("data/extra-signatures.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
 
 @cache
-def signatures() -> dict[str, Signature]:
-    """Every function with a usable signature, keyed by name."""
+def signatures(moodle: str = "4.3") -> dict[str, Signature]:
+    """Every function with a usable signature in that Moodle version, keyed by name."""
     out: dict[str, Signature] = {}
-    for filename in ("ws-signatures-4.3.json", "extra-signatures.json"):
-        for name, raw in _read(filename).items():
+    for dump in (declared_signatures(moodle), _read_extra()):
+        for name, raw in dump.items():
             if name.startswith("_") or "parameters" not in raw:
                 continue  # notes, and dump entries that only hold the site's error for that name
             params = parse_description(raw["parameters"])
@@ -101,7 +99,7 @@ def signatures() -> dict[str, Signature]:
 
 
 @cache
-def known_functions() -> frozenset[str]:
-    """Every function name the recorded site knew, whether or not the emulator implements it."""
-    names: list[str] = _read("moodle-4.3-functions.json")["functions"]
-    return frozenset(names) | frozenset(signatures())
+def known_functions(moodle: str = "4.3") -> frozenset[str]:
+    """Every function name the recorded site of that version knew, whether or not the emulator implements it."""
+    names: list[str] = read_data(functions_file(moodle))["functions"]
+    return frozenset(names) | frozenset(signatures(moodle))

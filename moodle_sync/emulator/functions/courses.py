@@ -348,9 +348,11 @@ def module_info(call: Call, course: Course, cm: CourseModule) -> dict[str, Any]:
         "visible": cm.visible, "uservisible": True, "visibleoncoursepage": cm.visibleoncoursepage,
         "modicon": fmt.module_icon_url(call.site_url, cfg.themerev, cm.modname), "modname": cm.modname,
         "modplural": courselib.MODPLURALS.get(cm.modname, cm.modname), "availability": None, "indent": cm.indent,
-        "onclick": "", "afterlink": None, "customdata": '""',
+        "onclick": "", "afterlink": None,
+        "customdata": cfg.moodle.forum_customdata if cm.modname == "forum" else '""',
         "noviewlink": cm.modname in courselib.NO_VIEW_LINK, "completion": cm.completion, "downloadcontent": 1,
-        "dates": [], "groupmode": cm.groupmode,
+        "dates": [], "groupmode": cm.groupmode, "branded": False,
+        "purpose": courselib.MOD_PURPOSES.get(cm.modname, "other"),  # branded: 4.4+ (4.3's signature drops it)
     }
     if cm.modname == "forum":
         # only modules with an activity badge (mod/*/classes/output/courseformat/activitybadge.php) carry the key:
@@ -374,15 +376,19 @@ def module_info(call: Call, course: Course, cm: CourseModule) -> dict[str, Any]:
             "isautomatic": cm.completion == 2,
             "istrackeduser": completionlib.is_tracked_user(call.state, course, call.user.id, call.now),
             "uservisible": True, "details": completionlib.rule_details(cm, row),
+            # 4.4+: cm_completion_details::is_overall_complete(), complete or complete-pass
+            "isoverallcomplete": bool(row and row.completionstate in (1, 2)),
         }
     return info
 
 
 def section_info(call: Call, course: Course, section: Section, modules: list[dict[str, Any]]) -> dict[str, Any]:
     summary, summaryformat = fmt.format_text(section.summary, section.summaryformat, call.raw)
-    return {"id": section.id, "name": fmt.format_string(courselib.section_name(course, section), call.raw),
+    name = courselib.section_name(course, section, call.state.config.moodle)
+    return {"id": section.id, "name": fmt.format_string(name, call.raw),
             "visible": section.visible, "summary": summary, "summaryformat": summaryformat,
-            "section": section.section, "hiddenbynumsections": 0, "uservisible": True, "modules": modules}
+            "section": section.section, "hiddenbynumsections": 0, "uservisible": True, "modules": modules,
+            "component": None, "itemid": None}  # 4.4+: the plugin a delegated section belongs to (none here)
 
 
 @implements("core_course_get_contents")

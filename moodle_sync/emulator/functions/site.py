@@ -38,5 +38,6 @@ def get_site_info(call: Call, params: Params) -> dict[str, Any]:
         "userprivateaccesskey": hashlib.md5(f"{user.id}:{call.token.token}".encode()).hexdigest(),
         "siteid": 1, "sitecalendartype": "gregorian", "usercalendartype": user.calendartype or "gregorian",
         "userissiteadmin": call.token.is_admin and call.state.is_siteadmin(user.id), "theme": cfg.theme,
-        "limitconcurrentlogins": 0,
+        # 4.4+ (4.3's signature drops them); the emulator has no site policies nor custom home pages
+        "limitconcurrentlogins": 0, "policyagreed": 0, "userhomepageurl": None,
     }

@@ -38,6 +38,7 @@ from moodle_sync.emulator.model.records import (
 from moodle_sync.emulator.model.reportbuilder import Report, ReportColumn, ReportCondition
 from moodle_sync.emulator.model.tables import Journal, Table
 from moodle_sync.emulator.paramtypes import Environment
+from moodle_sync.emulator.versions import DEFAULT_MOODLE, MoodleVersion, moodle_version
 
 # Id layout, like a lived-in site. The contract scorer maps numbers inside messages back to names across
 # all kinds ("record already exists: cohort(id=6 id=210)"), so kinds must not share values:
@@ -68,8 +69,9 @@ STOCK_ROLES = (
 class SiteConfig:
     sitename: str = "Kompetensportal (emulator)"
     shortname: str = "Kompetensportal"
-    release: str = "4.3 (Build: 20231009)"
-    version: str = "2023100900"
+    moodle: MoodleVersion = field(default_factory=lambda: moodle_version(DEFAULT_MOODLE))  # what it imitates
+    release: str = ""  # core_webservice_get_site_info's release and version; "": the imitated version's
+    version: str = ""
     theme: str = "boost"
     themerev: int = 1795389189
     lang: str = "en"
@@ -95,12 +97,16 @@ class SiteConfig:
     topics_defaults: dict[str, Any] = field(default_factory=lambda: {"hiddensections": 1, "coursedisplay": 0,
                                                                      "indentation": "1"})
 
+    def __post_init__(self) -> None:
+        self.release = self.release or self.moodle.release
+        self.version = self.version or self.moodle.version
+
 
 class State:
     """All tables of one emulated site."""
 
-    def __init__(self, now: int) -> None:
-        self.config = SiteConfig()
+    def __init__(self, now: int, moodle: MoodleVersion | None = None) -> None:
+        self.config = SiteConfig(moodle=moodle or moodle_version(DEFAULT_MOODLE))
         self.journal = j = Journal()
         self.contexts: Table[Context] = Table("context", j, first_id=500000,
                                               indexes={"level_instance": lambda r: (r.contextlevel, r.instanceid)})

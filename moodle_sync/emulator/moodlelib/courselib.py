@@ -20,6 +20,7 @@ from moodle_sync.emulator.model.records import (
 )
 from moodle_sync.emulator.model.state import SITEID, State
 from moodle_sync.emulator.paramtypes import php_int
+from moodle_sync.emulator.versions import MoodleVersion
 
 MODPLURALS = {
     "assign": "Assignments", "bigbluebuttonbn": "BigBlueButton", "book": "Books", "chat": "Chats",
@@ -27,6 +28,15 @@ MODPLURALS = {
     "glossary": "Glossaries", "h5pactivity": "H5P", "imscp": "IMS content packages", "label": "Text and media areas",
     "lesson": "Lessons", "lti": "External tools", "page": "Pages", "quiz": "Quizzes", "resource": "Files",
     "scorm": "SCORM packages", "survey": "Surveys", "url": "URLs", "wiki": "Wikis", "workshop": "Workshops",
+}
+# mod/*/lib.php *_supports(FEATURE_MOD_PURPOSE); get_contents answers it from 4.4 (required in 4.5's signature)
+MOD_PURPOSES = {
+    "assign": "assessment", "bigbluebuttonbn": "communication", "book": "content", "chat": "communication",
+    "choice": "communication", "data": "collaboration", "feedback": "communication", "folder": "content",
+    "forum": "collaboration", "glossary": "collaboration", "h5pactivity": "interactivecontent",
+    "imscp": "interactivecontent", "label": "content", "lesson": "interactivecontent", "lti": "other",
+    "page": "content", "quiz": "assessment", "resource": "content", "scorm": "interactivecontent",
+    "survey": "communication", "url": "content", "wiki": "collaboration", "workshop": "assessment",
 }
 NO_VIEW_LINK = {"label"}  # modules without a view page (cm_info::has_view() false)
 
@@ -73,8 +83,12 @@ def create_course(state: State, now: int, data: dict[str, Any]) -> Course:
     idnumber = str(data.get("idnumber") or "")
     if idnumber and state.courses.count_by("idnumber", idnumber):
         raise moodle_exception("courseidnumbertaken", a=idnumber)
-    startdate = php_int(data.get("startdate", 0))
-    enddate = php_int(data.get("enddate", 0))
+    moodle = state.config.moodle
+    startdate = php_int(data["startdate"]) if data.get("startdate") is not None else moodle.default_startdate(
+        now, state.config.timezone)
+    # 4.5: no enddate sent (0 is one) means the site's course duration after the start
+    enddate = php_int(data["enddate"]) if data.get("enddate") is not None else (
+        startdate + moodle.default_course_duration if startdate and moodle.default_course_duration else 0)
     validate_dates(startdate, enddate)
     fmt = str(data.get("format") or "topics")
     visible = php_int(data["visible"]) if data.get("visible") is not None else category.visible
@@ -92,7 +106,8 @@ def create_course(state: State, now: int, data: dict[str, Any]) -> Course:
         defaultgroupingid=php_int(data.get("defaultgroupingid", 0)), lang=str(data.get("lang") or ""),
         calendartype="", theme=str(data.get("theme") or ""), timecreated=now, timemodified=now, requested=0,
         enablecompletion=php_int(data.get("enablecompletion", 1)),
-        completionnotify=php_int(data.get("completionnotify", 0)), cacherev=now, showactivitydates=0,
+        completionnotify=php_int(data.get("completionnotify", 0)), cacherev=now,
+        showactivitydates=moodle.showactivitydates_default,
         showcompletionconditions=1, pdfexportfont=None, contextid=contextid,
         formatoptions=format_options_for(fmt, data),
         customfields={k: str(v) for k, v in dict(data.get("customfields") or {}).items() if k in fields}))
@@ -273,8 +288,9 @@ def modules_in_order(state: State, courseid: int) -> list[CourseModule]:
     return out
 
 
-def section_name(course: Course, section: Section) -> str:
-    """get_section_name(): a set name, else the format's default ("General", "Topic 3", week dates)."""
+def section_name(course: Course, section: Section, moodle: MoodleVersion) -> str:
+    """get_section_name(): a set name, else the format's default ("General", "Topic 3" (4.5: "New section"),
+    week dates)."""
     if section.name:
         return section.name
     if section.section == 0:
@@ -284,7 +300,7 @@ def section_name(course: Course, section: Section) -> str:
         end = start + dt.timedelta(days=6)
         return f"{start.day} {start:%B} - {end.day} {end:%B}"
     if course.format == "topics":
-        return f"Topic {section.section}"
+        return moodle.topic_section_name.format(section.section)
     return f"Section {section.section}"
 
 

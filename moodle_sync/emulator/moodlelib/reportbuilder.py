@@ -42,7 +42,8 @@ TEXT_OPERATORS = {"contains": 1, "does_not_contain": 2, "is_equal_to": 3, "is_no
                   "ends_with": 6, "is_empty": 7, "is_not_empty": 8}
 _NO_VALUE_NEEDED = {0, 7, 8}
 
-# $OUTPUT->help_icon('sorting', 'core_reportbuilder') as the recorded site renders it (theme boost)
+# $OUTPUT->help_icon('sorting', 'core_reportbuilder') as the recorded sites render it (theme boost): 4.3's, then
+# 4.5's (other classes, the FontAwesome 6 icon name, the template's lines ending in CRLF)
 SORTING_HELP_ICON = (
     '<a class="btn btn-link p-0" role="button"\n    data-container="body" data-toggle="popover"\n'
     '    data-placement="right" data-content="&lt;div class=&quot;no-overflow&quot;&gt;&lt;p&gt;You can set the '
@@ -50,6 +51,13 @@ SORTING_HELP_ICON = (
     '&lt;/p&gt;\n&lt;/div&gt; "\n    data-html="true" tabindex="0" data-trigger="focus" aria-label="Help">\n'
     '  <i class="icon fa fa-question-circle text-info fa-fw "  title="Help with Sorting" role="img" '
     'aria-label="Help with Sorting"></i>\n</a>')
+SORTING_HELP_ICON_45 = (
+    '<a class="btn btn-link p-0 me-2 icon-no-margin" role="button"\r\n    data-container="body" '
+    'data-toggle="popover"\r\n    data-placement="right" data-content="&lt;div class=&quot;no-overflow&quot;&gt;'
+    '&lt;p&gt;You can set the initial sort order of columns in the report, which can then be changed by users by '
+    'clicking on column names.&lt;/p&gt;\n&lt;/div&gt; "\r\n    data-html="true" tabindex="0" data-trigger="focus" '
+    'aria-label="Help">\r\n  <i class="icon fa fa-circle-question text-info fa-fw "  title="Help with Sorting" '
+    'role="img" aria-label="Help with Sorting"></i>\r\n</a>')
 
 
 def php_json(value: object) -> str:
@@ -122,15 +130,22 @@ def sorting(state: State, report: Report) -> dict[str, Any]:
     for column in sorted(columns_of(state, report.id), key=lambda c: (c.sortorder, c.id)):
         title = COLUMNS[column.uniqueidentifier].title
         ascending = column.sortdirection == SORT_ASC
+        newer = state.config.moodle.newer_sorting_editor
+        named = f"'{title}'" if newer else title
+        other = "descending" if ascending else "ascending"
+        icon = {"key": f"t/sort_{'asc' if ascending else 'desc'}", "component": "moodle",
+                "title": f"Change initial sorting for column '{title}' to {other}"} if newer else {
+                "key": "t/uplong" if ascending else "t/downlong", "component": "moodle",
+                "title": f"Sort column '{title}' {other}"}
         items.append({
             "id": column.id, "title": title, "heading": column.heading or title,
             "sortdirection": column.sortdirection, "sortenabled": column.sortenabled, "sortorder": column.sortorder,
             # lang/en/reportbuilder.php columnsortdirectiondesc/asc, movesorting, columnsortdisable/enable
-            "sorticon": {"key": "t/uplong" if ascending else "t/downlong", "component": "moodle",
-                         "title": f"Sort column '{title}' {'descending' if ascending else 'ascending'}"},
+            "sorticon": icon,
             "movetitle": f"Move sorting for column '{title}'",
-            "sortenabledtitle": f"{'Disable' if column.sortenabled else 'Enable'} initial sorting for column {title}"})
-    return {"hassortablecolumns": bool(items), "sortablecolumns": items, "helpicon": SORTING_HELP_ICON}
+            "sortenabledtitle": f"{'Disable' if column.sortenabled else 'Enable'} initial sorting for column {named}"})
+    helpicon = SORTING_HELP_ICON_45 if state.config.moodle.newer_sorting_editor else SORTING_HELP_ICON
+    return {"hassortablecolumns": bool(items), "sortablecolumns": items, "helpicon": helpicon}
 
 
 def details(state: State, site_url: str, report: Report) -> dict[str, Any]:
@@ -149,7 +164,8 @@ def details(state: State, site_url: str, report: Report) -> dict[str, Any]:
             "component": report.component, "area": report.area, "itemid": report.itemid,
             "usercreated": report.usercreated, "id": report.id, "timecreated": report.timecreated,
             "timemodified": report.timemodified, "usermodified": report.usermodified,
-            "sourcename": PARTICIPANTS_NAME if report.source == PARTICIPANTS else None, "modifiedby": modifiedby}
+            "sourcename": PARTICIPANTS_NAME if report.source == PARTICIPANTS else None, "modifiedby": modifiedby,
+            "tags": []}  # 4.5: the report's tags (none can be set here; 4.3's signature drops the key)
 
 
 def data(state: State, viewer: Viewer, report: Report, page: int, perpage: int) -> dict[str, Any]:

@@ -199,7 +199,8 @@ def _completion_columns() -> list[ColumnDef]:
         return 1 if row.completion is not None and (row.completion.timecompleted or 0) > 0 else 0
 
     def shown_for_user(value: Any, row: Joined, viewer: Viewer) -> str:
-        return "" if row.user is None else ("Yes" if value else "No")
+        # 4.5 shows nothing for not completed (MoodleVersion.not_completed_text)
+        return "" if row.user is None else ("Yes" if value else viewer.state.config.moodle.not_completed_text)
 
     def field(name: str) -> Field:
         return lambda row, viewer: getattr(row.completion, name) if row.completion else None

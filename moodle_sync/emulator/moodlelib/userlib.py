@@ -214,4 +214,6 @@ def user_details(state: State, site_url: str, user: User, *, fields: Sequence[st
             if name in wanted:
                 value = getattr(user, name)
                 out[name] = bool(value) if name == "confirmed" else value
+        if "trackforums" in wanted:  # 4.4+ answers it (4.3's signature drops it); no function here sets it
+            out["trackforums"] = 0
     return out
