@@ -1,6 +1,7 @@
-"""A Moodle 4.3 web-service emulator: an in-memory site speaking the REST protocol, for tests and the demo.
+"""A Moodle 4.3 or 4.5 web-service emulator: an in-memory site speaking the REST protocol, for tests and the demo.
 
-``Emulator.handle`` answers in-process, ``serve`` on loopback; tests/contract replays a real site's 72 calls.
+``Emulator.handle`` answers in-process, ``serve`` on loopback; tests/contract replays real sites' recorded calls
+(72 and 36 report builder ones per version). ``Emulator(moodle=…)`` chooses the version (versions.py).
 """
 
 from moodle_sync.emulator.emulator import Emulator

@@ -15,8 +15,8 @@ from typing import Any
 
 #: the Moodle versions whose declarations ship with the tool, oldest first
 MOODLE_VERSIONS = ("4.3", "4.5")
-#: the version the emulator imitates unless told otherwise (``moodle-sync emulator --moodle``)
-DEFAULT_MOODLE = "4.3"
+#: the version the emulator imitates unless told otherwise (``moodle-sync emulator --moodle``): what sites run
+DEFAULT_MOODLE = "4.5"
 
 
 def signatures_file(moodle: str = "4.3") -> str:

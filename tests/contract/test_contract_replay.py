@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from moodle_sync.emulator import Emulator, serve
+from moodle_sync.moodle.declared import DEFAULT_MOODLE
 
 HERE = Path(__file__).parent
 TOKEN = "c0ntract0123456789abcdef01234567"
@@ -77,7 +78,7 @@ def test_report_builder_replays_twice_on_one_site_still_match(moodle: str) -> No
 
 def test_the_report_builder_replay_notices_a_wrong_answer() -> None:
     """Past the recorded enrolment end (2026-12-31) u1 is 'Not current': the scorer must see that difference."""
-    with serve(Emulator(token=TOKEN, now=lambda: 1798800000)) as server:
+    with serve(Emulator(token=TOKEN, now=lambda: 1798800000, moodle="4.3")) as server:
         run = replay(server.url, contract=reportbuilder("4.3"))
     assert run.returncode == 1
     assert "DIFF  retrieve report (core_reportbuilder_retrieve_report)" in run.stdout
@@ -85,7 +86,7 @@ def test_the_report_builder_replay_notices_a_wrong_answer() -> None:
 
 def test_the_replay_notices_a_wrong_answer() -> None:
     """The scorer is strict enough to catch a broken emulator (so 72/72 above means something)."""
-    emulator = Emulator(token=TOKEN)
+    emulator = Emulator(token=TOKEN, moodle="4.3")
     emulator.state.config.env.languages.add("")  # an empty lang would now be accepted: step 16 must fail
     with serve(emulator) as server:
         run = replay(server.url, contract=contract("4.3"))
@@ -138,8 +139,9 @@ def test_run_server_as_the_cli_starts_it_scores_perfectly() -> None:
                                f"run_server({port}, {TOKEN!r})"], stderr=subprocess.PIPE, text=True)
     try:
         wait_for(server, port)
-        assert_perfect(replay(f"http://127.0.0.1:{port}", contract=contract("4.3")))
-        assert_perfect(replay(f"http://127.0.0.1:{port}", "--prefix", "other", contract=contract("4.3")))
+        # run_server's own emulator imitates the default version
+        assert_perfect(replay(f"http://127.0.0.1:{port}", contract=contract(DEFAULT_MOODLE)))
+        assert_perfect(replay(f"http://127.0.0.1:{port}", "--prefix", "other", contract=contract(DEFAULT_MOODLE)))
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -64,7 +64,8 @@ def clock() -> list[int]:
 
 @pytest.fixture
 def emulator(clock: list[int]) -> Emulator:
-    return Emulator(token=TOKEN, now=lambda: clock[0])
+    """Moodle 4.3: these tests hold its recorded words and defaults (test_versions.py holds 4.5's differences)."""
+    return Emulator(token=TOKEN, now=lambda: clock[0], moodle="4.3")
 
 
 @pytest.fixture
