@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from moodle_sync.moodle.declared import declared_signatures, functions_file, read_data
+from moodle_sync.moodle.declared import DEFAULT_MOODLE, declared_signatures, functions_file, read_data
 
 # external_description.php: VALUE_REQUIRED = 1, VALUE_DEFAULT = 0, VALUE_OPTIONAL = 2
 REQUIRED = 1
@@ -83,7 +83,7 @@ def _read_extra() -> dict[str, Any]:
 
 
 @cache
-def signatures(moodle: str = "4.3") -> dict[str, Signature]:
+def signatures(moodle: str = DEFAULT_MOODLE) -> dict[str, Signature]:
     """Every function with a usable signature in that Moodle version, keyed by name."""
     out: dict[str, Signature] = {}
     for dump in (declared_signatures(moodle), _read_extra()):
@@ -99,7 +99,7 @@ def signatures(moodle: str = "4.3") -> dict[str, Signature]:
 
 
 @cache
-def known_functions(moodle: str = "4.3") -> frozenset[str]:
+def known_functions(moodle: str = DEFAULT_MOODLE) -> frozenset[str]:
     """Every function name the recorded site of that version knew, whether or not the emulator implements it."""
     names: list[str] = read_data(functions_file(moodle))["functions"]
     return frozenset(names) | frozenset(signatures(moodle))

@@ -19,11 +19,11 @@ MOODLE_VERSIONS = ("4.3", "4.5")
 DEFAULT_MOODLE = "4.5"
 
 
-def signatures_file(moodle: str = "4.3") -> str:
+def signatures_file(moodle: str) -> str:
     return f"ws-signatures-{moodle}.json"
 
 
-def functions_file(moodle: str = "4.3") -> str:
+def functions_file(moodle: str) -> str:
     return f"moodle-{moodle}-functions.json"
 
 
@@ -35,7 +35,7 @@ def read_data(name: str) -> dict[str, Any]:
 
 
 @cache
-def declared_signatures(moodle: str = "4.3") -> dict[str, Any]:
+def declared_signatures(moodle: str = DEFAULT_MOODLE) -> dict[str, Any]:
     """Every function's declaration as that Moodle version dumps it (raw JSON), keyed by name."""
     if moodle not in MOODLE_VERSIONS:
         raise ValueError(f"no recorded signatures for Moodle {moodle}; known: {', '.join(MOODLE_VERSIONS)}")

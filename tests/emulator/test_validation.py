@@ -72,7 +72,7 @@ def test_a_username_is_valid_exactly_when_cleaning_leaves_it_unchanged(name: str
 
 
 def test_return_values_are_cast_and_undeclared_keys_dropped() -> None:
-    returns = signatures()["core_cohort_get_cohorts"].returns
+    returns = signatures("4.3")["core_cohort_get_cohorts"].returns
     assert returns is not None
     cleaned = clean_returnvalue(returns, [{"id": "7", "name": 5, "idnumber": "x", "description": "",
                                            "descriptionformat": "1", "visible": 1, "contextid": 99}])
@@ -82,7 +82,7 @@ def test_return_values_are_cast_and_undeclared_keys_dropped() -> None:
 
 
 def test_an_object_left_empty_is_encoded_as_a_list() -> None:
-    contents = signatures()["core_course_get_contents"].returns
+    contents = signatures("4.3")["core_course_get_contents"].returns
     assert contents is not None
     module = {"id": 1, "name": "n", "modicon": "http://x/i", "modname": "forum", "modplural": "Forums",
               "indent": 0, "activitybadge": {}}
