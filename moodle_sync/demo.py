@@ -99,7 +99,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
     emulator = Emulator(token=token)
     with tempfile.TemporaryDirectory(prefix="moodle-sync-demo-") as tmp, serve(emulator, port=port) as server:
         store_path = Path(state_path) if state_path else Path(tmp) / "state.db"
-        console.say(f"== Moodle emulator serving {server.url} (in-memory Moodle 4.3) ==")
+        console.say(f"== Moodle emulator serving {server.url} (in-memory Moodle 4.5) ==")
 
         console.say(f"\n== 1. validate {specs_path} ==")
         try:
