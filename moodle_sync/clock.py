@@ -16,7 +16,7 @@ import time
 
 from moodle_sync.specs.fields import STOCKHOLM
 
-__all__ = ["STOCKHOLM", "epoch", "now", "shown", "stamp", "today"]
+__all__ = ["STOCKHOLM", "epoch", "file_time", "now", "shown", "stamp", "today"]
 
 
 def _offset() -> float:
@@ -41,6 +41,11 @@ def now() -> datetime.datetime:
 def epoch() -> int:
     """The moment now as Unix time (Moodle's times are these)."""
     return int(time.time() + OFFSET)
+
+
+def file_time(moment: datetime.datetime) -> float:
+    """``moment`` of this clock as the machine stamps files (``st_mtime``): they differ by :data:`OFFSET`."""
+    return moment.timestamp() - OFFSET
 
 
 def today() -> datetime.date:

@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from moodle_sync import clock
 from moodle_sync.portal import held
 from moodle_sync.portal.config import PortalConfig
 from moodle_sync.portal.db import PortalDB, now
@@ -81,7 +82,7 @@ def sweep(db: PortalDB, directory: Path, config: PortalConfig, *, at: datetime.d
             continue
         deleted += 1
     if directory.is_dir():
-        oldest = at.timestamp() - GRACE.total_seconds()
+        oldest = clock.file_time(at) - GRACE.total_seconds()  # file times are the machine's
         for path in directory.iterdir():
             if path.name not in kept and path.is_file() and path.stat().st_mtime < oldest:
                 path.unlink(missing_ok=True)
