@@ -214,8 +214,28 @@ class DoctorReport:
                                     "indexed": round(self.email_lookup_ms[1], 1)} if self.email_lookup_ms else None}
 
 
-#: Moodle 4.3's version number; older sites may lack functions or answer differently
-MIN_VERSION = 2023100900
+#: the Moodle releases the tool is tested on (recordings of real sites, the emulator, lab checks), newest first
+TESTED_RELEASES = ("4.5", "4.3")
+#: Moodle 4.1's version number: the first with report builder web services (the completion report)
+REPORT_BUILDER_VERSION = 2022112800
+
+
+def version_warnings(release: str, version: str) -> list[str]:
+    """What doctor says of a Moodle release the tool is not tested on (nothing for a tested one).
+
+    Raises:
+        ValueError: ``version`` is not a number.
+    """
+    branch = ".".join(release.split()[0].split(".")[:2]) if release.strip() else ""
+    if branch in TESTED_RELEASES:
+        return []
+    tested = " and ".join(TESTED_RELEASES)
+    warnings = [f"Moodle {release or version} is not a release this tool is tested on ({tested}): its web "
+                f"services may lack functions or answer differently; check `plan` before `apply`"]
+    if int(float(version or 0)) < REPORT_BUILDER_VERSION:
+        warnings.append("before Moodle 4.1 there is no report builder web service: `pull` asks Moodle one person "
+                        "at a time (about 23 ms a person)")
+    return warnings
 
 
 def feature_warnings(features: Mapping[str, int]) -> list[str]:
@@ -262,9 +282,7 @@ def doctor(api: MoodleApi, required: tuple[str, ...] = MoodleApi.FUNCTIONS,
     report.warnings += [f"the service lacks {', '.join(fs)}: {why}; add {'them' if len(fs) > 1 else 'it'} to the "
                         f"service" for why, fs in lacking.items()]
     try:
-        if int(float(info.version or 0)) < MIN_VERSION:
-            report.problems.append(f"Moodle {info.release or info.version} is older than 4.3, which this "
-                                   f"tool was verified against")
+        report.warnings += version_warnings(info.release or "", str(info.version or ""))
     except ValueError:
         report.problems.append(f"cannot read Moodle's version {info.version!r}")
     if "core_user_get_users" in names and "core_user_get_users_by_field" in names:

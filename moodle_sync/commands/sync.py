@@ -201,7 +201,8 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
 
     completion_report = report_doctor(api, settings.completion_report, report)
     lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
-             + (" (site admin)" if report.site_admin else "")]
+             + (" (site admin)" if report.site_admin else "")
+             + f"; the tool is tested on Moodle {' and '.join(engine.TESTED_RELEASES)}"]
     if completion_report:
         lines.append(completion_report)
     if report.missing_functions:

@@ -93,3 +93,22 @@ def test_with_messaging_off_every_reminder_is_refused_in_one_answer(site: Site) 
     with pytest.raises(MoodleApiError) as refused:
         api.send_messages([InstantMessage(touserid=2, text="Hej", textformat=0, clientmsgid="x")])
     assert refused.value.errorcode == "disabled" and "Messaging is disabled on this site" in str(refused.value)
+
+
+@pytest.mark.parametrize(("release", "version", "said"), [
+    ("4.5.6 (Build: 20250811)", "2024100706", []),
+    ("4.3 (Build: 20231009)", "2023100900", []),
+    ("4.4.2 (Build: 20240812)", "2024042202.02", ["not a release this tool is tested on (4.5 and 4.3)"]),
+    ("5.0 (Build: 20250414)", "2025041400", ["not a release this tool is tested on (4.5 and 4.3)"]),
+    ("4.0.12 (Build: 20231211)", "2022041912.12", ["not a release this tool is tested on (4.5 and 4.3)",
+                                                    "before Moodle 4.1 there is no report builder web service"]),
+])
+def test_doctor_names_the_tested_releases_and_warns_on_others(release: str, version: str, said: list[str]) -> None:
+    warnings = engine.version_warnings(release, version)
+    assert len(warnings) == len(said) and all(s in w for s, w in zip(said, warnings, strict=True))
+
+
+def test_cli_doctor_says_which_releases_the_tool_is_tested_on(served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("doctor") == EXIT_OK
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("Moodle 4.5") and first.endswith("; the tool is tested on Moodle 4.5 and 4.3")
