@@ -11,7 +11,7 @@ import datetime
 import re
 from calendar import monthrange
 from typing import Annotated, Literal, get_args
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
 
@@ -33,6 +33,7 @@ __all__ = [
     "SEMVER_RE",
     "SLUG_RE",
     "STOCKHOLM",
+    "STOCKHOLM_NAME",
     "TIME_RANGE_RE",
     "VERSIONED_SHORTNAME_RE",
     "CourseFormat",
@@ -45,6 +46,8 @@ __all__ = [
     "StrictBool",
     "Text",
     "add_months",
+    "known_timezone",
+    "midnight_in",
     "midnight_stockholm",
     "parse_semver",
     "plain_text",
@@ -52,7 +55,8 @@ __all__ = [
 ]
 
 #: course dates are calendar days in Sweden; Moodle stores them as Unix time
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+STOCKHOLM_NAME = "Europe/Stockholm"
+STOCKHOLM = ZoneInfo(STOCKHOLM_NAME)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -162,6 +166,29 @@ def parse_semver(version: str) -> tuple[int, int, int]:
 def midnight_stockholm(day: datetime.date) -> int:
     """Unix time of 00:00 on ``day`` in Sweden (CET/CEST; midnight always exists there)."""
     return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=STOCKHOLM).timestamp())
+
+
+def known_timezone(name: str) -> str:
+    """``name`` itself when it is an IANA timezone (Europe/London, UTC); ValueError otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name!r} is not a timezone name such as Europe/Stockholm or Europe/London") from None
+    return name
+
+
+def midnight_in(day: datetime.date, zone: str) -> int:
+    """Unix time of 00:00 on ``day`` in the timezone ``zone`` (the first moment of the day where DST skips it)."""
+    if zone == STOCKHOLM_NAME:
+        return midnight_stockholm(day)
+    tz = ZoneInfo(zone)
+    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=tz)
+    # a zone whose DST starts at midnight has no 00:00 that day; fold=0 gives the time before the jump, which
+    # is the day before: step forward to the first moment that is on the day
+    as_utc = start.astimezone(datetime.UTC)
+    if as_utc.astimezone(tz).date() != day:
+        as_utc += datetime.timedelta(hours=1)
+    return int(as_utc.timestamp())
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
