@@ -20,6 +20,9 @@ import pytest
 from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
 from .conftest import Site, run
+from .test_bulk_pull import make_report
+from .test_completions import course_people
+from .test_rosters import person, write_roster
 
 LONDON = ZoneInfo("Europe/London")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -216,3 +219,24 @@ def test_cohort_mapping_file_errors(made: HandMade, served: Site, tmp_path: Path
     assert any("no cohort in Moodle has the name or ID number 'Socialsekreterare Dalarn'; close: Socialsekreterare "
                "Dalarna" in p for p in doc["problems"])
     assert any("'socialsekr' is not a target group" in p for p in doc["problems"])
+
+
+def test_roster_adopts_the_people_enrolled_and_pull_reads_moodles_completion_days(
+        made: HandMade, served: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(*ADOPT, "--yes") == EXIT_OK
+    assert run("apply", "--yes") == EXIT_OK
+    accounts = len(served.emulator.snapshot()["user"])
+    enrolled = served.emulator.snapshot()["user_enrolments"]
+    rows = [person(n, **{"E-post": f"p{n}@falun.example.se", "Förnamn": f"Person{n}", "Efternamn": "Hand"})
+            for n in range(4)]
+    assert run("roster", "import", str(write_roster(tmp_path / "w.csv", rows)), "--county", "W", "--yes") == EXIT_OK
+    assert len(served.emulator.snapshot()["user"]) == accounts  # the people were found, not made again
+    assert [u for u in served.emulator.snapshot()["user_enrolments"] if u in enrolled] == enrolled
+    make_report(served)  # the completion report an admin makes once (README), for Moodle's own completion times
+    assert run("pull") == EXIT_OK
+    people = course_people(served, "nck-gk@1")
+    assert set(people) == set(made.people)
+    assert people[made.people[0]].completed_at == midnight("2024-03-05") + 3600 * 10
+    assert people[made.people[1]].completed_at == midnight("2025-06-10") + 3600 * 14
+    assert people[made.people[2]].completed_at is None
+    assert people[made.people[0]].completed_source == "report"
