@@ -21,7 +21,13 @@ from moodle_sync.adopt.keys import slug
 from moodle_sync.identity import category_key, course_idnumber, parse_course_idnumber
 from moodle_sync.moodle.models import Category, Course, Section
 from moodle_sync.reconcile.diff import desired_course_fields
-from moodle_sync.specs.fields import COURSE_FORMATS, STOCKHOLM_NAME, VERSIONED_SHORTNAME_RE, midnight_in
+from moodle_sync.specs.fields import (
+    COURSE_FORMATS,
+    STOCKHOLM_NAME,
+    SUMMARY_FORMATS,
+    VERSIONED_SHORTNAME_RE,
+    midnight_in,
+)
 from moodle_sync.specs.models import CategorySpec, CourseSpec
 
 __all__ = ["CategoryAdoption", "CourseAdoption", "category_chain", "category_data", "check_category", "course_data",
@@ -126,12 +132,20 @@ def course_data(course: Course, key: str, category_key_: str, provider: str, tar
             data["shortname"] = VERSIONED_SHORTNAME_RE.sub("", shortname) or key
     data.update({
         "category": category_key_, "provider": provider, "delivery": "web", "fee_sek": 0,
-        "summary": course.summary, "format": course.format,
+        "summary": course.summary,
+    })
+    if course.summaryformat != SUMMARY_FORMATS["html"]:
+        data["summary_format"] = next((n for n, v in SUMMARY_FORMATS.items() if v == course.summaryformat),
+                                      course.summaryformat)  # an unknown number is refused by the model
+    data.update({
+        "format": course.format,
         "sections": sum(1 for s in sections if s.section > 0),
         "start_date": _day(course.startdate, zone),
     })
     if course.enddate:
         data["end_date"] = _day(course.enddate, zone)
+    if course.format == "weeks" and course.automaticenddate:
+        data["automatic_end_date"] = True
     if zone != STOCKHOLM_NAME:
         data["timezone"] = zone
     data.update({"visible": bool(course.visible), "language": course.lang or language})

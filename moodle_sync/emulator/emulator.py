@@ -237,7 +237,8 @@ class Emulator:
                                                description=description, visible=visible).id
 
     def add_course(self, fullname: str, shortname: str, categoryid: int, idnumber: str = "", *, visible: int = 1,
-                   summary: str = "", format: str = "topics", numsections: int | None = None, startdate: int = 0,
+                   summary: str = "", summaryformat: int = 1, format: str = "topics", numsections: int | None = None,
+                   startdate: int = 0,
                    enddate: int = 0, enablecompletion: int = 1, lang: str = "",
                    modules: Sequence[Mapping[str, Any]] | None = None, completion_criteria: bool = False,
                    customfields: Mapping[str, str] | None = None) -> int:
@@ -255,7 +256,8 @@ class Emulator:
             now = self.now()
             course = courselib.create_course(self.state, now, {
                 "fullname": fullname, "shortname": shortname, "category": categoryid, "idnumber": idnumber,
-                "visible": visible, "summary": summary, "format": format, "numsections": numsections,
+                "visible": visible, "summary": summary, "summaryformat": summaryformat, "format": format,
+                "numsections": numsections,
                 "startdate": startdate, "enddate": enddate, "enablecompletion": enablecompletion, "lang": lang,
                 "customfields": dict(customfields or {})})
             for m in modules:

@@ -33,6 +33,7 @@ __all__ = [
     "SEMVER_RE",
     "SLUG_RE",
     "STOCKHOLM",
+    "SUMMARY_FORMATS",
     "STOCKHOLM_NAME",
     "TIME_RANGE_RE",
     "VERSIONED_SHORTNAME_RE",
@@ -44,6 +45,7 @@ __all__ = [
     "Sector",
     "Slug",
     "StrictBool",
+    "SummaryFormat",
     "Text",
     "add_months",
     "known_timezone",
@@ -72,6 +74,10 @@ TIME_RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d
 
 Sector = Literal["halso-och-sjukvard", "socialtjanst", "bada", "skola", "ideell", "ovrigt"]
 CourseFormat = Literal["topics", "weeks", "singleactivity", "social"]
+#: how Moodle reads a summary: html (1, what the tool writes), moodle (0, "Moodle auto-format": a CSV upload's
+#: default), plain (2), markdown (4)
+SummaryFormat = Literal["html", "moodle", "plain", "markdown"]
+SUMMARY_FORMATS: dict[str, int] = {"moodle": 0, "html": 1, "plain": 2, "markdown": 4}
 Delivery = Literal["web", "blended"]
 Requirement = Literal["required", "recommended"]
 #: what becomes of the tool's enrolments in older major versions when the rules enrol people in the newest one

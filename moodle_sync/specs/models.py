@@ -35,6 +35,7 @@ from moodle_sync.specs.fields import (
     Sector,
     Slug,
     StrictBool,
+    SummaryFormat,
     Text,
     add_months,
     known_timezone,
@@ -176,6 +177,14 @@ class CourseSpec(SpecModel):
     hide_previous_versions: StrictBool = Field(
         default=False, description="true hides the previous major version's course when a new one is created")
     # left out of model_dump() at their defaults (as previous_versions is): every hash of a spec without them stays
+    summary_format: SummaryFormat = Field(
+        default="html", exclude_if=lambda value: value == "html",
+        description="how Moodle reads the summary: html (the default), moodle (Moodle's auto-format, what a CSV "
+                    "upload leaves), plain or markdown")
+    automatic_end_date: StrictBool = Field(
+        default=False, exclude_if=lambda value: not value,
+        description="weeks courses only: true lets Moodle set the end date from the number of weeks (end_date must "
+                    "then be that day); false (the default) keeps end_date as written")
     timezone: Annotated[str, AfterValidator(known_timezone)] = Field(
         default=STOCKHOLM_NAME, exclude_if=lambda value: value == STOCKHOLM_NAME,
         description="the timezone whose midnight start_date and end_date are in Moodle, e.g. Europe/London; leave "
@@ -231,6 +240,13 @@ class CourseSpec(SpecModel):
     @classmethod
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return unique_keys(value, "target group")
+
+    @field_validator("automatic_end_date")
+    @classmethod
+    def _weeks_only(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("format", "topics") != "weeks":
+            raise ValueError("automatic_end_date is only for a course with format: weeks")
+        return value
 
     @field_validator("sessions")
     @classmethod

@@ -45,6 +45,10 @@ class HandMade:
                                     enddate=midnight("2026-12-31", zone), modules=modules, completion_criteria=True)
         self.hidden = emu.add_course("Fördjupning (arkiv)", "NCK-FD 2023", self.category, idnumber="SIS-4711",
                                      visible=0, startdate=midnight("2023-02-01", zone), numsections=3)
+        # as Moodle's CSV course upload leaves them: the summary in Moodle's auto-format (0), a weeks course whose end
+        # date Moodle sets from its weeks (automaticenddate on)
+        self.weekly = emu.add_course("Veckokurs", "NCK-VECKA", self.category, summary="Rad ett", summaryformat=0,
+                                     format="weeks", numsections=5, startdate=midnight("2023-02-06", zone))
         self.people = [emu.add_user(f"p{n}", f"Person{n}", "Hand", f"p{n}@falun.example.se", f"H{n}")
                        for n in range(4)]
         for uid in self.people:
@@ -118,6 +122,10 @@ def test_adopt_apply_then_plan_shows_no_changes(made: HandMade, served: Site,
     assert "adopted_shortname: NCK-GK\n" in spec
     hidden = (served.specs_dir / "courses" / "nck-fd-2023.yaml").read_text(encoding="utf-8")
     assert "visible: false\n" in hidden and "sections: 3\n" in hidden
+    weekly = (served.specs_dir / "courses" / "nck-vecka.yaml").read_text(encoding="utf-8")
+    assert "summary_format: moodle\n" in weekly and "automatic_end_date: true\n" in weekly
+    assert "end_date: 2023-03-13\n" in weekly  # five weeks from 6 February, as Moodle set it
+    assert "apply` would change" not in out
     after = served.emulator.snapshot()
     assert unchanged_but_idnumbers(after) == unchanged_but_idnumbers(before)
     assert courses_but_idnumber(served) == courses_before
@@ -130,7 +138,7 @@ def test_adopt_apply_then_plan_shows_no_changes(made: HandMade, served: Site,
     assert run("plan", "--detailed-exitcode") == EXIT_OK
     assert "No changes" in capsys.readouterr().out
     # apply made the tool's cohorts, but left the adopted courses' content, enrolments and completions as they were
-    adopted = {made.basic, made.hidden}
+    adopted = {made.basic, made.hidden, made.weekly}
     assert of_courses(served.emulator.snapshot(), adopted) == of_courses(before, adopted)
     assert [c for c in courses_but_idnumber(served) if c["id"] in adopted] == \
         [c for c in courses_before if c["id"] in adopted]
