@@ -18,7 +18,8 @@ def carry_out(api: MoodleApi, plan: AdoptPlan) -> list[str]:
     """Write the plan's files and set its ID numbers; returns what was done, one line each.
 
     Calls: core_course_update_categories, core_course_update_courses, core_cohort_update_cohorts (ID numbers
-    only; a cohort's update must carry its name, description and visibility, sent as Moodle has them).
+    only; a category's update always sets its description format and a cohort's must carry its name, description
+    and visibility: those are sent as Moodle has them, read raw).
 
     Raises:
         MoodleSyncError: a file appeared meanwhile, or Moodle refused an ID number (what was done is said).
@@ -35,7 +36,10 @@ def carry_out(api: MoodleApi, plan: AdoptPlan) -> list[str]:
         done.append(f"wrote {f.path}" if not f.append else f"added to {f.path}")
     cats = [m for m in plan.marks if m.kind == "category"]
     if cats:
-        api.update_categories([CategoryUpdate(id=m.moodle_id, idnumber=m.new) for m in cats])
+        # Moodle sets descriptionformat on every category update (its default is 1, HTML): send the one it has
+        formats = {c.category.id: c.category.descriptionformat for c in plan.categories}
+        api.update_categories([CategoryUpdate(id=m.moodle_id, idnumber=m.new, descriptionformat=formats[m.moodle_id])
+                               for m in cats])
         done += [m.text() for m in cats]
     courses = [m for m in plan.marks if m.kind == "course"]
     if courses:

@@ -37,7 +37,9 @@ class HandMade:
 
     def __init__(self, site: Site, zone: ZoneInfo = STOCKHOLM) -> None:
         emu = site.emulator
-        self.category = emu.add_category("Kvinnofrid", idnumber="KF", description="<p>Kurser om kvinnofrid</p>")
+        # made in PHP by core_course_category::create(), whose description format defaults to 0 (FORMAT_MOODLE)
+        self.category = emu.add_category("Kvinnofrid", idnumber="KF", description="<p>Kurser om kvinnofrid</p>",
+                                         descriptionformat=0)
         modules = [{"name": "Film", "modname": "page", "section": 1, "completion": 2},
                    {"name": "Test", "modname": "quiz", "section": 2, "completion": 2}]
         self.basic = emu.add_course("Grundkurs om våld i nära relationer", "NCK-GK", self.category,
