@@ -78,6 +78,10 @@ def map_cohorts(cohorts: Sequence[Cohort], site_wide: set[int], groups: set[str]
             problems.append(f"{source}: cohort {cohort.name!r} is already the tool's cohort {cohort.idnumber}; "
                             f"the tool does not move a cohort to another target group or county")
             continue
+        if cohort.id not in site_wide:
+            problems.append(f"{source}: cohort {cohort.name!r} belongs to a category; the tool's cohorts are "
+                            f"site-wide: move it to System in Moodle (Site administration > Users > Cohorts) first")
+            continue
         if (other := taken.get(mark.idnumber)) is not None:
             problems.append(f"{source}: the tool's cohort {mark.idnumber} already exists ({other.name!r}, id "
                             f"{other.id}); move the members of {cohort.name!r} there in Moodle instead, or map it "
@@ -87,10 +91,6 @@ def map_cohorts(cohorts: Sequence[Cohort], site_wide: set[int], groups: set[str]
             if first.cohort.id != cohort.id:
                 problems.append(f"{source}: cohorts {first.cohort.name!r} and {cohort.name!r} would both be "
                                 f"{mark.idnumber}; map one of them elsewhere")
-            continue
-        if cohort.id not in site_wide:
-            problems.append(f"{source}: cohort {cohort.name!r} belongs to a category; the tool's cohorts are "
-                            f"site-wide: move it to System in Moodle (Site administration > Users > Cohorts) first")
             continue
         given[mark.idnumber] = mark
         marks.append(mark)

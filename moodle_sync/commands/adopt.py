@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from moodle_sync import engine
-from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, handle_errors
+from moodle_sync.commands.exits import EXIT_ERROR, handle_errors
 from moodle_sync.commands.options import connection_options, hold_sync_lock, settings_from, specs_option
 from moodle_sync.console import Console
 
@@ -47,7 +47,7 @@ def adopt(shortnames: tuple[str, ...], categories: tuple[str, ...], target_group
     has that a spec says), with their categories, then sets only ID numbers in Moodle (course <key>@1, category
     cat:<key>, mapped cohorts tg:<group>:<county>). Content, enrolments and completions stay as they are; what a
     spec cannot say stays in Moodle, and the plan says so per course. A dry run unless --yes. Then `apply`;
-    `plan` shows no changes. Exits 2 on a dry run with something to do, 1 on any problem (nothing written).
+    `plan` shows no changes. Exits 1 on any problem (then nothing is written or changed).
 
     Example: moodle-sync adopt --category "NCK" --target-group socialsekreterare --timezone Europe/London --yes
     """
@@ -75,8 +75,6 @@ def adopt(shortnames: tuple[str, ...], categories: tuple[str, ...], target_group
     if not plan.has_changes or not yes:
         console.result(document | {"done": []}, render_adopt_plan(plan)
                        + ("" if not plan.has_changes else "\n\nDry run: nothing was written. Run again with --yes."))
-        if plan.has_changes:
-            sys.exit(EXIT_CHANGES)
         return
     console.say(render_adopt_plan(plan))
     done = carry_out(api, plan)

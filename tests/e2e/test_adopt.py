@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
 
 from .conftest import Site, run
 from .test_bulk_pull import make_report
@@ -103,9 +103,9 @@ def made(served: Site) -> HandMade:
 ADOPT = ("adopt", "--category", "Kvinnofrid", "--target-group", "socialsekreterare")
 
 
-def test_dry_run_writes_nothing_and_exits_2(made: HandMade, served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_writes_nothing(made: HandMade, served: Site, capsys: pytest.CaptureFixture[str]) -> None:
     before = served.emulator.snapshot()
-    assert run(*ADOPT) == EXIT_CHANGES
+    assert run(*ADOPT) == EXIT_OK
     out = capsys.readouterr()
     assert "Dry run" in out.err + out.out
     assert not (served.specs_dir / "courses" / "nck-gk.yaml").exists()
@@ -250,3 +250,33 @@ def test_roster_adopts_the_people_enrolled_and_pull_reads_moodles_completion_day
     assert people[made.people[1]].completed_at == midnight("2025-06-10") + 3600 * 14
     assert people[made.people[2]].completed_at is None
     assert people[made.people[0]].completed_source == "report"
+
+
+def test_courses_that_would_share_a_key_and_a_template_course_are_refused(
+        made: HandMade, served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    served.emulator.add_course("Samma nyckel", "nck gk", made.category, startdate=midnight("2024-01-01"))
+    before = served.emulator.snapshot()
+    assert run(*ADOPT, "--course", "mall-hrv-socialtjanst", "--yes") == EXIT_ERROR
+    out = both(capsys)
+    assert "course 'nck gk'" in out and "course 'NCK-GK'" in out and "would both get the key 'nck-gk'" in out
+    assert "is the template of hrv-socialtjanst (ID number 'mall-hrv-socialtjanst')" in out
+    assert served.emulator.snapshot() == before
+    assert not (served.specs_dir / "courses" / "nck-gk.yaml").exists()
+
+
+def test_cohorts_the_tool_cannot_take(made: HandMade, served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cohort of a category (the tool's are site-wide), and one whose tool cohort exists already."""
+    served.emulator.add_cohort("Socialsekreterare Gotland", None, categoryid=made.category)
+    assert run("apply", "--yes") == EXIT_OK  # the tool's cohorts, tg:socialsekreterare:W among them
+    before = served.emulator.snapshot()
+    capsys.readouterr()
+    assert run("adopt", "--cohort-pattern", "Socialsekreterare {county}=socialsekreterare", "--yes") == EXIT_ERROR
+    out = both(capsys)
+    assert "cohort 'Socialsekreterare Gotland' belongs to a category" in out
+    assert "the tool's cohort tg:socialsekreterare:W already exists" in out
+    assert served.emulator.snapshot() == before
+
+
+def test_unknown_category_names_close_ones(made: HandMade, served: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("adopt", "--category", "kvinofrid", "--target-group", "socialsekreterare") == EXIT_ERROR
+    assert "--category kvinofrid: no category in Moodle has that name; close: Kvinnofrid" in both(capsys)
