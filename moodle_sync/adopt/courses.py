@@ -36,9 +36,10 @@ __all__ = ["CategoryAdoption", "CourseAdoption", "category_chain", "category_dat
 #: the timezones tried, after the one asked for, for dates that are not midnight in Sweden
 OTHER_ZONES = ("Europe/London", "UTC", "Europe/Helsinki", "Europe/Berlin")
 #: what every adopted course keeps in Moodle and the spec never says (the activities are counted per course)
-ALWAYS_LEFT = ("completion criteria and activity completion settings", "enrolment methods and everyone enrolled, "
-               "with their completions", "groups, blocks, course image, custom fields, format options, "
-               "role overrides and the other course settings")
+ALWAYS_LEFT = ("completion criteria and activity completion settings",
+               "enrolment methods and everyone enrolled, with their completions",
+               "groups, blocks, course image, custom fields, format options, activity dates and completion conditions "
+               "shown, role overrides and the other course settings")
 
 
 @dataclass
