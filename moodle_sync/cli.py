@@ -17,6 +17,7 @@ import sys
 import click
 
 from moodle_sync import __version__
+from moodle_sync.commands.adopt import adopt
 from moodle_sync.commands.completions import pull, remind, report
 from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, unexpected
 from moodle_sync.commands.options import DEBUG_HELP, VERBOSE_HELP, logging_options_everywhere
@@ -48,7 +49,7 @@ def cli(debug: bool, verbose: bool) -> None:
 
 
 for command in (validate, plan, apply, roster, session, pull, report, remind, doctor, runs, emulator, demo,
-                serve, portal_group):
+                serve, portal_group, adopt):
     cli.add_command(command)
 logging_options_everywhere(cli)
 

@@ -230,14 +230,16 @@ class Emulator:
             return givens.carry_out(self.state, self.now(), ADMIN_ID, given)
 
     def add_category(self, name: str, idnumber: str | None = None, parent: int = 0, *, description: str = "",
-                     visible: int | None = None) -> int:
+                     descriptionformat: int = 1, visible: int | None = None) -> int:
         """A course category, last among its siblings; returns its id (no idnumber: NULL, as the UI may leave it)."""
         with self.lock:
             return categorylib.create_category(self.state, self.now(), name=name, parent=parent, idnumber=idnumber,
-                                               description=description, visible=visible).id
+                                               description=description, descriptionformat=descriptionformat,
+                                               visible=visible).id
 
     def add_course(self, fullname: str, shortname: str, categoryid: int, idnumber: str = "", *, visible: int = 1,
-                   summary: str = "", format: str = "topics", numsections: int | None = None, startdate: int = 0,
+                   summary: str = "", summaryformat: int = 1, format: str = "topics", numsections: int | None = None,
+                   startdate: int = 0,
                    enddate: int = 0, enablecompletion: int = 1, lang: str = "",
                    modules: Sequence[Mapping[str, Any]] | None = None, completion_criteria: bool = False,
                    customfields: Mapping[str, str] | None = None) -> int:
@@ -255,7 +257,8 @@ class Emulator:
             now = self.now()
             course = courselib.create_course(self.state, now, {
                 "fullname": fullname, "shortname": shortname, "category": categoryid, "idnumber": idnumber,
-                "visible": visible, "summary": summary, "format": format, "numsections": numsections,
+                "visible": visible, "summary": summary, "summaryformat": summaryformat, "format": format,
+                "numsections": numsections,
                 "startdate": startdate, "enddate": enddate, "enablecompletion": enablecompletion, "lang": lang,
                 "customfields": dict(customfields or {})})
             for m in modules:

@@ -22,8 +22,9 @@ class CohortCalls:
 
     # --- cohorts --------------------------------------------------------------------------------
 
-    def search_cohorts(self, query: str, *, per_page: int = 200) -> list[Cohort]:
-        """Every cohort whose name, idnumber or description contains ``query`` (all contexts), paged.
+    def search_cohorts(self, query: str, *, per_page: int = 200, includes: str = "all") -> list[Cohort]:
+        """Every cohort whose name, idnumber or description contains ``query`` (all contexts), paged;
+        ``includes="self"`` gives only the site-wide ones (the system context's).
 
         Moodle passes ``limitfrom`` on to ``cohort_get_all_cohorts()`` as a PAGE number, not an offset
         (cohort/externallib.php), so pages are counted, not rows.
@@ -34,7 +35,7 @@ class CohortCalls:
         page = 0
         while True:
             answer = self.client.call("core_cohort_search_cohorts", {
-                "query": query, "context": {"contextlevel": "system", "instanceid": 0}, "includes": "all",
+                "query": query, "context": {"contextlevel": "system", "instanceid": 0}, "includes": includes,
                 "limitfrom": page, "limitnum": per_page})
             found = read_list("core_cohort_search_cohorts", answer, Cohort)
             out.extend(found)

@@ -139,6 +139,8 @@ class CategoryUpdate(Request):
 
     id: int
     name: str | None = None
+    #: set only by `adopt`, which marks a category as the tool's (cat:<key>)
+    idnumber: str | None = None
     parent: int | None = None
     description: str | None = None
     descriptionformat: int | None = None
@@ -217,6 +219,8 @@ class CourseUpdate(_FormatOptions):
     id: int
     fullname: str | None = None
     shortname: str | None = None
+    #: set only by `adopt`, which marks a course as the tool's (<key>@1)
+    idnumber: str | None = None
     categoryid: int | None = None
     summary: str | None = None
     summaryformat: int | None = None

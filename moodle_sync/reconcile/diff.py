@@ -44,6 +44,7 @@ from moodle_sync.reconcile.version_checks import (
     sections_warning,
     with_sections,
 )
+from moodle_sync.specs.fields import SUMMARY_FORMATS
 from moodle_sync.specs.models import CategorySpec, CourseSpec
 from moodle_sync.specs.source import field_line, spec_source
 from moodle_sync.specs.spec_set import SpecSet
@@ -64,7 +65,7 @@ def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
         "fullname": spec.title.strip(),
         "shortname": spec.moodle_shortname.strip(),
         "summary": spec.summary,
-        "summaryformat": 1,
+        "summaryformat": SUMMARY_FORMATS[spec.summary_format],
         "format": spec.format,
         "startdate": spec.start_timestamp,
         "enddate": spec.end_timestamp,
@@ -74,7 +75,8 @@ def desired_course_fields(spec: CourseSpec) -> dict[str, Any]:
     if spec.format == "weeks":
         # format_weeks sets enddate itself from the sections unless automaticenddate is off: the spec's
         # end date (or none) would be overwritten after every update, and the plan would never settle
-        fields["automaticenddate"] = 0
+        # (an adopted course may keep Moodle's automatic end date: its spec then says so, and its end_date)
+        fields["automaticenddate"] = int(spec.automatic_end_date)
     if spec.force_language:
         # never send lang="" (Moodle rejects it: contract step 'course with empty lang is rejected')
         fields["lang"] = spec.language

@@ -11,7 +11,7 @@ import datetime
 import re
 from calendar import monthrange
 from typing import Annotated, Literal, get_args
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
 
@@ -33,6 +33,8 @@ __all__ = [
     "SEMVER_RE",
     "SLUG_RE",
     "STOCKHOLM",
+    "SUMMARY_FORMATS",
+    "STOCKHOLM_NAME",
     "TIME_RANGE_RE",
     "VERSIONED_SHORTNAME_RE",
     "CourseFormat",
@@ -43,8 +45,11 @@ __all__ = [
     "Sector",
     "Slug",
     "StrictBool",
+    "SummaryFormat",
     "Text",
     "add_months",
+    "known_timezone",
+    "midnight_in",
     "midnight_stockholm",
     "parse_semver",
     "plain_text",
@@ -52,7 +57,8 @@ __all__ = [
 ]
 
 #: course dates are calendar days in Sweden; Moodle stores them as Unix time
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+STOCKHOLM_NAME = "Europe/Stockholm"
+STOCKHOLM = ZoneInfo(STOCKHOLM_NAME)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -68,6 +74,10 @@ TIME_RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d
 
 Sector = Literal["halso-och-sjukvard", "socialtjanst", "bada", "skola", "ideell", "ovrigt"]
 CourseFormat = Literal["topics", "weeks", "singleactivity", "social"]
+#: how Moodle reads a summary: html (1, what the tool writes), moodle (0, "Moodle auto-format": a CSV upload's
+#: default), plain (2), markdown (4)
+SummaryFormat = Literal["html", "moodle", "plain", "markdown"]
+SUMMARY_FORMATS: dict[str, int] = {"moodle": 0, "html": 1, "plain": 2, "markdown": 4}
 Delivery = Literal["web", "blended"]
 Requirement = Literal["required", "recommended"]
 #: what becomes of the tool's enrolments in older major versions when the rules enrol people in the newest one
@@ -162,6 +172,29 @@ def parse_semver(version: str) -> tuple[int, int, int]:
 def midnight_stockholm(day: datetime.date) -> int:
     """Unix time of 00:00 on ``day`` in Sweden (CET/CEST; midnight always exists there)."""
     return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=STOCKHOLM).timestamp())
+
+
+def known_timezone(name: str) -> str:
+    """``name`` itself when it is an IANA timezone (Europe/London, UTC); ValueError otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name!r} is not a timezone name such as Europe/Stockholm or Europe/London") from None
+    return name
+
+
+def midnight_in(day: datetime.date, zone: str) -> int:
+    """Unix time of 00:00 on ``day`` in the timezone ``zone`` (the first moment of the day where DST skips it)."""
+    if zone == STOCKHOLM_NAME:
+        return midnight_stockholm(day)
+    tz = ZoneInfo(zone)
+    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=tz)
+    # a zone whose DST starts at midnight has no 00:00 that day; fold=0 gives the time before the jump, which
+    # is the day before: step forward to the first moment that is on the day
+    as_utc = start.astimezone(datetime.UTC)
+    if as_utc.astimezone(tz).date() != day:
+        as_utc += datetime.timedelta(hours=1)
+    return int(as_utc.timestamp())
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -24,6 +24,7 @@ from moodle_sync.specs.fields import (
     REQUIREMENTS,
     ROLE_RE,
     SECTORS,
+    STOCKHOLM_NAME,
     TIME_RANGE_RE,
     VERSIONED_SHORTNAME_RE,
     CourseFormat,
@@ -34,8 +35,11 @@ from moodle_sync.specs.fields import (
     Sector,
     Slug,
     StrictBool,
+    SummaryFormat,
     Text,
     add_months,
+    known_timezone,
+    midnight_in,
     midnight_stockholm,
     parse_semver,
     plain_text,
@@ -172,6 +176,24 @@ class CourseSpec(SpecModel):
     completion: StrictBool = Field(default=True, description="true or false (Moodle's completion tracking)")
     hide_previous_versions: StrictBool = Field(
         default=False, description="true hides the previous major version's course when a new one is created")
+    # left out of model_dump() at their defaults (as previous_versions is): every hash of a spec without them stays
+    summary_format: SummaryFormat = Field(
+        default="html", exclude_if=lambda value: value == "html",
+        description="how Moodle reads the summary: html (the default), moodle (Moodle's auto-format, what a CSV "
+                    "upload leaves), plain or markdown")
+    automatic_end_date: StrictBool = Field(
+        default=False, exclude_if=lambda value: not value,
+        description="weeks courses only: true lets Moodle set the end date from the number of weeks (end_date must "
+                    "then be that day); false (the default) keeps end_date as written")
+    timezone: Annotated[str, AfterValidator(known_timezone)] = Field(
+        default=STOCKHOLM_NAME, exclude_if=lambda value: value == STOCKHOLM_NAME,
+        description="the timezone whose midnight start_date and end_date are in Moodle, e.g. Europe/London; leave "
+                    "out for Europe/Stockholm (`adopt` writes it for a course whose site keeps another timezone)")
+    adopted_shortname: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+                                 AfterValidator(plain_text)] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="the short name major version 1 kept when `moodle-sync adopt` took the course over (it had no "
+                    "-v1); later major versions get <shortname>-v<major>")
     # left out of model_dump() at its default, as sessions are: every hash of a spec that does not set it stays
     previous_versions: PreviousVersions = Field(
         default="move", exclude_if=lambda value: value == "move",
@@ -219,6 +241,13 @@ class CourseSpec(SpecModel):
     def _unique_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return unique_keys(value, "target group")
 
+    @field_validator("automatic_end_date")
+    @classmethod
+    def _weeks_only(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("format", "topics") != "weeks":
+            raise ValueError("automatic_end_date is only for a course with format: weeks")
+        return value
+
     @field_validator("sessions")
     @classmethod
     def _sessions_fit(cls, value: tuple[Session, ...], info: ValidationInfo) -> tuple[Session, ...]:
@@ -260,18 +289,21 @@ class CourseSpec(SpecModel):
 
     @property
     def moodle_shortname(self) -> str:
-        """Moodle's short name, unique per major version so versions can coexist."""
+        """Moodle's short name, unique per major version so versions can coexist (an adopted version 1 keeps the
+        short name it had)."""
+        if self.adopted_shortname is not None and self.major == 1:
+            return self.adopted_shortname
         return f"{self.shortname}-v{self.major}"
 
     @property
     def start_timestamp(self) -> int:
-        """Moodle ``startdate``: midnight Europe/Stockholm on ``start_date``."""
-        return midnight_stockholm(self.start_date)
+        """Moodle ``startdate``: midnight on ``start_date`` in ``timezone`` (Europe/Stockholm unless set)."""
+        return midnight_in(self.start_date, self.timezone)
 
     @property
     def end_timestamp(self) -> int:
-        """Moodle ``enddate``: midnight Europe/Stockholm on ``end_date``, 0 when there is none."""
-        return midnight_stockholm(self.end_date) if self.end_date else 0
+        """Moodle ``enddate``: midnight on ``end_date`` in ``timezone``, 0 when there is none."""
+        return midnight_in(self.end_date, self.timezone) if self.end_date else 0
 
     def session_idnumber(self, session: Session | str) -> str:
         """The Moodle group idnumber of a session (or session key): ``hrv-socialtjanst@1:falun-2026-03``."""

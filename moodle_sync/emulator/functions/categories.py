@@ -122,10 +122,10 @@ def update_categories(call: Call, params: Params) -> None:
                 raise missing_record("course_categories")
             call.require(MANAGE)
         validate_format(item["descriptionformat"])  # checked for every item, description sent or not
-        data = dict(item)
-        if "description" not in item:
-            data.pop("descriptionformat", None)
-        categorylib.update_category(call.state, call.now, cat, data)
+        # core_course_category::update() copies every description* field it is given, and descriptionformat always
+        # is (VALUE_DEFAULT 1): an update without it sets the format to HTML, description sent or not (seen on
+        # Moodle 4.5.6: a category made with format 0 had 1 after an update of its idnumber alone)
+        categorylib.update_category(call.state, call.now, cat, dict(item))
 
 
 @implements("core_course_delete_categories")
