@@ -64,7 +64,8 @@ def purge(specs: SpecSet, store: StateStore, portal: PortalDB | None, *, months:
         return PurgeResult(months, first_kept, len(gone), dry_run=True)
     kept, rows, lines = erase_people(specs, store, portal, gone, words=emails_of(store, gone))
     lines += expire(store, portal, first_kept)
-    wipe(store, portal)
+    if rows or lines:
+        wipe(store, portal)
     return PurgeResult(months, first_kept, len(gone), dry_run=False, facts_kept=kept, rows=rows, lines=lines)
 
 
@@ -130,7 +131,7 @@ def expire(store: StateStore, portal: PortalDB | None, before: datetime.date) ->
 def wipe(store: StateStore, portal: PortalDB | None) -> None:
     """Overwrite the freed pages of both databases and empty their write-ahead logs."""
     with store._lock:
-        scrub.wipe(store._db)
+        scrub.wipe(store._db, store.path)
     if portal is not None:
         with portal._lock:
-            scrub.wipe(portal._db)
+            scrub.wipe(portal._db, portal.path)

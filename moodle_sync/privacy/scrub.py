@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from moodle_sync.errors import StoreError
+
 #: table → (key column, the text columns that may name someone, whether the row goes or only its text)
 STORE_TEXT: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "runs": ("id", ("plan_json", "summary"), False),
@@ -83,8 +85,21 @@ def secure(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA secure_delete=ON")
 
 
-def wipe(db: sqlite3.Connection) -> None:
-    """Overwrite every free page (VACUUM rebuilds the file) and empty the write-ahead log."""
+def wipe(db: sqlite3.Connection, path: object) -> None:
+    """Overwrite every free page (VACUUM rebuilds the file) and empty the write-ahead log.
+
+    Raises:
+        StoreError: another process kept the database busy, so old pages may remain (nothing is lost).
+    """
     secure(db)
-    db.execute("VACUUM")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        db.execute("VACUUM")
+        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.Error as e:
+        busy, why = 1, str(e)
+    else:
+        why = "another process is reading it"
+    if busy:
+        raise StoreError(f"the records are deleted, but the old pages of {path} could not be overwritten yet ({why})",
+                         hint="run the same command again when no other moodle-sync process (serve, apply, pull) "
+                              "is using the database")
