@@ -39,6 +39,19 @@ HEADINGS: dict[str, str] = {
     "portal_lines": "Rader i portalens databas som nämner personen",
     "files": "Sparade filer som nämner personen",
 }
+#: the Swedish words for the store's columns in the text of a registerutdrag (others are shown as they are)
+LABELS: dict[str, str] = {
+    "userid": "Moodle-användarnummer", "person": "Moodle-användarnummer", "county": "län",
+    "target_groups": "målgrupper", "unit": "enhet", "employment_start": "anställningsdatum",
+    "employee_id": "anställnings-id", "email": "e-post", "updated_at": "senast ändrad", "course_idnumber": "kurs",
+    "roleid": "roll", "timestart": "start (Unix-tid)", "timeend": "slut (Unix-tid)", "suspended": "avstängd",
+    "rule": "regel", "enrolled_at": "registrerad", "enrolled_since": "registrerad sedan", "at": "tid",
+    "completed_at": "slutförd (Unix-tid)", "completed_on": "slutförd", "completed_source": "källa för slutförandet",
+    "lastcourseaccess": "senaste besök (Unix-tid)", "last_checked": "senast kontrollerad",
+    "cohort_idnumber": "kohort", "seen_at": "sedd", "sent_at": "skickad", "kind": "slag", "deadline": "sista dag",
+    "deadline_kind": "slag av sista dag", "refresher_due": "repetition senast", "kept_on": "avidentifierad",
+    "run_id": "körning", "tabell": "tabell", "rad": "rad", "text": "text", "fil": "fil",
+}
 MOODLE_ERASURE = ("Moodle's own data about this person (account, enrolments, grades, logs) is not erased by "
                   "moodle-sync: erase it with Moodle's privacy tools (Site administration > Users > Privacy and "
                   "policies > Data requests).")
@@ -64,7 +77,8 @@ class Records:
         for key, heading in HEADINGS.items():
             rows = self.parts.get(key, [])
             out.append(f"\n{heading} ({len(rows)})")
-            out += [("  " + "; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, ""))) for row in rows]
+            out += [("  " + "; ".join(f"{LABELS.get(k, k)}: {v}" for k, v in row.items() if v not in (None, "")))
+                    for row in rows]
         return "\n".join(out)
 
     @property
