@@ -22,6 +22,7 @@ from moodle_sync.commands.completions import pull, remind, report
 from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, unexpected
 from moodle_sync.commands.options import DEBUG_HELP, VERBOSE_HELP, logging_options_everywhere
 from moodle_sync.commands.portal import portal_group, serve
+from moodle_sync.commands.privacy import person, purge
 from moodle_sync.commands.rosters import roster
 from moodle_sync.commands.sessions import session
 from moodle_sync.commands.sync import apply, doctor, plan, runs, validate
@@ -49,7 +50,7 @@ def cli(debug: bool, verbose: bool) -> None:
 
 
 for command in (validate, plan, apply, roster, session, pull, report, remind, doctor, runs, emulator, demo,
-                serve, portal_group, adopt):
+                serve, portal_group, adopt, purge, person):
     cli.add_command(command)
 logging_options_everywhere(cli)
 

@@ -91,6 +91,9 @@ class Settings(BaseModel):
     report_threshold: int = 5
     #: the custom report `pull` reads completions from in bulk (completions/report_setup.py); "" for none
     completion_report: str = "moodle-sync"
+    #: months the state store and the portal keep a person after they left every roster and have no active
+    #: enrolment the tool manages; `moodle-sync purge` (nightly in the portal) then keeps only anonymous facts
+    retention_months: int = Field(default=36, ge=1)
 
     #: role shortname → Moodle role id (``[roles]``, over DEFAULT_ROLES)
     roles: dict[str, RoleId] = Field(default_factory=lambda: dict(DEFAULT_ROLES))

@@ -16,6 +16,7 @@ from moodle_sync.completions.deadlines import counted_version, deadline_for
 from moodle_sync.completions.pull import completion_off_in_spec
 from moodle_sync.counties import COUNTIES
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
+from moodle_sync.privacy.kept import kept_facts, kept_pairs
 from moodle_sync.reports import CompletionFact, Labels
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM, add_months
@@ -38,13 +39,15 @@ def _local_day(stamp: str) -> datetime.date:
     return moment.astimezone(STOCKHOLM).date()
 
 
-def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[CompletionFact]:
-    """One fact per person and course version the pull has seen, limited to the caller's scope."""
+def build_facts(specs: SpecSet, store: StateStore, scope: Scope, *, kept: bool = False) -> list[CompletionFact]:
+    """One fact per person and course version the pull has seen, limited to the caller's scope; with ``kept`` (for
+    aggregate reports) also the anonymous facts of people purged or erased (privacy/kept.py), as they were then."""
     persons = store.persons()
     completions = CompletionStore(store)
     places = completions.cohort_places()
     tracked: dict[str, bool] = {}
-    people = sorted(completions.people().items())
+    gone = kept_pairs(store)  # a purged person the pull sees again counts by their kept fact, not twice
+    people = sorted((k, cp) for k, cp in completions.people().items() if (k[1], k[0]) not in gone)
     done: dict[tuple[int, str], list[tuple[int, datetime.date]]] = {}
     versions: dict[tuple[int, str], list[tuple[int, bool]]] = {}
     for (idnumber, userid), cp in people:
@@ -84,6 +87,12 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope) -> list[Complet
             deadline=deadline.due if deadline else None, deadline_kind=deadline.kind if deadline else None,
             refresher_due=add_months(completed, min(months)) if completed and months else None,
             tracked=tracked.setdefault(idnumber, _tracked(spec, idnumber, completions))))
+    if kept:
+        for idnumber in {idn for _, idn in gone} - set(tracked):
+            if (parsed := parse_course_idnumber(idnumber)) and parsed[0] in specs.courses:
+                tracked[idnumber] = _tracked(specs.courses[parsed[0]], idnumber, completions)
+        facts += kept_facts(store, {k: c.major for k, c in specs.courses.items()}, tracked, scope.county)
+        facts.sort(key=lambda f: (f"{f.course_key}@{f.major}", f.person))  # the store's order, kept facts among them
     return facts
 
 

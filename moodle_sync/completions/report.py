@@ -70,7 +70,7 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
         # person rows are only ever written as CSV: refuse rather than put CSV in a .xlsx/.html file
         raise ConfigError(f"--personal-data is written as CSV, not {fmt}", key="--format",
                           hint="use --format csv (or leave --format out)")
-    facts = build_facts(specs, store, scope)
+    facts = build_facts(specs, store, scope, kept=not personal_data)  # counts include the people purged
     if personal_data:
         return _personal(specs, store, scope, facts, out)
     span = parse_period(period)

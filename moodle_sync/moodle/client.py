@@ -35,6 +35,7 @@ from moodle_sync.errors import (
     redact,
     register_secret,
 )
+from moodle_sync.logs import unnamed
 from moodle_sync.moodle.call_stats import CallStats
 from moodle_sync.moodle.decode import api_error, decode
 from moodle_sync.moodle.first_contact import not_moodle, nothing_answers
@@ -158,7 +159,7 @@ class MoodleClient:
         try:
             if self.log.isEnabledFor(logging.DEBUG):
                 sent = "&".join(f"{k}={v}" for k, v in pairs)
-                self.log.debug("moodle: → %s %s", self.transport.endpoint, redact(sent))
+                self.log.debug("moodle: → %s %s", self.transport.endpoint, unnamed(redact(sent)))
             try:
                 answer = self.transport.post_form(pairs)
             except TransportError as e:
@@ -166,7 +167,7 @@ class MoodleClient:
                     raise gone from None
                 raise self._rebuilt(e, wsfunction, items) from e
             if self.log.isEnabledFor(logging.DEBUG):
-                body = redact(answer.text)
+                body = unnamed(redact(answer.text))
                 self.log.debug("moodle: ← HTTP %d %s%s", answer.status, body[:4000],
                                f"… ({len(body)} characters)" if len(body) > 4000 else "")
             if not self.answered and kind == "read" and (alien := not_moodle(answer, self.transport.base_url)):

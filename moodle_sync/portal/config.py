@@ -16,6 +16,7 @@ max_pending_upload_mb = 100 # expired, preview_minutes after the upload), and th
 apply_on_change = true      # apply when a file in the specs directory changes
 apply_at = ["06:00"]        # and/or at these times of day (Europe/Stockholm)
 pull_at = ["02:30"]         # pull completions every night
+purge_at = ["03:45"]        # remove people past retention_months (the default; [] for never)
 notify_emails = ["it@region.se"]
 smtp_host = "localhost"
 notify_moodle_users = ["admin"]   # Moodle usernames that get a message when a run fails
@@ -94,6 +95,8 @@ class ScheduleConfig(BaseModel):
     apply_on_change: bool = False
     apply_at: list[str] = Field(default_factory=list)
     pull_at: list[str] = Field(default_factory=list)
+    #: `moodle-sync purge --yes` every night while the scheduler runs (people past retention_months go)
+    purge_at: list[str] = Field(default_factory=lambda: ["03:45"])
     #: seconds between two looks at the clock and the specs directory
     check_seconds: float = Field(default=30, gt=0)
     notify_emails: list[str] = Field(default_factory=list)
@@ -102,7 +105,7 @@ class ScheduleConfig(BaseModel):
     smtp_from: str = "moodle-sync@localhost"
     notify_moodle_users: list[str] = Field(default_factory=list)
 
-    @field_validator("apply_at", "pull_at", mode="before")
+    @field_validator("apply_at", "pull_at", "purge_at", mode="before")
     @classmethod
     def _times(cls, value: Any) -> list[str]:
         items = [value] if isinstance(value, str) else list(value or [])

@@ -141,6 +141,7 @@ class PortalDB:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute("PRAGMA secure_delete=ON")  # deleted personal data is overwritten, not left in free pages
             version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 self._db.executescript(f"BEGIN;{script};PRAGMA user_version={number};COMMIT;")

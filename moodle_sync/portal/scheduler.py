@@ -61,7 +61,8 @@ class Scheduler:
         self.running = ""
         start = self.clock()
         self._next = {"apply": next_time(config.times("apply_at"), start),
-                      "pull": next_time(config.times("pull_at"), start)}
+                      "pull": next_time(config.times("pull_at"), start),
+                      "purge": next_time(config.times("purge_at"), start)}
         self._seen: tuple[tuple[str, int, int], ...] | None = None
         self._failed_digest: str | None = None
 
@@ -103,7 +104,7 @@ class Scheduler:
             jobs += self._requested
             self._requested = []
         now = self.clock()
-        for job in ("apply", "pull"):
+        for job in ("apply", "pull", "purge"):
             when = self._next[job]
             if when is not None and now >= when:
                 jobs.append((job, f"scheduled {when:%H:%M}"))
@@ -147,7 +148,7 @@ class Scheduler:
             with held(self.site.state_path, f"{job} (scheduled: {reason})"):
                 # under the lock nothing else runs: a row still "running" is a killed process's
                 self.db.close_left_running(INTERRUPTED, but=run_id)
-                status, detail = self._apply() if job == "apply" else self._pull()
+                status, detail = {"apply": self._apply, "pull": self._pull, "purge": self._purge}[job]()
         except SyncBusy as e:
             status, detail = "busy", f"not run: {e}"
             with self._lock:  # try again at the next look
@@ -195,6 +196,18 @@ class Scheduler:
         if not report.plan.actions:
             return "done", "no changes: Moodle matches the specs"
         return "done", f"run {report.run_id}: {s['done']} done, {s['failed']} failed, {s['skipped']} skipped"
+
+    def _purge(self) -> tuple[str, str]:
+        from moodle_sync.privacy.purge import purge
+
+        store = self.site.store()
+        try:
+            run_id = store.start_run("purge (scheduled)")
+            result = purge(self.site.specs(), store, self.db, months=self.site.settings.retention_months, yes=True)
+            store.finish_run(run_id, "done", result.to_dict())
+        finally:
+            store.close()
+        return "done", result.text()
 
     def _pull(self) -> tuple[str, str]:
         settings = self.site.settings

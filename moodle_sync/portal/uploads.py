@@ -1,13 +1,13 @@
 """Uploaded staff lists: kept (0600, ``portal/uploads/``) only while an import can still use them, and bounded
 per county.
 
-A file is deleted at once when its import is over: applied, stopped part-way or refused (the hub is told to
-upload again), or replaced by a newer upload of the same account for the same county. One nobody confirms
-is deleted once its preview can no longer be confirmed (``[portal] preview_minutes``, at most a day) plus
-:data:`GRACE`, by :func:`sweep`, which runs at serve start, every :data:`SWEEP_SECONDS` while it serves and
-at each upload. A county may have at most ``max_pending_uploads`` files and ``max_pending_upload_mb``
-megabytes waiting (:func:`room`); an upload over that is refused and nothing of it is kept. The audit log
-keeps its lines: they name the upload's id and file name, never its content.
+A file is deleted at once when its import is over: applied, stopped part-way or refused (the hub is told to upload
+again), or replaced by a newer upload of the same account for the same county. One nobody confirms is deleted once
+its preview can no longer be confirmed (``[portal] preview_minutes``) plus :data:`GRACE`, and every file within a
+day of its upload (:data:`AT_MOST`), by :func:`sweep`, which runs at serve start, every :data:`SWEEP_SECONDS` while
+it serves and at each upload. A county may have at most ``max_pending_uploads`` files and ``max_pending_upload_mb``
+megabytes waiting (:func:`room`); an upload over that is refused and nothing of it is kept. The audit log keeps its
+lines: they name the upload's id and file name, never its content.
 """
 
 from __future__ import annotations
@@ -30,11 +30,14 @@ from moodle_sync.portal.site import county_name
 
 #: how long a file outlives its preview: a preview or Bekräfta that began just before the end reads it in time
 GRACE = datetime.timedelta(minutes=10)
-#: an import still "applying" after this long died with its process (one takes minutes)
-APPLYING_AT_MOST = datetime.timedelta(days=1)
-MB = 1024 * 1024
 #: how often the serve process sweeps (besides at its start and at each upload)
 SWEEP_SECONDS = 300.0
+#: no uploaded file is kept longer than a day (the record of processing says so): every deadline below ends a
+#: sweep's interval before it, so the sweep after it still comes within the day
+AT_MOST = datetime.timedelta(days=1)
+#: an import still "applying" after this long died with its process (one takes minutes)
+APPLYING_AT_MOST = AT_MOST - datetime.timedelta(seconds=SWEEP_SECONDS)
+MB = 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,8 @@ async def sweep_every(db: PortalDB, directory: Path, config: PortalConfig) -> No
 
 
 def keep_for(config: PortalConfig) -> datetime.timedelta:
-    """How long an unconfirmed upload is kept."""
-    return datetime.timedelta(minutes=config.preview_minutes) + GRACE
+    """How long an unconfirmed upload is kept: its preview's time and :data:`GRACE`, within :data:`AT_MOST`."""
+    return min(datetime.timedelta(minutes=config.preview_minutes) + GRACE, APPLYING_AT_MOST)
 
 
 def finish(db: PortalDB, row: dict[str, Any], status: str) -> None:

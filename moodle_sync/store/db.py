@@ -53,6 +53,7 @@ class StateStore:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute("PRAGMA secure_delete=ON")  # deleted personal data is overwritten, not left in free pages
             self._migrate()
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the state store {self.path}: {e}",

@@ -253,4 +253,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE course_people ADD COLUMN shown_enrolled INTEGER;
     ALTER TABLE report_passes ADD COLUMN course_dates TEXT NOT NULL DEFAULT '{}';
     """,
+    # v12: what reports need of a person whose records were purged or erased (moodle_sync/privacy/): one fact per
+    # course version, with no name, e-mail, employer unit or employee id, so earlier periods' figures stay the same.
+    # ``person`` is Moodle's user number alone: it counts the person once and keys the rounding (reports/groups.py)
+    """
+    CREATE TABLE kept_facts (
+        moodle_url TEXT NOT NULL,
+        person INTEGER NOT NULL,
+        course_idnumber TEXT NOT NULL,
+        county TEXT,
+        target_groups TEXT NOT NULL,
+        organisation TEXT NOT NULL DEFAULT '',
+        enrolled_since TEXT,
+        completed_on TEXT,
+        completed_source TEXT,
+        status TEXT NOT NULL,
+        deadline TEXT,
+        deadline_kind TEXT,
+        refresher_due TEXT,
+        kept_on TEXT NOT NULL,
+        PRIMARY KEY (moodle_url, person, course_idnumber)
+    );
+    """,
 )

@@ -95,7 +95,7 @@ def test_pull_runs_at_its_time_of_day(portal: Served) -> None:
     now[0] = datetime.datetime(2026, 3, 10, 2, 31, tzinfo=TZ)
     assert sync.due() == [("pull", "scheduled 02:30")]
     assert sync.due() == [], "once a night"
-    assert sync.next_runs() == {"pull": "2026-03-11 02:30"}
+    assert sync.next_runs() == {"pull": "2026-03-11 02:30", "purge": "2026-03-10 03:45"}
 
 
 def test_a_hub_cannot_see_the_status_page_nor_start_a_run(portal: Served) -> None:

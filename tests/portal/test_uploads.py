@@ -177,3 +177,19 @@ def test_an_import_a_killed_serve_left_applying_is_closed_at_the_next_start_and_
     assert portal.db.preview(upload_id)["status"] == "interrupted"  # type: ignore[index]
     outcome = http.get(f"{portal.url}/lan/W/personallista/{upload_id}", timeout=30)
     assert "Importen avbröts: servern startades om medan den pågick" in outcome.text
+
+
+def test_no_uploaded_file_outlives_a_day_whatever_preview_minutes_says(portal: Served) -> None:
+    """The record of processing promises a day at most: a preview that may be confirmed for a whole day, and an
+    import left "applying", are both swept by the last sweep within the day (sweeps come every SWEEP_SECONDS)."""
+    state = portal.app.state.portal
+    state.config = state.config.model_copy(update={"preview_minutes": 24 * 60})
+    waiting = preview_id(upload(portal.login(portal.accounts["dalarna"]), portal, "W", [person(1)]))
+    applying = preview_id(upload(portal.login(portal.accounts["uppsala"]), portal, "C", [person(2, town="uppsala")]))
+    portal.db.update_preview(applying, status="applying")
+    last_sweep_within_a_day = 24 * 60 - uploads.SWEEP_SECONDS / 60 + 1
+    for upload_id in (waiting, applying):
+        uploaded_earlier(portal, upload_id, last_sweep_within_a_day)
+    assert uploads.sweep(portal.db, portal.uploads, state.config) == 2
+    assert kept(portal) == set()
+    assert uploads.keep_for(state.config) + datetime.timedelta(seconds=uploads.SWEEP_SECONDS) <= uploads.AT_MOST
