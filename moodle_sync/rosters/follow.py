@@ -122,7 +122,9 @@ def plan_followed_enrolments(specs: SpecSet, actual: ActualState, state: Enrolme
 
 def _items(items: Sequence[EnrolmentItem], people: Mapping[int, PersonRef],
            role_names: Mapping[int, str]) -> tuple[FollowedItem, ...]:
-    return tuple(FollowedItem(userid=p.userid or 0, roleid=i.roleid, timestart=i.timestart, timeend=i.timeend,
-                              rule=i.rule, row=p.row if p.userid is None else None, name=p.name, email=p.email,
-                              role=role_names.get(i.roleid, ""))
-                 for i in items if (p := people.get(i.userid)) is not None)
+    """The items of people the import touches, named; accounts by user id first, then new people by row."""
+    out = [FollowedItem(userid=p.userid or 0, roleid=i.roleid, timestart=i.timestart, timeend=i.timeend, rule=i.rule,
+                        row=p.row if p.userid is None else None, name=p.name, email=p.email,
+                        role=role_names.get(i.roleid, ""))
+           for i in items if (p := people.get(i.userid)) is not None]
+    return tuple(sorted(out, key=lambda i: (i.awaits_create, i.row or 0, i.userid)))

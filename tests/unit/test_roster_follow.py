@@ -71,8 +71,8 @@ def test_a_person_the_import_creates_is_enrolled_by_row_and_an_account_that_join
     change = CohortChange("W", add=((COHORT, NEW), (COHORT, BO)), remove=(), people=(NEW, ANNA, BO))
     [(idn, action)] = follow(state, change).items()
     assert (idn, action.course_id, action.county) == ("kurs@2", 10, "W")
-    assert who(action.enrol) == [(0, 7, "ny@falun.example.se"), (2, None, "bo@falun.example.se")]
-    assert action.enrol[0].awaits_create and not action.enrol[1].awaits_create
+    assert who(action.enrol) == [(2, None, "bo@falun.example.se"), (0, 7, "ny@falun.example.se")]
+    assert action.enrol[1].awaits_create and not action.enrol[0].awaits_create
     assert {(i.roleid, i.role, i.timestart, i.rule) for i in action.enrol} == {(5, "student", START, "r1")}
     assert action.suspend == action.reactivate == action.redate == ()
 
