@@ -348,20 +348,23 @@ def read_roster_file(specs: SpecSet, path: Path | str, *, sheet: str | None = No
 def plan_roster_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str | Roster, *, county: str,
                        scope: Scope, mode: Mode = "replace", skip_invalid: bool = False,
                        allow_mass_removal: bool = False, auth: str = "manual", console: Console | None = None,
-                       workers: int = 4, sheet: str | None = None, clock: PhaseClock | None = None) -> RosterReport:
-    """Read a county's roster and Moodle and plan the import (``roster import --dry-run``). Writes nothing to
-    Moodle; the state store records that the file was looked at (a dry-run import). ``path`` may be the roster
-    already read (:func:`read_roster_file`; ``sheet`` is then ignored)."""
+                       workers: int = 4, sheet: str | None = None, clock: PhaseClock | None = None,
+                       roles: Mapping[str, int] | None = None) -> RosterReport:
+    """Read a county's roster and Moodle and plan the import (``roster import --dry-run``), the enrolments that
+    follow included (``roles``: the site's role ids). Writes nothing to Moodle; the state store records that the
+    file was looked at (a dry-run import). ``path`` may be the roster already read (:func:`read_roster_file`;
+    ``sheet`` is then ignored)."""
     report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                           allow_mass_removal=allow_mass_removal, auth=auth, console=console, workers=workers,
-                          sheet=sheet, clock=clock)
+                          sheet=sheet, clock=clock, roles=roles)
     report.import_id = _record_import(store, report, previewed=True)
     return report
 
 
 def _plan_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path | str | Roster, *, county: str,
                  scope: Scope, mode: Mode, skip_invalid: bool, allow_mass_removal: bool, auth: str,
-                 console: Console | None, workers: int, sheet: str | None, clock: PhaseClock | None) -> RosterReport:
+                 console: Console | None, workers: int, sheet: str | None, clock: PhaseClock | None,
+                 roles: Mapping[str, int] | None) -> RosterReport:
     scope.require(county)
     clock = clock or PhaseClock(api.client.stats)
     with clock.phase("read and plan") as planning:
@@ -369,7 +372,7 @@ def _plan_import(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path |
         settle_pending_enrolments(api, store, progress=console.say if console else None)
         plan = plan_roster(api, roster, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                            allow_mass_removal=allow_mass_removal, store=store, workers=workers, auth=auth,
-                           specs=specs)
+                           specs=specs, roles=roles)
         plan = dataclasses.replace(plan, specs_commit=specs.git_commit)
         planning.items = len(roster.rows)
     return RosterReport(plan=plan, phases=clock.phases)
@@ -398,20 +401,18 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     clock = PhaseClock(api.client.stats)
     report = _plan_import(api, specs, store, path, county=county, scope=scope, mode=mode, skip_invalid=skip_invalid,
                           allow_mass_removal=allow_mass_removal, auth=auth, console=console, workers=workers,
-                          sheet=sheet, clock=clock)
+                          sheet=sheet, clock=clock, roles=roles)
     plan = report.plan
     refuse_mass_removal(plan)
-    if not report.roster.has_changes:
+    if not report.roster.has_changes:  # the enrolments that follow are in the plan: nothing to write
         report.import_id = _record_import(store, report, previewed=True)
-        if not specs.rules:
-            return report
-    if report.roster.has_changes and confirm is not None and not confirm(plan):
+        return report
+    if confirm is not None and not confirm(plan):
         raise PlanError("roster import cancelled; nothing was changed")
     with recorded_run(store, api, f"roster import {county}", what="roster import", specs_commit=specs.git_commit,
                       specs_dirty=specs.git_dirty, spec_digest=specs.digest, plan=plan.to_dict()) as run:
         try:
-            _write_roster(api, specs, store, report, run, console=console, roles=roles, workers=workers,
-                          clock=clock)
+            _write_roster(api, store, report, run, console=console, workers=workers, clock=clock)
         finally:
             for line in clock.lines():
                 log.info(line)
@@ -421,14 +422,14 @@ def import_roster(api: MoodleApi, specs: SpecSet, store: StateStore, path: Path 
     return report
 
 
-def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, report: RosterReport, run: Run, *,
-                  console: Console | None, roles: Mapping[str, int] | None, workers: int, clock: PhaseClock) -> None:
+def _write_roster(api: MoodleApi, store: StateStore, report: RosterReport, run: Run, *,
+                  console: Console | None, workers: int, clock: PhaseClock) -> None:
     """Apply the import plan through the one Applier, within the run ``run``: people and cohort members, then
-    the enrolments that follow."""
+    the enrolments that follow (planned with the rest: the Applier only writes)."""
     say = console.say if console else None
     plan = report.plan
     progress = ApplyProgress(console, len(plan.actions)) if console else None
-    applier = Applier(api, store, run.id, report=progress, workers=workers, clock=clock, specs=specs, roles=roles)
+    applier = Applier(api, store, run.id, report=progress, workers=workers, clock=clock)
     try:
         applier.apply(plan)
     except ApplyError as e:
@@ -439,13 +440,12 @@ def _write_roster(api: MoodleApi, specs: SpecSet, store: StateStore, report: Ros
         raise
     finally:
         report.outcome = applier.roster
-        if any(isinstance(a, FollowEnrolments) and a.id in applier.result.done for a in plan.actions):
-            synced = ApplyResult(done=[i for i in applier.result.done if i.startswith("SyncEnrolments:")],
-                                 failed={i: w for i, w in applier.result.failed.items()
-                                         if i.startswith("SyncEnrolments:")},
-                                 skipped={i: w for i, w in applier.result.skipped.items()
-                                          if i.startswith("SyncEnrolments:")})
-            report.enrolments = synced
+        follow = {a.id for a in plan.actions if isinstance(a, FollowEnrolments)}
+        if follow:
+            result = applier.result
+            report.enrolments = ApplyResult(done=[i for i in result.done if i in follow],
+                                            failed={i: w for i, w in result.failed.items() if i in follow},
+                                            skipped={i: w for i, w in result.skipped.items() if i in follow})
     note = import_note(report.outcome.create_ms) if report.outcome.create_ms is not None else None
     if note:
         report.outcome.notes.append(note)

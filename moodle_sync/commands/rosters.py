@@ -89,12 +89,11 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
 
     options: dict[str, Any] = dict(county=code, scope=scope, mode=mode, sheet=sheet, skip_invalid=skip_invalid,
                                    allow_mass_removal=allow_mass_removal, auth=settings.auth, console=console,
-                                   workers=settings.workers)
+                                   workers=settings.workers, roles=settings.roles)
     if dry_run:  # the plan, printed through the Explainer: nothing is written to Moodle
         report = engine.plan_roster_import(api, spec_set, store, roster_file, **options)
     else:
-        report = engine.import_roster(api, spec_set, store, roster_file, confirm=confirm, roles=settings.roles,
-                                      **options)
+        report = engine.import_roster(api, spec_set, store, roster_file, confirm=confirm, **options)
     from moodle_sync.reconcile.words import count_words
 
     lines = [] if shown else [render_roster_plan(report.plan)]

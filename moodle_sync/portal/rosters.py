@@ -79,7 +79,8 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
                 site.api(account), specs, _store(site, account), roster, county=county,
                 scope=site.scope(account), mode=options.get("mode", "replace"),
                 skip_invalid=bool(options.get("skip_invalid")),
-                allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth)
+                allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
+                roles=site.settings.roles)
     except SyncBusy as e:
         return Preview(error=BUSY.format(holder=e.holder))
     except RosterError as e:

@@ -21,7 +21,6 @@ from moodle_sync.errors import ApplyError, MoodleApiError, MoodleError, Transpor
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.plan import Action, Plan, visitor_name
 from moodle_sync.reconcile.words import action_words
-from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 from moodle_sync.writing import settle as settle_module
 from moodle_sync.writing.phases import PhaseClock
@@ -61,18 +60,14 @@ class ApplierCore:
     """The driver and the outcomes; ``visit_<snake_case(action type)>`` of a mixin handles a batch of one type."""
 
     def __init__(self, api: MoodleApi, store: StateStore, run_id: int, ids: Mapping[str, int] | None = None, *,
-                 report: Report | None = None, workers: int = 4, clock: PhaseClock | None = None,
-                 specs: SpecSet | None = None, roles: Mapping[str, int] | None = None) -> None:
+                 report: Report | None = None, workers: int = 4, clock: PhaseClock | None = None) -> None:
         """
         Args:
             ids: idnumber → Moodle id of what exists already (filled as creates succeed); what the actions
                 name by idnumber and do not carry the id of (a course to enrol in, a parent category).
             clock: times the phases of the run (``-v``); the visits that have phases use it.
-            specs, roles: the rules and role ids, for actions that work out enrolments when they are applied.
         """
         self.clock = clock or PhaseClock(None)
-        self.specs = specs
-        self.roles = roles
         self.api = api
         #: independent batches (enrolments, people) go out in parallel through a pool this big
         self.workers = max(1, workers)

@@ -31,7 +31,8 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "UpdateUsers": ("accounts updated from the roster, county", "accounts updated from the rosters, counties", ""),
     "ChangeCohortMembers": ("cohort members from the roster, county", "cohort members from the rosters, counties",
                             ""),
-    "FollowEnrolments": ("enrolments that follow the roster, county", "enrolments that follow the rosters, counties",
+    # … but the enrolments that follow, one per course version (their target is its idnumber)
+    "FollowEnrolments": ("enrolments that follow the roster, course", "enrolments that follow the rosters, courses",
                          ""),
     "AddGroupMembers": ("people placed in session group", "people placed in session groups", ""),
     "SendReminder": ("reminder about", "reminders about", ""),

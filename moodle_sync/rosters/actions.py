@@ -2,15 +2,24 @@
 
 An import plan is the one :class:`~moodle_sync.reconcile.plan.Plan`: ``--dry-run`` prints it through the
 Explainer (rosters/explain.py), a real import hands it to the Applier (rosters/write_people.py), and its
-``--json`` is ``plan.to_dict()``. Rows are named by their row number in the file; people by Moodle user id.
+``--json`` is ``plan.to_dict()``. Rows are named by their row number in the file; people by Moodle user id, or
+by row for a person the import creates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from moodle_sync.reconcile.plan import Action, ChangeKind, PlanContext
+from moodle_sync.reconcile.plan import (
+    ENROLMENT_LISTS,
+    Action,
+    ChangeKind,
+    EnrolmentItem,
+    PlanContext,
+    SyncEnrolments,
+)
 from moodle_sync.rosters.roster import RosterRow, RowProblem
 
 
@@ -154,24 +163,76 @@ class ChangeCohortMembers(ForCounty, Action):
 
 
 @dataclass(frozen=True)
-class FollowEnrolments(ForCounty, Action):
-    """The enrolments the rules give this roster's people, read from Moodle once their accounts exist.
+class FollowedItem(EnrolmentItem):
+    """One enrolment that follows the roster, with whom it is for as people read it (name and e-mail from the
+    roster row, or from the state store for someone who leaves).
 
-    The enrolment lists depend on ids of accounts not created yet, so the applier reads Moodle and applies
-    :class:`~moodle_sync.reconcile.plan.SyncEnrolments` for this roster's people only; the plan shows the
-    enrolments it predicts from the cohort changes.
+    A person the import creates has no Moodle user id when the plan is made: ``row`` then names the roster row
+    whose create gives them one and ``userid`` is 0 until the applier resolves it (:meth:`resolved`).
     """
 
-    county: str
-    kind: ClassVar[ChangeKind] = ChangeKind.UPDATE
-    #: course idnumber → {"enrol": n, "suspend": n}, predicted by the rules from the cohort changes
-    predicted: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: matched accounts a rule concerns (Moodle may have enrolled them without the tool knowing)
-    rule_people: tuple[int, ...] = ()
+    #: the roster row of a person this import creates (None for an existing account)
+    row: int | None = None
+    name: str = ""
+    email: str = ""
+    #: the role's short name (``roleid`` is the site's id for it)
+    role: str = ""
+
+    @property
+    def awaits_create(self) -> bool:
+        """The user id is known only once the import has created the person."""
+        return self.row is not None and not self.userid
+
+
+@dataclass(frozen=True)
+class FollowEnrolments(SyncEnrolments):
+    """The enrolments the rules give this roster's people in one course version, planned with the roster (before
+    anything is written) from the cohort members the import leaves: exactly what the applier sends.
+
+    A :class:`~moodle_sync.reconcile.plan.SyncEnrolments` limited to the people the import touches (its rows'
+    accounts, the people it creates, those who leave), whose items say who each one is for; the enrolments of
+    people still to be created name them by row (:class:`FollowedItem`).
+    """
+
+    county: str = ""
+    #: Moodle's id of the course version (enrolments only follow into courses that exist)
+    course_id: int = 0
+    enrol: tuple[FollowedItem, ...] = ()
+    reactivate: tuple[FollowedItem, ...] = ()
+    suspend: tuple[FollowedItem, ...] = ()
+    redate: tuple[FollowedItem, ...] = ()
+
+    def items(self) -> list[tuple[str, FollowedItem]]:
+        """Every enrolment of the action with what happens to it (enrol, reactivate, suspend, redate)."""
+        return [(name, i) for name in ENROLMENT_LISTS for i in getattr(self, name)]
+
+    def resolved(self, ids: Mapping[int, int]) -> tuple[FollowEnrolments, list[FollowedItem]]:
+        """The action with the user ids of the people the import created (``ids``: roster row → user id), and
+        the enrolments of people whose create did not happen (they cannot be sent)."""
+        lost: list[FollowedItem] = []
+
+        def known(items: tuple[FollowedItem, ...]) -> tuple[FollowedItem, ...]:
+            out = []
+            for i in items:
+                if i.row is None or i.userid:
+                    out.append(i)
+                elif i.row in ids:
+                    out.append(replace(i, userid=ids[i.row]))
+                else:
+                    lost.append(i)
+            return tuple(out)
+
+        action = replace(self, enrol=known(self.enrol), reactivate=known(self.reactivate),
+                         suspend=known(self.suspend), redate=known(self.redate))
+        return action, lost
 
     @classmethod
     def rebuild(cls, values: dict[str, Any]) -> dict[str, Any]:
-        values["rule_people"] = tuple(values.get("rule_people", ()))
+        for name in ENROLMENT_LISTS:
+            if name in values:
+                values[name] = tuple(FollowedItem(**i) for i in values[name])
+        if "moved" in values:
+            values["moved"] = tuple(values["moved"])
         return values
 
 

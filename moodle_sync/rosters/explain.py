@@ -75,11 +75,18 @@ class RosterExplainer(ExplainerCore):
         return lines
 
     def visit_follow_enrolments(self, action: FollowEnrolments) -> list[str]:
-        lines = []
-        for course, n in sorted(action.predicted.items()):
-            parts = ", ".join(f"{k} {v}" for k, v in n.items() if v)
-            if parts:
-                lines.append(f"  then enrolments in {course}: {parts}")
+        words = {"enrol": "enrol", "reactivate": "reactivate", "suspend": "suspend (never unenrol)",
+                 "redate": "new dates for"}
+        older = f" (an older version: the rules enrol in {action.newest})" if action.newest else ""
+        lines = [f"  then enrolments in {action.idnumber}{older}: "
+                 + ", ".join(f"{words[k]} {n}" for k, n in action.counts().items() if n)]
+        items = action.items()
+        for what, i in items[:BLOCKED_SHOWN]:
+            who = f"{i.name} <{i.email}>" + (f" (created by this import, row {i.row})" if i.awaits_create else "")
+            moves = " (moves to the newest version)" if i.userid and i.userid in action.moved else ""
+            lines.append(f"    {what} {who}" + (f" as {i.role}" if i.role and what != "suspend" else "") + moves)
+        if len(items) > BLOCKED_SHOWN:
+            lines.append(f"    … and {len(items) - BLOCKED_SHOWN} more (--json lists all)")
         return lines
 
 

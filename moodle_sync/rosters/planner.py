@@ -10,12 +10,15 @@ lives here, not in the CLI: a hub may only touch its own county.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from moodle_sync import clock
+from moodle_sync.config import DEFAULT_ROLES
 from moodle_sync.counties import COUNTIES
 from moodle_sync.errors import RosterError, ScopeError
 from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber, parse_cohort_idnumber
@@ -38,6 +41,7 @@ from moodle_sync.rosters.actions import (
     UpdateUsers,
     UserChange,
 )
+from moodle_sync.rosters.follow import CohortChange, PersonRef, plan_followed_enrolments, read_enrolments_for
 from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
@@ -99,7 +103,8 @@ class _Draft:
 
 def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mode: Mode = "replace",
                 skip_invalid: bool = False, allow_mass_removal: bool = False, store: StateStore | None = None,
-                workers: int = 4, auth: str = "manual", specs: SpecSet | None = None) -> Plan:
+                workers: int = 4, auth: str = "manual", specs: SpecSet | None = None,
+                roles: Mapping[str, int] | None = None, today: datetime.date | None = None) -> Plan:
     """Compare a roster with Moodle and say what an import would change. Reads only.
 
     The people earlier rosters named are in ``store``: a matched account none of them is, is adopted; a cohort
@@ -114,7 +119,9 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     A mass removal (more than :data:`MASS_REMOVAL_SHARE` of the county's members) without
     ``allow_mass_removal`` is in the plan's context: it shows who would leave, and :func:`refuse_mass_removal`
     stops an import about to apply it. With ``specs`` that have enrolment rules, the enrolments that follow
-    close the plan.
+    close the plan, planned for the people the import touches from the members it leaves (``roles``: the
+    site's role ids, default a stock Moodle's; ``today``: the day the rules judge completions on, default
+    today in Sweden): see rosters/follow.py.
 
     Raises:
         ScopeError: the county, or a row's county, is outside the caller's scope or this import.
@@ -213,7 +220,9 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
                             kept=tuple(KeptMember(c, u) for c, u in plan.kept),
                             email_held=tuple(RowWhy(r.row, r.email, why) for r, why in plan.email_held),
                             leavers=tuple(plan.leavers), kept_for_unused_rows=plan.kept_for_unused_rows)
-    return Plan(actions=_actions(plan, auth, specs), notes=(), spec_digest=specs.digest if specs else "",
+    follow = _follow(api, specs, store, plan, DEFAULT_ROLES if roles is None else roles, today or clock.today()) \
+        if specs is not None and specs.rules else ()
+    return Plan(actions=_actions(plan, auth, follow), notes=(), spec_digest=specs.digest if specs else "",
                 moodle_digest="", moodle_url=api.client.transport.base_url, context=context)
 
 
@@ -236,7 +245,7 @@ def _person(r: RosterRow, userid: int | None = None, moodle_email: str | None = 
     return replace(r, target_groups=tuple(r.target_groups), county=None, userid=userid, moodle_email=moodle_email)
 
 
-def _actions(plan: _Draft, auth: str, specs: SpecSet | None) -> tuple[Action, ...]:
+def _actions(plan: _Draft, auth: str, follow: tuple[FollowEnrolments, ...]) -> tuple[Action, ...]:
     """The draft as actions, in the order they are applied."""
     county = plan.county
     out: list[Action] = []
@@ -257,27 +266,27 @@ def _actions(plan: _Draft, auth: str, specs: SpecSet | None) -> tuple[Action, ..
         remove = tuple(Member(idn, plan.cohort_ids[idn], userid=uid, email=plan.leaving.get(uid, ""))
                        for idn, uid in plan.remove)
         out.append(ChangeCohortMembers(county, add=add, remove=remove))
-    if specs is not None and specs.rules:
-        rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
-        rule_people = tuple(sorted({plan.matched[r.row] for r in plan.rows
-                                    if r.row in plan.matched and set(r.target_groups) & rule_groups}))
-        out.append(FollowEnrolments(county, predicted=predict_enrolments(specs, plan), rule_people=rule_people))
+    out += follow
     return tuple(out)
 
 
-def predict_enrolments(specs: SpecSet, plan: _Draft) -> dict[str, dict[str, int]]:
-    """Per course idnumber: how many enrolments a roster plan will add or suspend (by the rules)."""
-    out: dict[str, dict[str, set[object]]] = {}
-    for rule in specs.rules.values():
-        course = specs.courses[rule.course].idnumber
-        entry = out.setdefault(course, {"enrol": set(), "suspend": set()})
-        for idn, who in plan.add:
-            if _group_of(idn) in rule.target_groups:
-                entry["enrol"].add(who if isinstance(who, int) else who.row * -1)
-        for idn, uid in plan.remove:
-            if _group_of(idn) in rule.target_groups:
-                entry["suspend"].add(uid)
-    return {c: {k: len(v) for k, v in d.items()} for c, d in out.items() if any(d.values())}
+def _follow(api: MoodleApi, specs: SpecSet, store: StateStore | None, plan: _Draft, roles: Mapping[str, int],
+            today: datetime.date) -> tuple[FollowEnrolments, ...]:
+    """The enrolments that follow the draft's cohort changes, for the people it touches (rosters/follow.py)."""
+    # a row names its person as the roster does (a hub's plan never shows what an account holds)
+    people = {p.key: p for p in (*(PersonRef(v.name, v.email, userid=v.userid) for v in plan.leavers),
+                                 *(PersonRef(r.name, r.email, userid=plan.matched[r.row]) for r in plan.rows
+                                   if r.row in plan.matched),
+                                 *(PersonRef(r.name, r.email, row=r.row) for r in plan.create))}
+    change = CohortChange(plan.county, add=tuple((idn, people[who] if isinstance(who, int) else
+                                                  PersonRef(who.name, who.email, row=who.row))
+                                                 for idn, who in plan.add),
+                          remove=tuple(plan.remove), people=tuple(people.values()))
+    rule_groups = {g for r in specs.rules.values() for g in r.target_groups}
+    rule_people = {plan.matched[r.row] for r in plan.rows
+                   if r.row in plan.matched and set(r.target_groups) & rule_groups}
+    actual, state = read_enrolments_for(api, specs, store, plan.county, change.existing, rule_people)
+    return plan_followed_enrolments(specs, actual, state, change, roles, today)
 
 
 def _named_by_invalid_rows(api: MoodleApi, roster: Roster) -> set[int]:

@@ -111,23 +111,41 @@ class RosterView:
                 f"file is the county's complete list for its target groups)") if share else ""
 
     @property
+    def follow(self) -> list[FollowEnrolments]:
+        """The enrolments that follow, one action per course version (in the order they are applied)."""
+        return [a for a in self.plan.actions if isinstance(a, FollowEnrolments)]
+
+    @property
     def followups(self) -> dict[str, dict[str, int]]:
-        a: FollowEnrolments | None = _one(self.plan, FollowEnrolments)
-        return dict(a.predicted) if a else {}
+        """Course version → how many enrolments are made, reactivated, suspended and re-dated there."""
+        return {a.idnumber: a.counts() for a in self.follow}
+
+    def enrolments(self) -> list[dict[str, Any]]:
+        """Every enrolment that follows, as people read it: the course, the person (an account by user id, or a
+        person the import creates by row: their id is known once they are created), the role and what happens."""
+        return [{"course": a.idnumber, "what": what,
+                 "person": {"userid": i.userid or None, "row": i.row, "name": i.name, "email": i.email,
+                            "created_by_this_import": i.awaits_create},
+                 "role": i.role, "roleid": i.roleid, "method": "manual", "rule": i.rule,
+                 "timestart": i.timestart, "timeend": i.timeend,
+                 **({"moves_to": a.newest} if a.newest and i.userid in a.moved else {}),
+                 **({"older_version_of": a.newest} if a.newest else {})}
+                for a in self.follow for what, i in a.items()]
 
     @property
     def has_changes(self) -> bool:
         # blocked and refused rows count: applying is what reports them as failures (not "in sync");
         # adopting is a change: the store learns the person is the roster's (so leaving it takes them out)
         return bool(self.create or self.update or self.add or self.remove or self.blocked or self.refused
-                    or self.adopted)
+                    or self.adopted or self.follow)
 
     def counts(self) -> dict[str, int]:
         return {"rows": self.context.rows, "create": len(self.create), "update": len(self.update),
                 "add_members": len(self.add), "remove_members": len(self.remove),
                 "skipped_invalid": len(self.context.skipped_rows), "blocked": len(self.blocked),
                 "adopt": len(self.adopted), "keep_members": len(self.kept),
-                "refused": len(self.refused), "email_not_changed": len(self.email_held)}
+                "refused": len(self.refused), "email_not_changed": len(self.email_held),
+                "enrolments": sum(sum(a.counts().values()) for a in self.follow)}
 
     def to_dict(self) -> dict[str, Any]:
         """The import in people's terms, as ``roster import --json`` has always shown it."""
@@ -149,4 +167,5 @@ class RosterView:
             "leavers": leavers_json(self.context.leavers),
             "kept_for_unused_rows": self.context.kept_for_unused_rows,
             "mass_removal": self.mass_removal or None,
+            "enrolments": self.enrolments(),
         }

@@ -55,10 +55,6 @@ class RosterOutcome:
     outside: list[str] = field(default_factory=list)
     #: things people should know that are not failures (e.g. password e-mails of accounts that were not kept)
     notes: list[str] = field(default_factory=list)
-    #: everyone the import touched (the rows' people and those who left)
-    user_ids: set[int] = field(default_factory=set)
-    #: people this import created: they cannot have any enrolment yet
-    new_user_ids: set[int] = field(default_factory=set)
     #: milliseconds per new account of the first create call (sent alone, so its time is Moodle's own)
     create_ms: float | None = None
 
@@ -93,6 +89,11 @@ class RosterWrites(ApplierCore):
             found = self.__dict__["_roster"] = RosterOutcome()
         return found
 
+    def row_ids(self) -> dict[int, int]:
+        """Roster row → Moodle user id of the rows matched or created so far in this run: how an action that names
+        a person the import creates by row (a cohort member, a planned enrolment) finds their account."""
+        return dict(self.roster.ids)
+
     def _record(self, county: str, people: Sequence[RosterRow], emails: dict[int, str] | None = None) -> None:
         """The store learns who this roster's people are: never an e-mail Moodle does not have."""
         ids = self.roster.ids
@@ -119,7 +120,6 @@ class RosterWrites(ApplierCore):
     def visit_record_people(self, actions: list[RecordPeople]) -> None:
         for a in actions:
             self.roster.ids.update((p.row, p.userid) for p in a.people if p.userid is not None)
-            self.roster.user_ids |= {p.userid for p in a.people if p.userid is not None}
             self._record(a.county, a.people, _moodle_emails(self.api, a.people))
             self._done(a, detail=f"{len(a.people)} people, {len(a.adopted)} adopted")
 
@@ -132,8 +132,6 @@ class RosterWrites(ApplierCore):
                     _create_all(self.api, list(a.people), a.auth, out, self.report, made, self.workers)
             finally:
                 self.roster.ids.update(made)
-                self.roster.new_user_ids |= set(made.values())
-                self.roster.user_ids |= set(made.values())
                 self._record(a.county, a.people)
                 out.failures = self._failures(out.failures, a.county, a.scoped)
                 self.roster.take(out)
@@ -156,7 +154,6 @@ class RosterWrites(ApplierCore):
     def visit_change_cohort_members(self, actions: list[ChangeCohortMembers]) -> None:
         for a in actions:
             out = RosterOutcome()
-            self.roster.user_ids |= {m.userid for m in a.remove if m.userid is not None}
             try:
                 with self.clock.phase("cohort members", len(a.add) + len(a.remove)):
                     _change_members(self.api, a, self.roster.ids, out, self.workers)
