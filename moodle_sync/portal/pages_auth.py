@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -16,6 +17,9 @@ from moodle_sync.portal.web import Caller, address, caller, form_of, login_requi
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
 LOGIN_BLOCKED = "För många misslyckade inloggningar. Vänta en stund och försök igen."
 BUSY = "Många loggar in just nu. Försök igen om en stund."
+#: what the login page confirms after a change that ends the session (``/login?klart=…``)
+DONE = {"losenord": lazy_gettext("Your password is changed. Log in with the new one."),
+        "utloggad": lazy_gettext("You are logged out.")}
 #: seconds a busy answer asks the client to wait
 RETRY_AFTER = 10
 
@@ -29,7 +33,9 @@ async def healthz(request: Request) -> Response:
 async def login_page(request: Request, message: str = "", status: int = 200) -> Response:
     portal = portal_of(request)
     token = new_token()
-    response = render(request, "login.html", None, status=status, login_token=token, message=message)
+    notice = DONE.get(request.query_params.get("klart", ""), "")
+    response = render(request, "login.html", None, status=status, login_token=token, message=message,
+                      notice=str(notice) if not message else "")
     response.set_cookie(LOGIN_COOKIE, portal.signer.login_cookie(token), max_age=3600, httponly=True,
                         samesite="lax", secure=portal.config.secure_cookies, path="/login")
     return response
@@ -82,7 +88,7 @@ async def logout(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     portal.db.end_session(who.session_id)
     portal.db.log(who.account.email, "logout", county=who.account.county, address=address(request))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?klart=utloggad", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -118,7 +124,7 @@ async def change_password(request: Request, who: Caller) -> Response:
         return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
     portal.db.set_password(who.account.id, new_hash, must_change=False)
     portal.db.log(who.account.email, "password-changed", county=who.account.county, address=address(request))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?klart=losenord", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

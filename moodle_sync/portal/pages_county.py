@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
+from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import county as data
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
@@ -23,9 +24,19 @@ NO_PERSONAL = "Ditt konto får inte se uppgifter om enskilda personer."
 _PERIOD = re.compile(r"\d{4}(-Q[1-4]|-\d{2})?")
 
 
+BAD_PERIOD = lazy_gettext("“{text}” is not a period: write a year (2026), a quarter (2026-Q2) or a month "
+                          "(2026-06). The report below is for all time.")
+
+
 def _period(request: Request) -> str | None:
     text = (request.query_params.get("period") or "").strip().upper()
     return text if text and _PERIOD.fullmatch(text) else None
+
+
+def _bad_period(request: Request) -> str:
+    """Why the period asked for is not one (the server checks it, in Swedish; the browser does not)."""
+    text = (request.query_params.get("period") or "").strip()
+    return BAD_PERIOD.format(text=text[:40]) if text and _period(request) is None else ""
 
 
 @login_required
@@ -49,7 +60,8 @@ async def report_page(request: Request, who: Caller) -> Response:
     portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
                               address=address(request))
     body = page.decode("utf-8")
-    return render(request, "report.html", who, county=county, period=period or "", report_html=_body(body))
+    return render(request, "report.html", who, county=county, period=period or "", report_html=_body(body),
+                  message=_bad_period(request))
 
 
 def _body(page: str) -> str:
@@ -151,4 +163,5 @@ async def place(request: Request, who: Caller) -> Response:
                   detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
                          + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))
     return render(request, "sessions.html", who, status=200 if result else 400, county=county, rows=rows,
-                  result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only)
+                  result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only,
+                  emails="" if result and not check_only else str(form.get("emails") or "")[:20000])

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from moodle_sync.portal import held, rosters
-from moodle_sync.portal.pages_roster import show_preview
+from moodle_sync.portal.pages_roster import make_preview
 from moodle_sync.portal.web import Caller, address, county_for, login_required, portal_of, refuse
 
 ADMINS_ONLY = "Bara en administratör kan hantera rader som väntar på en administratör."
@@ -42,7 +42,7 @@ async def review(request: Request, who: Caller) -> Response:
                           f"{row['filename']}", path=str(copy), sha256=rosters.sha256_of(copy), options=options)
     portal.db.log(who.account.email, "roster-held-review", county=county, detail=f"{row['id']} as {preview_id}",
                   address=address(request))
-    return await show_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, county, preview_id, options)
 
 
 @login_required

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from moodle_sync.portal import held, rosters, uploads
+from moodle_sync.portal import held, rosters, told, uploads
 from moodle_sync.portal.db import now
 from moodle_sync.portal.web import (
     Caller,
@@ -40,9 +40,8 @@ async def upload_page(request: Request, who: Caller) -> Response:
     county = county_for(who, request.path_params["county"])
     if county is None:
         return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
-    portal = portal_of(request)
-    imports = [p for p in portal.db.audit(20, county=county) if p["action"].startswith("roster-")]
-    return render(request, "roster_upload.html", who, county=county, imports=imports, message="")
+    history = told.history(portal_of(request).db, county)
+    return render(request, "roster_upload.html", who, county=county, history=history, message="")
 
 
 @login_required
@@ -54,11 +53,11 @@ async def upload(request: Request, who: Caller) -> Response:
     form = await form_of(request)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
+        return render(request, "roster_upload.html", who, status=400, county=county, history=[],
                       message="Välj en fil (CSV eller XLSX).")
     suffix = Path(file.filename).suffix.lower()
     if suffix not in SUFFIXES:
-        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
+        return render(request, "roster_upload.html", who, status=400, county=county, history=[],
                       message=f"Filen måste vara CSV eller XLSX, inte {suffix or 'utan filändelse'}.")
     options = {"mode": "add" if form.get("mode") == "add" else "replace", "skip_invalid": False,
                "allow_mass_removal": False}
@@ -67,7 +66,7 @@ async def upload(request: Request, who: Caller) -> Response:
         uploads.sweep(portal.db, portal.uploads, portal.config)
         room = uploads.room(portal.db, portal.config, county=county, account_id=who.account.id)
         if room.refusal:
-            return render(request, "roster_upload.html", who, status=429, county=county, imports=[],
+            return render(request, "roster_upload.html", who, status=429, county=county, history=[],
                           message=room.refusal)
         preview_id = secrets.token_urlsafe(18)
         path = portal.uploads / f"{preview_id}{suffix}"
@@ -81,7 +80,7 @@ async def upload(request: Request, who: Caller) -> Response:
                 out.write(chunk)
         if size > room.bytes:
             path.unlink()
-            return render(request, "roster_upload.html", who, status=413, county=county, imports=[],
+            return render(request, "roster_upload.html", who, status=413, county=county, history=[],
                           message=uploads.over_room(portal.config, county, room.bytes))
         portal.db.add_preview(preview_id, account_id=who.account.id, county=county, filename=name, path=str(path),
                               sha256=rosters.sha256_of(path), options=options)
@@ -89,24 +88,25 @@ async def upload(request: Request, who: Caller) -> Response:
     portal.db.log(who.account.email, "roster-upload", county=county, address=address(request),
                   detail=f"{name} ({size} bytes) {preview_id}" + (f", replaces {', '.join(replaced)}" if replaced
                                                                   else ""))
-    return await show_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, county, preview_id, options)
 
 
-async def show_preview(request: Request, who: Caller, county: str, preview_id: str,
+async def make_preview(request: Request, who: Caller, county: str, preview_id: str,
                        options: dict[str, Any]) -> Response:
-    """Plan the upload ``preview_id`` as ``who`` and show the plan (nothing is written)."""
+    """Plan the upload ``preview_id`` as ``who``, keep the plan and send the browser to the page that shows it
+    (post/redirect/get: reloading the page shows the same plan again; nothing is written)."""
     portal = portal_of(request)
     row = portal.db.preview(preview_id)
     assert row is not None
     result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), county=county,
                                      options=options)
+    result.error = rosters.for_page(result.error, path=Path(row["path"]), filename=row["filename"])
     portal.db.update_preview(preview_id, status="previewed" if result.plan is not None else "refused",
-                             plan=result.plan or {}, options=options)
+                             plan=result.plan or {}, options=options, outcome={"preview": result.to_dict()})
     portal.db.log(who.account.email, "roster-preview", county=county, detail=f"{row['filename']} {preview_id}: "
                   + ("plan" if result.plan is not None else result.error.split("\n")[0][:200]),
                   address=address(request))
-    return render(request, "roster_preview.html", who, status=result.status, county=county, preview_id=preview_id,
-                  row=row, result=result, options=options)
+    return RedirectResponse(f"/lan/{county}/personallista/{preview_id}", status_code=303)
 
 
 def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | Response:
@@ -140,7 +140,7 @@ async def repreview(request: Request, who: Caller) -> Response:
         if form.get("mass_removal_confirmed") != "ja":
             return refuse(request, 400, "Kryssa i rutan som bekräftar att så många ska tas bort.")
         options["allow_mass_removal"] = True
-    return await show_preview(request, who, county, row["id"], options)
+    return await make_preview(request, who, county, row["id"], options)
 
 
 @login_required
@@ -161,7 +161,8 @@ async def confirm(request: Request, who: Caller) -> Response:
                                       options=row["options"], seen=row["plan"], sha256=row["sha256"])
     if outcome.get("busy"):  # nothing was done: the same plan may be confirmed again in a while
         status = "busy"
-        portal.db.update_preview(row["id"], status="previewed", outcome=outcome)
+        portal.db.update_preview(row["id"], status="previewed", outcome={**(row["outcome"] or {}),
+                                                                          "busy": outcome["error"]})
     else:  # applied, stopped part-way or refused: either way the hub uploads again, the file is done with
         status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "failed")
         outcome["held_for_admin"] = await run_in_threadpool(_hand_over, portal, who, county, row, outcome)
@@ -210,4 +211,21 @@ async def outcome_page(request: Request, who: Caller) -> Response:
     if isinstance(found, Response):
         return found
     county, row = found
-    return render(request, "roster_outcome.html", who, county=county, row=row, outcome=row["outcome"] or {})
+    kept = row["outcome"] or {}
+    if row["status"] in ("previewed", "refused") and "preview" in kept:  # the plan, before Bekräfta
+        result = kept["preview"]
+        status = 422 if row["status"] == "refused" and not (result.get("problems") or result.get("mass_removal")) \
+            else 200
+        return render(request, "roster_preview.html", who, status=status, county=county, preview_id=row["id"],
+                      row=row, result=result, busy=kept.get("busy", ""))
+    return render(request, "roster_outcome.html", who, county=county, row=row, outcome=kept)
+
+
+@login_required
+async def back_to_preview(request: Request, who: Caller) -> Response:
+    """A reload or a link to a form's address (``…/granska``, ``…/bekrafta``) shows the preview's page."""
+    found = _own_preview(request, who)
+    if isinstance(found, Response):
+        return found
+    county, row = found
+    return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)
