@@ -40,11 +40,11 @@ def person(n: int, group: str = "socialsekreterare", town: str = "falun") -> lis
             "Socialtjänsten", group, "2025-08-01", f"EMP-{town}-{n:04d}"]
 
 
-def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
+def write_xlsx(path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Personal"
-    sheet.append(HEADER)
+    sheet.append(header or HEADER)
     for row in rows:
         sheet.append(row)
     workbook.save(path)
