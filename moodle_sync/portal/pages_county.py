@@ -17,6 +17,7 @@ from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import county as data
+from moodle_sync.portal.person_list import person_list
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
 NOT_YOURS = "Ditt konto får inte se eller ändra det länet."
@@ -103,8 +104,8 @@ async def personal_download(request: Request, who: Caller) -> Response:
         portal_of(request).db.log(who.account.email, "personal-refused", county=county, address=address(request))
         return refuse(request, 403, NO_PERSONAL)
     try:
-        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "csv",
-                                          None, True)
+        content = await run_in_threadpool(person_list, portal_of(request).site, who.account,
+                                          data.county_scope(who.account, county))
     except MoodleSyncError as e:
         return refuse(request, 400, f"Listan kunde inte göras: {e}")
     name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"

@@ -115,3 +115,22 @@ def test_past_sessions_are_not_offered(portal: Served) -> None:
     course.write_text(past, encoding="utf-8")
     page = get(http, f"{portal.url}/lan/W/tillfallen")
     assert "hrv-socialtjanst/falun-2026-03" not in page.text and "hrv-socialtjanst/borlange-2026-04" in page.text
+
+
+def test_the_person_list_has_swedish_headings_and_values_and_names_people_and_courses(portal: Served) -> None:
+    http = portal.login(portal.accounts["dalarna"])
+    first = upload(http, portal, [person(n) for n in range(1, 4)], "lista.xlsx")
+    plan = get(http, portal.url + first.headers["location"])
+    http.post(portal.url + re.search(r'action="([^"]*/bekrafta)"', plan.text).group(1),  # type: ignore[union-attr]
+              data={"csrf": hidden(plan.text, "csrf")}, timeout=120)
+    portal.pull()
+    response = get(http, f"{portal.url}/lan/W/personer.csv")
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    heading, *rows = text.splitlines()
+    assert heading.startswith("Förnamn;Efternamn;E-post;Organisation;Målgrupper;Kurs;Version;Registrering")
+    assert rows and all(";aktiv;" in r for r in rows)
+    assert any(r.startswith("Förnamn2;Efternamn2;person2@falun.example.se;") for r in rows)
+    assert "Hedersrelaterat våld och förtryck – socialtjänsten" in text
+    assert "Socialsekreterare och biståndsbedömare" in text
+    assert not_for_coordinators(text) == []

@@ -18,7 +18,7 @@ SEEN_ON_PAGES = {"nothing", "written", "hint", "problem(s)", "please", "method",
 #: words the English messages share with Swedish text or with names a page shows as they are
 SHARED = {"moodle", "status", "excel", "html", "period", "problem", "commit", "start", "version", "organisation",
           "administrator", "enhet", "plats", "kurs", "uppsala", "dalarna", "falun", "stockholm", "logg", "plan",
-          "form", "moment", "session", "data", "login", "last", "mail"}
+          "form", "moment", "session", "data", "login", "last", "mail", "personal"}
 KEYS = [re.compile(p) for p in (r"[a-z]@\d", r"\btg:", r"\buserid\b", r"(^|\s)--[a-z]", r"\.moodle-sync",
                                 r"/uploads/", r"\broot@", r"\b[a-z]+(-[a-z]+){2,}\b")]
 
