@@ -18,6 +18,7 @@ from moodle_sync.errors import MoodleSyncError
 from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import county as data
 from moodle_sync.portal.person_list import person_list
+from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
 NOT_YOURS = "Ditt konto får inte se eller ändra det länet."
@@ -57,7 +58,7 @@ async def report_page(request: Request, who: Caller) -> Response:
     try:
         page = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "html", period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+        return refuse(request, 400, f"Rapporten kunde inte göras: {for_page(e)}")
     portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
                               address=address(request))
     body = page.decode("utf-8")
@@ -83,7 +84,7 @@ async def download(request: Request, who: Caller) -> Response:
     try:
         content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+        return refuse(request, 400, f"Rapporten kunde inte göras: {for_page(e)}")
     name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{clock.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
     return _logged_attachment(request, who, county, f"download-{fmt}", name, content, data.FORMATS[fmt][1])
 
@@ -107,7 +108,7 @@ async def personal_download(request: Request, who: Caller) -> Response:
         content = await run_in_threadpool(person_list, portal_of(request).site, who.account,
                                           data.county_scope(who.account, county))
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {e}")
+        return refuse(request, 400, f"Listan kunde inte göras: {for_page(e)}")
     name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"
     return _logged_attachment(request, who, county, "download-personal-csv", name, content, "text/csv; charset=utf-8")
 
@@ -122,7 +123,7 @@ async def overdue_page(request: Request, who: Caller) -> Response:
     try:
         rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {e}")
+        return refuse(request, 400, f"Listan kunde inte göras: {for_page(e)}")
     portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
                               address=address(request))
     return render(request, "overdue.html", who, county=county, rows=rows)
@@ -159,7 +160,7 @@ async def place(request: Request, who: Caller) -> Response:
                                                                 session_key=session_key, emails=emails,
                                                                 check_only=check_only))
         except MoodleSyncError as e:
-            message = str(e)
+            message = for_page(e)
     portal.db.log(who.account.email, "session-check" if check_only else "session-assign", county=county,
                   detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
                          + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))

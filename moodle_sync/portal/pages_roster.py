@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from moodle_sync.portal import held, rosters, told, uploads
 from moodle_sync.portal.db import now
+from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import (
     Caller,
     Portal,
@@ -100,7 +101,7 @@ async def make_preview(request: Request, who: Caller, county: str, preview_id: s
     assert row is not None
     result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), county=county,
                                      options=options)
-    result.error = rosters.for_page(result.error, path=Path(row["path"]), filename=row["filename"])
+    result.error = for_page(result.error, path=Path(row["path"]), filename=row["filename"])
     portal.db.update_preview(preview_id, status="previewed" if result.plan is not None else "refused",
                              plan=result.plan or {}, options=options, outcome={"preview": result.to_dict()})
     portal.db.log(who.account.email, "roster-preview", county=county, detail=f"{row['filename']} {preview_id}: "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,15 +52,6 @@ class Preview:
     def to_dict(self) -> dict[str, Any]:
         return {"plan": self.plan, "text": self.text, "followups": self.followups, "error": self.error,
                 "problems": self.problems, "mass_removal": self.mass_removal, "leavers": self.leavers}
-
-
-def for_page(message: str, *, path: Path, filename: str) -> str:
-    """A library message as a page may show it: the uploaded file by the name it was uploaded under (never the
-    server's path or the upload's id), and no command-line option (``--skip-invalid``) or hint line meant for
-    the command line."""
-    text = message.replace(str(path), filename).replace(path.name, filename)
-    lines = [line for line in text.split("\n") if not re.search(r"(^|\s)--[a-z]", line)]
-    return "\n".join(lines).strip()
 
 
 def sha256_of(path: Path) -> str:
