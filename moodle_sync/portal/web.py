@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from moodle_sync import clock, i18n
+from moodle_sync.acting import acting_for
 from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
@@ -119,7 +120,8 @@ def login_required(handler: Handler) -> Callable[[Request], Awaitable[Response]]
                                             "försök igen.")
         if who.account.must_change and request.url.path not in ("/konto/losenord", "/logout"):
             return RedirectResponse("/konto/losenord", status_code=303)
-        return await handler(request, who)
+        with acting_for(f"{who.account.email} (portal)"):  # the store's runs and exports name the person
+            return await handler(request, who)
     return wrapper
 
 

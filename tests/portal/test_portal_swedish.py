@@ -134,3 +134,31 @@ def test_the_person_list_has_swedish_headings_and_values_and_names_people_and_co
     assert "Hedersrelaterat våld och förtryck – socialtjänsten" in text
     assert "Socialsekreterare och biståndsbedömare" in text
     assert not_for_coordinators(text) == []
+
+
+def test_the_administrators_status_names_the_portal_user_who_acted_and_a_manual_pull_as_theirs(
+        portal: Served) -> None:
+    from moodle_sync.config import load_settings
+    from moodle_sync.portal.config import ScheduleConfig
+    from moodle_sync.portal.scheduler import Scheduler
+    from moodle_sync.portal.site import Site
+
+    from .conftest import TOKEN
+
+    http = portal.login(portal.accounts["dalarna"])
+    first = upload(http, portal, [person(1)], "lista.xlsx")
+    plan = get(http, portal.url + first.headers["location"])
+    http.post(portal.url + re.search(r'action="([^"]*/bekrafta)"', plan.text).group(1),  # type: ignore[union-attr]
+              data={"csrf": hidden(plan.text, "csrf")}, timeout=120)
+    sync = Scheduler(Site(load_settings({"token": TOKEN}, config_path=portal.config)), portal.db, ScheduleConfig())
+    assert sync.run("pull", f"started by {portal.accounts['admin']}") == "done"
+    store = portal.store()
+    try:
+        runs = {r["command"]: r["user"] for r in store.runs(20)}
+    finally:
+        store.close()
+    assert runs["roster import W"] == "anna@dalarna.example.se (portal)", runs
+    assert runs["pull (portal)"] == "admin@myndighet.example.se (portal)", "a manual pull is not 'scheduled'"
+    admin = portal.login(portal.accounts["admin"])
+    status = visible_text(get(admin, f"{portal.url}/status").text)  # an administrator reads the runs as recorded
+    assert "anna@dalarna.example.se (portal)" in status and "admin@myndighet.example.se" in status
