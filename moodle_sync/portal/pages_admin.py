@@ -13,7 +13,7 @@ from moodle_sync.errors import MoodleSyncError
 from moodle_sync.i18n import _, lazy_gettext
 from moodle_sync.portal.web import Caller, Portal, address, login_required, portal_of, refuse, render
 
-ADMINS_ONLY = "Sidan är bara för administratörer."
+ADMINS_ONLY = lazy_gettext("The page is for administrators only.")
 #: the scheduler's jobs and run outcomes as the status page names them
 JOBS = {"apply": lazy_gettext("Update Moodle"), "pull": lazy_gettext("Fetch completions")}
 OUTCOMES = {"done": lazy_gettext("done"), "no-changes": lazy_gettext("nothing to change"),
@@ -81,7 +81,7 @@ async def run_now(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     job = request.path_params["job"]
     if job not in ("apply", "pull") or portal.scheduler is None:
-        return refuse(request, 404, "Det jobbet finns inte.")
+        return refuse(request, 404, _("There is no such job."))
     portal.scheduler.request(job, f"started by {who.account.email}")
     portal.db.log(who.account.email, f"run-now-{job}", address=address(request))
     from starlette.responses import RedirectResponse

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from moodle_sync.i18n import lazy_gettext
+from moodle_sync.i18n import LazyString, _, lazy_gettext
 from moodle_sync.portal.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -14,9 +14,9 @@ from moodle_sync.portal.auth import (
 )
 from moodle_sync.portal.web import Caller, address, caller, form_of, login_required, new_token, portal_of, render
 
-LOGIN_FAILED = "Fel e-postadress eller lösenord."
-LOGIN_BLOCKED = "För många misslyckade inloggningar. Vänta en stund och försök igen."
-BUSY = "Många loggar in just nu. Försök igen om en stund."
+LOGIN_FAILED = lazy_gettext("Wrong e-mail address or password.")
+LOGIN_BLOCKED = lazy_gettext("Too many failed logins. Wait a while and try again.")
+BUSY = lazy_gettext("Many are logging in right now. Try again in a while.")
 #: what the login page confirms after a change that ends the session (``/login?klart=…``)
 DONE = {"losenord": lazy_gettext("Your password is changed. Log in with the new one."),
         "utloggad": lazy_gettext("You are logged out.")}
@@ -30,7 +30,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def login_page(request: Request, message: str = "", status: int = 200) -> Response:
+async def login_page(request: Request, message: str | LazyString = "", status: int = 200) -> Response:
     portal = portal_of(request)
     token = new_token()
     notice = DONE.get(request.query_params.get("klart", ""), "")
@@ -46,7 +46,7 @@ async def login(request: Request) -> Response:
     form = await form_of(request)
     cookie_token = portal.signer.login_token(request.cookies.get(LOGIN_COOKIE))
     if not same(str(form.get("login_token") or ""), cookie_token):
-        return await login_page(request, "Formuläret har gått ut. Försök igen.", status=403)
+        return await login_page(request, _("The form has expired. Try again."), status=403)
     email = str(form.get("email") or "").strip().lower()[:320]
     password = str(form.get("password") or "")[:1024]
     # the attempt counts before its password is checked: a burst checks no more passwords than the limit
@@ -114,9 +114,9 @@ async def change_password(request: Request, who: Caller) -> Response:
     if matches is None:
         return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
     if not matches:
-        return render(request, "password.html", who, status=400, message="Det nuvarande lösenordet stämmer inte.")
-    problem = password_problem(new) or ("De två nya lösenorden är olika." if new != again else None) or (
-        "Det nya lösenordet måste skilja sig från det gamla." if new == current else None)
+        return render(request, "password.html", who, status=400, message=_("The current password is wrong."))
+    problem = password_problem(new) or (_("The two new passwords differ.") if new != again else None) or (
+        _("The new password must differ from the old one.") if new == current else None)
     if problem:
         return render(request, "password.html", who, status=400, message=problem)
     new_hash = await portal.password_checks.hash(new)

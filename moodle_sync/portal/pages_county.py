@@ -15,14 +15,14 @@ from starlette.responses import Response
 
 from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
-from moodle_sync.i18n import lazy_gettext
+from moodle_sync.i18n import _, lazy_gettext
 from moodle_sync.portal import county as data
 from moodle_sync.portal.person_list import person_list
 from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
-NOT_YOURS = "Ditt konto får inte se eller ändra det länet."
-NO_PERSONAL = "Ditt konto får inte se uppgifter om enskilda personer."
+NOT_YOURS = lazy_gettext("Your account may not see or change that county.")
+NO_PERSONAL = lazy_gettext("Your account may not see data about individual people.")
 _PERIOD = re.compile(r"\d{4}(-Q[1-4]|-\d{2})?")
 
 
@@ -58,7 +58,7 @@ async def report_page(request: Request, who: Caller) -> Response:
     try:
         page = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "html", period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {for_page(e)}")
+        return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
                               address=address(request))
     body = page.decode("utf-8")
@@ -79,12 +79,12 @@ async def download(request: Request, who: Caller) -> Response:
         return refuse(request, 403, NOT_YOURS)
     fmt = request.path_params["fmt"]
     if fmt not in data.FORMATS:
-        return refuse(request, 404, "Det formatet finns inte.")
+        return refuse(request, 404, _("There is no such format."))
     period = _period(request)
     try:
         content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {for_page(e)}")
+        return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{clock.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
     return _logged_attachment(request, who, county, f"download-{fmt}", name, content, data.FORMATS[fmt][1])
 
@@ -108,7 +108,7 @@ async def personal_download(request: Request, who: Caller) -> Response:
         content = await run_in_threadpool(person_list, portal_of(request).site, who.account,
                                           data.county_scope(who.account, county))
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {for_page(e)}")
+        return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"
     return _logged_attachment(request, who, county, "download-personal-csv", name, content, "text/csv; charset=utf-8")
 
@@ -123,7 +123,7 @@ async def overdue_page(request: Request, who: Caller) -> Response:
     try:
         rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {for_page(e)}")
+        return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
                               address=address(request))
     return render(request, "overdue.html", who, county=county, rows=rows)
@@ -145,15 +145,15 @@ async def place(request: Request, who: Caller) -> Response:
         return refuse(request, 403, NOT_YOURS)
     portal = portal_of(request)
     form = await form_of(request)
-    course_key, _, session_key = str(form.get("session") or "").partition("/")
+    course_key, _slash, session_key = str(form.get("session") or "").partition("/")
     emails = [e for e in re.split(r"[\s,;]+", str(form.get("emails") or "")) if e][:500]
     check_only = form.get("bara_kontroll") == "ja"
     rows = await run_in_threadpool(data.sessions, portal.site, county)
     if not any(r.course_key == course_key and r.key == session_key for r in rows):
-        return refuse(request, 404, "Tillfället finns inte i länet.")
+        return refuse(request, 404, _("The session is not one of the county's."))
     result, message = None, ""
     if not emails:
-        message = "Skriv minst en e-postadress."
+        message = _("Write at least one e-mail address.")
     else:
         try:
             result = await run_in_threadpool(lambda: data.place(portal.site, who.account, county, course_key=course_key,

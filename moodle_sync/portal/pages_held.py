@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import held, rosters
 from moodle_sync.portal.pages_roster import make_preview
 from moodle_sync.portal.web import Caller, address, county_for, login_required, portal_of, refuse
 
-ADMINS_ONLY = "Bara en administratör kan hantera rader som väntar på en administratör."
-GONE = "Raderna finns inte längre (de är redan hanterade eller har gått ut)."
+ADMINS_ONLY = lazy_gettext("Only an administrator can handle rows that wait for an administrator.")
+GONE = lazy_gettext("The rows are no longer kept (they are handled already or have expired).")
 
 
 def _waiting(request: Request, who: Caller) -> tuple[str, dict[str, str]] | Response:

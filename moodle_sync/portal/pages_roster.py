@@ -17,8 +17,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from moodle_sync.i18n import _
 from moodle_sync.portal import held, rosters, told, uploads
 from moodle_sync.portal.db import now
+from moodle_sync.portal.pages_county import NOT_YOURS
 from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import (
     Caller,
@@ -40,7 +42,7 @@ CHUNK = 1 << 20
 async def upload_page(request: Request, who: Caller) -> Response:
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+        return refuse(request, 403, NOT_YOURS)
     history = told.history(portal_of(request).db, county)
     return render(request, "roster_upload.html", who, county=county, history=history, message="")
 
@@ -49,17 +51,18 @@ async def upload_page(request: Request, who: Caller) -> Response:
 async def upload(request: Request, who: Caller) -> Response:
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+        return refuse(request, 403, NOT_YOURS)
     portal = portal_of(request)
     form = await form_of(request)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return render(request, "roster_upload.html", who, status=400, county=county, history=[],
-                      message="Välj en fil (CSV eller XLSX).")
+                      message=_("Choose a file (CSV or XLSX)."))
     suffix = Path(file.filename).suffix.lower()
     if suffix not in SUFFIXES:
         return render(request, "roster_upload.html", who, status=400, county=county, history=[],
-                      message=f"Filen måste vara CSV eller XLSX, inte {suffix or 'utan filändelse'}.")
+                      message=_("The file must be CSV or XLSX, not {suffix}.").format(
+                          suffix=suffix or _("without a suffix")))
     options = {"mode": "add" if form.get("mode") == "add" else "replace", "skip_invalid": False,
                "allow_mass_removal": False}
     name = Path(file.filename).name[:200]
@@ -114,13 +117,13 @@ def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | 
     """The preview named in the URL, if it is this account's, for this county, and not too old."""
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+        return refuse(request, 403, NOT_YOURS)
     row = portal_of(request).db.preview(request.path_params["preview"])
     if row is None or row["county"] != county or row["account_id"] != who.account.id:
-        return refuse(request, 404, "Förhandsgranskningen finns inte.")
+        return refuse(request, 404, _("There is no such preview."))
     age = now() - datetime.datetime.fromisoformat(row["created_at"])
     if age > datetime.timedelta(minutes=portal_of(request).config.preview_minutes) and row["status"] != "applied":
-        return refuse(request, 410, "Förhandsgranskningen är för gammal. Ladda upp filen igen.")
+        return refuse(request, 410, _("The preview is too old. Upload the file again."))
     return county, row
 
 
@@ -139,7 +142,7 @@ async def repreview(request: Request, who: Caller) -> Response:
         options["skip_invalid"] = True
     if form.get("allow_mass_removal") == "ja":
         if form.get("mass_removal_confirmed") != "ja":
-            return refuse(request, 400, "Kryssa i rutan som bekräftar att så många ska tas bort.")
+            return refuse(request, 400, _("Tick the box that confirms that this many are to be removed."))
         options["allow_mass_removal"] = True
     return await make_preview(request, who, county, row["id"], options)
 
@@ -154,7 +157,7 @@ async def confirm(request: Request, who: Caller) -> Response:
     if row["status"] not in ("previewed", "refused"):
         return refuse(request, 409, _gone(row))
     if row["status"] != "previewed" or row["plan"] is None:
-        return refuse(request, 409, "Det finns ingen godkänd plan att bekräfta för den här filen.")
+        return refuse(request, 409, _("This file has no accepted plan to confirm."))
     portal.db.update_preview(row["id"], status="applying")
     portal.db.log(who.account.email, "roster-confirm", county=county, detail=f"{row['filename']} {row['id']}",
                   address=address(request))
@@ -196,14 +199,14 @@ def _hand_over(portal: Portal, who: Caller, county: str, row: dict[str, Any], ou
 def _gone(row: dict[str, Any]) -> str:
     """Why a preview can no longer be previewed again or confirmed (its file is gone or in use)."""
     if row["status"] == "replaced":
-        return ("Du har laddat upp en nyare fil som ersätter den här; inget har skrivits. Granska och bekräfta "
-                "den nya.")
+        return _("You have uploaded a newer file that replaces this one; nothing has been written. Check and "
+                 "confirm the new one.")
     if row["status"] == "applying":
-        return "Den här filen importeras just nu."
+        return _("This file is being imported now.")
     if row["status"] == "applied":
-        return "Den här filen är redan importerad."
-    return ("Den här filen finns inte kvar (importen är avslutad eller har gått ut); inget har skrivits. "
-            "Ladda upp den igen.")
+        return _("This file is imported already.")
+    return _("This file is no longer kept (its import is over or has expired); nothing has been written. "
+            "Upload it again.")
 
 
 @login_required

@@ -18,7 +18,7 @@ from typing import Any
 from moodle_sync import clock, engine
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, RowsRefused, SyncBusy
 from moodle_sync.explainer import render_roster_plan
-from moodle_sync.i18n import ngettext
+from moodle_sync.i18n import _, lazy_gettext, ngettext
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
 from moodle_sync.reconcile.plan import Plan
@@ -27,7 +27,7 @@ from moodle_sync.rosters.view import RosterView
 from moodle_sync.store.db import StateStore
 from moodle_sync.writing.synclock import held
 
-BUSY = "En annan synkronisering pågår just nu ({holder}); inget har skrivits. Försök igen om en stund."
+BUSY = lazy_gettext("Another sync is running right now ({holder}); nothing has been written. Try again in a while.")
 
 #: how long a preview waits for a running sync (scheduled apply or pull, a command-line run) to finish
 LOCK_WAIT = 20.0
@@ -119,14 +119,14 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
     Returns the outcome as the CLI's ``--json`` shows it, plus ``ok`` and, on failure, ``error``.
     """
     if not path.exists() or sha256_of(path) != sha256:
-        return {"ok": False, "error": "Filen har ändrats sedan förhandsgranskningen; inget har skrivits. "
-                                      "Ladda upp den igen."}
+        return {"ok": False, "error": _("The file has changed since the preview; nothing has been written. "
+                                      "Upload it again.")}
 
     def same_plan(plan: Plan) -> bool:
         fresh = _canonical(plan)
         if fresh != seen:
-            raise PlanError("Moodle har ändrats sedan förhandsgranskningen (någon annan import eller ändring); "
-                            "inget har skrivits. Ladda upp filen igen och granska den nya planen.")
+            raise PlanError(_("Moodle has changed since the preview (another import or change); "
+                            "nothing has been written. Upload the file again and check the new plan."))
         return True
 
     specs = site.specs()

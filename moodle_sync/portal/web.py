@@ -157,7 +157,7 @@ def render(request: Request, template: str, who: Caller | None, status: int = 20
     return HTMLResponse(page, status_code=status)
 
 
-def refuse(request: Request, status: int, message: str) -> HTMLResponse:
+def refuse(request: Request, status: int, message: str | i18n.LazyString) -> HTMLResponse:
     return render(request, "error.html", caller(request), status=status, message=message, status_code=status)
 
 
