@@ -8,10 +8,11 @@ export log, as `report --personal-data` does).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
@@ -135,7 +136,16 @@ async def sessions_page(request: Request, who: Caller) -> Response:
     if county is None:
         return refuse(request, 403, NOT_YOURS)
     rows = await run_in_threadpool(data.sessions, portal_of(request).site, county)
-    return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="")
+    return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="",
+                  placed=_placed(request), chosen=request.query_params.get("tillfalle", ""))
+
+
+def _placed(request: Request) -> dict[str, int] | None:
+    """The counts of the placement just made (post/redirect/get: they are in the address, no one's name is)."""
+    try:
+        return {k: int(request.query_params[k]) for k in ("placerade", "redan", "kvar")}
+    except (KeyError, ValueError):
+        return None
 
 
 @login_required
@@ -164,6 +174,10 @@ async def place(request: Request, who: Caller) -> Response:
     portal.db.log(who.account.email, "session-check" if check_only else "session-assign", county=county,
                   detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
                          + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))
+    if result is not None and not check_only:  # done: the page is shown again by GET, so a reload places nobody
+        return RedirectResponse(f"/lan/{county}/tillfallen?" + urlencode({
+            "tillfalle": f"{course_key}/{session_key}", "placerade": len(result.added), "redan": len(result.already),
+            "kvar": result.capacity - result.members_after}), status_code=303)
     return render(request, "sessions.html", who, status=200 if result else 400, county=county, rows=rows,
                   result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only,
                   emails="" if result and not check_only else str(form.get("emails") or "")[:20000])

@@ -108,6 +108,8 @@ def test_a_hub_places_people_in_a_session_and_sees_who_is_overdue(portal: Served
     page.click("button:has-text('Placera')")
     page.wait_for_selector("text=Placerade: 2")
     assert "platser kvar: 28" in page.inner_text("main")
+    page.reload()  # post/redirect/get: a reload shows the outcome again and places nobody twice
+    assert "Placerade: 2" in page.inner_text("main") and "platser kvar: 28" in page.inner_text("main")
     page.screenshot(path=str(shots / "portal-sessions.png"), full_page=True)
     # another county's person is answered like an e-mail nobody has
     page.fill("textarea[name=emails]", "ingen@nowhere.example.se")
