@@ -17,9 +17,10 @@ from moodle_sync.portal.web import Caller, address, caller, form_of, login_requi
 LOGIN_FAILED = lazy_gettext("Wrong e-mail address or password.")
 LOGIN_BLOCKED = lazy_gettext("Too many failed logins. Wait a while and try again.")
 BUSY = lazy_gettext("Many are logging in right now. Try again in a while.")
-#: what the login page confirms after a change that ends the session (``/login?klart=…``)
+#: what a page confirms after a change (``/login?klart=…`` when the change ended the session)
 DONE = {"losenord": lazy_gettext("Your password is changed. Log in with the new one."),
-        "utloggad": lazy_gettext("You are logged out.")}
+        "utloggad": lazy_gettext("You are logged out."),
+        "avvisade": lazy_gettext("The held rows are dismissed: nothing was written for them.")}
 #: seconds a busy answer asks the client to wait
 RETRY_AFTER = 10
 
@@ -96,7 +97,8 @@ async def logout(request: Request, who: Caller) -> Response:
 @login_required
 async def home(request: Request, who: Caller) -> Response:
     if who.account.is_admin:
-        return render(request, "admin_home.html", who, held=portal_of(request).db.held_lists())
+        notice = DONE.get(request.query_params.get("klart", ""), "")
+        return render(request, "admin_home.html", who, held=portal_of(request).db.held_lists(), notice=str(notice))
     return RedirectResponse(f"/lan/{who.account.county}", status_code=303)
 
 

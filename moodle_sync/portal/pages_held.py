@@ -56,4 +56,4 @@ async def dismiss(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     held.close(portal.db, row["id"], "dismissed")
     portal.db.log(who.account.email, "roster-held-dismissed", county=county, detail=row["id"], address=address(request))
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/?klart=avvisade", status_code=303)
