@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from moodle_sync.config import Settings
+from moodle_sync.i18n import speaking
 from moodle_sync.portal import pages_admin, pages_auth, pages_county, pages_held, pages_roster, restart, uploads
 from moodle_sync.portal.auth import LoginLimiter, Signer, load_secret
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig, data_dir
@@ -33,7 +34,8 @@ CSP = ("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' 
 
 
 class Guard:
-    """Security headers on every answer, and request bodies limited before anything reads them."""
+    """Security headers on every answer, request bodies limited before anything reads them, and every word made
+    while answering in Swedish (moodle_sync/i18n.py)."""
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
@@ -61,7 +63,8 @@ class Guard:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        with speaking("sv"):  # the portal speaks Swedish: the library's messages made for this request too
+            await self.app(scope, receive, send_with_headers)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -108,6 +111,8 @@ def create_app(settings: Settings, portal_config: PortalConfig, schedule: Schedu
         Route(county + "/personallista/{preview}", pages_roster.outcome_page, methods=["GET"]),
         Route(county + "/personallista/{preview}/granska", pages_roster.repreview, methods=["POST"]),
         Route(county + "/personallista/{preview}/bekrafta", pages_roster.confirm, methods=["POST"]),
+        Route(county + "/personallista/{preview}/granska", pages_roster.back_to_preview, methods=["GET"]),
+        Route(county + "/personallista/{preview}/bekrafta", pages_roster.back_to_preview, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     sync = None

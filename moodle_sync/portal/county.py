@@ -15,6 +15,7 @@ from moodle_sync import clock, engine
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.report import make_report
 from moodle_sync.portal.db import Account
+from moodle_sync.portal.names import Names
 from moodle_sync.portal.site import Site
 from moodle_sync.run_plan import place_people
 from moodle_sync.scope import Scope
@@ -69,9 +70,9 @@ def overdue(site: Site, account: Account, county: str, today: datetime.date | No
         persons = store.persons()
     finally:
         store.close()
-    titles = {k: c.title for k, c in specs.courses.items()}
-    rows = [Overdue(email=persons[f.person].email if f.person in persons else f"user {f.person}",
-                    organisation=f.organisation, course=f"{titles.get(f.course_key, f.course_key)} (v{f.major})",
+    names = Names(specs=specs)
+    rows = [Overdue(email=persons[f.person].email if f.person in persons else "",
+                    organisation=f.organisation, course=names.course(f.course_key, f.major),
                     deadline=f.deadline, days_late=(today - f.deadline).days)
             for f in facts if f.county == county and f.tracked and f.status == "active" and f.completed_on is None
             and f.deadline is not None and f.deadline < today]
@@ -89,11 +90,13 @@ class SessionRow:
     capacity: int
 
 
-def sessions(site: Site, county: str) -> list[SessionRow]:
+def sessions(site: Site, county: str, today: datetime.date | None = None) -> list[SessionRow]:
+    """The county's sessions still to come (from today, Swedish time): a past one is offered to nobody."""
     specs = site.specs()
+    today = today or clock.today()
     return sorted((SessionRow(course_key=c.key, course_title=c.title, key=s.key, date=str(s.date), time=s.time or "",
                               place=s.place, capacity=s.capacity)
-                   for c in specs.courses.values() for s in c.sessions if s.county == county),
+                   for c in specs.courses.values() for s in c.sessions if s.county == county and s.date >= today),
                   key=lambda r: (r.date, r.course_key, r.key))
 
 

@@ -249,6 +249,12 @@ class PortalDB:
                 args.append(json.dumps(value, sort_keys=True))
         self._run(f"UPDATE previews SET {', '.join(sets)} WHERE id=?", (*args, preview_id))
 
+    def previews_of(self, county: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A county's latest uploads, newest first, with their plans (what the coordinator's history tells)."""
+        rows = self._run("SELECT id, account_id, county, filename, status, created_at, plan FROM previews "
+                         "WHERE county=? ORDER BY created_at DESC, rowid DESC LIMIT ?", (county, limit)).fetchall()
+        return [{**dict(r), "plan": json.loads(r["plan"]) if r["plan"] else None} for r in rows]
+
     def previews_with_files(self, county: str | None = None) -> list[dict[str, Any]]:
         """The previews whose uploaded file is kept (not yet imported, replaced or expired), oldest first."""
         marks = ",".join("?" * len(KEEPS_FILE))

@@ -10,9 +10,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from moodle_sync.errors import MoodleSyncError
+from moodle_sync.i18n import _, lazy_gettext
 from moodle_sync.portal.web import Caller, Portal, address, login_required, portal_of, refuse, render
 
-ADMINS_ONLY = "Sidan är bara för administratörer."
+ADMINS_ONLY = lazy_gettext("The page is for administrators only.")
+#: the scheduler's jobs and run outcomes as the status page names them
+JOBS = {"apply": lazy_gettext("Update Moodle"), "pull": lazy_gettext("Fetch completions")}
+OUTCOMES = {"done": lazy_gettext("done"), "no-changes": lazy_gettext("nothing to change"),
+            "failed": lazy_gettext("failed"), "partial": lazy_gettext("stopped part-way"),
+            "interrupted": lazy_gettext("interrupted"), "running": lazy_gettext("running")}
+
+
+def started_by(reason: str) -> str:
+    """Why a scheduled run ran, in words: who started it by hand, the schedule, or changed specs."""
+    if reason.startswith("started by "):
+        return reason[len("started by "):]
+    if reason.startswith("scheduled "):
+        return _("the schedule, {at}").format(at=reason[len("scheduled "):])
+    if reason == "the specs changed":
+        return _("the course specs changed")
+    return reason
 
 
 def _runs(portal: Portal) -> list[dict[str, Any]]:
@@ -41,7 +58,8 @@ async def status_page(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     runs = await run_in_threadpool(_runs, portal)
     scheduler = portal.scheduler
-    return render(request, "status.html", who, runs=runs, scheduled=portal.db.scheduled(30),
+    return render(request, "status.html", who, jobs=JOBS, outcomes=OUTCOMES, started_by=started_by, runs=runs,
+                  scheduled=portal.db.scheduled(30),
                   schedule=portal.schedule, next_runs=scheduler.next_runs() if scheduler else {},
                   running=scheduler.running if scheduler else "")
 
@@ -63,7 +81,7 @@ async def run_now(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     job = request.path_params["job"]
     if job not in ("apply", "pull") or portal.scheduler is None:
-        return refuse(request, 404, "Det jobbet finns inte.")
+        return refuse(request, 404, _("There is no such job."))
     portal.scheduler.request(job, f"started by {who.account.email}")
     portal.db.log(who.account.email, f"run-now-{job}", address=address(request))
     from starlette.responses import RedirectResponse

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from moodle_sync.i18n import LazyString, _, lazy_gettext
 from moodle_sync.portal.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -13,9 +14,13 @@ from moodle_sync.portal.auth import (
 )
 from moodle_sync.portal.web import Caller, address, caller, form_of, login_required, new_token, portal_of, render
 
-LOGIN_FAILED = "Fel e-postadress eller lösenord."
-LOGIN_BLOCKED = "För många misslyckade inloggningar. Vänta en stund och försök igen."
-BUSY = "Många loggar in just nu. Försök igen om en stund."
+LOGIN_FAILED = lazy_gettext("Wrong e-mail address or password.")
+LOGIN_BLOCKED = lazy_gettext("Too many failed logins. Wait a while and try again.")
+BUSY = lazy_gettext("Many are logging in right now. Try again in a while.")
+#: what a page confirms after a change (``/login?klart=…`` when the change ended the session)
+DONE = {"losenord": lazy_gettext("Your password is changed. Log in with the new one."),
+        "utloggad": lazy_gettext("You are logged out."),
+        "avvisade": lazy_gettext("The held rows are dismissed: nothing was written for them.")}
 #: seconds a busy answer asks the client to wait
 RETRY_AFTER = 10
 
@@ -26,10 +31,12 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def login_page(request: Request, message: str = "", status: int = 200) -> Response:
+async def login_page(request: Request, message: str | LazyString = "", status: int = 200) -> Response:
     portal = portal_of(request)
     token = new_token()
-    response = render(request, "login.html", None, status=status, login_token=token, message=message)
+    notice = DONE.get(request.query_params.get("klart", ""), "")
+    response = render(request, "login.html", None, status=status, login_token=token, message=message,
+                      notice=str(notice) if not message else "")
     response.set_cookie(LOGIN_COOKIE, portal.signer.login_cookie(token), max_age=3600, httponly=True,
                         samesite="lax", secure=portal.config.secure_cookies, path="/login")
     return response
@@ -40,7 +47,7 @@ async def login(request: Request) -> Response:
     form = await form_of(request)
     cookie_token = portal.signer.login_token(request.cookies.get(LOGIN_COOKIE))
     if not same(str(form.get("login_token") or ""), cookie_token):
-        return await login_page(request, "Formuläret har gått ut. Försök igen.", status=403)
+        return await login_page(request, _("The form has expired. Try again."), status=403)
     email = str(form.get("email") or "").strip().lower()[:320]
     password = str(form.get("password") or "")[:1024]
     # the attempt counts before its password is checked: a burst checks no more passwords than the limit
@@ -82,7 +89,7 @@ async def logout(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     portal.db.end_session(who.session_id)
     portal.db.log(who.account.email, "logout", county=who.account.county, address=address(request))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?klart=utloggad", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -90,7 +97,8 @@ async def logout(request: Request, who: Caller) -> Response:
 @login_required
 async def home(request: Request, who: Caller) -> Response:
     if who.account.is_admin:
-        return render(request, "admin_home.html", who, held=portal_of(request).db.held_lists())
+        notice = DONE.get(request.query_params.get("klart", ""), "")
+        return render(request, "admin_home.html", who, held=portal_of(request).db.held_lists(), notice=str(notice))
     return RedirectResponse(f"/lan/{who.account.county}", status_code=303)
 
 
@@ -108,9 +116,9 @@ async def change_password(request: Request, who: Caller) -> Response:
     if matches is None:
         return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
     if not matches:
-        return render(request, "password.html", who, status=400, message="Det nuvarande lösenordet stämmer inte.")
-    problem = password_problem(new) or ("De två nya lösenorden är olika." if new != again else None) or (
-        "Det nya lösenordet måste skilja sig från det gamla." if new == current else None)
+        return render(request, "password.html", who, status=400, message=_("The current password is wrong."))
+    problem = password_problem(new) or (_("The two new passwords differ.") if new != again else None) or (
+        _("The new password must differ from the old one.") if new == current else None)
     if problem:
         return render(request, "password.html", who, status=400, message=problem)
     new_hash = await portal.password_checks.hash(new)
@@ -118,7 +126,7 @@ async def change_password(request: Request, who: Caller) -> Response:
         return try_again_later(render(request, "password.html", who, status=503, message=BUSY))
     portal.db.set_password(who.account.id, new_hash, must_change=False)
     portal.db.log(who.account.email, "password-changed", county=who.account.county, address=address(request))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?klart=losenord", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

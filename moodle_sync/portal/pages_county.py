@@ -8,24 +8,38 @@ export log, as `report --personal-data` does).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from moodle_sync import clock
 from moodle_sync.errors import MoodleSyncError
+from moodle_sync.i18n import _, lazy_gettext
 from moodle_sync.portal import county as data
+from moodle_sync.portal.person_list import person_list
+from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import Caller, address, county_for, form_of, login_required, portal_of, refuse, render
 
-NOT_YOURS = "Ditt konto får inte se eller ändra det länet."
-NO_PERSONAL = "Ditt konto får inte se uppgifter om enskilda personer."
+NOT_YOURS = lazy_gettext("Your account may not see or change that county.")
+NO_PERSONAL = lazy_gettext("Your account may not see data about individual people.")
 _PERIOD = re.compile(r"\d{4}(-Q[1-4]|-\d{2})?")
+
+
+BAD_PERIOD = lazy_gettext("“{text}” is not a period: write a year (2026), a quarter (2026-Q2) or a month "
+                          "(2026-06). The report below is for all time.")
 
 
 def _period(request: Request) -> str | None:
     text = (request.query_params.get("period") or "").strip().upper()
     return text if text and _PERIOD.fullmatch(text) else None
+
+
+def _bad_period(request: Request) -> str:
+    """Why the period asked for is not one (the server checks it, in Swedish; the browser does not)."""
+    text = (request.query_params.get("period") or "").strip()
+    return BAD_PERIOD.format(text=text[:40]) if text and _period(request) is None else ""
 
 
 @login_required
@@ -45,11 +59,12 @@ async def report_page(request: Request, who: Caller) -> Response:
     try:
         page = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "html", period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+        return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
                               address=address(request))
     body = page.decode("utf-8")
-    return render(request, "report.html", who, county=county, period=period or "", report_html=_body(body))
+    return render(request, "report.html", who, county=county, period=period or "", report_html=_body(body),
+                  message=_bad_period(request))
 
 
 def _body(page: str) -> str:
@@ -65,12 +80,12 @@ async def download(request: Request, who: Caller) -> Response:
         return refuse(request, 403, NOT_YOURS)
     fmt = request.path_params["fmt"]
     if fmt not in data.FORMATS:
-        return refuse(request, 404, "Det formatet finns inte.")
+        return refuse(request, 404, _("There is no such format."))
     period = _period(request)
     try:
         content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Rapporten kunde inte göras: {e}")
+        return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{clock.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
     return _logged_attachment(request, who, county, f"download-{fmt}", name, content, data.FORMATS[fmt][1])
 
@@ -91,10 +106,10 @@ async def personal_download(request: Request, who: Caller) -> Response:
         portal_of(request).db.log(who.account.email, "personal-refused", county=county, address=address(request))
         return refuse(request, 403, NO_PERSONAL)
     try:
-        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "csv",
-                                          None, True)
+        content = await run_in_threadpool(person_list, portal_of(request).site, who.account,
+                                          data.county_scope(who.account, county))
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {e}")
+        return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"
     return _logged_attachment(request, who, county, "download-personal-csv", name, content, "text/csv; charset=utf-8")
 
@@ -109,7 +124,7 @@ async def overdue_page(request: Request, who: Caller) -> Response:
     try:
         rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
     except MoodleSyncError as e:
-        return refuse(request, 400, f"Listan kunde inte göras: {e}")
+        return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
                               address=address(request))
     return render(request, "overdue.html", who, county=county, rows=rows)
@@ -121,7 +136,16 @@ async def sessions_page(request: Request, who: Caller) -> Response:
     if county is None:
         return refuse(request, 403, NOT_YOURS)
     rows = await run_in_threadpool(data.sessions, portal_of(request).site, county)
-    return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="")
+    return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="",
+                  placed=_placed(request), chosen=request.query_params.get("tillfalle", ""))
+
+
+def _placed(request: Request) -> dict[str, int] | None:
+    """The counts of the placement just made (post/redirect/get: they are in the address, no one's name is)."""
+    try:
+        return {k: int(request.query_params[k]) for k in ("placerade", "redan", "kvar")}
+    except (KeyError, ValueError):
+        return None
 
 
 @login_required
@@ -131,24 +155,29 @@ async def place(request: Request, who: Caller) -> Response:
         return refuse(request, 403, NOT_YOURS)
     portal = portal_of(request)
     form = await form_of(request)
-    course_key, _, session_key = str(form.get("session") or "").partition("/")
+    course_key, _slash, session_key = str(form.get("session") or "").partition("/")
     emails = [e for e in re.split(r"[\s,;]+", str(form.get("emails") or "")) if e][:500]
     check_only = form.get("bara_kontroll") == "ja"
     rows = await run_in_threadpool(data.sessions, portal.site, county)
     if not any(r.course_key == course_key and r.key == session_key for r in rows):
-        return refuse(request, 404, "Tillfället finns inte i länet.")
+        return refuse(request, 404, _("The session is not one of the county's."))
     result, message = None, ""
     if not emails:
-        message = "Skriv minst en e-postadress."
+        message = _("Write at least one e-mail address.")
     else:
         try:
             result = await run_in_threadpool(lambda: data.place(portal.site, who.account, county, course_key=course_key,
                                                                 session_key=session_key, emails=emails,
                                                                 check_only=check_only))
         except MoodleSyncError as e:
-            message = str(e)
+            message = for_page(e)
     portal.db.log(who.account.email, "session-check" if check_only else "session-assign", county=county,
                   detail=f"{course_key}/{session_key}: {len(emails)} e-mails: "
                          + ("ok" if result else message.split(chr(10))[0][:200]), address=address(request))
+    if result is not None and not check_only:  # done: the page is shown again by GET, so a reload places nobody
+        return RedirectResponse(f"/lan/{county}/tillfallen?" + urlencode({
+            "tillfalle": f"{course_key}/{session_key}", "placerade": len(result.added), "redan": len(result.already),
+            "kvar": result.capacity - result.members_after}), status_code=303)
     return render(request, "sessions.html", who, status=200 if result else 400, county=county, rows=rows,
-                  result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only)
+                  result=result, message=message, chosen=f"{course_key}/{session_key}", check_only=check_only,
+                  emails="" if result and not check_only else str(form.get("emails") or "")[:20000])

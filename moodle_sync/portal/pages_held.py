@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import held, rosters
-from moodle_sync.portal.pages_roster import show_preview
+from moodle_sync.portal.pages_roster import make_preview
 from moodle_sync.portal.web import Caller, address, county_for, login_required, portal_of, refuse
 
-ADMINS_ONLY = "Bara en administratör kan hantera rader som väntar på en administratör."
-GONE = "Raderna finns inte längre (de är redan hanterade eller har gått ut)."
+ADMINS_ONLY = lazy_gettext("Only an administrator can handle rows that wait for an administrator.")
+GONE = lazy_gettext("The rows are no longer kept (they are handled already or have expired).")
 
 
 def _waiting(request: Request, who: Caller) -> tuple[str, dict[str, str]] | Response:
@@ -42,7 +43,7 @@ async def review(request: Request, who: Caller) -> Response:
                           f"{row['filename']}", path=str(copy), sha256=rosters.sha256_of(copy), options=options)
     portal.db.log(who.account.email, "roster-held-review", county=county, detail=f"{row['id']} as {preview_id}",
                   address=address(request))
-    return await show_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, county, preview_id, options)
 
 
 @login_required
@@ -55,4 +56,4 @@ async def dismiss(request: Request, who: Caller) -> Response:
     portal = portal_of(request)
     held.close(portal.db, row["id"], "dismissed")
     portal.db.log(who.account.email, "roster-held-dismissed", county=county, detail=row["id"], address=address(request))
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/?klart=avvisade", status_code=303)

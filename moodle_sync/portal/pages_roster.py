@@ -17,8 +17,11 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from moodle_sync.portal import held, rosters, uploads
+from moodle_sync.i18n import _
+from moodle_sync.portal import held, rosters, told, uploads
 from moodle_sync.portal.db import now
+from moodle_sync.portal.pages_county import NOT_YOURS
+from moodle_sync.portal.said import for_page
 from moodle_sync.portal.web import (
     Caller,
     Portal,
@@ -39,27 +42,27 @@ CHUNK = 1 << 20
 async def upload_page(request: Request, who: Caller) -> Response:
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
-    portal = portal_of(request)
-    imports = [p for p in portal.db.audit(20, county=county) if p["action"].startswith("roster-")]
-    return render(request, "roster_upload.html", who, county=county, imports=imports, message="")
+        return refuse(request, 403, NOT_YOURS)
+    history = told.history(portal_of(request).db, county)
+    return render(request, "roster_upload.html", who, county=county, history=history, message="")
 
 
 @login_required
 async def upload(request: Request, who: Caller) -> Response:
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+        return refuse(request, 403, NOT_YOURS)
     portal = portal_of(request)
     form = await form_of(request)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
-                      message="Välj en fil (CSV eller XLSX).")
+        return render(request, "roster_upload.html", who, status=400, county=county, history=[],
+                      message=_("Choose a file (CSV or XLSX)."))
     suffix = Path(file.filename).suffix.lower()
     if suffix not in SUFFIXES:
-        return render(request, "roster_upload.html", who, status=400, county=county, imports=[],
-                      message=f"Filen måste vara CSV eller XLSX, inte {suffix or 'utan filändelse'}.")
+        return render(request, "roster_upload.html", who, status=400, county=county, history=[],
+                      message=_("The file must be CSV or XLSX, not {suffix}.").format(
+                          suffix=suffix or _("without a suffix")))
     options = {"mode": "add" if form.get("mode") == "add" else "replace", "skip_invalid": False,
                "allow_mass_removal": False}
     name = Path(file.filename).name[:200]
@@ -67,7 +70,7 @@ async def upload(request: Request, who: Caller) -> Response:
         uploads.sweep(portal.db, portal.uploads, portal.config)
         room = uploads.room(portal.db, portal.config, county=county, account_id=who.account.id)
         if room.refusal:
-            return render(request, "roster_upload.html", who, status=429, county=county, imports=[],
+            return render(request, "roster_upload.html", who, status=429, county=county, history=[],
                           message=room.refusal)
         preview_id = secrets.token_urlsafe(18)
         path = portal.uploads / f"{preview_id}{suffix}"
@@ -81,7 +84,7 @@ async def upload(request: Request, who: Caller) -> Response:
                 out.write(chunk)
         if size > room.bytes:
             path.unlink()
-            return render(request, "roster_upload.html", who, status=413, county=county, imports=[],
+            return render(request, "roster_upload.html", who, status=413, county=county, history=[],
                           message=uploads.over_room(portal.config, county, room.bytes))
         portal.db.add_preview(preview_id, account_id=who.account.id, county=county, filename=name, path=str(path),
                               sha256=rosters.sha256_of(path), options=options)
@@ -89,37 +92,38 @@ async def upload(request: Request, who: Caller) -> Response:
     portal.db.log(who.account.email, "roster-upload", county=county, address=address(request),
                   detail=f"{name} ({size} bytes) {preview_id}" + (f", replaces {', '.join(replaced)}" if replaced
                                                                   else ""))
-    return await show_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, county, preview_id, options)
 
 
-async def show_preview(request: Request, who: Caller, county: str, preview_id: str,
+async def make_preview(request: Request, who: Caller, county: str, preview_id: str,
                        options: dict[str, Any]) -> Response:
-    """Plan the upload ``preview_id`` as ``who`` and show the plan (nothing is written)."""
+    """Plan the upload ``preview_id`` as ``who``, keep the plan and send the browser to the page that shows it
+    (post/redirect/get: reloading the page shows the same plan again; nothing is written)."""
     portal = portal_of(request)
     row = portal.db.preview(preview_id)
     assert row is not None
     result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), county=county,
                                      options=options)
+    result.error = for_page(result.error, path=Path(row["path"]), filename=row["filename"])
     portal.db.update_preview(preview_id, status="previewed" if result.plan is not None else "refused",
-                             plan=result.plan or {}, options=options)
+                             plan=result.plan or {}, options=options, outcome={"preview": result.to_dict()})
     portal.db.log(who.account.email, "roster-preview", county=county, detail=f"{row['filename']} {preview_id}: "
                   + ("plan" if result.plan is not None else result.error.split("\n")[0][:200]),
                   address=address(request))
-    return render(request, "roster_preview.html", who, status=result.status, county=county, preview_id=preview_id,
-                  row=row, result=result, options=options)
+    return RedirectResponse(f"/lan/{county}/personallista/{preview_id}", status_code=303)
 
 
 def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | Response:
     """The preview named in the URL, if it is this account's, for this county, and not too old."""
     county = county_for(who, request.path_params["county"])
     if county is None:
-        return refuse(request, 403, "Ditt konto får inte se eller ändra det länet.")
+        return refuse(request, 403, NOT_YOURS)
     row = portal_of(request).db.preview(request.path_params["preview"])
     if row is None or row["county"] != county or row["account_id"] != who.account.id:
-        return refuse(request, 404, "Förhandsgranskningen finns inte.")
+        return refuse(request, 404, _("There is no such preview."))
     age = now() - datetime.datetime.fromisoformat(row["created_at"])
     if age > datetime.timedelta(minutes=portal_of(request).config.preview_minutes) and row["status"] != "applied":
-        return refuse(request, 410, "Förhandsgranskningen är för gammal. Ladda upp filen igen.")
+        return refuse(request, 410, _("The preview is too old. Upload the file again."))
     return county, row
 
 
@@ -138,9 +142,9 @@ async def repreview(request: Request, who: Caller) -> Response:
         options["skip_invalid"] = True
     if form.get("allow_mass_removal") == "ja":
         if form.get("mass_removal_confirmed") != "ja":
-            return refuse(request, 400, "Kryssa i rutan som bekräftar att så många ska tas bort.")
+            return refuse(request, 400, _("Tick the box that confirms that this many are to be removed."))
         options["allow_mass_removal"] = True
-    return await show_preview(request, who, county, row["id"], options)
+    return await make_preview(request, who, county, row["id"], options)
 
 
 @login_required
@@ -153,7 +157,7 @@ async def confirm(request: Request, who: Caller) -> Response:
     if row["status"] not in ("previewed", "refused"):
         return refuse(request, 409, _gone(row))
     if row["status"] != "previewed" or row["plan"] is None:
-        return refuse(request, 409, "Det finns ingen godkänd plan att bekräfta för den här filen.")
+        return refuse(request, 409, _("This file has no accepted plan to confirm."))
     portal.db.update_preview(row["id"], status="applying")
     portal.db.log(who.account.email, "roster-confirm", county=county, detail=f"{row['filename']} {row['id']}",
                   address=address(request))
@@ -161,7 +165,8 @@ async def confirm(request: Request, who: Caller) -> Response:
                                       options=row["options"], seen=row["plan"], sha256=row["sha256"])
     if outcome.get("busy"):  # nothing was done: the same plan may be confirmed again in a while
         status = "busy"
-        portal.db.update_preview(row["id"], status="previewed", outcome=outcome)
+        portal.db.update_preview(row["id"], status="previewed", outcome={**(row["outcome"] or {}),
+                                                                          "busy": outcome["error"]})
     else:  # applied, stopped part-way or refused: either way the hub uploads again, the file is done with
         status = "applied" if outcome.get("ok") else ("partial" if outcome.get("partial") else "failed")
         outcome["held_for_admin"] = await run_in_threadpool(_hand_over, portal, who, county, row, outcome)
@@ -194,14 +199,14 @@ def _hand_over(portal: Portal, who: Caller, county: str, row: dict[str, Any], ou
 def _gone(row: dict[str, Any]) -> str:
     """Why a preview can no longer be previewed again or confirmed (its file is gone or in use)."""
     if row["status"] == "replaced":
-        return ("Du har laddat upp en nyare fil som ersätter den här; inget har skrivits. Granska och bekräfta "
-                "den nya.")
+        return _("You have uploaded a newer file that replaces this one; nothing has been written. Check and "
+                 "confirm the new one.")
     if row["status"] == "applying":
-        return "Den här filen importeras just nu."
+        return _("This file is being imported now.")
     if row["status"] == "applied":
-        return "Den här filen är redan importerad."
-    return ("Den här filen finns inte kvar (importen är avslutad eller har gått ut); inget har skrivits. "
-            "Ladda upp den igen.")
+        return _("This file is imported already.")
+    return _("This file is no longer kept (its import is over or has expired); nothing has been written. "
+            "Upload it again.")
 
 
 @login_required
@@ -210,4 +215,21 @@ async def outcome_page(request: Request, who: Caller) -> Response:
     if isinstance(found, Response):
         return found
     county, row = found
-    return render(request, "roster_outcome.html", who, county=county, row=row, outcome=row["outcome"] or {})
+    kept = row["outcome"] or {}
+    if row["status"] in ("previewed", "refused") and "preview" in kept:  # the plan, before Bekräfta
+        result = kept["preview"]
+        status = 422 if row["status"] == "refused" and not (result.get("problems") or result.get("mass_removal")) \
+            else 200
+        return render(request, "roster_preview.html", who, status=status, county=county, preview_id=row["id"],
+                      row=row, result=result, busy=kept.get("busy", ""))
+    return render(request, "roster_outcome.html", who, county=county, row=row, outcome=kept)
+
+
+@login_required
+async def back_to_preview(request: Request, who: Caller) -> Response:
+    """A reload or a link to a form's address (``…/granska``, ``…/bekrafta``) shows the preview's page."""
+    found = _own_preview(request, who)
+    if isinstance(found, Response):
+        return found
+    county, row = found
+    return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)

@@ -18,6 +18,7 @@ from typing import Any
 from moodle_sync import clock, engine
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, RowsRefused, SyncBusy
 from moodle_sync.explainer import render_roster_plan
+from moodle_sync.i18n import _, lazy_gettext, ngettext
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
 from moodle_sync.reconcile.plan import Plan
@@ -26,7 +27,7 @@ from moodle_sync.rosters.view import RosterView
 from moodle_sync.store.db import StateStore
 from moodle_sync.writing.synclock import held
 
-BUSY = "En annan synkronisering pågår just nu ({holder}); inget har skrivits. Försök igen om en stund."
+BUSY = lazy_gettext("Another sync is running right now ({holder}); nothing has been written. Try again in a while.")
 
 #: how long a preview waits for a running sync (scheduled apply or pull, a command-line run) to finish
 LOCK_WAIT = 20.0
@@ -50,7 +51,7 @@ class Preview:
 
     def to_dict(self) -> dict[str, Any]:
         return {"plan": self.plan, "text": self.text, "followups": self.followups, "error": self.error,
-                "problems": self.problems, "mass_removal": self.mass_removal}
+                "problems": self.problems, "mass_removal": self.mass_removal, "leavers": self.leavers}
 
 
 def sha256_of(path: Path) -> str:
@@ -64,8 +65,14 @@ def sha256_of(path: Path) -> str:
 def _canonical(plan: Plan) -> dict[str, Any]:
     """What the hub saw: the plan as people read it (not when or by which run it was made)."""
     view = RosterView(plan)
-    value: dict[str, Any] = json.loads(json.dumps({**view.to_dict(), "enrolments_that_follow": view.followups},
-                                                  sort_keys=True))
+    # the people by row, as the page names them (who is added, whose account changes), and the rows skipped
+    people = {str(p.row): {"name": p.name, "organisation": p.organisation, "target_groups": list(p.target_groups)}
+              for p in [*view.matched, *view.create, *(u.person for u in view.update)]}
+    skipped = [{"row": p.row, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
+               for p in view.skipped]
+    value: dict[str, Any] = json.loads(json.dumps({**view.to_dict(), "enrolments_that_follow": view.followups,
+                                                   "people": people, "skipped_problems": skipped,
+                                                   "has_changes": view.has_changes}, sort_keys=True))
     return value
 
 
@@ -87,14 +94,22 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
         problems = [{"row": p.row, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
                     for p in e.problems if hasattr(p, "row")]
         mass_removal = "allow-mass-removal" in e.hint
-        return Preview(error=e.swedish or str(e).split("\n")[0], mass_removal=mass_removal, problems=problems,
+        rows = len({p["row"] for p in problems})
+        error = e.swedish or (ngettext("The file has {n} invalid row; nothing has been written.",
+                                       "The file has {n} invalid rows; nothing has been written.", rows).format(n=rows)
+                              if problems else str(e).split("\n")[0])
+        return Preview(error=error, mass_removal=mass_removal, problems=problems,
                        status=200 if problems or mass_removal else 422)
     except MoodleSyncError as e:
         return Preview(error=str(e))
-    share = report.roster.context.mass_removal
-    if share:  # the plan shows who would leave; the portal asks for the tick first
-        return Preview(error=share + "; nothing was written", mass_removal=True, text=render_roster_plan(report.plan),
-                       leavers=leavers_json(report.roster.context.leavers))
+    if report.roster.context.mass_removal:  # the plan shows who would leave; the portal asks for the tick first
+        leavers = report.roster.context.leavers
+        return Preview(error=ngettext("{n} person would leave their target groups: more than an import may take out "
+                                      "without your say-so. Nothing has been written.",
+                                      "{n} people would leave their target groups: more than an import may take out "
+                                      "without your say-so. Nothing has been written.", len(leavers)).format(
+                                          n=len(leavers)),
+                       mass_removal=True, text=render_roster_plan(report.plan), leavers=leavers_json(leavers))
     return Preview(plan=_canonical(report.plan), text=render_roster_plan(report.plan), followups=report.followups)
 
 
@@ -105,14 +120,14 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
     Returns the outcome as the CLI's ``--json`` shows it, plus ``ok`` and, on failure, ``error``.
     """
     if not path.exists() or sha256_of(path) != sha256:
-        return {"ok": False, "error": "Filen har ändrats sedan förhandsgranskningen; inget har skrivits. "
-                                      "Ladda upp den igen."}
+        return {"ok": False, "error": _("The file has changed since the preview; nothing has been written. "
+                                      "Upload it again.")}
 
     def same_plan(plan: Plan) -> bool:
         fresh = _canonical(plan)
         if fresh != seen:
-            raise PlanError("Moodle har ändrats sedan förhandsgranskningen (någon annan import eller ändring); "
-                            "inget har skrivits. Ladda upp filen igen och granska den nya planen.")
+            raise PlanError(_("Moodle has changed since the preview (another import or change); "
+                            "nothing has been written. Upload the file again and check the new plan."))
         return True
 
     specs = site.specs()

@@ -6,6 +6,7 @@ status page) and, when configured, e-mailed and sent as a Moodle message to name
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from moodle_sync import clock, engine
+from moodle_sync.acting import acting_for
 from moodle_sync.completions.pull import pull
 from moodle_sync.errors import ApplyError, MoodleSyncError, redact
 from moodle_sync.portal.config import ScheduleConfig
@@ -26,6 +28,8 @@ from moodle_sync.writing.synclock import SyncBusy, held
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Stockholm")
+#: the reason of a run an administrator started in the portal ("Kör nu"): "started by <e-mail>"
+STARTED_BY = "started by "
 
 
 def specs_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -65,6 +69,8 @@ class Scheduler:
                       "purge": next_time(config.times("purge_at"), start)}
         self._seen: tuple[tuple[str, int, int], ...] | None = None
         self._failed_digest: str | None = None
+        #: how the job running now was started, as the store's runs name it: "scheduled" or "portal"
+        self._how = "scheduled"
 
     # --- control ------------------------------------------------------------------------------------
 
@@ -144,8 +150,12 @@ class Scheduler:
         """Run ``job`` now under the sync lock; returns its status (done, failed, partial, busy)."""
         run_id = self.db.start_scheduled(job, reason)
         self.running = job
+        # a run an administrator started in the portal is theirs in the store's runs, not the schedule's
+        person = reason[len(STARTED_BY):] if reason.startswith(STARTED_BY) else ""
+        self._how = "portal" if person else "scheduled"
         try:
-            with held(self.site.state_path, f"{job} (scheduled: {reason})"):
+            with acting_for(f"{person} (portal)") if person else contextlib.nullcontext(), \
+                    held(self.site.state_path, f"{job} ({self._how}: {reason})"):
                 # under the lock nothing else runs: a row still "running" is a killed process's
                 self.db.close_left_running(INTERRUPTED, but=run_id)
                 status, detail = {"apply": self._apply, "pull": self._pull, "purge": self._purge}[job]()
@@ -187,7 +197,7 @@ class Scheduler:
             except ApplyError:
                 raise  # its run is recorded (partial or failed) by engine.apply
             except MoodleSyncError as e:  # stopped before a run began (specs, plan, connection): `runs` shows it
-                run_id = store.start_run("apply (scheduled)")
+                run_id = store.start_run(f"apply ({self._how})")
                 store.finish_run(run_id, "failed", {"error": redact(str(e))[:2000]})
                 raise
         finally:
@@ -213,7 +223,7 @@ class Scheduler:
         settings = self.site.settings
         api = self.site.api()
         store = engine.open_store(settings, api)
-        run_id = store.start_run("pull (scheduled)")
+        run_id = store.start_run(f"pull ({self._how})")
         try:
             result = pull(api, self.site.specs(), store, workers=settings.workers,
                           report_name=settings.completion_report or None)  # as `moodle-sync pull` does

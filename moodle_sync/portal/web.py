@@ -20,11 +20,13 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from moodle_sync import clock
+from moodle_sync import clock, i18n
+from moodle_sync.acting import acting_for
 from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
 from moodle_sync.portal.db import Account, PortalDB
+from moodle_sync.portal.names import Names, when
 from moodle_sync.portal.password_checks import PasswordChecks
 from moodle_sync.portal.site import Site, county_name
 
@@ -48,9 +50,16 @@ class Portal:
     upload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
-        self.jinja = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        self.jinja = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                 extensions=["jinja2.ext.i18n"])
+        self.jinja.policies["ext.i18n.trimmed"] = True
+        # the portal speaks Swedish: the templates' words (English as written) from the Swedish catalogue
+        self.jinja.install_gettext_translations(i18n.translations("sv"), newstyle=True)  # type: ignore[attr-defined]
         self.jinja.globals["county_name"] = county_name
         self.jinja.filters["tid"] = clock.shown  # stored UTC moments as Swedish local time
+        # a message made elsewhere (the library's), in Swedish when the catalogue has it; escaped as any value
+        self.jinja.filters["sv"] = lambda message: i18n.swedish(str(message)) if message else ""
+        self.jinja.filters["when"] = when  # … and in words: "6 december 14:03"
 
     @property
     def uploads(self) -> Path:
@@ -111,7 +120,8 @@ def login_required(handler: Handler) -> Callable[[Request], Awaitable[Response]]
                                             "försök igen.")
         if who.account.must_change and request.url.path not in ("/konto/losenord", "/logout"):
             return RedirectResponse("/konto/losenord", status_code=303)
-        return await handler(request, who)
+        with acting_for(f"{who.account.email} (portal)"):  # the store's runs and exports name the person
+            return await handler(request, who)
     return wrapper
 
 
@@ -143,11 +153,11 @@ def render(request: Request, template: str, who: Caller | None, status: int = 20
     portal = portal_of(request)
     page = portal.jinja.get_template(template).render(
         who=who, account=who.account if who else None, csrf=who.csrf if who else "", counties=COUNTIES,
-        path=request.url.path, **context)
+        path=request.url.path, names=Names(portal.site), **context)
     return HTMLResponse(page, status_code=status)
 
 
-def refuse(request: Request, status: int, message: str) -> HTMLResponse:
+def refuse(request: Request, status: int, message: str | i18n.LazyString) -> HTMLResponse:
     return render(request, "error.html", caller(request), status=status, message=message, status_code=status)
 
 

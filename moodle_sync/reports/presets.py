@@ -99,9 +99,10 @@ def uppfoljning(
     threshold: int = 5,
     secret: bytes,
 ) -> Report:
-    """Follow-up: every measure per county and per target group, and enrolments and completions per month.
+    """Follow-up: every measure per county, per target group and per course (and version), and enrolments and
+    completions per month.
 
-    Counts are sums of randomly rounded groups; the three tables' totals count the same people, so they show
+    Counts are sums of randomly rounded groups; the four tables' totals count the same people, so they show
     the same numbers. Charts: completion rate per county and per target group, completions per month.
     """
     facts = list(facts)
@@ -109,9 +110,10 @@ def uppfoljning(
     tables = [
         build_table(facts, dimensions=["county"], title="Per län", **common),
         build_table(facts, dimensions=["target_group"], title="Per målgrupp", **common),
+        build_table(facts, dimensions=["course"], title="Per kurs", **common),
         build_table(facts, dimensions=["period"], measures=("enrolled", "completed"), title="Per månad", **common),
     ]
-    by_county, by_group, by_month = round_tables(tables, secret=secret, threshold=threshold)
+    by_county, by_group, by_course, by_month = round_tables(tables, secret=secret, threshold=threshold)
 
     charts = [
         chart_from_table(by_county, label="county", value="completion_rate", title="Andel genomförda per län"),
@@ -127,7 +129,7 @@ def uppfoljning(
         rounding_note(threshold),
     ]
     return Report(title="Uppföljning av utbildningsinsatserna", header=header,
-                  tables=[by_county, by_group, by_month], charts=charts, generated_on=as_of)
+                  tables=[by_county, by_group, by_course, by_month], charts=charts, generated_on=as_of)
 
 
 #: presets by name, for ``moodle-sync report <name>``; each takes facts and keyword arguments

@@ -78,7 +78,8 @@ def rounding_note(threshold: int) -> str:
             "och en), i alla rapporter, och inget litet antal kan räknas fram genom att lägga ihop eller dra "
             "ifrån tal ur olika rapporter. Ett tal som består av många "
             "grupper kan därför avvika mer än 2 från det verkliga värdet, och 0 kan stå för några få personer."
-            f"{small} Andelar räknas på de avrundade talen.")
+            f"{small} Andelar räknas på de avrundade talen; en andel som bygger på ett värde under {threshold} "
+            "visas som .. (två punkter).")
 
 
 def _round(table: Table, secret: bytes, threshold: int, drawn: dict[bytes, int]) -> Table:

@@ -20,7 +20,7 @@ from typing import Literal
 from moodle_sync import clock
 from moodle_sync.config import DEFAULT_ROLES
 from moodle_sync.counties import COUNTIES
-from moodle_sync.errors import RosterError, ScopeError
+from moodle_sync.errors import RosterError
 from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber, parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import User
@@ -42,6 +42,7 @@ from moodle_sync.rosters.actions import (
     UserChange,
 )
 from moodle_sync.rosters.follow import CohortChange, PersonRef, plan_followed_enrolments, read_enrolments_for
+from moodle_sync.rosters.other_counties import other_counties_as_problems
 from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
 from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
@@ -124,7 +125,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     today in Sweden): see rosters/follow.py.
 
     Raises:
-        ScopeError: the county, or a row's county, is outside the caller's scope or this import.
+        ScopeError: the county is outside the caller's scope. A row naming another county is one more invalid
+            row (rosters/other_counties.py): refused with the others, or skipped with ``skip_invalid``.
         RosterError: invalid rows (unless ``skip_invalid``) or missing cohorts.
         ConfigError: ``auth`` cannot be given to new accounts (see rosters/people.py).
     """
@@ -132,11 +134,7 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     if county not in COUNTIES:
         raise RosterError(f"unknown county {county!r}", hint="use a letter code such as W or AB")
     scope.require(county)
-    others = [r for r in roster.rows if r.county and r.county != county]
-    if others:
-        rows = ", ".join(f"row {r.row} ({r.county})" for r in others[:10])
-        raise ScopeError(f"the roster names other counties than {COUNTIES[county].name} ({county}): {rows}; "
-                         f"nothing was changed", hint="split the file per county, or fix the county column")
+    roster = other_counties_as_problems(roster, county)
     if roster.problems and not skip_invalid:
         raise RosterError(f"{roster.path}: {len(roster.problems)} problem(s); nothing was written",
                           problems=roster.problems,

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync.errors import PlanError
+from moodle_sync.i18n import _
+from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.apply import ApplyResult
 from moodle_sync.reconcile.plan import Plan
@@ -85,10 +87,11 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
     not_enrolled = sorted(e for e, u in users.items() if u.id not in enrolled)
     if refused or unknown or not_enrolled:
         parts = ([f"{', '.join(refused)}: {outside_text(scope.county or '')}"] if refused else []) + (
-            [f"unknown in Moodle: {', '.join(unknown)}"] if unknown else []) + (
-            [f"not enrolled in {spec.idnumber}: {', '.join(not_enrolled)}"] if not_enrolled else [])
-        raise PlanError("nobody was placed: " + "; ".join(parts),
-                        hint="only enrolled people can join a session group")
+            [_("unknown in Moodle: {emails}").format(emails=", ".join(unknown))] if unknown else []) + (
+            [_("not enrolled in {course}: {emails}").format(course=_course_name(spec.title, spec.idnumber),
+                                                            emails=", ".join(not_enrolled))] if not_enrolled else [])
+        raise PlanError(_("nobody was placed: {why}").format(why="; ".join(parts)),
+                        hint=_("only enrolled people can join a session group"))
     members = api.group_members([group.id]).get(group.id, set())
     new = sorted(e for e, u in users.items() if u.id not in members)
     if len(members) + len(new) > session.capacity:
@@ -107,3 +110,9 @@ def capacity_text(session_key: str, capacity: int, taken: int, more: int) -> str
     """The refusal when people do not fit (planning, and the applier's check just before it writes)."""
     return (f"session {session_key} has {capacity} places and {taken} taken: {more} more do not fit "
             f"({capacity - taken} left); nobody was placed")
+
+
+def _course_name(title: str, idnumber: str) -> str:
+    """A course as people say it: its title and version (``…, version 2``)."""
+    parsed = parse_course_idnumber(idnumber)
+    return _("{title}, version {major}").format(title=title, major=parsed[1]) if parsed else title

@@ -7,7 +7,6 @@ Every outcome is committed at once, so nothing is lost when a run is killed.
 
 from __future__ import annotations
 
-import getpass
 import json
 import socket
 import sqlite3
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from moodle_sync import clock
+from moodle_sync.acting import whoami
 from moodle_sync.errors import StoreError
 from moodle_sync.store.migrations import MIGRATIONS as MIGRATIONS  # the schema, applied by _migrate
 
@@ -246,7 +246,5 @@ def _owned(row: sqlite3.Row) -> OwnedObject:
 
 
 def _whoami() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    """Who the record is made for (moodle_sync/acting.py: the portal's user, else the OS user)."""
+    return whoami()

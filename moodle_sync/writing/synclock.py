@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from moodle_sync.acting import whoami
 from moodle_sync.errors import SyncBusy
 from moodle_sync.store.db import now_iso
 
@@ -91,9 +92,4 @@ def held(state_path: Path | str, what: str, *, wait: float = 0.0) -> Iterator[Sy
 
 
 def _whoami() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return whoami()

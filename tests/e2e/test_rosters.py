@@ -177,9 +177,14 @@ def test_a_hub_cannot_touch_another_county(applied: Site, tmp_path: Path) -> Non
         do_import(applied, path, county="AB", scope=dalarna)
     header = [*HEADER, "Län"]
     mixed = write_roster(tmp_path / "mixed.csv", [{**person(1), "Län": "W"}, {**person(2), "Län": "AB"}], header)
-    with pytest.raises(ScopeError, match="row 3"):
+    with pytest.raises(RosterError) as refused:  # a row of another county is one more invalid row
         do_import(applied, mixed, county="W", scope=dalarna)
+    [problem] = refused.value.problems
+    assert (problem.row, problem.column, problem.value) == (3, "Län", "AB")
+    assert "Stockholms län" in problem.message and "Dalarnas län" in problem.message
     assert applied.emulator.write_calls() == writes
+    skipped = do_import(applied, mixed, county="W", scope=dalarna, skip_invalid=True, dry_run=True)
+    assert [p.email for p in skipped.roster.create] == ["person1@falun.example.se"], "the other rows are imported"
     do_import(applied, path, county="W", scope=dalarna)  # its own county works
 
 

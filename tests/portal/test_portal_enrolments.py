@@ -20,9 +20,10 @@ def test_the_preview_lists_the_enrolments_that_follow_and_bekrafta_writes_them(p
     page = upload(http, portal, "W", [person(n) for n in range(1, 4)])
     assert "Registreringar som följer" in page.text
     for n, row in ((1, 2), (2, 3), (3, 4)):
-        for course in ("hrv-socialtjanst@1", "nck-grundkurs-vinr@2"):
+        for course in ("Hedersrelaterat våld och förtryck – socialtjänsten, version 1",
+                       "Mäns våld mot kvinnor och våld i nära relationer – grundkurs, version 2"):
             assert (f"<tr><td>{course}</td><td>Förnamn{n} Efternamn{n} <span class=\"muted\">(nytt konto, rad {row})"
-                    f"</span></td><td>person{n}@falun.example.se</td><td>student</td><td>registreras</td></tr>"
+                    f"</span></td><td>person{n}@falun.example.se</td><td>registreras</td></tr>"
                     in page.text)
     done = http.post(portal.url + confirm_action(page.text), data={"csrf": hidden(page.text, "csrf")}, timeout=120)
     assert "Klart" in done.text

@@ -54,7 +54,7 @@ def test_a_hubs_held_rows_wait_for_an_administrator_who_adopts_them_by_review_an
     [held_file] = list(held_dir(portal).glob("*.csv"))
     page = admin.post(portal.url + review, data={"csrf": hidden(home.text, "csrf")}, timeout=120)
     # the administrator sees what a hub never does: which accounts are adopted and their current values
-    assert "Lundqvist-Hemlig" in page.text and "adopt" in page.text.lower()
+    assert "Lundqvist-Hemlig" in page.text and "Befintliga konton som tas över" in page.text
     done = admin.post(portal.url + confirm_action(page.text), data={"csrf": hidden(page.text, "csrf")}, timeout=120)
     assert done.status_code == 200 and "Klart" in done.text
     assert {karin, siteadmin} <= w_members(portal)
@@ -78,9 +78,12 @@ def test_an_administrator_can_dismiss_held_rows_and_a_hub_can_neither_review_nor
         for action in (review, dismiss):
             assert http.post(portal.url + action, data={"csrf": token}, timeout=60,
                              allow_redirects=False).status_code == 403
-    assert admin.post(portal.url + dismiss, data={"csrf": hidden(home.text, "csrf")}, timeout=60,
-                      allow_redirects=False).status_code == 303
-    assert "Väntar på en administratör" not in get(admin, f"{portal.url}/").text
+    dismissed = admin.post(portal.url + dismiss, data={"csrf": hidden(home.text, "csrf")}, timeout=60,
+                           allow_redirects=False)
+    assert dismissed.status_code == 303
+    after = get(admin, portal.url + dismissed.headers["location"]).text
+    assert "Väntar på en administratör" not in after
+    assert "De väntande raderna är avvisade: inget skrevs för dem." in after, "a change is confirmed"
     assert not list(held_dir(portal).glob("*")) and karin not in w_members(portal)
     assert admin.post(portal.url + review, data={"csrf": hidden(home.text, "csrf")}, timeout=60,
                       allow_redirects=False).status_code == 404

@@ -33,7 +33,7 @@ def with_doctype(path: Path) -> bytes:
 def post(http: requests.Session, portal: Served, name: str, body: bytes) -> requests.Response:
     page = get(http, f"{portal.url}/lan/W/personallista")
     return http.post(f"{portal.url}/lan/W/personallista", data={"csrf": hidden(page.text, "csrf"), "mode": "replace"},
-                     files={"file": (name, body)}, timeout=120, allow_redirects=False)
+                     files={"file": (name, body)}, timeout=120)  # 303 to the plan page, followed
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_specs_that_change_are_applied_once_and_a_failure_is_recorded_and_sent(p
     # the status page shows it to an admin
     admin = portal.login(portal.accounts["admin"])
     page = get(admin, f"{portal.url}/status").text
-    assert "the specs changed" in page and "status-failed" in page and "Moodle message to admin" in page
+    assert "kursspecifikationerna ändrades" in page and "status-failed" in page and "Moodle message to admin" in page
 
 
 def test_a_scheduled_run_waits_while_another_sync_holds_the_lock(portal: Served) -> None:
@@ -206,7 +206,7 @@ def test_a_scheduled_run_left_running_by_a_killed_serve_shows_as_interrupted_aft
     assert row["status"] == "interrupted" and row["finished_at"]
     assert row["detail"].startswith("avbruten: servern startades om")
     page = get(portal.login(portal.accounts["admin"]), f"{portal.url}/status")
-    assert '<td class="status-interrupted">interrupted</td>' in page.text
+    assert '<td class="status-interrupted">avbruten</td>' in page.text
     assert "avbruten: servern startades om" in page.text
     assert '<td class="status-running">' not in page.text
 

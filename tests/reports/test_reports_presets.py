@@ -156,11 +156,12 @@ def test_redovisning_of_a_quiet_year_says_so() -> None:
     assert "Redovisning 2019" in to_text(report)
 
 
-def test_uppfoljning_shows_the_same_totals_in_its_three_tables() -> None:
+def test_uppfoljning_shows_the_same_totals_in_its_four_tables() -> None:
     facts = many(1, 30) + many(100, 20, county="C", completed_on=D(2024, 2, 2)) + [fact(300, county="AB")]
     report = uppfoljning(facts, labels=LABELS, as_of=D(2024, 6, 30), secret=SECRET)
-    by_county, by_group, by_month = report.tables
-    assert [t.title for t in report.tables] == ["Per län", "Per målgrupp", "Per månad"]
+    by_county, by_group, by_course, by_month = report.tables
+    assert [t.title for t in report.tables] == ["Per län", "Per målgrupp", "Per kurs", "Per månad"]
+    assert [c.title for c in by_course.columns][:2] == ["Kurs", "Version"], "per course and version (issue 21)"
     assert [c.title for c in by_month.columns] == ["Månad", "Inskrivna", "Genomförda"]
     for m in ("enrolled", "completed"):
         assert len({repr(t.totals[m]) for t in report.tables}) == 1, f"the {m} total differs between tables"

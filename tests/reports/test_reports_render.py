@@ -135,7 +135,7 @@ def test_xlsx_of_a_report_has_an_about_sheet_and_one_sheet_per_table(tmp_path: P
     path = tmp_path / "r.xlsx"
     to_xlsx(report, path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Om rapporten", "Per län", "Per målgrupp", "Per månad"]
+    assert book.sheetnames == ["Om rapporten", "Per län", "Per målgrupp", "Per kurs", "Per månad"]
     assert book["Om rapporten"]["A1"].value == report.title
 
 

@@ -23,7 +23,7 @@ _NBSP = "\u00a0"
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1f2328;
-       margin: 2rem auto; max-width: 72rem; padding: 0 1rem; line-height: 1.45; }
+       margin: 2rem auto; max-width: 80rem; padding: 0 1rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .25rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
 .generated { color: #57606a; margin-top: 0; }
@@ -32,16 +32,22 @@ figure { margin: 1.5rem 0; }
 figcaption { font-weight: 600; margin-bottom: .25rem; }
 svg.chart { max-width: 100%; height: auto; font-family: inherit; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
-table { border-collapse: collapse; font-size: .9rem; }
+table { border-collapse: collapse; font-size: .85rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #d0d7de; vertical-align: bottom; }
+th, td { padding: .25rem .45rem; border-bottom: 1px solid #d0d7de; vertical-align: bottom; }
 thead th { background: #eaeef2; text-align: left; }
 thead th.num { text-align: right; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.hidden { color: #57606a; font-style: italic; }
 tfoot td, tfoot th { font-weight: 700; border-top: 2px solid #1f2328; }
 tbody th, tfoot th, td.nowrap { white-space: nowrap; text-align: left; }
+tbody th.wrap { white-space: normal; min-width: 14rem; }
 .table-notes { font-size: .85rem; color: #57606a; }
+@media screen and (max-width: 48rem) {
+  body { margin: 1rem auto; padding: 0 .75rem; }
+  figure { overflow-x: auto; }
+  svg.chart { min-width: 680px; max-width: none; }
+}
 @page { size: A4 landscape; margin: 10mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 9pt; }
@@ -192,7 +198,9 @@ def _cells(table: Table, row: dict[str, object]) -> str:
         text = escape(cell_text(column, value, thousands=_NBSP, percent_sign=_NBSP + "%"))
         if column.kind == "dimension":
             tag = "th" if first_dimension else "td"
-            scope = ' scope="row"' if first_dimension else (' class="nowrap"' if column.key == "county" else "")
+            # county names stay on one line; a course's long title may wrap (its table fits a screen)
+            scope = ((' scope="row" class="wrap"' if column.key == "course" else ' scope="row"') if first_dimension
+                     else (' class="nowrap"' if column.key == "county" else ""))
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
             first_dimension = False
         elif isinstance(value, Suppressed):
