@@ -41,9 +41,14 @@ from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.report_pull import Pass, Read, ReportPullStore, Seen, Shown
 
-#: rows per retrieve_report call: on the 2-core lab site (20 000 people, 41 000 enrolments, the report's 11 columns)
-#: pages of 10 000 rows were read fastest with two at a time (benchmarks/README.md, issue 25)
-PAGE_SIZE = 10000
+#: the most rows per retrieve_report call. On the 2-core lab site (41 319 rows, the report's 11 columns) PHP spent
+#: 28.1 s answering the report in pages of 5 000, 26.6 s in 10 000, 24.5 s in 20 000 and 25.0 s in one page: the
+#: time goes into formatting rows (dates above all), each page adds about 0.4 s, so the pull asks for as few pages
+#: as it has workers, none larger than this (benchmarks/README.md, issue 25)
+PAGE_SIZE = 20000
+
+#: a report smaller than this is read in one page (two pages of a few rows each cost more than one)
+SPLIT_FROM = 2000
 
 #: pages asked for at a time: the lab's PHP server has 4 workers on 2 cores
 PAGE_WORKERS = 2
@@ -113,16 +118,21 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
                 say: Callable[[str], None], page_size: int | None = None, workers: int = PAGE_WORKERS) -> BulkResult:
     """Read every page of the report into the store: who is enrolled in each managed course, with what the rows show.
     ``finish_report`` then reads the pass's dates."""
-    page_size = page_size or PAGE_SIZE
     saved = ReportPullStore(store)
     result = BulkResult()
     progress = saved.open_pass()
-    if progress is not None and (progress.reportid != report.id or progress.per_page != page_size):
+    if progress is not None and progress.reportid != report.id:
+        progress = None
+    # an interrupted pass goes on in its own page size; a new one in as few pages as there are workers
+    page_size = page_size or min(PAGE_SIZE, progress.per_page if progress is not None else
+                                 max(SPLIT_FROM, -(-report.rows // max(1, workers))) if report.rows > 0 else PAGE_SIZE)
+    if progress is not None and progress.per_page != page_size:
         progress = None
     restarts = 0
     while True:
         if progress is None:
             progress = Pass(report.id, stamp, 0, page_size, -1)
+            saved.begin_pass(stamp)
         elif progress.next_page:
             result.resumed_at = progress.next_page
             say(f"completion report: going on from page {progress.next_page + 1} of an interrupted pull")

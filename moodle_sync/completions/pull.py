@@ -4,7 +4,10 @@ Core web services answer completion one user × one course per call, so a routin
 about open enrolments whose person entered the course since the last check (``lastcourseaccess`` in
 the enrolled-users listing), plus everyone open whose last check is older than the sweep interval
 (completions made without a visit: marked by a teacher, completion by date). Results are written as
-they come, so an interrupted pull resumes where it stopped.
+they come, so an interrupted pull resumes where it stopped. With the completion report set up, the report alone
+says who is enrolled, how and whether active, and every completion with its time (completions/bulk.py): the
+pull reads core_enrol_get_enrolled_users only when the report's rows changed twice while it was read, and asks
+one question per tracked course at the sweep (does it track completion, can it be read?).
 
 Members of the tool's cohorts are read too (one batched read), so reports count people no roster named
 under the county and target group of the cohort someone put them in.
@@ -117,7 +120,8 @@ class PullResult:
             "anchors_agree": self.bulk.anchors_agree, "timezone": self.bulk.timezone or None,
             "timezone_forced_by_site": self.bulk.forced, "dates_unsettled": self.bulk.unsettled,
             "first_seen_days_replaced": self.bulk.upgraded, "enrolment_days_from_report": self.bulk.enrolled_since,
-            "asked_one_by_one": len(self.bulk.ask or []), "changed_while_read": self.bulk.changed_while_read}
+            "asked_one_by_one": len(self.bulk.ask or []), "changed_while_read": self.bulk.changed_while_read,
+            "people_looked_up_by_username": self.bulk.looked_up}
         return {"completion_report": bulk, "completion_report_not_used": self.bulk_off or None,
                 "courses": self.courses, "people": self.people, "asked": self.asked,
                 "new_completions": self.new_completions, "completion_not_tracked": self.not_tracked,
@@ -160,10 +164,10 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
          report_name: str | None = None) -> PullResult:
     """Pull enrolments and completions of every course version the specs manage.
 
-    With ``report_name`` (the completion report, see completions/report_setup.py) every completion is read in bulk
-    from the report's pages (completions/bulk.py); without it, or when the report cannot be used (``bulk_off``
-    says why), people are asked about one by one: those who visited the course since the last check, and at the
-    sweep everyone open.
+    With ``report_name`` (the completion report, see completions/report_setup.py) who is enrolled and every
+    completion are read in bulk from the report's pages (completions/bulk.py); without it, or when the report
+    cannot be used (``bulk_off`` says why), people are asked about one by one: those who visited the course since
+    the last check, and at the sweep everyone open.
 
     A course that cannot be read (``result.not_read``) is skipped and the pull goes on; nothing stored about it
     changes, so its people are asked again next time.

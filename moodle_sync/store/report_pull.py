@@ -146,6 +146,12 @@ class ReportPullStore:
                  json.dumps(progress.course_dates, sort_keys=True)))
             self.db.execute("COMMIT")
 
+    def begin_pass(self, stamp: str) -> None:
+        """A new pass (from the first page) under ``stamp``: rows an earlier pass marked with the same stamp (a pass in
+        the same second, or one that started over) are not yet seen by this one."""
+        with self.store._lock:
+            self.db.execute("UPDATE course_people SET seen_at=NULL WHERE moodle_url=? AND seen_at=?", (self.url, stamp))
+
     def close_roster(self, stamp: str, courses: Iterable[str]) -> None:
         """People of the managed ``courses`` the pass ``stamp`` did not show are gone (no longer enrolled)."""
         with self.store._lock:
