@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
+from moodle_sync import engine
 from moodle_sync.completions import bulk
+from moodle_sync.completions.pull import pull
 from moodle_sync.emulator import Emulator
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
 from moodle_sync.store.completions import CoursePerson
 
-from .conftest import TOKEN, Site, seed_templates
+from .conftest import TOKEN, URL, Site, seed_templates
 from .test_completions import SOC, County, complete, course_ids, course_people, import_county, now_s, run_pull
 from .test_rosters import person
 
@@ -129,3 +133,38 @@ def test_a_report_of_many_pages_read_a_few_at_a_time_gives_the_same(county: Coun
     pages = sorted(int(p["page"]) for f, p in spy.calls if f == RETRIEVE and p["perpage"] == "3")
     assert result.bulk is not None and pages == list(range(result.bulk.pages)) and result.bulk.pages > 3
     assert {idn: _roster(course_people(site, idn)) for idn in county.course} == whole
+
+
+def test_a_report_that_changes_under_every_read_falls_back_to_enrolled_users_and_says_why(
+        county: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone is enrolled after every page read (twice in a row the pass sees other rows than it began with): whose
+    rows are whose is unsure, so who is enrolled comes from core_enrol_get_enrolled_users, and the pull says why."""
+    site = county.site
+    monkeypatch.setattr(bulk, "PAGE_SIZE", 5)
+    api = site.api()
+    spare = [u["id"] for u in api.client.call("core_user_create_users", {"users": [
+        {"username": f"late{n}", "firstname": "Sen", "lastname": f"Anmäld{n}", "email": f"late{n}@falun.example.se",
+         "auth": "manual", "password": "Lab-pass-1!"} for n in range(12)]})]
+    calls: list[str] = []
+
+    def handle(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        answer = site.emulator.handle(method, url, headers, body)
+        params = parse_qs(body.decode("utf-8"))
+        calls.append(params.get("wsfunction", [""])[0])
+        if calls[-1] == RETRIEVE and params.get("perpage") == ["5"] and spare:
+            site.emulator.enrol_user(county.course[SOC], spare.pop())
+        return answer
+
+    said: list[str] = []
+    store = site.store(api)
+    try:
+        result = pull(engine.connect(URL, TOKEN, mount=handle, retries=2), site.specs(), store, report_name=NAME,
+                      progress=said.append)
+    finally:
+        store.close()
+    assert result.bulk is not None and result.bulk.changed_while_read
+    assert Counter(calls)[ENROLLED] > 0
+    assert any("from core_enrol_get_enrolled_users: the completion report's rows changed while it was read" in m
+               for m in said), said
+    enrolled_now = {u.id for u in site.api().enrolled_users(county.course[SOC], only_active=False)}
+    assert {uid for uid, p in course_people(site, SOC).items() if p.status != "gone"} == enrolled_now
