@@ -9,27 +9,55 @@ from times Moodle also gives as numbers (completions/report_dates.py), on any si
 Dates are kept only where that is certain: Moodle's completion time replaces a day a pull first saw a completion,
 and the earliest enrolment start replaces the day a pull first saw someone the tool did not enrol. A new completion
 whose time is not certain is asked about one by one (core_completion_get_course_completion_status).
+
+The report is also who is enrolled: each row names its person by the link of the "Full name with link" column
+(``/user/profile.php?id=N``), with its method and status, so a pull needs no core_enrol_get_enrolled_users. A person
+counts as active when any of their methods shows "Active" (what core_enrol_get_enrolled_users' onlyactive
+lists), judged against what the tool set for its own enrolments (reconcile/enrolments.py ``is_suspended``); people of
+a managed course the pass did not show are gone. A row whose link names nobody (a customised column) is named by
+its username in one batched core_user_get_users_by_field per page.
+
+A routine pull cannot ask for only the rows that changed. A condition's value can be set only in the UI's form;
+a filter's can (core_reportbuilder_filters_add, core_reportbuilder_set_filters), but no column or filter of the
+source carries when an enrolment was last changed (user_enrolments.timemodified), so a filtered read would miss a
+suspension, a new end date or an unenrolment made by someone else. The pull therefore reads the whole report once,
+in the fewest pages the lab site answered fastest (PAGE_SIZE), ``workers`` pages at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from moodle_sync.completions.report_dates import CREATED_SLACK, Anchor, Calibration, calibrate, parse_shown
 from moodle_sync.completions.report_setup import CompletionReport
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.moodle.models import ReportRow
+from moodle_sync.moodle.models import ReportRow, RetrievedReport
+from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.store.db import ManagedEnrolment, StateStore
 from moodle_sync.store.report_pull import Pass, Read, ReportPullStore, Seen, Shown
 
-#: rows per retrieve_report call: a 2-core site answered 5 000 rows in 0.6 s
-PAGE_SIZE = 5000
+#: the most rows per retrieve_report call. On the 2-core lab site (41 319 rows, the report's 11 columns) PHP spent
+#: 28.1 s answering the report in pages of 5 000, 26.6 s in 10 000, 24.5 s in 20 000 and 25.0 s in one page: the
+#: time goes into formatting rows (dates above all), each page adds about 0.4 s, so the pull asks for as few pages
+#: as it has workers, none larger than this (benchmarks/README.md, issue 25)
+PAGE_SIZE = 20000
+
+#: a report smaller than this is read in one page (two pages of a few rows each cost more than one)
+SPLIT_FROM = 2000
+
+#: pages asked for at a time: the lab's PHP server has 4 workers on 2 cores
+PAGE_WORKERS = 2
 
 MANUAL = "Manual enrolments"  # enrol_manual pluginname (enrol/manual/lang/en/enrol_manual.php)
 STATUS = {"Active": "active", "Suspended": "suspended", "Not current": "not current"}  # lang/en/enrol.php
+
+#: the id in the link "Full name with link" shows (html_writer::link(new moodle_url('/user/profile.php', ['id' => …])))
+PROFILE_ID = re.compile(r'/user/profile\.php\?id=(\d+)"')
 
 
 @dataclass
@@ -53,17 +81,25 @@ class BulkResult:
     #: people the tool did not enrol whose enrolment day came from the report
     enrolled_since: int = 0
     changed_while_read: bool = False
+    #: people named by username, not by the link (looked up in core_user_get_users_by_field)
+    looked_up: int = 0
+    #: the pass that was read (its dates are read by ``finish_report``)
+    progress: Pass | None = None
 
 
 @dataclass(frozen=True)
 class Known:
-    """What the tool knows of the managed courses: who is enrolled (username → id), what it sent, and each course
-    version's start and end date as core_course_get_courses_by_field gives them (0: none)."""
+    """What the tool knows of the managed courses: what it sent, when it enrolled each person (ISO time), each course
+    version's start and end date as core_course_get_courses_by_field gives them (0: none), and the moment (Unix time)
+    enrolment windows are judged at."""
 
-    usernames: dict[str, dict[str, int]]
     managed: dict[str, dict[int, ManagedEnrolment]]
+    enrolled_iso: dict[str, dict[int, str]]
     enrolled_at: dict[str, dict[int, int]]
     courses: dict[str, tuple[int, int]] = field(default_factory=dict)
+    now: int = 0
+    #: username → user id, of the people a lookup named (rows whose link names nobody)
+    ids: dict[str, int] = field(default_factory=dict)
 
 
 def _unix(iso: str) -> int:
@@ -71,48 +107,56 @@ def _unix(iso: str) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).timestamp())
 
 
-def known_from(store: StateStore, usernames: dict[str, dict[str, int]],
-               courses: dict[str, tuple[int, int]] | None = None) -> Known:
-    enrolled_at = {idn: {uid: _unix(at) for uid, at in store.enrolled_at(idn).items()} for idn in usernames}
-    return Known(usernames, {idn: store.managed_enrolments(idn) for idn in usernames}, enrolled_at, courses or {})
+def known_from(store: StateStore, courses: dict[str, tuple[int, int]], now: int) -> Known:
+    """What the store knows of the managed course versions ``courses`` (idnumber → start and end date)."""
+    iso = {idn: store.enrolled_at(idn) for idn in courses}
+    at = {idn: {uid: _unix(when) for uid, when in people.items()} for idn, people in iso.items()}
+    return Known({idn: store.managed_enrolments(idn) for idn in courses}, iso, at, dict(courses), now)
 
 
 def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, known: Known, stamp: str, *,
-                say: Callable[[str], None], page_size: int | None = None) -> BulkResult:
-    """Read every page of the report into the store, then its dates where they are certain; return what the pass
-    found (``ask``: the new completions whose time must be asked for)."""
-    page_size = page_size or PAGE_SIZE
+                say: Callable[[str], None], page_size: int | None = None, workers: int = PAGE_WORKERS) -> BulkResult:
+    """Read every page of the report into the store: who is enrolled in each managed course, with what the rows show.
+    ``finish_report`` then reads the pass's dates."""
     saved = ReportPullStore(store)
     result = BulkResult()
     progress = saved.open_pass()
-    if progress is not None and (progress.reportid != report.id or progress.per_page != page_size):
+    if progress is not None and progress.reportid != report.id:
+        progress = None
+    # an interrupted pass goes on in its own page size; a new one in as few pages as there are workers
+    page_size = page_size or min(PAGE_SIZE, progress.per_page if progress is not None else
+                                 max(SPLIT_FROM, -(-report.rows // max(1, workers))) if report.rows > 0 else PAGE_SIZE)
+    if progress is not None and progress.per_page != page_size:
         progress = None
     restarts = 0
     while True:
         if progress is None:
             progress = Pass(report.id, stamp, 0, page_size, -1)
+            saved.begin_pass(stamp)
         elif progress.next_page:
             result.resumed_at = progress.next_page
             say(f"completion report: going on from page {progress.next_page + 1} of an interrupted pull")
         dates = dict(progress.course_dates)
-        page = progress.next_page
         restart = False
-        while True:
-            answer = api.retrieve_report(report.id, page, page_size)
-            total = answer.data.totalrowcount
-            if progress.total not in (-1, total):
-                restart = True  # rows came or went since the pass began: pages may overlap or skip
+        rows_now = report.rows if progress.next_page == 0 and progress.total == -1 else progress.total
+        while not restart:
+            start = progress.next_page
+            for page, answer in _pages(api, report.id, start, page_size, workers, rows_now):
+                total = answer.data.totalrowcount
+                if progress.total not in (-1, total):
+                    restart = True  # rows came or went since the pass began: pages may overlap or skip
+                    break
+                rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result)
+                result.pages += 1
+                result.rows += len(answer.data.rows)
+                pages = max(1, -(-total // page_size))
+                progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
+                saved.save_page(progress, [dataclasses.replace(r, roster=_roster(r, known),
+                                                               since=_since(r, known, progress.stamp)) for r in rows])
+                say(f"completion report: page {page + 1}/{pages} ({len(answer.data.rows)} rows)")
+            if progress.next_page == start or progress.next_page * page_size >= progress.total:
                 break
-            rows = _page_rows(answer.data.rows, report.positions, known, dates)
-            result.pages += 1
-            result.rows += len(answer.data.rows)
-            pages = max(1, -(-total // page_size))
-            progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
-            saved.save_page(progress, rows)
-            say(f"completion report: page {page + 1}/{pages} ({len(answer.data.rows)} rows)")
-            page += 1
-            if page * page_size >= total or not answer.data.rows:
-                break
+            rows_now = progress.total  # more rows than when the report was looked at: read on
         if restart and restarts < 1:
             restarts += 1
             say("completion report: its rows changed while it was read; reading it again from the first page")
@@ -120,13 +164,68 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
             continue
         result.changed_while_read = restart
         break
-    _read_dates(saved, known, progress, result)
-    saved.close_pass()
+    saved.close_roster(progress.stamp, list(known.courses))
+    result.progress = progress
     return result
 
 
-def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: BulkResult) -> None:
-    """Find the timezone of the pass's dates, store what they read as, and keep Moodle's completion times."""
+def _pages(api: MoodleApi, reportid: int, first: int, page_size: int, workers: int, rows: int
+           ) -> Iterator[tuple[int, RetrievedReport]]:
+    """The pages from ``first`` on, in order, ``workers`` at a time; ``rows``: how many rows the report had when it
+    was looked at (-1: unknown, so the first page is read alone to learn it). Every page tells how many rows there
+    are now: a page past the end comes back empty and ends the pass. Stopping early leaves at most ``workers``
+    pages read in vain."""
+    if rows < 0:
+        answer = api.retrieve_report(reportid, first, page_size)
+        yield first, answer
+        if not answer.data.rows:
+            return
+        rows, first = answer.data.totalrowcount, first + 1
+    pending = iter(range(first, max(first + 1, -(-rows // page_size))))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        running = [(p, pool.submit(api.retrieve_report, reportid, p, page_size))
+                   for p in (next(pending, None) for _ in range(max(1, workers))) if p is not None]
+        try:
+            while running:
+                page, future = running.pop(0)
+                answer = future.result()
+                more = next(pending, None)
+                if more is not None:
+                    running.append((more, pool.submit(api.retrieve_report, reportid, more, page_size)))
+                yield page, answer
+                if not answer.data.rows:
+                    return
+        finally:
+            for _, future in running:
+                future.cancel()
+
+
+def _roster(seen: Seen, known: Known) -> str:
+    """The person's state in the course as far as this page shows: active when one of their methods shows Active
+    here (a later page can only make them active), judged against what the tool set for its own enrolments."""
+    listed = CourseEnrolments(everyone={seen.userid}, active={seen.userid} if seen.active else set(),
+                              managed=known.managed.get(seen.course_idnumber, {}))
+    return "suspended" if is_suspended(listed, seen.userid, known.now) else "active"
+
+
+def _since(seen: Seen, known: Known, stamp: str) -> str:
+    """Since when a person new to the store is enrolled: when the tool enrolled them, else the pull's day (the
+    report's earliest start replaces it once its dates are read)."""
+    return min(known.enrolled_iso.get(seen.course_idnumber, {}).get(seen.userid, stamp), stamp)
+
+
+def finish_report(store: StateStore, known: Known, result: BulkResult, tracked: set[str]) -> None:
+    """Read the pass's dates (completions/report_dates.py) and keep Moodle's completion times of the courses in
+    ``tracked`` (completion is not tracked in the others, or they could not be read)."""
+    saved = ReportPullStore(store)
+    assert result.progress is not None
+    _read_dates(saved, known, result.progress, result, tracked)
+    saved.close_pass()
+
+
+def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: BulkResult, tracked: set[str]) -> None:
+    """Find the timezone of the pass's dates, store what they read as, and keep Moodle's completion times (of the
+    courses in ``tracked``)."""
     shown = saved.shown(progress.stamp)
     clock = calibrate(_course_anchors(progress, known), _enrolment_anchors(shown, known))
     if result.changed_while_read:
@@ -148,7 +247,7 @@ def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: Bu
     saved.save_read(reads, earlier)
     result.enrolled_since = len(earlier)
     better = [(s, r.completed_at) for s, r in zip(shown, reads, strict=True) if r.completed_at is not None
-              and (s.completed_at is None or s.completed_source == "first_seen")]
+              and s.course_idnumber in tracked and (s.completed_at is None or s.completed_source == "first_seen")]
     kept = [(s.course_idnumber, s.userid, at) for s, at in better if at]
     saved.keep_completions(kept, "report", progress.stamp)
     result.new_completions = sum(1 for s, at in better if at and s.completed_at is None)
@@ -184,39 +283,55 @@ def _enrolment_anchors(shown: list[Shown], known: Known) -> list[Anchor]:
     return out
 
 
-def _page_rows(rows: list[ReportRow], positions: dict[str, int], known: Known,
-               dates: dict[str, tuple[int | None, int | None]]) -> list[Seen]:
+def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int], known: Known,
+               dates: dict[str, tuple[int | None, int | None]], result: BulkResult) -> list[Seen]:
     """One Seen per person and managed course on this page (a person enrolled by several methods has several rows:
-    the completion is on each, the manual method's row gives the enrolment's dates and status, every row a start);
-    each managed course's dates the first time one of its rows shows them (into ``dates``)."""
+    the completion is on each, the manual method's row gives the enrolment's dates and status, every row a start and
+    whether it is active); each managed course's dates the first time one of its rows shows them (into ``dates``)."""
     at = {uid: positions[uid] for uid in positions}
+
+    def col(cols: list[str | None], uid: str) -> str:
+        return (cols[at[uid]] or "") if uid in at and at[uid] < len(cols) else ""
+
+    mine = [row.columns for row in rows if col(row.columns, "course:idnumber") in known.courses]
+    for cols in mine:
+        idnumber = col(cols, "course:idnumber")
+        if idnumber not in dates:
+            dates[idnumber] = (parse_shown(col(cols, "course:startdate")), _end(col(cols, "course:enddate")))
+    ids = [_linked(col(cols, "user:fullnamewithlink")) for cols in mine]
+    unnamed = {name for cols, uid in zip(mine, ids, strict=True)
+               if uid is None and (name := col(cols, "user:username")) and name not in known.ids}
+    if unnamed:  # the link names nobody (a customised column): one lookup for the page's new usernames
+        found = {u.username: u.id for u in api.users_by_field("username", sorted(unnamed)) if u.username}
+        known.ids.update(found)
+        result.looked_up += len(found)
     out: dict[tuple[str, int], Seen] = {}
-    for row in rows:
-        cols = row.columns
-
-        def col(uid: str, cols: list[str | None] = cols) -> str:
-            return cols[at[uid]] or "" if at[uid] < len(cols) else ""
-
-        idnumber = col("course:idnumber")
-        if idnumber in known.courses and idnumber not in dates:
-            dates[idnumber] = (parse_shown(col("course:startdate")), _end(col("course:enddate")))
-        users = known.usernames.get(idnumber)
-        userid = users.get(col("user:username")) if users else None
+    for cols, linked in zip(mine, ids, strict=True):
+        userid = linked if linked is not None else known.ids.get(col(cols, "user:username"))
         if userid is None:
-            continue  # not a managed course, a deleted user, a method without enrolments, someone new since
-        done = col("completion:completed") == "Yes"
-        completed = (parse_shown(col("completion:timecompleted")) or 0) if done else None
-        start = parse_shown(col("enrolment:timestarted"))
+            continue  # a deleted user, a method without enrolments
+        idnumber = col(cols, "course:idnumber")
+        done = col(cols, "completion:completed") == "Yes"
+        completed = (parse_shown(col(cols, "completion:timecompleted")) or 0) if done else None
+        start = parse_shown(col(cols, "enrolment:timestarted"))
+        status = STATUS.get(col(cols, "enrolment:status"))
         previous = out.get((idnumber, userid))
         enrolled = min((t for t in (start, previous.enrolled if previous else None) if t is not None), default=None)
-        if col("enrol:plugin") != MANUAL:
-            out[(idnumber, userid)] = (dataclasses.replace(previous, enrolled=enrolled) if previous is not None
-                                       else Seen(idnumber, userid, completed, None, None, None, enrolled))
+        active = status == "active" or (previous is not None and previous.active)
+        if col(cols, "enrol:plugin") != MANUAL:
+            out[(idnumber, userid)] = (dataclasses.replace(previous, enrolled=enrolled, active=active)
+                                       if previous is not None
+                                       else Seen(idnumber, userid, completed, None, None, None, enrolled, active))
             continue
-        status = STATUS.get(col("enrolment:status"))
-        out[(idnumber, userid)] = Seen(idnumber, userid, completed, start, _end(col("enrolment:timeended")), status,
-                                       enrolled)
+        out[(idnumber, userid)] = Seen(idnumber, userid, completed, start, _end(col(cols, "enrolment:timeended")),
+                                       status, enrolled, active)
     return list(out.values())
+
+
+def _linked(shown: str) -> int | None:
+    """The user id in the profile link "Full name with link" shows; None when there is none."""
+    m = PROFILE_ID.search(shown)
+    return int(m.group(1)) if m else None
 
 
 def _end(shown: str) -> int | None:

@@ -23,7 +23,9 @@ def bulk_text(result: PullResult) -> str:
         return (f"Completions were read one person at a time ({result.asked} calls, about {cost:.0f} s on a 2-core "
                 f"site), because {why}. Only people who visited a course since the last check are asked, and "
                 f"everyone at the weekly sweep; `moodle-sync doctor` shows how to set up the report.")
-    text = f"Completion report: {bulk.pages} page(s), {bulk.rows} rows"
+    text = f"Completion report: {bulk.pages} page(s), {bulk.rows} rows; who is enrolled was read from it"
+    if bulk.looked_up:
+        text += f" ({bulk.looked_up} person(s) whose link named nobody looked up by username)"
     if bulk.resumed_at:
         text += f", going on from page {bulk.resumed_at + 1}"
     agree = f"{bulk.anchors_agree} of {bulk.anchors} times Moodle also gives as numbers agree"
@@ -44,7 +46,8 @@ def bulk_text(result: PullResult) -> str:
         text += f"; {bulk.upgraded} completion(s) now carry Moodle's time instead of the day first seen"
     text += (f"; {len(bulk.ask)} new completion(s) were asked about one by one." if bulk.ask else ".")
     if bulk.changed_while_read:
-        text += " Its rows changed while it was read twice; the next pull reads it again."
+        text += (" Its rows changed while it was read twice, so who is enrolled was read from "
+                 "core_enrol_get_enrolled_users; the next pull reads the report again.")
     return text
 
 

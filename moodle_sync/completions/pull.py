@@ -4,7 +4,10 @@ Core web services answer completion one user × one course per call, so a routin
 about open enrolments whose person entered the course since the last check (``lastcourseaccess`` in
 the enrolled-users listing), plus everyone open whose last check is older than the sweep interval
 (completions made without a visit: marked by a teacher, completion by date). Results are written as
-they come, so an interrupted pull resumes where it stopped.
+they come, so an interrupted pull resumes where it stopped. With the completion report set up, the report alone
+says who is enrolled, how and whether active, and every completion with its time (completions/bulk.py): the
+pull reads core_enrol_get_enrolled_users only when the report's rows changed twice while it was read, and asks
+one question per tracked course at the sweep (does it track completion, can it be read?).
 
 Members of the tool's cohorts are read too (one batched read), so reports count people no roster named
 under the county and target group of the cohort someone put them in.
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync import clock
-from moodle_sync.completions.bulk import BulkResult, Known, known_from, read_report
+from moodle_sync.completions.bulk import PAGE_WORKERS, BulkResult, finish_report, known_from, read_report
 from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
@@ -117,7 +120,8 @@ class PullResult:
             "anchors_agree": self.bulk.anchors_agree, "timezone": self.bulk.timezone or None,
             "timezone_forced_by_site": self.bulk.forced, "dates_unsettled": self.bulk.unsettled,
             "first_seen_days_replaced": self.bulk.upgraded, "enrolment_days_from_report": self.bulk.enrolled_since,
-            "asked_one_by_one": len(self.bulk.ask or []), "changed_while_read": self.bulk.changed_while_read}
+            "asked_one_by_one": len(self.bulk.ask or []), "changed_while_read": self.bulk.changed_while_read,
+            "people_looked_up_by_username": self.bulk.looked_up}
         return {"completion_report": bulk, "completion_report_not_used": self.bulk_off or None,
                 "courses": self.courses, "people": self.people, "asked": self.asked,
                 "new_completions": self.new_completions, "completion_not_tracked": self.not_tracked,
@@ -160,10 +164,10 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
          report_name: str | None = None) -> PullResult:
     """Pull enrolments and completions of every course version the specs manage.
 
-    With ``report_name`` (the completion report, see completions/report_setup.py) every completion is read in bulk
-    from the report's pages (completions/bulk.py); without it, or when the report cannot be used (``bulk_off``
-    says why), people are asked about one by one: those who visited the course since the last check, and at the
-    sweep everyone open.
+    With ``report_name`` (the completion report, see completions/report_setup.py) who is enrolled and every
+    completion are read in bulk from the report's pages (completions/bulk.py); without it, or when the report
+    cannot be used (``bulk_off`` says why), people are asked about one by one: those who visited the course since
+    the last check, and at the sweep everyone open.
 
     A course that cannot be read (``result.not_read``) is skipped and the pull goes on; nothing stored about it
     changes, so its people are asked again next time.
@@ -188,26 +192,15 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             result.bulk_off = found.text()
         else:
             report = found
-    usernames: dict[str, dict[str, int]] = {}
-    course_ids: dict[str, int] = {}
-    course_dates: dict[str, tuple[int, int]] = {}  # what the report's course dates are checked against
+    if report is not None:
+        _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say)
+        return result
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
             continue
         result.courses += 1
-        course_dates[idnumber] = (course.startdate, course.enddate)
-        say(f"reading who is enrolled in {idnumber}")
-        everyone = api.enrolled_users(course.id, only_active=False,
-                                      fields="id,username,lastcourseaccess" if report else "id,lastcourseaccess")
-        listed = CourseEnrolments(everyone={u.id for u in everyone},
-                                  active={u.id for u in api.enrolled_users(course.id, only_active=True, fields="id")},
-                                  managed=store.managed_enrolments(idnumber))
-        moment = int(now.timestamp())
-        # onlyactive also leaves out enrolments outside their window: what the tool set tells those apart
-        completions.save_roster(idnumber, {u.id: ("suspended" if is_suspended(listed, u.id, moment) else "active",
-                                                  u.lastcourseaccess or 0) for u in everyone}, stamp)
-        result.people += len(everyone)
+        _read_roster(api, store, completions, idnumber, course.id, now, result, say)
         spec = specs.courses[parsed[0]]
         if completion_off_in_spec(spec, idnumber):
             result.settle_not_tracked(idnumber, "spec")
@@ -218,21 +211,6 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             continue
         people = completions.people(idnumber)
         asker = _Asker(api, completions, course.id, idnumber, workers, now, stamp, result, say)
-        if report is not None:
-            # one question (at the sweep) tells whether the course tracks completion and can be read; the report
-            # does the rest, the completion's date too (the answer's is no better: a completion not made by a
-            # criterion carries no time in it)
-            if _stale(last_sweep, cutoff):
-                open_ = [p for p in people.values() if p.status == "active"]
-                first = ([p for p in open_ if p.completed_at is None] or open_)[:1]
-                asker.probe = True
-                asker.ask(first, everyone=first)
-                if asker.stopped:
-                    continue
-                completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
-            usernames[idnumber] = {u.username: u.id for u in everyone if u.username}
-            course_ids[idnumber] = course.id
-            continue
         todo = [p for p in people.values()
                 if p.status == "active" and p.completed_at is None and _due(p, cutoff)]
         if todo:
@@ -250,19 +228,73 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         if swept:
             result.swept.append(idnumber)
         completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
-    if report is not None and usernames:
-        _pull_report(api, store, report, known_from(store, usernames, course_dates), course_ids, completions, stamp,
-                     result, workers, now, say)
     return result
 
 
-def _pull_report(api: MoodleApi, store: StateStore, report: CompletionReport, known: Known,
-                 courses: dict[str, int], completions: CompletionStore, stamp: str, result: PullResult,
-                 workers: int, now: datetime.datetime, say: Callable[[str], None]) -> None:
-    """Read the completion report; ask one by one only about people whose completion is new and whose time the
-    report could not give with certainty."""
-    bulk = read_report(api, store, report, known, stamp, say=say)
+def _read_roster(api: MoodleApi, store: StateStore, completions: CompletionStore, idnumber: str, course_id: int,
+                 now: datetime.datetime, result: PullResult, say: Callable[[str], None], why: str = "") -> None:
+    """Who is enrolled in the course and whether suspended, from core_enrol_get_enrolled_users (everyone, then only
+    the active ones), with each person's last visit."""
+    say(f"reading who is enrolled in {idnumber}" + (f" from core_enrol_get_enrolled_users: {why}" if why else ""))
+    everyone = api.enrolled_users(course_id, only_active=False, fields="id,lastcourseaccess")
+    listed = CourseEnrolments(everyone={u.id for u in everyone},
+                              active={u.id for u in api.enrolled_users(course_id, only_active=True, fields="id")},
+                              managed=store.managed_enrolments(idnumber))
+    moment = int(now.timestamp())
+    # onlyactive also leaves out enrolments outside their window: what the tool set tells those apart
+    completions.save_roster(idnumber, {u.id: ("suspended" if is_suspended(listed, u.id, moment) else "active",
+                                              u.lastcourseaccess or 0) for u in everyone},
+                            now.isoformat(timespec="seconds"))
+    result.people += len(everyone)
+
+
+def _pull_with_report(api: MoodleApi, specs: SpecSet, store: StateStore, actual: ActualState,
+                      report: CompletionReport, completions: CompletionStore, now: datetime.datetime, cutoff: str,
+                      result: PullResult, workers: int, say: Callable[[str], None]) -> None:
+    """Read who is enrolled and every completion from the report's pages (completions/bulk.py), then ask one
+    question per course at the sweep (does it track completion, can it be read?) and one per person only whose
+    completion is new and whose time the report could not give with certainty."""
+    stamp = now.isoformat(timespec="seconds")
+    courses = {idn: c for idn, c in sorted(actual.courses.items())
+               if (parsed := parse_course_idnumber(idn)) is not None and parsed[0] in specs.courses}
+    result.courses = len(courses)
+    tracked: set[str] = set()
+    for idnumber in courses:
+        parsed = parse_course_idnumber(idnumber)
+        assert parsed is not None
+        no_criteria, last_sweep = completions.course_state(idnumber)
+        if completion_off_in_spec(specs.courses[parsed[0]], idnumber):
+            result.settle_not_tracked(idnumber, "spec")
+        elif no_criteria and not _stale(last_sweep, cutoff):
+            result.settle_not_tracked(idnumber, "earlier")  # looked at again at the next sweep
+        else:
+            tracked.add(idnumber)
+    known = known_from(store, {idn: (c.startdate, c.enddate) for idn, c in courses.items()}, int(now.timestamp()))
+    bulk = read_report(api, store, report, known, stamp, say=say, workers=min(workers, PAGE_WORKERS) or 1)
     result.bulk = bulk
+    if bulk.changed_while_read:
+        for idnumber, course in courses.items():  # pages of two different moments: whose rows are whose is unsure
+            _read_roster(api, store, completions, idnumber, course.id, now, result, say,
+                         why="the completion report's rows changed while it was read, twice")
+    else:
+        result.people = sum(p.status != "gone" for p in completions.people().values() if p.course_idnumber in courses)
+    for idnumber in sorted(tracked):
+        _, last_sweep = completions.course_state(idnumber)
+        if not _stale(last_sweep, cutoff):
+            continue
+        # one question (at the sweep) tells whether the course tracks completion and can be read; the report
+        # does the rest, the completion's date too (the answer's is no better: a completion not made by a
+        # criterion carries no time in it)
+        open_ = [p for p in completions.people(idnumber).values() if p.status == "active"]
+        first = ([p for p in open_ if p.completed_at is None] or open_)[:1]
+        asker = _Asker(api, completions, courses[idnumber].id, idnumber, workers, now, stamp, result, say)
+        asker.probe = True
+        asker.ask(first, everyone=first)
+        if asker.stopped:
+            tracked.discard(idnumber)
+            continue
+        completions.set_course_state(idnumber, no_criteria=False, last_sweep=stamp)
+    finish_report(store, known, bulk, tracked)
     result.new_completions += bulk.new_completions
     by_course: dict[str, list[int]] = {}
     for idnumber, userid in bulk.ask or []:
@@ -273,7 +305,8 @@ def _pull_report(api: MoodleApi, store: StateStore, report: CompletionReport, kn
     for idnumber, userids in sorted(by_course.items()):
         people = completions.people(idnumber)
         todo = [people[(idnumber, u)] for u in userids if (idnumber, u) in people]
-        _Asker(api, completions, courses[idnumber], idnumber, workers, now, stamp, result, say).ask(todo, everyone=[])
+        _Asker(api, completions, courses[idnumber].id, idnumber, workers, now, stamp, result, say).ask(todo,
+                                                                                                       everyone=[])
 
 
 def _pull_cohort_places(api: MoodleApi, specs: SpecSet, actual: ActualState, completions: CompletionStore,

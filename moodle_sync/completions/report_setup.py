@@ -38,6 +38,9 @@ COLUMNS: dict[str, str] = {
     # times Moodle also gives as numbers (core_course_get_courses_by_field): the report's timezone is found from them
     "course:startdate": "Course start date",
     "course:enddate": "Course end date",
+    # who the row is: the link to the person's profile carries their user id (lang/en/reportbuilder.php), so the pull
+    # needs neither core_enrol_get_enrolled_users nor a lookup by username
+    "user:fullnamewithlink": "Full name with link",
 }
 
 #: the one deterministic order: course, enrolment method, person (one row per course × method × person)
@@ -61,6 +64,8 @@ class CompletionReport:
     positions: dict[str, int]
     sorted: bool
     added: list[str] = field(default_factory=list)
+    #: how many rows the report had when it was looked at (-1: not known), so its pages can be asked for at once
+    rows: int = -1
 
 
 @dataclass
@@ -117,7 +122,8 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     report = find_report(api, name)
     if isinstance(report, ReportProblem):
         return report
-    headers = api.retrieve_report(report.id, 0, 1).data.headers
+    first = api.retrieve_report(report.id, 0, 1).data
+    headers, rows = first.headers, first.totalrowcount
     found, missing, twice = positions(headers)
     if twice:
         return ReportProblem(f"the custom report {name!r} has more than one column titled "
@@ -126,7 +132,7 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     saved = ReportPullStore(store) if store is not None else None
     columns, sorted_ = saved.report_columns(report.id) if saved is not None else ({}, False)
     if not shape:
-        return CompletionReport(report.id, report.name, found, sorted_, added=missing)
+        return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
     sorting: ColumnSorting | None = None
     for uid in missing:
         added = add_column(api, report.id, uid)
@@ -141,7 +147,8 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)  # an added column is never added twice
     if missing:
-        found, still, _ = positions(api.retrieve_report(report.id, 0, 1).data.headers)
+        first = api.retrieve_report(report.id, 0, 1).data
+        (found, still, _), rows = positions(first.headers), first.totalrowcount
         if still:
             return ReportProblem(f"the custom report {name!r} does not show the column(s) "
                                  f"{', '.join(COLUMNS[u] for u in still)} after moodle-sync added them",
@@ -150,11 +157,11 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
             if not enabled.get(columns[uid], False) and not sort_column(api, report.id, columns[uid]):
-                return CompletionReport(report.id, report.name, found, False, added=missing)
+                return CompletionReport(report.id, report.name, found, False, added=missing, rows=rows)
         sorted_ = True
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)
-    return CompletionReport(report.id, report.name, found, sorted_, added=missing)
+    return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
 
 
 def add_column(api: MoodleApi, report_id: int, uid: str) -> ColumnSorting | bool | None:

@@ -24,6 +24,9 @@ class Seen:
     end: int | None                # its "Time ended"; 0 when none is set
     status: str | None             # active / suspended / not current; None without a manual enrolment
     enrolled: int | None = None    # the earliest "Time started" of any of the person's enrolment methods
+    active: bool = False           # one of their methods shows "Active"
+    roster: str = "active"         # their state in the course as far as the pass has shown: active / suspended
+    since: str = ""                # when they are enrolled since if new to the store (ISO time)
 
 
 @dataclass(frozen=True)
@@ -111,11 +114,21 @@ class ReportPullStore:
 
         A person's rows in one course may fall on two pages (one per enrolment method): what an earlier page of the
         same pass showed of their manual enrolment stays, and the earliest start of any method is kept. The dates
-        read from the last finished pass are cleared: they are known again when this pass finishes."""
+        read from the last finished pass are cleared: they are known again when this pass finishes. A person new to the
+        store is added (enrolled since ``Seen.since``); their state in the course is active once a row of the pass
+        showed them active."""
+        rows = list(rows)
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "UPDATE course_people SET shown_completed=:completed,"
+                "INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status)"
+                " VALUES (:url, :idnumber, :userid, :since, :roster) ON CONFLICT DO NOTHING",
+                [{"url": self.url, "idnumber": s.course_idnumber, "userid": s.userid,
+                  "since": s.since or progress.stamp, "roster": s.roster} for s in rows])
+            self.db.executemany(
+                "UPDATE course_people SET"
+                " status=CASE WHEN seen_at IS :stamp AND status='active' THEN 'active' ELSE :roster END,"
+                " shown_completed=:completed,"
                 " shown_start=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_start ELSE :start END,"
                 " shown_end=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_end ELSE :end END,"
                 " seen_status=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN seen_status ELSE :status END,"
@@ -123,7 +136,7 @@ class ReportPullStore:
                 "  ELSE MIN(COALESCE(shown_enrolled, :enrolled), COALESCE(:enrolled, shown_enrolled)) END,"
                 " report_completed_at=NULL, seen_start=NULL, seen_end=NULL, seen_at=:stamp"
                 " WHERE moodle_url=:url AND course_idnumber=:idnumber AND userid=:userid",
-                [{"completed": s.completed, "start": s.start, "end": s.end, "status": s.status,
+                [{"completed": s.completed, "start": s.start, "end": s.end, "status": s.status, "roster": s.roster,
                   "enrolled": s.enrolled, "stamp": progress.stamp, "url": self.url, "idnumber": s.course_idnumber,
                   "userid": s.userid} for s in rows])
             self.db.execute(
@@ -132,6 +145,19 @@ class ReportPullStore:
                 (self.url, progress.reportid, progress.stamp, progress.next_page, progress.per_page, progress.total,
                  json.dumps(progress.course_dates, sort_keys=True)))
             self.db.execute("COMMIT")
+
+    def begin_pass(self, stamp: str) -> None:
+        """A new pass (from the first page) under ``stamp``: rows an earlier pass marked with the same stamp (a pass in
+        the same second, or one that started over) are not yet seen by this one."""
+        with self.store._lock:
+            self.db.execute("UPDATE course_people SET seen_at=NULL WHERE moodle_url=? AND seen_at=?", (self.url, stamp))
+
+    def close_roster(self, stamp: str, courses: Iterable[str]) -> None:
+        """People of the managed ``courses`` the pass ``stamp`` did not show are gone (no longer enrolled)."""
+        with self.store._lock:
+            self.db.executemany(
+                "UPDATE course_people SET status='gone' WHERE moodle_url=? AND course_idnumber=? AND status!='gone'"
+                " AND seen_at IS NOT ?", [(self.url, idn, stamp) for idn in courses])
 
     def close_pass(self) -> None:
         with self.store._lock:

@@ -199,3 +199,17 @@ def test_emulator_given_is_no_moodle_function(call: Caller, emulator: Emulator) 
     bad = call("emulator_given", {"given": '{"kind": "custom_report", "name": "R", "source": "nosuch"}'})
     assert bad["errorcode"] == "invalidparameter"
     assert call("emulator_given", {"given": "not json"})["errorcode"] == "invalidparameter"
+
+
+def test_full_name_with_link_carries_the_users_id(call: Caller, emulator: Emulator, site: dict[str, int]) -> None:
+    """As a real 4.5 site answered it: '<a href="http://127.0.0.1:8046/user/profile.php?id=897">Person Nr00582</a>'
+    (html_writer::link in reportbuilder/classes/local/entities/user.php); empty where the row has no user."""
+    report = make_report(emulator)
+    course, user, plugin, link = add_columns(call, report, "course:idnumber", "user:username", "enrol:plugin",
+                                             "user:fullnamewithlink")
+    for column in (course, user, plugin):
+        sort_by(call, report, column)
+    answer = call.ok("core_reportbuilder_retrieve_report", {"reportid": report, "perpage": 50})
+    assert answer["data"]["headers"][3] == "Full name with link"
+    shown = [r["columns"][3] for r in answer["data"]["rows"]]
+    assert shown[:3] == ["", "", f'<a href="{emulator.site_url}/user/profile.php?id={site["anna"]}">Förnamn ANNA</a>']

@@ -51,7 +51,8 @@ def retrieve_report(call: Call, params: Params) -> dict[str, Any]:
         raise report_access_exception("errorreportview")
     viewer = Viewer(call.state, call.now, user_timezone(call.user, call.state.config.timezone,
                                                         requested=call.timezone,
-                                                        forced=call.state.config.forcetimezone))
+                                                        forced=call.state.config.forcetimezone),
+                    call.site_url)
     return {"details": rb.details(call.state, call.site_url, report),
             "data": rb.data(call.state, viewer, report, params["page"], params["perpage"]),
             "warnings": []}

@@ -13,7 +13,8 @@ reportbuilder/classes/local/helpers/format.php: dates by userdate() ('' for 0 or
 ('' for null), text through s() ('' for null); an enrolment status is null when there is no enrolment.
 
 Only these entities are emulated: course, enrol, enrolment, user, completion (not course category, role,
-group, course access, custom fields or the deprecated columns).
+group, course access, custom fields or the deprecated columns); of the user's full-name columns, the plain one
+and the one linked to the profile (``user:fullnamewithlink``, whose link carries the user's id).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Viewer:
     state: State
     now: int
     tz: ZoneInfo
+    site_url: str = ""
 
 
 Field = Callable[[Joined, Viewer], Any]
@@ -187,8 +189,16 @@ def _user_columns() -> list[ColumnDef]:
     def fullname(value: Any, row: Joined, viewer: Viewer) -> str:
         return viewer.state.user_fullname(row.user) if row.user else ""
 
+    def fullname_with_link(value: Any, row: Joined, viewer: Viewer) -> str:
+        # html_writer::link(new moodle_url('/user/profile.php', ['id' => $row->id]), fullname($row))
+        if row.user is None:
+            return ""
+        return f'<a href="{viewer.site_url}/user/profile.php?id={row.user.id}">{fullname(value, row, viewer)}</a>'
+
     depth = USER_ENROLMENT
-    columns = [ColumnDef("user:fullname", "Full name", depth, field("firstname"), fullname)]
+    columns = [ColumnDef("user:fullname", "Full name", depth, field("firstname"), fullname),
+               # lang/en/reportbuilder.php userfullnamewithlink
+               ColumnDef("user:fullnamewithlink", "Full name with link", depth, field("firstname"), fullname_with_link)]
     columns += [ColumnDef(f"user:{name}", title, depth, field(name), _text, True) for name, title in _USER_TEXT]
     columns += [ColumnDef(f"user:{name}", title, depth, field(name), show) for name, title, show in _USER_OTHER]
     return columns
