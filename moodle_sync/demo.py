@@ -174,12 +174,12 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
             console.say("Completion not tracked: " + result.not_tracked_text())
 
         console.say("\n== 6. report --by county,course ==")
-        console.say(make_report(specs, store, scope=Scope(), preset=None, dimensions=["county", "course"],
+        console.say(make_report(specs, store, scope=Scope.for_admin(), preset=None, dimensions=["county", "course"],
                                 period=None, fmt="table", out=None) or "")
         out_dir = Path(report_dir) if report_dir else Path.cwd() / "moodle-sync-demo"
         out_dir.mkdir(parents=True, exist_ok=True)
         html = out_dir / "uppfoljning.html"
-        make_report(specs, store, scope=Scope(), preset="uppfoljning", dimensions=[], period=None, fmt="html",
+        make_report(specs, store, scope=Scope.for_admin(), preset="uppfoljning", dimensions=[], period=None, fmt="html",
                     out=str(html))
         console.say(f"\nHTML report (charts as inline SVG, opens offline): {html}")
         console.say("\nDone: Moodle matches the specs, and completions are back in the state store.")
