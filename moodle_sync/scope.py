@@ -32,7 +32,7 @@ class Scope:
     """Who acts, on which counties: made once at the edge (a command's ``--hub``/``--county``, the portal's login
     and the county in its address) and handed down as the one checked value. The library asks it
     (:meth:`covers`, :meth:`require`, :meth:`may_use`); nothing below the jobs compares county codes itself
-    (``tests/meta/test_scope.py``).
+    (``tests/meta/test_jobs.py``).
 
     ``county`` is the one county worked on (a hub's own, or the one an administrator chose; ``None``: every
     county). ``admin`` says whose limits apply: an administrator may use any account and adopt those in no
