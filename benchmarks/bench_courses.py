@@ -18,9 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import engine
 from moodle_sync.demo import seed_templates
 from moodle_sync.emulator import Emulator, Fault
+from moodle_sync.jobs.site import connect, load
+from moodle_sync.jobs.sync import apply as apply_specs
+from moodle_sync.jobs.sync import make_plan
 from moodle_sync.store.db import StateStore
 
 TOKEN = "bench0123456789abcdef0123456789ab"
@@ -71,15 +73,15 @@ def main() -> int:
         emulator = Emulator(token=TOKEN)
         if a.latency_ms:
             emulator.faults.add(Fault(kind="latency", seconds=a.latency_ms / 1000, times=None))
-        specs = engine.load(root)
+        specs = load(root)
         seed_templates(emulator, specs)
-        api = engine.connect("https://bench.test", TOKEN, mount=emulator.handle)
+        api = connect("https://bench.test", TOKEN, mount=emulator.handle)
         store = StateStore(Path(tmp) / "state.db", moodle_url=api.client.transport.base_url)
         phases = [
-            measure("first plan", emulator, lambda: engine.make_plan(api, specs, store)),
-            measure("first apply", emulator, lambda: engine.apply(api, specs, store)),
-            measure("no-op re-plan", emulator, lambda: engine.make_plan(api, specs, store)),
-            measure("no-op re-apply", emulator, lambda: engine.apply(api, specs, store)),
+            measure("first plan", emulator, lambda: make_plan(api, specs, store)),
+            measure("first apply", emulator, lambda: apply_specs(api, specs, store)),
+            measure("no-op re-plan", emulator, lambda: make_plan(api, specs, store)),
+            measure("no-op re-apply", emulator, lambda: apply_specs(api, specs, store)),
         ]
     print(f"programme: {a.categories} categories, {a.courses} courses (every 10th from a template); "
           f"emulator latency {a.latency_ms} ms per call")

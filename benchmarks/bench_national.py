@@ -33,11 +33,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import engine
 from moodle_sync.completions.pull import pull
 from moodle_sync.counties import COUNTIES
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, Fault
+from moodle_sync.jobs.roster_import import import_roster
+from moodle_sync.jobs.site import connect, load
+from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
 
@@ -117,10 +119,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         specs_dir = Path(tmp) / "course_specs"
         shutil.copytree(SHIPPED_SPECS, specs_dir, ignore=shutil.ignore_patterns("rosters"))
-        specs = engine.load(specs_dir)
+        specs = load(specs_dir)
         emulator = Emulator(token=TOKEN)
         seed_templates(emulator, specs)
-        api = engine.connect("https://national.test", TOKEN, mount=emulator.handle)
+        api = connect("https://national.test", TOKEN, mount=emulator.handle)
         store = StateStore(Path(tmp) / "state.db", moodle_url=api.client.transport.base_url)
         groups = sorted({g for r in specs.rules.values() for g in r.target_groups})  # groups some rule names
         files = write_rosters(Path(tmp), a.people, groups)
@@ -128,13 +130,13 @@ def main() -> int:
               f"{len(COUNTIES)} counties "
               f"of cohorts, {a.people} people in rosters, {len(specs.rules)} enrolment rules")
 
-        measure("first apply", emulator, lambda: engine.apply(api, specs, store))
+        measure("first apply", emulator, lambda: apply_specs(api, specs, store))
 
         phases: dict[str, list[float]] = {}
 
         def import_all() -> None:
             for code, path in files.items():
-                report = engine.import_roster(api, specs, store, path, county=code, scope=Scope(), workers=a.workers)
+                report = import_roster(api, specs, store, path, scope=Scope.for_county(code), workers=a.workers)
                 for p in report.phases:  # calls, items, wall time per phase, summed over the counties
                     total = phases.setdefault(p.name, [0, 0, 0.0])
                     total[0] += p.calls
@@ -147,7 +149,7 @@ def main() -> int:
         course_ids = {c.idnumber: c.id for c in api.courses_by_field("", "") if "@" in c.idnumber}
         enrolled = {idn: [u.id for u in api.enrolled_users(cid, only_active=True)] for idn, cid in course_ids.items()}
         print(f"  enrolments in Moodle: {sum(len(v) for v in enrolled.values())}")
-        noop = measure("no-op re-apply", emulator, lambda: engine.apply(api, specs, store, workers=a.workers))
+        noop = measure("no-op re-apply", emulator, lambda: apply_specs(api, specs, store, workers=a.workers))
 
         # 1% of one county leaves and is replaced
         w = files["W"]
@@ -156,7 +158,7 @@ def main() -> int:
         changed = [rows[0]] + rows[1 + n:] + [r.replace("@", ".ny@", 1) for r in rows[1:1 + n]]
         w.write_text("\n".join(changed) + "\n", encoding="utf-8")
         measure(f"roster change of 1% of one county ({n} out, {n} in)", emulator,
-                lambda: engine.import_roster(api, specs, store, w, county="W", scope=Scope(), workers=a.workers))
+                lambda: import_roster(api, specs, store, w, scope=Scope.for_county("W"), workers=a.workers))
 
         report = None
         if a.completion_report:
@@ -190,13 +192,13 @@ def main() -> int:
             for workers in (1, a.workers):
                 lat = Emulator(token=TOKEN)
                 seed_templates(lat, specs)
-                lat_api = engine.connect("https://latency.test", TOKEN, mount=lat.handle)
+                lat_api = connect("https://latency.test", TOKEN, mount=lat.handle)
                 lat_store = StateStore(Path(tmp) / f"lat{workers}.db", moodle_url=lat_api.client.transport.base_url)
-                engine.apply(lat_api, specs, lat_store)
+                apply_specs(lat_api, specs, lat_store)
                 small = write_rosters(Path(tmp) / f"lat{workers}", a.latency_people, groups) \
                     if (Path(tmp) / f"lat{workers}").mkdir() is None else {}
                 for code, path in small.items():
-                    engine.import_roster(lat_api, specs, lat_store, path, county=code, scope=Scope())
+                    import_roster(lat_api, specs, lat_store, path, scope=Scope.for_county(code))
                 lat.faults.add(Fault(kind="latency", seconds=a.latency_ms / 1000, times=None))
                 measure(f"first pull, {a.latency_people} people, {a.latency_ms:.0f} ms per call, {workers} worker(s)",
                         lat, lambda api=lat_api, st=lat_store, w=workers: pull(api, specs, st, workers=w))

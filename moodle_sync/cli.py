@@ -1,6 +1,6 @@
 """The command line: the `moodle-sync` group, the commands it gathers and main(), the entry point.
 
-The commands are thin click commands that call the library (engine.py) and print results, in
+The commands are thin click commands that call the jobs (moodle_sync/jobs/) and print results, in
 moodle_sync/commands/ by what they do (the portal's, serve and portal user, in commands/portal.py).
 
 Exit codes: 0 done / in sync; 1 error, the message says what to fix (a roster import's refused rows

@@ -12,16 +12,18 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from moodle_sync import clock, engine
-from moodle_sync.completions.explain import bulk_text
-from moodle_sync.completions.pull import pull
-from moodle_sync.completions.report import make_report
+from moodle_sync import clock
 from moodle_sync.console import Console
 from moodle_sync.demo_serve import complete_more, serve_on
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.errors import SpecError
 from moodle_sync.explainer import render_plan, render_roster_plan
 from moodle_sync.identity import parse_course_idnumber
+from moodle_sync.jobs.pull import bulk_text, pull
+from moodle_sync.jobs.report import make_report
+from moodle_sync.jobs.roster_import import import_roster
+from moodle_sync.jobs.site import connect, load, open_site_store
+from moodle_sync.jobs.sync import apply, make_plan
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.spec_set import SpecSet
@@ -83,7 +85,7 @@ def stock_site(token: str, specs_dir: str | Path | None = None) -> Emulator:
     ``plan``/``apply`` of the specs work against it (``moodle-sync emulator --site demo``).
     """
     emulator = Emulator(token=token)
-    seed_templates(emulator, engine.load(Path(specs_dir) if specs_dir else SHIPPED_SPECS))
+    seed_templates(emulator, load(Path(specs_dir) if specs_dir else SHIPPED_SPECS))
     return emulator
 
 
@@ -103,7 +105,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
 
         console.say(f"\n== 1. validate {specs_path} ==")
         try:
-            specs = engine.load(specs_path)
+            specs = load(specs_path)
         except SpecError as e:
             console.error(str(e))
             return 1
@@ -113,15 +115,15 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
         if seeded:
             console.say(f"(seeded the emulator with template courses: {', '.join(seeded)})")
 
-        api = engine.connect(server.url, token)
-        store = engine.open_site_store(store_path, api)
+        api = connect(server.url, token)
+        store = open_site_store(store_path, api)
 
         console.say("\n== 2. plan ==")
-        first, _ = engine.make_plan(api, specs, store)
+        first, _ = make_plan(api, specs, store)
         console.say(render_plan(first))
 
         console.say("\n== 3. apply --yes ==")
-        report = engine.apply(api, specs, store, console=console)
+        report = apply(api, specs, store, console=console)
         s = report.result.summary()
         console.say(f"Applied: {s['done']} done, {s['failed']} failed, {s['skipped']} skipped.")
 
@@ -129,8 +131,8 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
         for n, path in enumerate(rosters, 1):
             county = path.stem.rsplit("-", 1)[1]
             console.say(f"\n== 3.{n} roster import --county {county} {path.name} --yes ==")
-            roster_report = engine.import_roster(api, specs, store, path, county=county, scope=Scope(),
-                                                 console=console, confirm=lambda plan: True)
+            roster_report = import_roster(api, specs, store, path, scope=Scope.for_county(county),
+                                          console=console, confirm=lambda plan: True)
             console.say(render_roster_plan(roster_report.plan))
             if roster_report.outcome:
                 o = roster_report.outcome
@@ -138,7 +140,7 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
 
         console.say("\n== 4. plan again (expect no changes and no write calls) ==")
         before = api.client.stats.snapshot()
-        second, _ = engine.make_plan(api, specs, store)
+        second, _ = make_plan(api, specs, store)
         after = api.client.stats.snapshot()
         console.say(render_plan(second))
         writes = after["writes"] - before["writes"]
@@ -172,12 +174,12 @@ def run_demo(specs_dir: str | None, state_path: str | None, console: Console, re
             console.say("Completion not tracked: " + result.not_tracked_text())
 
         console.say("\n== 6. report --by county,course ==")
-        console.say(make_report(specs, store, scope=Scope(), preset=None, dimensions=["county", "course"],
+        console.say(make_report(specs, store, scope=Scope.for_admin(), preset=None, dimensions=["county", "course"],
                                 period=None, fmt="table", out=None) or "")
         out_dir = Path(report_dir) if report_dir else Path.cwd() / "moodle-sync-demo"
         out_dir.mkdir(parents=True, exist_ok=True)
         html = out_dir / "uppfoljning.html"
-        make_report(specs, store, scope=Scope(), preset="uppfoljning", dimensions=[], period=None, fmt="html",
+        make_report(specs, store, scope=Scope.for_admin(), preset="uppfoljning", dimensions=[], period=None, fmt="html",
                     out=str(html))
         console.say(f"\nHTML report (charts as inline SVG, opens offline): {html}")
         console.say("\nDone: Moodle matches the specs, and completions are back in the state store.")

@@ -19,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from moodle_sync.counties import COUNTIES
+from moodle_sync.config import Hub
+from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.errors import ScopeError
 from moodle_sync.identity import COHORT_PREFIX, parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
@@ -28,23 +29,94 @@ from moodle_sync.store.db import StateStore
 
 @dataclass(frozen=True)
 class Scope:
-    """Who acts: an LMS admin (``county=None``: every county) or a regional hub bound to one county."""
+    """Who acts, on which counties: made once at the edge (a command's ``--hub``/``--county``, the portal's login
+    and the county in its address) and handed down as the one checked value. The library asks it
+    (:meth:`covers`, :meth:`require`, :meth:`may_use`); nothing below the jobs compares county codes itself
+    (``tests/meta/test_jobs.py``).
+
+    ``county`` is the one county worked on (a hub's own, or the one an administrator chose; ``None``: every
+    county). ``admin`` says whose limits apply: an administrator may use any account and adopt those in no
+    county, a hub only its own county's (:func:`hub_may_use`).
+    """
 
     name: str = "admin"
     county: str | None = None
+    admin: bool = True
 
     @classmethod
-    def hub(cls, name: str, county: str) -> Scope:
-        if county not in COUNTIES:
-            raise ScopeError(f"hub {name!r} is configured for unknown county {county!r}")
-        return cls(name=name, county=county)
+    def for_admin(cls, name: str = "admin") -> Scope:
+        """An administrator: every county."""
+        return cls(name=name)
+
+    @classmethod
+    def for_hub(cls, name: str, hub: Hub) -> Scope:
+        """Hub ``name`` (``[hubs.NAME]``, or a portal account's hub): its own county, its own people."""
+        if hub.county not in COUNTIES:
+            raise ScopeError(f"hub {name!r} is configured for unknown county {hub.county!r}")
+        return cls(name=name, county=hub.county, admin=False)
+
+    @classmethod
+    def for_county(cls, county: str, *, name: str = "admin") -> Scope:
+        """An administrator working on one county (``--county``; an admin on a county's portal pages).
+
+        Raises:
+            ScopeError: no such county (the forgiving lookup of counties.resolve_county: W, 20, Dalarna …).
+        """
+        try:
+            code = resolve_county(county).code
+        except ValueError as e:
+            raise ScopeError(str(e), hint="use a letter code such as W or AB") from e
+        return cls(name=name, county=code)
+
+    @property
+    def is_hub(self) -> bool:
+        """Whether a hub's limits apply (its own county's accounts only; rows naming others are held)."""
+        return not self.admin
+
+    def covers(self, county: str | None) -> bool:
+        """Whether ``county`` is within this scope (every county is an administrator's without one chosen)."""
+        return self.county is None or county == self.county
 
     def require(self, county: str) -> None:
         """Raise ScopeError unless this identity may change or read ``county``."""
-        if self.county is not None and county != self.county:
-            raise ScopeError(f"{self.name} may only work with {COUNTIES[self.county].name} ({self.county}), "
+        if not self.covers(county):
+            raise ScopeError(f"{self.name} may only work with {COUNTIES[str(self.county)].name} ({self.county}), "
                              f"not {COUNTIES[county].name if county in COUNTIES else county} ({county}); "
                              f"nothing was changed")
+
+    def within(self, county: str) -> Scope:
+        """This scope narrowed to ``county`` (a hub's is its own already).
+
+        Raises:
+            ScopeError: ``county`` is outside this scope.
+        """
+        self.require(county)
+        return Scope(name=self.name, county=county, admin=self.admin)
+
+    def narrowed(self, county: str) -> Scope | None:
+        """:meth:`within` for a county typed by someone (a portal address): ``None`` when it is no county's
+        code or not this scope's."""
+        code = county.upper()
+        return self.within(code) if code in COUNTIES and self.covers(code) else None
+
+    def one_county(self) -> str:
+        """The one county this scope works on.
+
+        Raises:
+            ScopeError: an administrator's scope of every county (name the county: ``--county``).
+        """
+        if self.county is None:
+            raise ScopeError("name the county with --county CODE (or act as a hub with --hub NAME)")
+        return self.county
+
+    def may_use(self, counties: set[str]) -> bool:
+        """Whether this scope may use an existing account known to belong to ``counties`` (see
+        :func:`hub_may_use`); an administrator may use any."""
+        return self.admin or hub_may_use(str(self.county), counties)
+
+    def outside_text(self) -> str:
+        """The one text a hub gets for a person it may not use (:func:`outside_text`)."""
+        return outside_text(str(self.county))
 
     def visible_counties(self) -> list[str]:
         return [self.county] if self.county else list(COUNTIES)

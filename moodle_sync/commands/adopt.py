@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import EXIT_ERROR, handle_errors
 from moodle_sync.commands.options import connection_options, hold_sync_lock, settings_from, specs_option
 from moodle_sync.console import Console
+from moodle_sync.jobs.site import connect_from_settings, load
 
 
 @click.command()
@@ -62,8 +62,8 @@ def adopt(shortnames: tuple[str, ...], categories: tuple[str, ...], target_group
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     if yes:
         hold_sync_lock(settings, "adopt")
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings)
     request = AdoptRequest(shortnames=shortnames, categories=categories, target_groups=target_groups,
                            provider=provider, language=language, timezone=timezone, cohort_file=cohort_file,
                            cohort_patterns=cohort_patterns)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import EXIT_PARTIAL, handle_errors
 from moodle_sync.commands.options import (
     connection_options,
@@ -21,6 +20,7 @@ from moodle_sync.commands.options import (
     store_for_reading,
 )
 from moodle_sync.console import Console
+from moodle_sync.jobs.site import connect_from_settings, load, open_store
 
 
 @click.command()
@@ -44,8 +44,8 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
 
     Example: moodle-sync pull --workers 4
     """
-    from moodle_sync.completions.explain import bulk_text
-    from moodle_sync.completions.pull import pull as do_pull
+    from moodle_sync.jobs.pull import bulk_text
+    from moodle_sync.jobs.pull import pull as do_pull
 
     console = Console(json_mode=json_mode)
     extra = {"specs": specs} if specs else {}
@@ -53,9 +53,9 @@ def pull(specs: str | None, sweep_days: int, workers: int | None, completion_rep
         extra["completion_report"] = completion_report
     settings = settings_from(kwargs, **extra)
     hold_sync_lock(settings, "pull")
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api)
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings)
+    store = open_store(settings, api)
     result = do_pull(api, spec_set, store, workers=workers or settings.workers, sweep_days=sweep_days,
                      progress=console.progress, report_name=settings.completion_report or None)
     text = (f"Pulled {result.courses} course versions, {result.people} enrolments; asked Moodle about "
@@ -106,12 +106,12 @@ def report(specs: str | None, preset: str | None, dimensions: str, period: str |
 
     Example: moodle-sync report --preset redovisning --period 2026 --format html --out redovisning.html
     """
-    from moodle_sync.completions.report import make_report
+    from moodle_sync.jobs.report import make_report
 
     fmt = report_format(fmt, out_path)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     scope = scope_for(settings, hub)
-    spec_set = engine.load(settings.specs)
+    spec_set = load(settings.specs)
     store = store_for_reading(settings, site)
     text = make_report(spec_set, store, scope=scope, preset=preset, dimensions=dimensions.split(","),
                        period=period, fmt=fmt, out=out_path, personal_data=personal_data,
@@ -175,10 +175,9 @@ def remind(specs: str | None, before: str, overdue: bool, max_reminders: int, in
     """
     import datetime as dt
 
-    from moodle_sync.completions.remind import RemindResult, plan_reminders
     from moodle_sync.errors import ConfigError
     from moodle_sync.explainer import Explainer
-    from moodle_sync.run_plan import send_reminders
+    from moodle_sync.jobs.reminders import remind as remind_job
 
     def days(text: str, key: str) -> dt.timedelta:
         if not text.endswith("d") or not text[:-1].isdigit():
@@ -188,13 +187,12 @@ def remind(specs: str | None, before: str, overdue: bool, max_reminders: int, in
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     scope = scope_for(settings, hub)
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api)
-    plan = plan_reminders(api, spec_set, store, before=days(before, "--before-deadline"),
-                          interval=days(interval, "--interval"), scope=scope, overdue=overdue,
-                          max_reminders=max_reminders)
-    result = RemindResult.of(plan) if dry_run else send_reminders(api, store, plan)
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings, scope=scope)
+    store = open_store(settings, api)
+    plan, result = remind_job(api, spec_set, store, before=days(before, "--before-deadline"),
+                              interval=days(interval, "--interval"), scope=scope, overdue=overdue,
+                              max_reminders=max_reminders, dry_run=dry_run)
     verb = "would remind" if dry_run else "reminded"
     listed = "".join(f"\n  {line}" for a in plan.actions for line in Explainer().describe(a)) if dry_run else ""
     console.result({**result.to_dict(), "plan": plan.to_dict()},

@@ -10,7 +10,7 @@ import click
 
 from moodle_sync.config import SETTINGS, Settings, load_settings
 from moodle_sync.console import Console
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import ConfigError, MoodleSyncError
 from moodle_sync.logs import configure_logging
 from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
@@ -115,11 +115,24 @@ def hold_sync_lock(settings: Settings, what: str) -> None:
     click.get_current_context().call_on_close(acquire(settings.state_path, what).release)
 
 
-def scope_for(settings: Settings, hub: str | None) -> Scope:
-    """The caller's scope: a configured hub (one county; its own token, when it has one, is used from here on)
-    or an admin (all)."""
-    if not hub:
-        return Scope()
-    scope = Scope.hub(hub, settings.hub(hub).county)
-    settings.token_command = settings.as_hub(hub).token_command
-    return scope
+def scope_for(settings: Settings, hub: str | None, county: str | None = None) -> Scope:
+    """The caller's scope, made once here and handed down: a configured hub (its own county; it connects with
+    its own token, when it has one: jobs/site.py), an administrator working on the county ``--county`` names,
+    or an administrator (every county).
+
+    Raises:
+        ConfigError: no such hub, or ``--county`` names no county.
+        ScopeError: ``--county`` is not the hub's county.
+    """
+    code = None
+    if county is not None:
+        from moodle_sync.counties import resolve_county
+
+        try:
+            code = resolve_county(county).code
+        except ValueError as e:
+            raise ConfigError(str(e), key="--county") from e
+    if hub:
+        scope = Scope.for_hub(hub, settings.hub(hub))
+        return scope if code is None else scope.within(code)
+    return Scope.for_admin() if code is None else Scope.for_county(code)

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import handle_errors
 from moodle_sync.commands.options import (
     connection_options,
@@ -24,6 +23,7 @@ from moodle_sync.commands.options import (
 from moodle_sync.config import Settings
 from moodle_sync.console import Console
 from moodle_sync.errors import ScopeError
+from moodle_sync.jobs.site import load
 
 hub_option = click.option("--hub", metavar="NAME", help="Refused: only an administrator may do this.")
 
@@ -69,7 +69,7 @@ def purge(specs: str | None, yes: bool, json_mode: bool, hub: str | None, site: 
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     if yes:
         hold_sync_lock(settings, "purge")
-    spec_set = engine.load(settings.specs)
+    spec_set = load(settings.specs)
     store = store_for_reading(settings, site)
     portal, _ = _portal(settings, config_path)
     run_id = store.start_run("purge") if yes else 0
@@ -139,7 +139,7 @@ def person_forget(specs: str | None, email: str, json_mode: bool, hub: str | Non
     config_path = kwargs.get("config_path")
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     hold_sync_lock(settings, "person forget")
-    spec_set = engine.load(settings.specs)
+    spec_set = load(settings.specs)
     store = store_for_reading(settings, site)
     portal, directory = _portal(settings, config_path)
     run_id = store.start_run("person forget")

@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import handle_errors
 from moodle_sync.commands.options import connection_options, hold_sync_lock, scope_for, settings_from, specs_option
 from moodle_sync.console import Console
 from moodle_sync.errors import PlanError
+from moodle_sync.jobs.roster_import import import_roster, plan_roster_import, read_roster_file
+from moodle_sync.jobs.site import connect_from_settings, load, open_store
 
 
 @click.group()
@@ -55,24 +56,17 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
 
     Example: moodle-sync roster import --county W dalarna.csv --dry-run
     """
-    from moodle_sync.counties import resolve_county
-    from moodle_sync.errors import ConfigError
-
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
-    scope = scope_for(settings, hub)
-    if county is None and scope.county is None:
+    if county is None and not hub:
         raise click.UsageError("name the county with --county CODE (or act as a hub with --hub NAME)")
-    try:
-        code = resolve_county(county).code if county is not None else str(scope.county)
-    except ValueError as e:
-        raise ConfigError(str(e), key="--county") from e
-    scope.require(code)
-    spec_set = engine.load(settings.specs)
-    roster_file = engine.read_roster_file(spec_set, file, sheet=sheet)  # before the lock: no other sync waits for it
+    scope = scope_for(settings, hub, county)
+    code = scope.one_county()
+    spec_set = load(settings.specs)
+    roster_file = read_roster_file(spec_set, file, sheet=sheet)  # before the lock: no other sync waits for it
     hold_sync_lock(settings, f"roster import {code}")
-    api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api)
+    api = connect_from_settings(settings, scope=scope)
+    store = open_store(settings, api)
 
     from moodle_sync.explainer import render_roster_plan
 
@@ -87,13 +81,13 @@ def roster_import(file: str, county: str | None, hub: str | None, sheet: str | N
             raise PlanError("the import needs confirmation; pass --yes to apply without asking (or --dry-run)")
         return click.confirm("Apply this roster to Moodle?", default=False, err=True)
 
-    options: dict[str, Any] = dict(county=code, scope=scope, mode=mode, sheet=sheet, skip_invalid=skip_invalid,
+    options: dict[str, Any] = dict(scope=scope, mode=mode, sheet=sheet, skip_invalid=skip_invalid,
                                    allow_mass_removal=allow_mass_removal, auth=settings.auth, console=console,
                                    workers=settings.workers, roles=settings.roles)
     if dry_run:  # the plan, printed through the Explainer: nothing is written to Moodle
-        report = engine.plan_roster_import(api, spec_set, store, roster_file, **options)
+        report = plan_roster_import(api, spec_set, store, roster_file, **options)
     else:
-        report = engine.import_roster(api, spec_set, store, roster_file, confirm=confirm, **options)
+        report = import_roster(api, spec_set, store, roster_file, confirm=confirm, **options)
     from moodle_sync.reconcile.words import count_words
 
     lines = [] if shown else [render_roster_plan(report.plan)]

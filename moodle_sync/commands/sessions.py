@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import handle_errors
 from moodle_sync.commands.options import connection_options, scope_for, settings_from, specs_option
 from moodle_sync.console import Console
 from moodle_sync.errors import PlanError
+from moodle_sync.jobs.site import connect_from_settings, load, open_store
 
 
 @click.group()
@@ -38,8 +38,7 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
     Example: moodle-sync session assign --course hrv-socialtjanst --session falun-2026-03 --email anna@falun.se
     """
     from moodle_sync.explainer import Explainer
-    from moodle_sync.run_plan import place_people
-    from moodle_sync.sessions import AssignResult, plan_placement
+    from moodle_sync.jobs.sessions import assign
 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
@@ -47,13 +46,12 @@ def session_assign(course_key: str, session_key: str, emails: tuple[str, ...], e
     people = list(emails) + (Path(email_file).read_text(encoding="utf-8").split() if email_file else [])
     if not people:
         raise PlanError("name at least one person with --email or --file")
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings, scope=scope)
     # a hub's scope reads the store (rosters' counties); a real run journals its outcome there
-    store = engine.open_store(settings, api) if scope.county or not dry_run else None
-    plan = plan_placement(api, spec_set, course_key=course_key, session_key=session_key, emails=people, scope=scope,
-                          store=store)
-    result = AssignResult.of(plan) if dry_run or store is None else place_people(api, store, plan)
+    store = open_store(settings, api) if scope.is_hub or not dry_run else None
+    plan, result = assign(api, spec_set, store, course_key=course_key, session_key=session_key, emails=people,
+                          scope=scope, check_only=dry_run)
     lines = [line for a in plan.actions for line in Explainer().describe(a)] if dry_run else []
     console.result({**result.to_dict(), "plan": plan.to_dict()},
                    f"{'Would place' if dry_run else 'Placed'} {len(result.added)} in "

@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from moodle_sync import clock, engine
-from moodle_sync.applier import ApplyResult
+from moodle_sync import clock
 from moodle_sync.commands.exits import EXIT_CHANGES, EXIT_ERROR, handle_errors
 from moodle_sync.commands.options import (
     connection_options,
@@ -22,8 +21,12 @@ from moodle_sync.commands.options import (
 )
 from moodle_sync.config import load_settings
 from moodle_sync.console import Console
-from moodle_sync.errors import MoodleSyncError, PlanError, SiteNotReached, SpecError
+from moodle_sync.errors import PlanError, SpecError
 from moodle_sync.explainer import render_plan
+from moodle_sync.jobs import sync as sync_job
+from moodle_sync.jobs.doctor import TESTED_RELEASES, check_site
+from moodle_sync.jobs.site import connect_from_settings, load, open_store
+from moodle_sync.reconcile.apply import ApplyResult
 from moodle_sync.reconcile.plan import Plan
 
 
@@ -52,7 +55,7 @@ def validate(specs_dir: str | None, specs: str | None, json_mode: bool) -> None:
     console = Console(json_mode=json_mode)
     path = one_specs_dir(specs_dir, specs) or load_settings({}).specs
     try:
-        spec_set = engine.load(path)
+        spec_set = load(path)
     except SpecError as e:
         console.result({"valid": False, "problems": [p.as_dict() for p in e.problems]})
         if not json_mode:
@@ -85,14 +88,12 @@ def plan(specs_dir: str | None, specs: str | None, out_path: str | None, json_mo
     console = Console(json_mode=json_mode)
     specs = one_specs_dir(specs_dir, specs)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api)
-    the_plan, _ = engine.make_plan(api, spec_set, store, hide_removed=hide_removed, console=console,
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings)
+    store = open_store(settings, api)
+    the_plan, _ = sync_job.make_plan(api, spec_set, store, hide_removed=hide_removed, console=console,
                                    roles=settings.roles)
-    run_id = store.start_run("plan", specs_commit=spec_set.git_commit, specs_dirty=spec_set.git_dirty,
-                             spec_digest=spec_set.digest, plan=the_plan.to_dict())
-    store.finish_run(run_id, "changes-pending" if the_plan.has_changes else "in-sync", the_plan.counts())
+    sync_job.record_plan(store, spec_set, the_plan)
     if out_path:
         Path(out_path).write_text(the_plan.to_json() + "\n", encoding="utf-8")
     console.result(the_plan.to_dict(), render_plan(the_plan))
@@ -128,9 +129,9 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs, **({"specs": specs} if specs else {}))
     hold_sync_lock(settings, "apply")
-    spec_set = engine.load(settings.specs)
-    api = engine.connect_from_settings(settings)
-    store = engine.open_store(settings, api)
+    spec_set = load(settings.specs)
+    api = connect_from_settings(settings)
+    store = open_store(settings, api)
     saved = None
     if plan_file:
         try:
@@ -146,7 +147,7 @@ def apply(plan_file: str | None, specs: str | None, yes: bool, json_mode: bool, 
             raise PlanError("apply needs confirmation; pass --yes to apply without asking")
         return click.confirm("Apply these changes to Moodle?", default=False, err=True)
 
-    report = engine.apply(api, spec_set, store, plan=saved, plan_source=plan_file or "the plan",
+    report = sync_job.apply(api, spec_set, store, plan=saved, plan_source=plan_file or "the plan",
                           hide_removed=hide_removed, console=console, confirm=confirm, roles=settings.roles,
                           workers=settings.workers)
     if not report.plan.actions:
@@ -180,29 +181,12 @@ def doctor(json_mode: bool, **kwargs: Any) -> None:
     """
     console = Console(json_mode=json_mode)
     settings = settings_from(kwargs)
-    api = engine.connect_from_settings(settings)
-    course_ids: list[int] = []
-    templates: dict[str, str] = {}
-    try:  # the managed courses, to compare the [roles] map with the roles Moodle shows in them
-        spec_set = engine.load(settings.specs)
-        course_ids = [c.id for s in spec_set.courses.values() if (c := api.course_by_idnumber(s.idnumber))]
-        templates = {s.template: s.key for s in spec_set.courses.values() if s.template}
-    except SiteNotReached:
-        raise
-    except MoodleSyncError:
-        pass  # doctor also runs without specs
-    report = engine.doctor(api, roles=settings.roles, course_ids=course_ids)
-    for template, key in sorted(templates.items()):
-        if api.course_by_idnumber(template) is None:
-            report.problems.append(f"template course {template!r} (named by course spec {key}) does not exist in "
-                                   f"Moodle: create it (with its activities and completion criteria) and give it "
-                                   f"that ID number, or remove `template` from the spec")
-    from moodle_sync.completions.explain import report_doctor
-
-    completion_report = report_doctor(api, settings.completion_report, report)
+    api = connect_from_settings(settings)
+    report, completion_report = check_site(api, specs_path=settings.specs, roles=settings.roles,
+                                           completion_report=settings.completion_report)
     lines = [f"Moodle {report.release} ({report.version}) at {report.url}, as {report.username}"
              + (" (site admin)" if report.site_admin else "")
-             + f"; the tool is tested on Moodle {' and '.join(engine.TESTED_RELEASES)}"]
+             + f"; the tool is tested on Moodle {' and '.join(TESTED_RELEASES)}"]
     if completion_report:
         lines.append(completion_report)
     if report.missing_functions:

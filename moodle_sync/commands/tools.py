@@ -34,13 +34,13 @@ def emulator(port: int, token: str, host: str, site: str, specs: str | None, moo
 
     Example: moodle-sync emulator --site demo --moodle 4.5 --port 8765 --token 0123456789abcdef0123456789abcdef
     """
-    from moodle_sync import engine
     from moodle_sync.demo import SHIPPED_SPECS, seed_templates
     from moodle_sync.emulator import Emulator, run_server
+    from moodle_sync.jobs.site import load
 
     site_emulator = Emulator(token=token, moodle=moodle)
     if site == "demo":  # demo.stock_site() on the chosen version
-        seed_templates(site_emulator, engine.load(Path(specs) if specs else SHIPPED_SPECS))
+        seed_templates(site_emulator, load(Path(specs) if specs else SHIPPED_SPECS))
     click.echo(f"Moodle {moodle} emulator ({site} site) on http://{host}:{port}/webservice/rest/server.php "
                "(Ctrl-C stops)", err=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -9,7 +9,7 @@ from moodle_sync.completions.report_setup import COLUMNS, ReportProblem, prepare
 from moodle_sync.moodle.functions import MoodleApi
 
 if TYPE_CHECKING:
-    from moodle_sync.engine import DoctorReport
+    from moodle_sync.moodle.doctor_report import DoctorReport
 
 #: a real 2-core Moodle 4.3 answered core_completion_get_course_completion_status in about 23 ms a call
 SECONDS_PER_PERSON = 0.023

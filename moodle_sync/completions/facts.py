@@ -67,7 +67,7 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope, *, kept: bool =
         spec = specs.courses[key]
         person = persons.get(userid)
         county, groups = _belonging(person, places.get(userid, set()))
-        if scope.county is not None and county != scope.county:
+        if not scope.covers(county):
             continue
         rules = [r for r in specs.rules.values() if r.course == key and set(r.target_groups) & set(groups)]
         completed = _day(cp.completed_at)
@@ -91,7 +91,7 @@ def build_facts(specs: SpecSet, store: StateStore, scope: Scope, *, kept: bool =
         for idnumber in {idn for _, idn in gone} - set(tracked):
             if (parsed := parse_course_idnumber(idnumber)) and parsed[0] in specs.courses:
                 tracked[idnumber] = _tracked(specs.courses[parsed[0]], idnumber, completions)
-        facts += kept_facts(store, {k: c.major for k, c in specs.courses.items()}, tracked, scope.county)
+        facts += kept_facts(store, {k: c.major for k, c in specs.courses.items()}, tracked, scope)
         facts.sort(key=lambda f: (f"{f.course_key}@{f.major}", f.person))  # the store's order, kept facts among them
     return facts
 

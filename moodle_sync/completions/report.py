@@ -59,7 +59,7 @@ def make_report(specs: SpecSet, store: StateStore, *, scope: Scope, preset: str 
         ConfigError: a bad period or format, or a hub asking for a threshold below ``minimum_threshold``.
     """
     today = today or clock.today()
-    if scope.county is not None and threshold < minimum_threshold:
+    if scope.is_hub and threshold < minimum_threshold:
         raise ConfigError(f"hub {scope.name!r} may not lower the threshold below {minimum_threshold}, "
                           f"not to {threshold}", key="--threshold",
                           hint=f"leave --threshold out, or give {minimum_threshold} or more (report_threshold in "

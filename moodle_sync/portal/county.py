@@ -1,6 +1,5 @@
-"""A county's figures, downloads, overdue list and session places, through the library's own functions
-(completions/report.make_report, completions/facts.build_facts, sessions.plan_placement applied through the
-one Applier), always within the scope of one county.
+"""A county's figures, downloads, overdue list and session places, through the jobs the commands call
+(jobs/report.py, jobs/sessions.py), always within the scope of one county (web.county_for).
 """
 
 from __future__ import annotations
@@ -11,15 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import clock, engine
-from moodle_sync.completions.facts import build_facts
-from moodle_sync.completions.report import make_report
-from moodle_sync.portal.db import Account
+from moodle_sync import clock
+from moodle_sync.jobs.report import facts, make_report
+from moodle_sync.jobs.sessions import AssignResult, assign
+from moodle_sync.jobs.site import open_store
 from moodle_sync.portal.names import Names
 from moodle_sync.portal.site import Site
-from moodle_sync.run_plan import place_people
 from moodle_sync.scope import Scope
-from moodle_sync.sessions import AssignResult, plan_placement
 
 #: download name → (make_report format, media type, file suffix)
 FORMATS = {
@@ -29,20 +26,14 @@ FORMATS = {
 }
 
 
-def county_scope(account: Account, county: str) -> Scope:
-    """The scope of one county's pages: a hub's own; an admin looking at one county sees that county only."""
-    return Scope(name=account.hub or account.email, county=county)
-
-
-def report_bytes(site: Site, account: Account, county: str, fmt: str, period: str | None,
-                 personal_data: bool = False) -> bytes:
-    """The uppföljning report of ``county`` (or its person rows) rendered by the CLI's make_report."""
+def report_bytes(site: Site, scope: Scope, fmt: str, period: str | None, personal_data: bool = False) -> bytes:
+    """The uppföljning report of ``scope``'s county (or its person rows) rendered by the CLI's make_report."""
     kind = "csv" if personal_data else FORMATS[fmt][0]
     with tempfile.TemporaryDirectory(prefix="moodle-sync-portal-") as tmp:
         out = Path(tmp) / f"report.{kind}"
         store = site.store()
         try:
-            make_report(site.specs(), store, scope=county_scope(account, county), preset=None if personal_data
+            make_report(site.specs(), store, scope=scope, preset=None if personal_data
                         else "uppfoljning", dimensions=["county", "target_group"], period=period, fmt=kind,
                         out=str(out), personal_data=personal_data, threshold=site.settings.report_threshold,
                         minimum_threshold=site.settings.report_threshold)
@@ -60,13 +51,14 @@ class Overdue:
     days_late: int
 
 
-def overdue(site: Site, account: Account, county: str, today: datetime.date | None = None) -> list[Overdue]:
-    """People of ``county`` past their deadline who have not completed (active enrolments, tracked courses)."""
+def overdue(site: Site, scope: Scope, today: datetime.date | None = None) -> list[Overdue]:
+    """People of ``scope``'s county past their deadline who have not completed (active enrolments, tracked
+    courses)."""
     today = today or clock.today()
     specs = site.specs()
     store = site.store()
     try:
-        facts = build_facts(specs, store, county_scope(account, county))
+        found = facts(specs, store, scope)
         persons = store.persons()
     finally:
         store.close()
@@ -74,7 +66,7 @@ def overdue(site: Site, account: Account, county: str, today: datetime.date | No
     rows = [Overdue(email=persons[f.person].email if f.person in persons else "",
                     organisation=f.organisation, course=names.course(f.course_key, f.major),
                     deadline=f.deadline, days_late=(today - f.deadline).days)
-            for f in facts if f.county == county and f.tracked and f.status == "active" and f.completed_on is None
+            for f in found if f.tracked and f.status == "active" and f.completed_on is None
             and f.deadline is not None and f.deadline < today]
     return sorted(rows, key=lambda r: (-r.days_late, r.email, r.course))
 
@@ -90,31 +82,25 @@ class SessionRow:
     capacity: int
 
 
-def sessions(site: Site, county: str, today: datetime.date | None = None) -> list[SessionRow]:
-    """The county's sessions still to come (from today, Swedish time): a past one is offered to nobody."""
+def sessions(site: Site, scope: Scope, today: datetime.date | None = None) -> list[SessionRow]:
+    """``scope``'s county's sessions still to come (from today, Swedish time): a past one is offered to nobody."""
     specs = site.specs()
     today = today or clock.today()
     return sorted((SessionRow(course_key=c.key, course_title=c.title, key=s.key, date=str(s.date), time=s.time or "",
                               place=s.place, capacity=s.capacity)
-                   for c in specs.courses.values() for s in c.sessions if s.county == county and s.date >= today),
+                   for c in specs.courses.values() for s in c.sessions if scope.covers(s.county) and s.date >= today),
                   key=lambda r: (r.date, r.course_key, r.key))
 
 
-def place(site: Site, account: Account, county: str, *, course_key: str, session_key: str, emails: list[str],
+def place(site: Site, scope: Scope, *, course_key: str, session_key: str, emails: list[str],
           check_only: bool) -> AssignResult:
-    """`session assign` for one county's session, as this account (a hub: its own county's people only): the
-    plan, and unless ``check_only`` that same plan applied."""
-    specs = site.specs()
-    spec = specs.courses.get(course_key)
-    session = next((s for s in spec.sessions if s.key == session_key), None) if spec else None
-    if session is not None:
-        county_scope(account, county).require(session.county)
-    api = site.api(account)
-    store = engine.open_store(site.settings, api)
+    """`session assign` for one county's session as ``scope`` (a hub: its own county's people only): the plan,
+    and unless ``check_only`` that same plan applied."""
+    api = site.api(scope)
+    store = open_store(site.settings, api)
     try:
-        plan = plan_placement(api, specs, course_key=course_key, session_key=session_key, emails=emails,
-                              scope=site.scope(account) if not account.is_admin else Scope(), store=store)
-        return AssignResult.of(plan) if check_only else place_people(api, store, plan)
+        return assign(api, site.specs(), store, course_key=course_key, session_key=session_key, emails=emails,
+                      scope=scope, check_only=check_only)[1]
     finally:
         store.close()
 

@@ -44,20 +44,22 @@ def _bad_period(request: Request) -> str:
 
 @login_required
 async def county_home(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     return render(request, "county.html", who, county=county)
 
 
 @login_required
 async def report_page(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     period = _period(request)
     try:
-        page = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, "html", period)
+        page = await run_in_threadpool(data.report_bytes, portal_of(request).site, scope, "html", period)
     except MoodleSyncError as e:
         return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "report-view", county=county, detail=f"uppfoljning {period or 'all'}",
@@ -75,15 +77,16 @@ def _body(page: str) -> str:
 
 @login_required
 async def download(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     fmt = request.path_params["fmt"]
     if fmt not in data.FORMATS:
         return refuse(request, 404, _("There is no such format."))
     period = _period(request)
     try:
-        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, who.account, county, fmt, period)
+        content = await run_in_threadpool(data.report_bytes, portal_of(request).site, scope, fmt, period)
     except MoodleSyncError as e:
         return refuse(request, 400, _("The report could not be made: {why}").format(why=for_page(e)))
     name = f"uppfoljning-{county}-{period or 'hela-tiden'}-{clock.today():%Y-%m-%d}.{data.FORMATS[fmt][2]}"
@@ -99,15 +102,15 @@ def _logged_attachment(request: Request, who: Caller, county: str, action: str, 
 
 @login_required
 async def personal_download(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     if not who.account.personal_data:
         portal_of(request).db.log(who.account.email, "personal-refused", county=county, address=address(request))
         return refuse(request, 403, NO_PERSONAL)
     try:
-        content = await run_in_threadpool(person_list, portal_of(request).site, who.account,
-                                          data.county_scope(who.account, county))
+        content = await run_in_threadpool(person_list, portal_of(request).site, scope)
     except MoodleSyncError as e:
         return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     name = f"personer-{county}-{clock.today():%Y-%m-%d}.csv"
@@ -116,13 +119,14 @@ async def personal_download(request: Request, who: Caller) -> Response:
 
 @login_required
 async def overdue_page(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     if not who.account.personal_data:
         return refuse(request, 403, NO_PERSONAL)
     try:
-        rows = await run_in_threadpool(data.overdue, portal_of(request).site, who.account, county)
+        rows = await run_in_threadpool(data.overdue, portal_of(request).site, scope)
     except MoodleSyncError as e:
         return refuse(request, 400, _("The list could not be made: {why}").format(why=for_page(e)))
     portal_of(request).db.log(who.account.email, "overdue-view", county=county, detail=f"{len(rows)} rows",
@@ -132,10 +136,11 @@ async def overdue_page(request: Request, who: Caller) -> Response:
 
 @login_required
 async def sessions_page(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
-    rows = await run_in_threadpool(data.sessions, portal_of(request).site, county)
+    county = scope.one_county()
+    rows = await run_in_threadpool(data.sessions, portal_of(request).site, scope)
     return render(request, "sessions.html", who, county=county, rows=rows, result=None, message="",
                   placed=_placed(request), chosen=request.query_params.get("tillfalle", ""))
 
@@ -150,15 +155,16 @@ def _placed(request: Request) -> dict[str, int] | None:
 
 @login_required
 async def place(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     portal = portal_of(request)
     form = await form_of(request)
     course_key, _slash, session_key = str(form.get("session") or "").partition("/")
     emails = [e for e in re.split(r"[\s,;]+", str(form.get("emails") or "")) if e][:500]
     check_only = form.get("bara_kontroll") == "ja"
-    rows = await run_in_threadpool(data.sessions, portal.site, county)
+    rows = await run_in_threadpool(data.sessions, portal.site, scope)
     if not any(r.course_key == course_key and r.key == session_key for r in rows):
         return refuse(request, 404, _("The session is not one of the county's."))
     result, message = None, ""
@@ -166,7 +172,7 @@ async def place(request: Request, who: Caller) -> Response:
         message = _("Write at least one e-mail address.")
     else:
         try:
-            result = await run_in_threadpool(lambda: data.place(portal.site, who.account, county, course_key=course_key,
+            result = await run_in_threadpool(lambda: data.place(portal.site, scope, course_key=course_key,
                                                                 session_key=session_key, emails=emails,
                                                                 check_only=check_only))
         except MoodleSyncError as e:

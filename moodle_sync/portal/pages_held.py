@@ -13,19 +13,20 @@ from moodle_sync.i18n import lazy_gettext
 from moodle_sync.portal import held, rosters
 from moodle_sync.portal.pages_roster import make_preview
 from moodle_sync.portal.web import Caller, address, county_for, login_required, portal_of, refuse
+from moodle_sync.scope import Scope
 
 ADMINS_ONLY = lazy_gettext("Only an administrator can handle rows that wait for an administrator.")
 GONE = lazy_gettext("The rows are no longer kept (they are handled already or have expired).")
 
 
-def _waiting(request: Request, who: Caller) -> tuple[str, dict[str, str]] | Response:
+def _waiting(request: Request, who: Caller) -> tuple[Scope, dict[str, str]] | Response:
     if not who.account.is_admin:
         return refuse(request, 403, ADMINS_ONLY)
-    county = county_for(who, request.path_params["county"])
+    scope = county_for(who, request.path_params["county"])
     row = portal_of(request).db.held(request.path_params["held"])
-    if county is None or row is None or row["county"] != county or row["status"] != "waiting":
+    if scope is None or row is None or not scope.covers(row["county"]) or row["status"] != "waiting":
         return refuse(request, 404, GONE)
-    return county, row
+    return scope, row
 
 
 @login_required
@@ -34,7 +35,8 @@ async def review(request: Request, who: Caller) -> Response:
     found = _waiting(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
+    county = scope.one_county()
     portal = portal_of(request)
     copy = await run_in_threadpool(held.review_copy, row, portal.uploads)
     preview_id = secrets.token_urlsafe(18)
@@ -43,7 +45,7 @@ async def review(request: Request, who: Caller) -> Response:
                           f"{row['filename']}", path=str(copy), sha256=rosters.sha256_of(copy), options=options)
     portal.db.log(who.account.email, "roster-held-review", county=county, detail=f"{row['id']} as {preview_id}",
                   address=address(request))
-    return await make_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, scope, preview_id, options)
 
 
 @login_required
@@ -52,7 +54,8 @@ async def dismiss(request: Request, who: Caller) -> Response:
     found = _waiting(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
+    county = scope.one_county()
     portal = portal_of(request)
     held.close(portal.db, row["id"], "dismissed")
     portal.db.log(who.account.email, "roster-held-dismissed", county=county, detail=row["id"], address=address(request))

@@ -33,6 +33,7 @@ from moodle_sync.portal.web import (
     refuse,
     render,
 )
+from moodle_sync.scope import Scope
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 CHUNK = 1 << 20
@@ -40,18 +41,20 @@ CHUNK = 1 << 20
 
 @login_required
 async def upload_page(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     history = told.history(portal_of(request).db, county)
     return render(request, "roster_upload.html", who, county=county, history=history, message="")
 
 
 @login_required
 async def upload(request: Request, who: Caller) -> Response:
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
+    county = scope.one_county()
     portal = portal_of(request)
     form = await form_of(request)
     file = form.get("file")
@@ -92,17 +95,19 @@ async def upload(request: Request, who: Caller) -> Response:
     portal.db.log(who.account.email, "roster-upload", county=county, address=address(request),
                   detail=f"{name} ({size} bytes) {preview_id}" + (f", replaces {', '.join(replaced)}" if replaced
                                                                   else ""))
-    return await make_preview(request, who, county, preview_id, options)
+    return await make_preview(request, who, scope, preview_id, options)
 
 
-async def make_preview(request: Request, who: Caller, county: str, preview_id: str,
+async def make_preview(request: Request, who: Caller, scope: Scope, preview_id: str,
                        options: dict[str, Any]) -> Response:
     """Plan the upload ``preview_id`` as ``who``, keep the plan and send the browser to the page that shows it
-    (post/redirect/get: reloading the page shows the same plan again; nothing is written)."""
+    (post/redirect/get: reloading the page shows the same plan again; nothing is written), within ``scope`` (one
+    county)."""
+    county = scope.one_county()
     portal = portal_of(request)
     row = portal.db.preview(preview_id)
     assert row is not None
-    result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), county=county,
+    result = await run_in_threadpool(rosters.preview, portal.site, who.account, Path(row["path"]), scope=scope,
                                      options=options)
     result.error = for_page(result.error, path=Path(row["path"]), filename=row["filename"])
     portal.db.update_preview(preview_id, status="previewed" if result.plan is not None else "refused",
@@ -113,18 +118,18 @@ async def make_preview(request: Request, who: Caller, county: str, preview_id: s
     return RedirectResponse(f"/lan/{county}/personallista/{preview_id}", status_code=303)
 
 
-def _own_preview(request: Request, who: Caller) -> tuple[str, dict[str, Any]] | Response:
+def _own_preview(request: Request, who: Caller) -> tuple[Scope, dict[str, Any]] | Response:
     """The preview named in the URL, if it is this account's, for this county, and not too old."""
-    county = county_for(who, request.path_params["county"])
-    if county is None:
+    scope = county_for(who, request.path_params["county"])
+    if scope is None:
         return refuse(request, 403, NOT_YOURS)
     row = portal_of(request).db.preview(request.path_params["preview"])
-    if row is None or row["county"] != county or row["account_id"] != who.account.id:
+    if row is None or not scope.covers(row["county"]) or row["account_id"] != who.account.id:
         return refuse(request, 404, _("There is no such preview."))
     age = now() - datetime.datetime.fromisoformat(row["created_at"])
     if age > datetime.timedelta(minutes=portal_of(request).config.preview_minutes) and row["status"] != "applied":
         return refuse(request, 410, _("The preview is too old. Upload the file again."))
-    return county, row
+    return scope, row
 
 
 @login_required
@@ -133,7 +138,7 @@ async def repreview(request: Request, who: Caller) -> Response:
     found = _own_preview(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
     if row["status"] not in ("previewed", "refused"):
         return refuse(request, 409, _gone(row))
     form = await form_of(request)
@@ -144,7 +149,7 @@ async def repreview(request: Request, who: Caller) -> Response:
         if form.get("mass_removal_confirmed") != "ja":
             return refuse(request, 400, _("Tick the box that confirms that this many are to be removed."))
         options["allow_mass_removal"] = True
-    return await make_preview(request, who, county, row["id"], options)
+    return await make_preview(request, who, scope, row["id"], options)
 
 
 @login_required
@@ -152,7 +157,8 @@ async def confirm(request: Request, who: Caller) -> Response:
     found = _own_preview(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
+    county = scope.one_county()
     portal = portal_of(request)
     if row["status"] not in ("previewed", "refused"):
         return refuse(request, 409, _gone(row))
@@ -161,7 +167,7 @@ async def confirm(request: Request, who: Caller) -> Response:
     portal.db.update_preview(row["id"], status="applying")
     portal.db.log(who.account.email, "roster-confirm", county=county, detail=f"{row['filename']} {row['id']}",
                   address=address(request))
-    outcome = await run_in_threadpool(rosters.confirm, portal.site, who.account, Path(row["path"]), county=county,
+    outcome = await run_in_threadpool(rosters.confirm, portal.site, who.account, Path(row["path"]), scope=scope,
                                       options=row["options"], seen=row["plan"], sha256=row["sha256"])
     if outcome.get("busy"):  # nothing was done: the same plan may be confirmed again in a while
         status = "busy"
@@ -214,7 +220,8 @@ async def outcome_page(request: Request, who: Caller) -> Response:
     found = _own_preview(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
+    county = scope.one_county()
     kept = row["outcome"] or {}
     if row["status"] in ("previewed", "refused") and "preview" in kept:  # the plan, before Bekräfta
         result = kept["preview"]
@@ -231,5 +238,6 @@ async def back_to_preview(request: Request, who: Caller) -> Response:
     found = _own_preview(request, who)
     if isinstance(found, Response):
         return found
-    county, row = found
+    scope, row = found
+    county = scope.one_county()
     return RedirectResponse(f"/lan/{county}/personallista/{row['id']}", status_code=303)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from moodle_sync.completions.facts import build_facts
 from moodle_sync.i18n import lazy_gettext
-from moodle_sync.portal.db import Account
+from moodle_sync.jobs import report as report_job
 from moodle_sync.portal.names import Names
 from moodle_sync.portal.site import Site
 from moodle_sync.reports.render._format import inert
@@ -31,19 +30,19 @@ SOURCE = {"report": lazy_gettext("Moodle's completion report"), "criteria": lazy
 BATCH = 200
 
 
-def person_list(site: Site, account: Account, scope: Scope) -> bytes:
-    """The county's person list as CSV (UTF-8 with BOM and semicolons, as Excel in Sweden opens it)."""
+def person_list(site: Site, scope: Scope) -> bytes:
+    """``scope``'s county's person list as CSV (UTF-8 with BOM and semicolons, as Excel in Sweden opens it)."""
     specs = site.specs()
     store = site.store()
     try:
-        facts = build_facts(specs, store, scope)
+        facts = report_job.facts(specs, store, scope)
         persons = store.persons()
         CompletionStore(store).log_personal_export(scope=scope.county or "all counties",
                                                    what="person list (portal)", rows=len(facts))
     finally:
         store.close()
     ids = sorted({f.person for f in facts})
-    api = site.api(account)
+    api = site.api(scope)
     users = {u.id: u for start in range(0, len(ids), BATCH)
              for u in api.users_by_field("id", [str(i) for i in ids[start:start + BATCH]])}
     names = Names(specs=specs)

@@ -1,5 +1,6 @@
 """The portal's one door to roster imports: preview (the plan `roster import --dry-run` computes) and
-confirm (apply that same plan). Every call of the import engine the portal makes is in this module.
+confirm (apply that same plan). Every call of the roster import job (jobs/roster_import.py) the portal makes
+is in this module.
 
 Confirming re-plans from the same file under the sync lock and applies only when the fresh plan is the
 one the hub saw: a preview made before Moodle (or the file) changed is refused, as `apply plan.json` is.
@@ -15,16 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.errors import ApplyError, MoodleSyncError, PlanError, RosterError, RowsRefused, SyncBusy
 from moodle_sync.explainer import render_roster_plan
 from moodle_sync.i18n import _, lazy_gettext, ngettext
+from moodle_sync.jobs.roster_import import import_roster, plan_roster_import, read_roster_file
+from moodle_sync.jobs.site import open_store
 from moodle_sync.portal.db import Account
 from moodle_sync.portal.site import Site
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.rosters.said import leavers_json
 from moodle_sync.rosters.view import RosterView
-from moodle_sync.store.db import StateStore
+from moodle_sync.scope import Scope
 from moodle_sync.writing.synclock import held
 
 BUSY = lazy_gettext("Another sync is running right now ({holder}); nothing has been written. Try again in a while.")
@@ -76,15 +79,16 @@ def _canonical(plan: Plan) -> dict[str, Any]:
     return value
 
 
-def preview(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any]) -> Preview:
-    """The import plan of ``path`` for ``county`` as this account: nothing is written to Moodle."""
+def preview(site: Site, account: Account, path: Path, *, scope: Scope, options: dict[str, Any]) -> Preview:
+    """The import plan of ``path`` for ``scope``'s county as this account: nothing is written to Moodle."""
+    county = scope.one_county()
     try:
         specs = site.specs()
-        roster = engine.read_roster_file(specs, path)  # before the lock: see the module's docstring
+        roster = read_roster_file(specs, path)  # before the lock: see the module's docstring
         with held(site.state_path, f"roster preview {county} (portal, {account.email})", wait=LOCK_WAIT):
-            report = engine.plan_roster_import(
-                site.api(account), specs, _store(site, account), roster, county=county,
-                scope=site.scope(account), mode=options.get("mode", "replace"),
+            api = site.api(scope)
+            report = plan_roster_import(
+                api, specs, open_store(site.settings, api), roster, scope=scope, mode=options.get("mode", "replace"),
                 skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 roles=site.settings.roles)
@@ -113,7 +117,7 @@ def preview(site: Site, account: Account, path: Path, *, county: str, options: d
     return Preview(plan=_canonical(report.plan), text=render_roster_plan(report.plan), followups=report.followups)
 
 
-def confirm(site: Site, account: Account, path: Path, *, county: str, options: dict[str, Any],
+def confirm(site: Site, account: Account, path: Path, *, scope: Scope, options: dict[str, Any],
             seen: dict[str, Any], sha256: str) -> dict[str, Any]:
     """Apply the previewed plan ``seen``; refuse (nothing written) when the file or Moodle changed since.
 
@@ -132,10 +136,11 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
 
     specs = site.specs()
     try:
-        roster = engine.read_roster_file(specs, path)  # before the lock, as a preview
-        with held(site.state_path, f"roster import {county} (portal, {account.email})", wait=LOCK_WAIT):
-            report = engine.import_roster(
-                site.api(account), specs, _store(site, account), roster, county=county, scope=site.scope(account),
+        roster = read_roster_file(specs, path)  # before the lock, as a preview
+        with held(site.state_path, f"roster import {scope.one_county()} (portal, {account.email})", wait=LOCK_WAIT):
+            api = site.api(scope)
+            report = import_roster(
+                api, specs, open_store(site.settings, api), roster, scope=scope,
                 mode=options.get("mode", "replace"), skip_invalid=bool(options.get("skip_invalid")),
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
@@ -154,6 +159,3 @@ def confirm(site: Site, account: Account, path: Path, *, county: str, options: d
     out["at"] = clock.stamp()
     return out
 
-
-def _store(site: Site, account: Account) -> StateStore:
-    return engine.open_store(site.settings, site.api(account))

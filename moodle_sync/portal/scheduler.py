@@ -15,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.acting import acting_for
-from moodle_sync.completions.pull import pull
 from moodle_sync.errors import ApplyError, MoodleSyncError, redact
+from moodle_sync.jobs.pull import pull
+from moodle_sync.jobs.site import open_store
+from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.portal.config import ScheduleConfig
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.portal.notify import notify_failure
@@ -190,12 +192,12 @@ class Scheduler:
     def _apply(self) -> tuple[str, str]:
         settings = self.site.settings
         api = self.site.api()
-        store = engine.open_store(settings, api)
+        store = open_store(settings, api)
         try:
             try:
-                report = engine.apply(api, self.site.specs(), store, roles=settings.roles, workers=settings.workers)
+                report = apply_specs(api, self.site.specs(), store, roles=settings.roles, workers=settings.workers)
             except ApplyError:
-                raise  # its run is recorded (partial or failed) by engine.apply
+                raise  # its run is recorded (partial or failed) by jobs/sync.apply
             except MoodleSyncError as e:  # stopped before a run began (specs, plan, connection): `runs` shows it
                 run_id = store.start_run(f"apply ({self._how})")
                 store.finish_run(run_id, "failed", {"error": redact(str(e))[:2000]})
@@ -222,7 +224,7 @@ class Scheduler:
     def _pull(self) -> tuple[str, str]:
         settings = self.site.settings
         api = self.site.api()
-        store = engine.open_store(settings, api)
+        store = open_store(settings, api)
         run_id = store.start_run(f"pull ({self._how})")
         try:
             result = pull(api, self.site.specs(), store, workers=settings.workers,

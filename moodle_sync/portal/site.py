@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from moodle_sync import engine
 from moodle_sync.config import Settings
 from moodle_sync.counties import COUNTIES
+from moodle_sync.jobs.site import connect_from_settings, load
 from moodle_sync.moodle.functions import MoodleApi
-from moodle_sync.portal.db import Account
 from moodle_sync.scope import Scope
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
@@ -30,18 +29,12 @@ class Site:
         return Path(self.settings.state_path)
 
     def specs(self) -> SpecSet:
-        return engine.load(self.settings.specs)
+        return load(self.settings.specs)
 
-    def scope(self, account: Account) -> Scope:
-        """The library's scope of an account: an admin every county, a hub its own."""
-        return Scope() if account.is_admin else Scope.hub(account.hub or account.email, account.county)
-
-    def api(self, account: Account | None = None) -> MoodleApi:
-        """Moodle as this account acts on it: a hub with its own ``token_command`` uses that token."""
-        settings = self.settings
-        if account is not None and not account.is_admin and account.hub in settings.hubs:
-            settings = settings.as_hub(account.hub)
-        return engine.connect_from_settings(settings)
+    def api(self, scope: Scope | None = None) -> MoodleApi:
+        """Moodle as ``scope`` acts on it (none: the site's own): a hub with its own ``token_command`` uses that
+        token (jobs/site.py)."""
+        return connect_from_settings(self.settings, scope=scope)
 
     def store(self) -> StateStore:
         """The state store for reports and the run list, without a Moodle call: the site the configured URL

@@ -1,8 +1,8 @@
 """What every page shares: the portal's state, who is logged in, CSRF checks, county access and rendering.
 
 Access is decided here, on the server, for every request: a page handler gets the account only through
-:func:`login_required`, and a county only through :func:`county_for` (a hub's own county, or any county for
-an admin); everything else is answered 303 to the login page, 403 or 404 – never by hiding a link.
+:func:`login_required`, and a county only through :func:`county_for` (the scope of a hub's own county, or of any
+county for an admin); everything else is answered 303 to the login page, 403 or 404 – never by hiding a link.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from moodle_sync import clock, i18n
 from moodle_sync.acting import acting_for
+from moodle_sync.config import Hub
 from moodle_sync.counties import COUNTIES
 from moodle_sync.portal.auth import SESSION_COOKIE, LoginLimiter, Signer, same
 from moodle_sync.portal.config import PortalConfig, ScheduleConfig
@@ -29,6 +30,7 @@ from moodle_sync.portal.db import Account, PortalDB
 from moodle_sync.portal.names import Names, when
 from moodle_sync.portal.password_checks import PasswordChecks
 from moodle_sync.portal.site import Site, county_name
+from moodle_sync.scope import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -135,14 +137,19 @@ async def form_of(request: Request) -> FormData:
     return cached
 
 
-def county_for(who: Caller, county: str) -> str | None:
-    """The county code if this account may see and change it (a hub: its own only; an admin: any)."""
-    code = county.upper()
-    if code not in COUNTIES:
-        return None
-    if who.account.is_admin or who.account.county == code:
-        return code
-    return None
+def scope_of(account: Account) -> Scope:
+    """The scope of a logged-in account, made at login's edge: an admin every county, a hub its own (the county
+    its account was given, as ``portal user add --hub`` read it from ``[hubs.NAME]``)."""
+    if account.is_admin:
+        return Scope.for_admin()
+    return Scope.for_hub(account.hub or account.email, Hub(county=account.county))
+
+
+def county_for(who: Caller, county: str) -> Scope | None:
+    """The scope of one county's pages, if this account may see and change that county (a hub: its own only; an
+    admin: any, narrowed to it): the one checked value every page hands to the jobs. ``None``: not this
+    account's county, or no county at all."""
+    return scope_of(who.account).narrowed(county)
 
 
 def admin_only(who: Caller) -> bool:

@@ -18,6 +18,7 @@ from typing import Literal
 from moodle_sync import clock
 from moodle_sync.identity import course_idnumber, parse_course_idnumber
 from moodle_sync.reports import CompletionFact
+from moodle_sync.scope import Scope
 from moodle_sync.store.db import StateStore
 
 
@@ -46,14 +47,14 @@ def kept_pairs(store: StateStore) -> set[tuple[int, str]]:
 
 
 def kept_facts(store: StateStore, current: dict[str, int], tracked: dict[str, bool],
-               county: str | None = None) -> list[CompletionFact]:
+               scope: Scope | None = None) -> list[CompletionFact]:
     """The kept facts of courses the specs still name (``current``: course key → its current major), within
-    ``county`` when given; ``tracked``: course version idnumber → whether Moodle tracks its completion."""
+    ``scope`` when given; ``tracked``: course version idnumber → whether Moodle tracks its completion."""
     facts: list[CompletionFact] = []
     for r in store._db.execute("SELECT * FROM kept_facts WHERE moodle_url=? ORDER BY person, course_idnumber",
                                (store.moodle_url,)):
         parsed = parse_course_idnumber(r["course_idnumber"])
-        if parsed is None or parsed[0] not in current or (county is not None and r["county"] != county):
+        if parsed is None or parsed[0] not in current or (scope is not None and not scope.covers(r["county"])):
             continue
         facts.append(CompletionFact(
             person=r["person"], county=r["county"], target_groups=tuple(json.loads(r["target_groups"])),

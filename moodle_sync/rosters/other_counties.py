@@ -12,13 +12,16 @@ from dataclasses import replace
 from moodle_sync.counties import COUNTIES
 from moodle_sync.i18n import _
 from moodle_sync.rosters.roster import Roster, RowProblem
+from moodle_sync.scope import Scope
 
 __all__ = ["other_counties_as_problems"]
 
 
-def other_counties_as_problems(roster: Roster, county: str) -> Roster:
-    """``roster`` with its rows of another county than ``county`` moved from its rows to its problems."""
-    others = [r for r in roster.rows if r.county and r.county != county]
+def other_counties_as_problems(roster: Roster, scope: Scope) -> Roster:
+    """``roster`` with its rows of another county than ``scope``'s (the import's) moved from its rows to its
+    problems."""
+    county = scope.one_county()
+    others = [r for r in roster.rows if r.county and not scope.covers(r.county)]
     if not others:
         return roster
     column = roster.columns.get("county", "Län")

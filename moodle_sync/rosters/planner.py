@@ -45,7 +45,7 @@ from moodle_sync.rosters.follow import CohortChange, PersonRef, plan_followed_en
 from moodle_sync.rosters.other_counties import other_counties_as_problems
 from moodle_sync.rosters.people import check_auth, username_for
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
-from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
+from moodle_sync.scope import Scope, known_counties
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import Person, StateStore
 
@@ -133,15 +133,15 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     check_auth(auth)
     if county not in COUNTIES:
         raise RosterError(f"unknown county {county!r}", hint="use a letter code such as W or AB")
-    scope.require(county)
-    roster = other_counties_as_problems(roster, county)
+    scope = scope.within(county)
+    roster = other_counties_as_problems(roster, scope)
     if roster.problems and not skip_invalid:
         raise RosterError(f"{roster.path}: {len(roster.problems)} problem(s); nothing was written",
                           problems=roster.problems,
                           hint="fix the rows, or pass --skip-invalid to import the valid rows only")
     groups = tuple(sorted({g for r in roster.rows for g in r.target_groups}))
     plan = _Draft(county=county, mode=mode, groups=groups, rows=list(roster.rows),
-                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.county is not None,
+                      skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.is_hub,
                       skipped=list(roster.problems) if skip_invalid else [])
 
     wanted_cohorts = {cohort_idnumber(g, county) for g in groups}
@@ -171,9 +171,9 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
         if changes:
             plan.update.append(UserChange(_person(row, user.id, user.email), user.id, changes))
     plan.blocked = _creation_refusals(api, plan.create, known=list(users.values()), named=named, workers=workers)
-    if scope.county is not None:
-        _refuse_outside(api, store, plan, named, scope.county)
-    if scope.county is not None:
+    if scope.is_hub:
+        _refuse_outside(api, store, plan, named, scope)
+    if scope.is_hub:
         _hide_old_values(plan)
     blocked_rows = {r.row for r, _why in plan.blocked + plan.refused}
     plan.adopted = [(r, uid) for r, uid in plan.adopted if r.row not in blocked_rows]
@@ -369,7 +369,7 @@ def _email_changes(api: MoodleApi, plan: _Draft, users: dict[int, User],
 
 
 def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: _Draft, named: dict[int, list[User]],
-                    county: str) -> None:
+                    scope: Scope) -> None:
     """Take a hub's rows that name any existing account the hub may not use (see scope.hub_may_use: another
     county's person, an account in no county, a site admin) out of every other part of the plan, into
     ``plan.refused`` with one text whatever the cause: they are held for an administrator.
@@ -380,12 +380,12 @@ def _refuse_outside(api: MoodleApi, store: StateStore | None, plan: _Draft, name
     """
     counties = known_counties(api, store, {u.id for found in named.values() for u in found})
     outside = {row for row, found in named.items()
-               if not all(hub_may_use(county, counties.get(u.id, set())) for u in found)}
+               if not all(scope.may_use(counties.get(u.id, set())) for u in found)}
     outside |= {r.row for r, _why in plan.blocked if named.get(r.row)}
     outside |= {r.row for r, _why in plan.email_held if any(u.id != plan.matched[r.row] for u in named[r.row])}
     if not outside:
         return
-    why = outside_text(county)
+    why = scope.outside_text()
     plan.refused = [(r, why) for r in plan.rows if r.row in outside]
     plan.create = [r for r in plan.create if r.row not in outside]
     plan.blocked = [(r, w) for r, w in plan.blocked if r.row not in outside]

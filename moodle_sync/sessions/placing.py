@@ -19,7 +19,7 @@ from moodle_sync.identity import parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.apply import ApplyResult
 from moodle_sync.reconcile.plan import Plan
-from moodle_sync.scope import Scope, hub_may_use, known_counties, outside_text
+from moodle_sync.scope import Scope, known_counties
 from moodle_sync.sessions.actions import AddGroupMembers, GroupMember, SessionPlacement
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
@@ -75,10 +75,9 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
     users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
     unknown = sorted(wanted - set(users))
     refused: list[str] = []
-    if (county := scope.county) is not None:
+    if scope.is_hub:
         counties = known_counties(api, store, {u.id for u in users.values()})
-        refused = sorted([*unknown, *(e for e, u in users.items()
-                                      if not hub_may_use(county, counties.get(u.id, set())))])
+        refused = sorted([*unknown, *(e for e, u in users.items() if not scope.may_use(counties.get(u.id, set())))])
         users = {e: u for e, u in users.items() if e not in refused}
         unknown = []
     # Moodle's own rule for group members (add_group_members → is_enrolled, not only active): people whose
@@ -86,7 +85,7 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
     enrolled = {u.id for u in api.enrolled_users(course.id, only_active=False)}
     not_enrolled = sorted(e for e, u in users.items() if u.id not in enrolled)
     if refused or unknown or not_enrolled:
-        parts = ([f"{', '.join(refused)}: {outside_text(scope.county or '')}"] if refused else []) + (
+        parts = ([f"{', '.join(refused)}: {scope.outside_text()}"] if refused else []) + (
             [_("unknown in Moodle: {emails}").format(emails=", ".join(unknown))] if unknown else []) + (
             [_("not enrolled in {course}: {emails}").format(course=_course_name(spec.title, spec.idnumber),
                                                             emails=", ".join(not_enrolled))] if not_enrolled else [])

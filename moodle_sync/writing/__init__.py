@@ -10,6 +10,6 @@ phases.py    PhaseClock: calls, items and wall time per phase of a run (``-v``)
 synclock.py  one sync at a time: an fcntl lock beside the state store
 
 Nothing here knows a plan or an action: reconcile, rosters, sessions, completions and the portal use these, and
-run_plan.py (a plan applied through the one Applier inside a recorded run) sits above them all. The package
+jobs/recorded.py (a plan applied through the one Applier inside a recorded run) sits above them all. The package
 imports none of its modules, so loading one loads only what it needs.
 """

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.counties import COUNTIES
 from moodle_sync.demo import SHIPPED_SPECS
+from moodle_sync.jobs.site import load
 from moodle_sync.reports import PRESETS, CompletionFact, Labels
 from moodle_sync.reports.render.htmlpage import html_document
 
@@ -36,7 +36,7 @@ AS_OF = datetime.date(2026, 11, 20)
 
 def facts() -> list[CompletionFact]:
     """Enrolments in every county and target group; one course version nobody completed."""
-    specs = engine.load(SHIPPED_SPECS)
+    specs = load(SHIPPED_SPECS)
     groups = sorted(specs.target_groups)
     rng = random.Random(11)
     out = []
@@ -56,7 +56,7 @@ def facts() -> list[CompletionFact]:
 
 
 def labels() -> Labels:
-    specs = engine.load(SHIPPED_SPECS)
+    specs = load(SHIPPED_SPECS)
     return Labels(target_groups={k: g.name for k, g in specs.target_groups.items()},
                   courses={k: c.title for k, c in specs.courses.items()})
 

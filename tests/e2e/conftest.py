@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from moodle_sync import engine
 from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
+from moodle_sync.jobs.site import connect, load, open_site_store
+from moodle_sync.jobs.sync import ApplyReport, make_plan
+from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.moodle.functions import MoodleApi
+from moodle_sync.reconcile.plan import Plan
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
@@ -33,13 +36,13 @@ class Site:
         self.state_path = tmp / "state.db"
 
     def specs(self) -> SpecSet:
-        return engine.load(self.specs_dir)
+        return load(self.specs_dir)
 
     def api(self, retries: int = 2) -> MoodleApi:
-        return engine.connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)
+        return connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)
 
     def store(self, api: MoodleApi) -> StateStore:
-        return engine.open_site_store(self.state_path, api)  # keyed as the command line keys it
+        return open_site_store(self.state_path, api)  # keyed as the command line keys it
 
     def edit_course(self, key: str, **changes: Any) -> None:
         path = next(p for p in (self.specs_dir / "courses").glob("*.yaml")
@@ -67,13 +70,13 @@ class Site:
             with rules_path.open("w", encoding="utf-8") as f:
                 yaml.dump(kept, f)
 
-    def apply(self, **kwargs: Any) -> engine.ApplyReport:
+    def apply(self, **kwargs: Any) -> ApplyReport:
         api = self.api()
-        return engine.apply(api, self.specs(), self.store(api), **kwargs)
+        return apply_specs(api, self.specs(), self.store(api), **kwargs)
 
-    def plan(self, **kwargs: Any) -> tuple[engine.Plan, MoodleApi]:
+    def plan(self, **kwargs: Any) -> tuple[Plan, MoodleApi]:
         api = self.api()
-        plan, _ = engine.make_plan(api, self.specs(), self.store(api), **kwargs)
+        plan, _ = make_plan(api, self.specs(), self.store(api), **kwargs)
         return plan, api
 
     def courses(self) -> list[dict[str, Any]]:

@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ApplyError, PlanError
+from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.reconcile.plan import (
     CreateCourse,
     CreateSessionGroup,
     FieldChange,
     HideCourse,
     ImportTemplate,
+    Plan,
     RecordVersion,
     UpdateCourse,
 )
@@ -234,7 +235,7 @@ def test_an_update_batch_moodle_refuses_is_split_and_the_good_updates_applied(si
     tampered = dataclasses.replace(bad, changes=(FieldChange("fullname", "x", "<b>Reviderad</b> hrv-utbildare"),))
     plan = dataclasses.replace(plan, actions=tuple(tampered if a is bad else a for a in plan.actions))
     with pytest.raises(ApplyError):
-        engine.apply(api, site.specs(), site.store(api), plan=plan)
+        apply_specs(api, site.specs(), site.store(api), plan=plan)
     courses = owned_courses(site)
     assert courses["hrv-socialtjanst@1"]["fullname"] == "Reviderad hrv-socialtjanst"
     assert courses["webbkurs-heder@1"]["fullname"] == "Reviderad webbkurs-heder"
@@ -345,11 +346,11 @@ def test_a_saved_plan_is_refused_when_moodle_or_specs_changed(site: Site) -> Non
     plan, _ = site.plan()
     site.edit_course("webbkurs-heder", version="1.0.1", title="Ny titel")
     with pytest.raises(PlanError, match="specs changed"):
-        site.apply(plan=engine.Plan.from_dict(plan.to_dict()))
+        site.apply(plan=Plan.from_dict(plan.to_dict()))
     plan, _ = site.plan()
     site.emulator.add_category("Ny kategori", idnumber="")
     with pytest.raises(PlanError, match="Moodle changed"):
-        site.apply(plan=engine.Plan.from_dict(plan.to_dict()))
+        site.apply(plan=Plan.from_dict(plan.to_dict()))
     assert site.emulator.write_calls() == 0
 
 

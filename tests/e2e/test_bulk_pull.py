@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.completions import bulk
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
+from moodle_sync.jobs.site import connect
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
@@ -104,7 +105,7 @@ def test_without_the_report_functions_pull_falls_back(dalarna: County) -> None:
     make_report(site)
     limited = "limited0123456789abcdef012345678"
     site.emulator.add_token(limited, functions=[f for f in MoodleApi.FUNCTIONS])
-    api = engine.connect("https://moodle.test", limited, mount=site.emulator.handle, retries=2)
+    api = connect("https://moodle.test", limited, mount=site.emulator.handle, retries=2)
     store = site.store(api)
     complete(site, dalarna.course[SOC], dalarna.ids[0], [LATE - 60, LATE], visit=LATE)
     try:

@@ -22,19 +22,21 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from moodle_sync.completions import pull as pull_module
 from moodle_sync.completions.facts import build_facts
 from moodle_sync.completions.pull import PullResult, completion_time, pull
 from moodle_sync.completions.remind import RemindResult, plan_reminders
 from moodle_sync.completions.report import make_report
+from moodle_sync.config import Hub
 from moodle_sync.emulator import Fault, SimulatedCrash
 from moodle_sync.errors import ConfigError
+from moodle_sync.jobs.reminders import send_reminders
+from moodle_sync.jobs.site import connect
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import CompletionStatus, CriterionStatus, EnrolledUser
 from moodle_sync.reports import CompletionFact
-from moodle_sync.run_plan import send_reminders
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
 from moodle_sync.specs.spec_set import SpecSet
@@ -59,7 +61,7 @@ NCK = "nck-grundkurs-vinr@2"  # no template, no criteria: Moodle answers nocrite
 STATUS = "core_completion_get_course_completion_status"
 ENROLLED = "core_enrol_get_enrolled_users"
 SEND = "core_message_send_instant_messages"
-DALARNA = Scope.hub("dalarna", "W")
+DALARNA = Scope.for_hub("dalarna", Hub(county="W"))
 
 
 # --- what reached Moodle -------------------------------------------------------------------------
@@ -80,7 +82,7 @@ class Spy:
         return self.site.emulator.handle(method, url, headers, body)
 
     def api(self) -> MoodleApi:
-        return engine.connect(URL, TOKEN, mount=self.handle, retries=2)
+        return connect(URL, TOKEN, mount=self.handle, retries=2)
 
     def asked(self, courseid: int) -> list[int]:
         """The people Moodle was asked about (completion status) in one course, in call order."""
@@ -601,7 +603,7 @@ def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site,
         [(u, SOC, deadline) for u in sorted(ids[1:4])]
     assert "10 dagar" in dry.due[0].text and deadline.isoformat() in dry.due[0].text
     assert not [f for f, _ in spy.calls if f == SEND]
-    assert planned(api, site.specs(), store, scope=Scope.hub("stockholm", "AB"), **kw).due == []
+    assert planned(api, site.specs(), store, scope=Scope.for_hub("stockholm", Hub(county="AB")), **kw).due == []
 
     sent = reminded(api, site.specs(), store, scope=Scope(), **kw)
     assert sent.sent == 3 and sent.failures == []

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import EXIT_OK
+from moodle_sync.jobs.doctor import doctor as run_doctor
+from moodle_sync.jobs.doctor import version_warnings
+from moodle_sync.jobs.site import connect
 
 from .conftest import Site, run
 
@@ -32,13 +34,13 @@ def test_the_emulated_site_info_carries_the_recorded_features_and_follows_the_co
 
 
 def test_a_site_with_completion_and_messaging_on_gets_no_warning(site: Site) -> None:
-    report = engine.doctor(site.api())
+    report = run_doctor(site.api())
     assert report.warnings == [] and report.ok
 
 
 def test_completion_tracking_off_is_a_warning_that_names_what_it_stops(site: Site) -> None:
     site.emulator.state.config.enablecompletion = 0
-    report = engine.doctor(site.api())
+    report = run_doctor(site.api())
     [warning] = report.warnings
     assert "completion tracking is off" in warning and "`pull` finds no course completion" in warning
     assert "courses `apply` creates get completion off" in warning and "Enable completion tracking" in warning
@@ -47,7 +49,7 @@ def test_completion_tracking_off_is_a_warning_that_names_what_it_stops(site: Sit
 
 def test_messaging_off_is_a_warning_that_remind_cannot_send(site: Site) -> None:
     site.emulator.state.config.messaging = 0
-    [warning] = engine.doctor(site.api()).warnings
+    [warning] = run_doctor(site.api()).warnings
     assert "messaging is off" in warning and "`remind` cannot send" in warning
 
 
@@ -70,12 +72,12 @@ def test_a_token_that_is_not_a_site_admin_is_warned_about_what_it_cannot_see(sit
     # user_get_user_details() hides e-mail and ID number without the identity capabilities: lookups fail
     site.emulator.add_token("hub0123456789abcdef0123456789abcd",
                             capabilities={"moodle/course:update", "moodle/user:create"})
-    api = engine.connect("https://moodle.test", "hub0123456789abcdef0123456789abcd", mount=site.emulator.handle)
-    report = engine.doctor(api)
+    api = connect("https://moodle.test", "hub0123456789abcdef0123456789abcd", mount=site.emulator.handle)
+    report = run_doctor(api)
     assert not report.site_admin
     [warning] = report.warnings
     assert "not a site administrator" in warning and "moodle/user:viewalldetails" in warning
-    assert engine.doctor(site.api()).warnings == []  # the admin token: nothing to say
+    assert run_doctor(site.api()).warnings == []  # the admin token: nothing to say
 
 
 def test_with_completion_off_for_the_site_moodle_creates_courses_without_it(site: Site) -> None:
@@ -104,7 +106,7 @@ def test_with_messaging_off_every_reminder_is_refused_in_one_answer(site: Site) 
                                                     "before Moodle 4.1 there is no report builder web service"]),
 ])
 def test_doctor_names_the_tested_releases_and_warns_on_others(release: str, version: str, said: list[str]) -> None:
-    warnings = engine.version_warnings(release, version)
+    warnings = version_warnings(release, version)
     assert len(warnings) == len(said) and all(s in w for s, w in zip(said, warnings, strict=True))
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
+from moodle_sync.config import Hub
 from moodle_sync.identity import cohort_idnumber
+from moodle_sync.jobs.site import connect, open_site_store
 from moodle_sync.moodle.models import User
 from moodle_sync.scope import Scope, outside_text
 from moodle_sync.store.db import Person
@@ -22,7 +23,7 @@ from moodle_sync.store.db import Person
 from .conftest import TOKEN, Site, run
 from .test_rosters import do_import, person, write_roster
 
-DALARNA = Scope.hub("dalarna", "W")
+DALARNA = Scope.for_hub("dalarna", Hub(county="W"))
 #: a Stockholm social worker: nothing of this may reach Dalarna's hub
 SIGRID = person(0, **{"E-post": "sigrid.ek@stockholm.example.se", "Förnamn": "Sigrid", "Efternamn": "Stockholmsson",
                       "Organisation": "Stockholms stad", "Enhet": "Hemliga enheten", "Anställnings-id": "AB-7777"})
@@ -57,7 +58,7 @@ class TwoHubs:
     attack: Path
 
     def stored_persons(self) -> dict[int, Person]:
-        store = engine.open_site_store(self.site.state_path, engine.connect(os.environ["MOODLE_URL"], TOKEN))
+        store = open_site_store(self.site.state_path, connect(os.environ["MOODLE_URL"], TOKEN))
         try:
             return store.persons()
         finally:

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 
 from moodle_sync.commands.exits import EXIT_ERROR, EXIT_OK
+from moodle_sync.config import Hub
 from moodle_sync.identity import cohort_idnumber
 from moodle_sync.scope import Scope, outside_text
 
 from .conftest import Site, run
 from .test_rosters import do_import, person, write_roster
 
-DALARNA = Scope.hub("dalarna", "W")
+DALARNA = Scope.for_hub("dalarna", Hub(county="W"))
 ADMIN_EMAIL = "admin@example.se"  # the emulator's site admin (user 2), as on a stock site
 TEACHER = {"username": "tina.teacher", "firstname": "Tina", "lastname": "Lärarsson",
            "email": "tina.teacher@skolan.example.se", "idnumber": "T123"}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.cli import main
 from moodle_sync.commands.exits import EXIT_ERROR
 from moodle_sync.completions.facts import build_facts
@@ -22,6 +22,7 @@ from moodle_sync.completions.report import make_report
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError
 from moodle_sync.explainer import render_plan
+from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.reconcile.plan import Plan, SyncEnrolments
 from moodle_sync.scope import Scope
 
@@ -83,7 +84,7 @@ def test_a_major_bump_moves_who_has_not_completed_and_keeps_the_completed_as_his
     spy = Spy(site)
     api = spy.api()
     store = site.store(api)
-    report = engine.apply(api, site.specs(), store)
+    report = apply_specs(api, site.specs(), store)
     assert report.result.ok
     # Moodle is asked once about each person who moves, and about nobody else
     assert sorted(int(p["userid"]) for f, p in spy.calls if f == STATUS) == people[2:]

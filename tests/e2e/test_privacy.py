@@ -20,6 +20,7 @@ import pytest
 from moodle_sync import clock
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report import make_report
+from moodle_sync.config import Hub
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.privacy.person import collect, forget
 from moodle_sync.privacy.purge import purge
@@ -90,7 +91,7 @@ def all_reports(site: Site, store: StateStore, today: datetime.date, periods: li
     """Every report for the ``periods``: both presets, each dimension alone and in pairs, as a hub and an admin,
     as CSV and as the terminal's table."""
     dims = [["county", "target_group"], ["organisation", "course"], ["course", "period"]]
-    for scope in (Scope(), Scope.hub("dalarna", "W")):
+    for scope in (Scope(), Scope.for_hub("dalarna", Hub(county="W"))):
         for period in periods:
             for d in dims:
                 yield make_report(site.specs(), store, scope=scope, preset=None, dimensions=d, period=period,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.console import Console
+from moodle_sync.jobs.sync import apply as apply_specs
 
 from .conftest import Site, run
 from .test_rosters import person, write_roster
@@ -52,7 +52,7 @@ def test_apply_draws_a_progress_bar_on_a_terminal(site: Site) -> None:
     err = io.StringIO()
     console = Console(progress=True, err=err)
     api = site.api()
-    engine.apply(api, site.specs(), site.store(api), console=console)
+    apply_specs(api, site.specs(), site.store(api), console=console)
     drawn = err.getvalue()
     assert "\r\033[K[" in drawn and "/250 applied" in drawn
     assert "done " not in drawn

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.completions import bulk
 from moodle_sync.completions.pull import pull
 from moodle_sync.emulator import Emulator
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
+from moodle_sync.jobs.site import connect
 from moodle_sync.store.completions import CoursePerson
 
 from .conftest import TOKEN, URL, Site, seed_templates
@@ -158,7 +158,7 @@ def test_a_report_that_changes_under_every_read_falls_back_to_enrolled_users_and
     said: list[str] = []
     store = site.store(api)
     try:
-        result = pull(engine.connect(URL, TOKEN, mount=handle, retries=2), site.specs(), store, report_name=NAME,
+        result = pull(connect(URL, TOKEN, mount=handle, retries=2), site.specs(), store, report_name=NAME,
                       progress=said.append)
     finally:
         store.close()

@@ -92,7 +92,7 @@ def test_verbose_import_logs_calls_items_and_wall_time_per_phase(
     # -v sets logging to INFO (cli.py); under pytest the records go to caplog instead of stderr
     assert run("apply", "--yes") == 0
     path = write_roster(tmp_path / "w.csv", [person(n) for n in range(150)])
-    caplog.set_level(logging.INFO, logger="moodle_sync.engine")
+    caplog.set_level(logging.INFO, logger="moodle_sync.jobs.roster_import")
     assert run("-v", "roster", "import", str(path), "--county", "W", "--yes") == 0
     lines = {m.split()[0]: m for m in caplog.messages if " calls " in m}
     assert set(lines) >= {"read", "create", "cohort", "enrolments"}

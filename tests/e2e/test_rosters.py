@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.applier import Applier
+from moodle_sync.config import Hub
 from moodle_sync.emulator import Fault
 from moodle_sync.emulator.moodlelib import userlib
 from moodle_sync.errors import ApplyError, ConfigError, PermissionDenied, RosterError, ScopeError
 from moodle_sync.explainer import render_roster_plan
+from moodle_sync.jobs.doctor import doctor as run_doctor
+from moodle_sync.jobs.roster_import import RosterReport, import_roster, plan_roster_import
+from moodle_sync.jobs.site import connect
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.rosters.parse import read_roster
@@ -54,11 +57,11 @@ def applied(site: Site) -> Site:
 
 
 def do_import(site: Site, path: Path, county: str = "W", scope: Scope | None = None, dry_run: bool = False,
-              **kw: Any) -> engine.RosterReport:
+              **kw: Any) -> RosterReport:
     """A roster import, or with ``dry_run`` only its plan (``roster import --dry-run``)."""
     api = site.api()
-    step = engine.plan_roster_import if dry_run else engine.import_roster
-    return step(api, site.specs(), site.store(api), path, county=county, scope=scope or Scope(), **kw)
+    step = plan_roster_import if dry_run else import_roster
+    return step(api, site.specs(), site.store(api), path, scope=(scope or Scope()).within(county), **kw)
 
 
 def apply_roster(api: Any, store: StateStore, plan: Plan) -> RosterOutcome:
@@ -171,7 +174,7 @@ def test_invalid_rows_are_all_reported_and_nothing_is_written(applied: Site, tmp
 
 def test_a_hub_cannot_touch_another_county(applied: Site, tmp_path: Path) -> None:
     path = write_roster(tmp_path / "ab.csv", [person(1)])
-    dalarna = Scope.hub("dalarna", "W")
+    dalarna = Scope.for_hub("dalarna", Hub(county="W"))
     writes = applied.emulator.write_calls()
     with pytest.raises(ScopeError):
         do_import(applied, path, county="AB", scope=dalarna)
@@ -217,19 +220,19 @@ def test_a_token_without_user_create_gets_moodles_permission_error(applied: Site
     applied.emulator.add_token("nocreate0123456789abcdef01234567",
                                capabilities=["moodle/cohort:view", "moodle/cohort:assign", "moodle/user:update",
                                              "moodle/user:viewdetails", "moodle/course:view"])
-    api = engine.connect(URL, "nocreate0123456789abcdef01234567", mount=applied.emulator.handle)
+    api = connect(URL, "nocreate0123456789abcdef01234567", mount=applied.emulator.handle)
     path = write_roster(tmp_path / "w.csv", [person(1)])
     with pytest.raises(PermissionDenied, match="nopermissions"):
-        engine.import_roster(api, applied.specs(), applied.store(api), path, county="W", scope=Scope())
+        import_roster(api, applied.specs(), applied.store(api), path, scope=Scope.for_county("W"))
 
 
 def test_doctor_checks_the_role_map_against_the_roles_moodle_shows(applied: Site, tmp_path: Path) -> None:
     do_import(applied, write_roster(tmp_path / "w.csv", [person(1)]))
     api = applied.api()
     soc = course_id(applied, "hrv-socialtjanst@1")
-    good = engine.doctor(api, roles={"student": 5}, course_ids=[soc])
+    good = run_doctor(api, roles={"student": 5}, course_ids=[soc])
     assert good.ok and good.roles_seen.get("student") == 5
-    bad = engine.doctor(api, roles={"student": 9}, course_ids=[soc])
+    bad = run_doctor(api, roles={"student": 9}, course_ids=[soc])
     assert not bad.ok and any("'student' has id 5" in p for p in bad.problems)
 
 
@@ -477,12 +480,12 @@ def test_a_service_without_get_users_still_imports_and_moodle_names_the_row_it_r
     applied.emulator.add_user("p3", "P", "Tre", "Person3@Falun.Example.SE")
     token = "nogetusers0123456789abcdef012345"
     applied.emulator.add_token(token, functions=MoodleApi.FUNCTIONS)
-    api = engine.connect(URL, token, mount=applied.emulator.handle)
+    api = connect(URL, token, mount=applied.emulator.handle)
     with pytest.raises(ApplyError) as caught:
-        engine.import_roster(api, applied.specs(), applied.store(api), write_roster(tmp_path / "w.csv",
-                             [person(n) for n in range(6)]), county="W", scope=Scope())
+        import_roster(api, applied.specs(), applied.store(api), write_roster(tmp_path / "w.csv",
+                             [person(n) for n in range(6)]), scope=Scope.for_county("W"))
     assert "row 5 (person3@falun.example.se): Moodle refused the user" in str(caught.value)
     assert applied.emulator.call_counts()["core_user_get_users"] == 0
     assert sorted(mails_per_person(applied)) == [f"person{n}@falun.example.se" for n in (0, 1, 2, 4, 5)]
-    [warning] = [w for w in engine.doctor(api).warnings if "core_user_get_users" in w]
+    [warning] = [w for w in run_doctor(api).warnings if "core_user_get_users" in w]
     assert "lacks core_user_get_users:" in warning

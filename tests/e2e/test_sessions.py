@@ -9,10 +9,11 @@ import pytest
 
 from moodle_sync import clock
 from moodle_sync.commands.exits import EXIT_OK
+from moodle_sync.config import Hub
 from moodle_sync.emulator import Fault
 from moodle_sync.errors import ApplyError, PlanError, ScopeError
+from moodle_sync.jobs.sessions import place_people
 from moodle_sync.reconcile.plan import Plan
-from moodle_sync.run_plan import place_people
 from moodle_sync.scope import Scope
 from moodle_sync.sessions import AddGroupMembers, AssignResult, plan_placement
 
@@ -76,9 +77,10 @@ def test_people_not_enrolled_are_refused_before_anything_is_written(enrolled: Si
 
 
 def test_a_hub_places_people_only_in_its_own_countys_sessions(enrolled: Site) -> None:
+    dalarna = Scope.for_hub("dalarna", Hub(county="W"))
     with pytest.raises(ScopeError):
-        place(enrolled, "person0@falun.example.se", session="stockholm-2026-05", scope=Scope.hub("dalarna", "W"))
-    assert place(enrolled, "person0@falun.example.se", scope=Scope.hub("dalarna", "W")).added
+        place(enrolled, "person0@falun.example.se", session="stockholm-2026-05", scope=dalarna)
+    assert place(enrolled, "person0@falun.example.se", scope=dalarna).added
 
 
 def test_people_whose_enrolment_window_has_not_opened_can_be_given_their_session(enrolled: Site) -> None:

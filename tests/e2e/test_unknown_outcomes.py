@@ -13,7 +13,7 @@ import pytest
 from moodle_sync import clock
 from moodle_sync.completions.remind import plan_reminders
 from moodle_sync.emulator import Fault
-from moodle_sync.run_plan import send_reminders
+from moodle_sync.jobs.reminders import send_reminders
 from moodle_sync.scope import Scope
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.writing import settle as settle_module

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync import engine
 from moodle_sync.demo import SHIPPED_SPECS
+from moodle_sync.jobs.doctor import doctor
+from moodle_sync.jobs.site import connect, load
+from moodle_sync.jobs.sync import apply as apply_specs
+from moodle_sync.jobs.sync import make_plan
 from moodle_sync.store.db import StateStore
 
 pytestmark = [pytest.mark.live, pytest.mark.skipif(
@@ -22,13 +25,13 @@ pytestmark = [pytest.mark.live, pytest.mark.skipif(
 
 
 def test_doctor_then_apply_then_a_second_plan_is_empty(tmp_path: Path) -> None:
-    api = engine.connect(os.environ["MOODLE_URL"], os.environ["MOODLE_TOKEN"])
-    report = engine.doctor(api)
+    api = connect(os.environ["MOODLE_URL"], os.environ["MOODLE_TOKEN"])
+    report = doctor(api)
     assert not report.missing_functions, report.missing_functions
-    specs = engine.load(SHIPPED_SPECS)
+    specs = load(SHIPPED_SPECS)
     store = StateStore(tmp_path / "state.db", moodle_url=api.client.transport.base_url)
-    engine.apply(api, specs, store)
+    apply_specs(api, specs, store)
     writes = api.client.stats.snapshot()["writes"]
-    plan, _ = engine.make_plan(api, specs, store)
+    plan, _ = make_plan(api, specs, store)
     assert plan.actions == ()
     assert api.client.stats.snapshot()["writes"] == writes

@@ -18,11 +18,13 @@ import requests
 import uvicorn
 from e2e.conftest import TOKEN, Site
 
-from moodle_sync import clock, engine
+from moodle_sync import clock
 from moodle_sync.completions.pull import pull
 from moodle_sync.config import load_settings
 from moodle_sync.demo import complete_some
 from moodle_sync.emulator import serve
+from moodle_sync.jobs.site import connect, open_site_store
+from moodle_sync.jobs.sync import apply
 from moodle_sync.portal.app import create_app
 from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
@@ -72,7 +74,7 @@ class Served:
 
     def pull(self, complete_share: float = 0.0) -> None:
         """Let a share of the enrolled complete their courses in the emulator, then pull (as the nightly run does)."""
-        api = engine.connect(self.moodle_url, TOKEN)
+        api = connect(self.moodle_url, TOKEN)
         if complete_share:
             complete_some(self.site.emulator, api, share=complete_share)
         store = self.store()
@@ -120,9 +122,9 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     site = Site(tmp_path)
     coming_sessions(site.specs_dir)
     with serve(site.emulator) as moodle:
-        api = engine.connect(moodle.url, TOKEN)
-        store = engine.open_site_store(site.state_path, api)
-        engine.apply(api, site.specs(), store)
+        api = connect(moodle.url, TOKEN)
+        store = open_site_store(site.state_path, api)
+        apply(api, site.specs(), store)
         store.close()
         config = tmp_path / "moodle-sync.toml"
         config.write_text(f'url = "{moodle.url}"\nspecs = "{site.specs_dir}"\nstate_path = "{site.state_path}"\n'

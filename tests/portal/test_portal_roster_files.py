@@ -77,10 +77,10 @@ def test_a_preview_reads_the_file_before_it_waits_for_the_sync_lock(portal: Serv
 
 
 def test_the_sync_lock_is_free_while_the_file_is_read(portal: Served, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moodle_sync import engine
+    from moodle_sync.portal import rosters
 
     free: list[bool] = []
-    real = engine.read_roster_file
+    real = rosters.read_roster_file
 
     def read_and_look(*args: object, **kwargs: object) -> object:
         try:
@@ -90,7 +90,7 @@ def test_the_sync_lock_is_free_while_the_file_is_read(portal: Served, monkeypatc
             free.append(False)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "read_roster_file", read_and_look)
+    monkeypatch.setattr(rosters, "read_roster_file", read_and_look)
     http = portal.login(portal.accounts["dalarna"])
     response = post(http, portal, "lista.xlsx", write_xlsx(portal.tmp / "lista.xlsx", [person(1)]).read_bytes())
     assert 'id="bekrafta"' in response.text and free == [True]
