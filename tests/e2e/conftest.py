@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from moodle_sync import engine
 from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
+from moodle_sync.emulator.emulator import Checkpoint
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
@@ -22,18 +25,59 @@ TOKEN = "e2e0123456789abcdef0123456789abc"
 URL = "https://moodle.test"
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A site's Moodle and state store as they were at ``Site.save()``."""
+
+    moodle: Checkpoint
+    store: Path
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy of what is committed (WAL included)."""
+    with sqlite3.connect(source) as a, sqlite3.connect(target) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
 class Site:
     """One emulated Moodle site plus a spec tree and a state store, as a sync run sees them."""
 
     def __init__(self, tmp: Path) -> None:
         self.specs_dir = tmp / "course_specs"
         shutil.copytree(SHIPPED_SPECS, self.specs_dir, ignore=shutil.ignore_patterns("rosters"))
+        self._specs: tuple[object, SpecSet] | None = None
         self.emulator = Emulator(token=TOKEN)
         self.seeded = seed_templates(self.emulator, self.specs())
         self.state_path = tmp / "state.db"
 
+    def save(self, copy_to: Path) -> Saved:
+        """The emulated Moodle and the state store as they are now (the store copied to ``copy_to``)."""
+        StateStore(self.state_path).close()  # what the first run would create, so that a fresh site can be saved
+        copy_store(self.state_path, copy_to)
+        return Saved(self.emulator.checkpoint(), copy_to)
+
+    def restore(self, saved: Saved, state_path: Path) -> None:
+        """Moodle as at ``saved``, and from now on a state store at ``state_path`` holding what it held then
+        (a new file: connections a crashed run left open keep the old one)."""
+        self.emulator.faults.clear()
+        self.emulator.restore(saved.moodle)
+        copy_store(saved.store, state_path)
+        self.state_path = state_path
+
     def specs(self) -> SpecSet:
-        return engine.load(self.specs_dir)
+        """The spec tree as a run would load it now. Parsing it is most of an end-to-end test's time, so it is
+        parsed again only when a file under it changed (its bytes are the key) or the git repository holding it
+        did (the SpecSet records the commit and whether the tree is dirty)."""
+        files = sorted(p for p in self.specs_dir.rglob("*") if p.is_file())
+        git = [(d, (d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
+                                                      for f in ("HEAD", "index") if (d / ".git" / f).exists()))
+               for d in (self.specs_dir, *self.specs_dir.parents) if (d / ".git").exists()]
+        key = ([(p, p.read_bytes()) for p in files], git)
+        if self._specs is None or self._specs[0] != key:
+            self._specs = (key, engine.load(self.specs_dir))
+        return self._specs[1]
 
     def api(self, retries: int = 2) -> MoodleApi:
         return engine.connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)
