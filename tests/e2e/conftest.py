@@ -25,6 +25,37 @@ TOKEN = "e2e0123456789abcdef0123456789abc"
 URL = "https://moodle.test"
 
 
+_PARSED: dict[tuple[str, Path], tuple[object, SpecSet]] = {}
+_real_load = engine.load
+
+
+def load_specs(root: Path | str) -> SpecSet:
+    """``engine.load``, but a spec tree is parsed again only when a file under it changed (its bytes are the key)
+    or the git repository holding it did (a SpecSet records the commit and whether the tree is dirty): parsing
+    the YAML was most of an end-to-end test's time. Errors are never kept, so a broken tree fails every time."""
+    path = Path(root).resolve()
+    if not path.is_dir():
+        return _real_load(root)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    git = [(d, (d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
+                                                  for f in ("HEAD", "index") if (d / ".git" / f).exists()))
+           for d in (path, *path.parents) if (d / ".git").exists()]
+    key = ([(p, p.read_bytes()) for p in files], git)
+    asked = (str(root), Path.cwd())  # the SpecSet names its files as they were asked for
+    known = _PARSED.get(asked)
+    if known is None or known[0] != key:
+        if len(_PARSED) >= 16:
+            del _PARSED[next(iter(_PARSED))]
+        known = _PARSED[asked] = (key, _real_load(root))
+    return known[1]
+
+
+@pytest.fixture(autouse=True)
+def specs_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands a test runs load the specs through ``load_specs`` too."""
+    monkeypatch.setattr(engine, "load", load_specs)
+
+
 @dataclass(frozen=True)
 class Saved:
     """A site's Moodle and state store as they were at ``Site.save()``."""
@@ -47,7 +78,6 @@ class Site:
     def __init__(self, tmp: Path) -> None:
         self.specs_dir = tmp / "course_specs"
         shutil.copytree(SHIPPED_SPECS, self.specs_dir, ignore=shutil.ignore_patterns("rosters"))
-        self._specs: tuple[object, SpecSet] | None = None
         self.emulator = Emulator(token=TOKEN)
         self.seeded = seed_templates(self.emulator, self.specs())
         self.state_path = tmp / "state.db"
@@ -67,17 +97,8 @@ class Site:
         self.state_path = state_path
 
     def specs(self) -> SpecSet:
-        """The spec tree as a run would load it now. Parsing it is most of an end-to-end test's time, so it is
-        parsed again only when a file under it changed (its bytes are the key) or the git repository holding it
-        did (the SpecSet records the commit and whether the tree is dirty)."""
-        files = sorted(p for p in self.specs_dir.rglob("*") if p.is_file())
-        git = [(d, (d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
-                                                      for f in ("HEAD", "index") if (d / ".git" / f).exists()))
-               for d in (self.specs_dir, *self.specs_dir.parents) if (d / ".git").exists()]
-        key = ([(p, p.read_bytes()) for p in files], git)
-        if self._specs is None or self._specs[0] != key:
-            self._specs = (key, engine.load(self.specs_dir))
-        return self._specs[1]
+        """The spec tree as a run would load it now (parsed again only when it changed: see ``load_specs``)."""
+        return load_specs(self.specs_dir)
 
     def api(self, retries: int = 2) -> MoodleApi:
         return engine.connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)
