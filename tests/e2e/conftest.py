@@ -26,13 +26,13 @@ URL = "https://moodle.test"
 
 
 _PARSED: dict[tuple[str, Path], tuple[object, SpecSet]] = {}
-_real_load = engine.load
+_real_load = engine.load_specs
 
 
 def load_specs(root: Path | str) -> SpecSet:
-    """``engine.load``, but a spec tree is parsed again only when a file under it changed (its bytes are the key)
-    or the git repository holding it did (a SpecSet records the commit and whether the tree is dirty): parsing
-    the YAML was most of an end-to-end test's time. Errors are never kept, so a broken tree fails every time."""
+    """``specs.load.load_specs``, but a spec tree is parsed again only when a file under it changed (its bytes are
+    the key) or the git repository holding it did (a SpecSet records the commit and whether the tree is dirty):
+    parsing the YAML was most of an end-to-end test's time. Errors are never kept: a broken tree fails each time."""
     path = Path(root).resolve()
     if not path.is_dir():
         return _real_load(root)
@@ -52,8 +52,8 @@ def load_specs(root: Path | str) -> SpecSet:
 
 @pytest.fixture(autouse=True)
 def specs_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands a test runs load the specs through ``load_specs`` too."""
-    monkeypatch.setattr(engine, "load", load_specs)
+    """The commands a test runs load the specs through ``load_specs`` too (``engine.load`` calls it by this name)."""
+    monkeypatch.setattr(engine, "load_specs", load_specs)
 
 
 @dataclass(frozen=True)
