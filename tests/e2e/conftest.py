@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,9 @@ from ruamel.yaml import YAML
 from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
-from moodle_sync.jobs.site import connect, load, open_site_store
+from moodle_sync.emulator.emulator import Checkpoint
+from moodle_sync.jobs import site as site_job
+from moodle_sync.jobs.site import connect, open_site_store
 from moodle_sync.jobs.sync import ApplyReport, make_plan
 from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.moodle.functions import MoodleApi
@@ -23,6 +27,54 @@ from moodle_sync.store.db import StateStore
 
 TOKEN = "e2e0123456789abcdef0123456789abc"
 URL = "https://moodle.test"
+
+
+_PARSED: dict[tuple[str, Path], tuple[object, SpecSet]] = {}
+_real_load = site_job.load_specs
+
+
+def load_specs(root: Path | str) -> SpecSet:
+    """``specs.load.load_specs``, but a spec tree is parsed again only when a file under it changed (its bytes are
+    the key) or the git repository holding it did (a SpecSet records the commit and whether the tree is dirty):
+    parsing the YAML was most of an end-to-end test's time. Errors are never kept: a broken tree fails each time."""
+    path = Path(root).resolve()
+    if not path.is_dir():
+        return _real_load(root)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    git = [(d, (d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
+                                                  for f in ("HEAD", "index") if (d / ".git" / f).exists()))
+           for d in (path, *path.parents) if (d / ".git").exists()]
+    key = ([(p, p.read_bytes()) for p in files], git)
+    asked = (str(root), Path.cwd())  # the SpecSet names its files as they were asked for
+    known = _PARSED.get(asked)
+    if known is None or known[0] != key:
+        if len(_PARSED) >= 16:
+            del _PARSED[next(iter(_PARSED))]
+        known = _PARSED[asked] = (key, _real_load(root))
+    return known[1]
+
+
+@pytest.fixture(autouse=True)
+def specs_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands a test runs load the specs through ``load_specs`` too (``jobs.site.load`` calls it by this
+    name)."""
+    monkeypatch.setattr(site_job, "load_specs", load_specs)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A site's Moodle and state store as they were at ``Site.save()``."""
+
+    moodle: Checkpoint
+    store: Path
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy of what is committed (WAL included)."""
+    with sqlite3.connect(source) as a, sqlite3.connect(target) as b:
+        a.backup(b)
+    a.close()
+    b.close()
 
 
 class Site:
@@ -35,8 +87,23 @@ class Site:
         self.seeded = seed_templates(self.emulator, self.specs())
         self.state_path = tmp / "state.db"
 
+    def save(self, copy_to: Path) -> Saved:
+        """The emulated Moodle and the state store as they are now (the store copied to ``copy_to``)."""
+        StateStore(self.state_path).close()  # what the first run would create, so that a fresh site can be saved
+        copy_store(self.state_path, copy_to)
+        return Saved(self.emulator.checkpoint(), copy_to)
+
+    def restore(self, saved: Saved, state_path: Path) -> None:
+        """Moodle as at ``saved``, and from now on a state store at ``state_path`` holding what it held then
+        (a new file: connections a crashed run left open keep the old one)."""
+        self.emulator.faults.clear()
+        self.emulator.restore(saved.moodle)
+        copy_store(saved.store, state_path)
+        self.state_path = state_path
+
     def specs(self) -> SpecSet:
-        return load(self.specs_dir)
+        """The spec tree as a run would load it now (parsed again only when it changed: see ``load_specs``)."""
+        return load_specs(self.specs_dir)
 
     def api(self, retries: int = 2) -> MoodleApi:
         return connect(URL, TOKEN, mount=self.emulator.handle, retries=retries)

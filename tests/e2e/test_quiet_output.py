@@ -4,13 +4,16 @@ no internal class name reaches people; a roster import prints its plan once, wit
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import re
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from moodle_sync import console as console_module
 from moodle_sync.console import Console
 from moodle_sync.jobs.sync import apply as apply_specs
 
@@ -48,7 +51,10 @@ def test_apply_verbose_shows_each_item_in_words(served: Site, capsys: pytest.Cap
     assert not ACTION_CLASS.search(err)
 
 
-def test_apply_draws_a_progress_bar_on_a_terminal(site: Site) -> None:
+def test_apply_draws_a_progress_bar_on_a_terminal(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bar is redrawn at most every 0.1 s: a clock a second further on at each look, however fast the apply
+    seconds = itertools.count()
+    monkeypatch.setattr(console_module, "time", types.SimpleNamespace(monotonic=lambda: float(next(seconds))))
     err = io.StringIO()
     console = Console(progress=True, err=err)
     api = site.api()

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 import requests
 import uvicorn
-from e2e.conftest import TOKEN, Site
+from e2e.conftest import TOKEN, Saved, Site
 
 from moodle_sync import clock
 from moodle_sync.completions.pull import pull
@@ -116,16 +116,29 @@ def free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture
-def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    monkeypatch.chdir(tmp_path)
-    site = Site(tmp_path)
+@pytest.fixture(scope="session")
+def applied(tmp_path_factory: pytest.TempPathFactory) -> Saved:
+    """The real specs applied once to a served emulator; each portal restores this instead of applying again."""
+    tmp = tmp_path_factory.mktemp("applied")
+    site = Site(tmp)
     coming_sessions(site.specs_dir)
     with serve(site.emulator) as moodle:
         api = connect(moodle.url, TOKEN)
         store = open_site_store(site.state_path, api)
         apply(api, site.specs(), store)
         store.close()
+    return site.save(tmp / "applied.db")
+
+
+@pytest.fixture
+def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: Saved) -> Iterator[Served]:
+    monkeypatch.chdir(tmp_path)
+    site = Site(tmp_path)
+    coming_sessions(site.specs_dir)
+    site.restore(applied, site.state_path)
+    with serve(site.emulator) as moodle:
+        api = connect(moodle.url, TOKEN)
+        open_site_store(site.state_path, api).close()  # the store learns this server's address
         config = tmp_path / "moodle-sync.toml"
         config.write_text(f'url = "{moodle.url}"\nspecs = "{site.specs_dir}"\nstate_path = "{site.state_path}"\n'
                           '[hubs.dalarna]\ncounty = "W"\n[hubs.uppsala]\ncounty = "C"\n'

@@ -1,0 +1,46 @@
+"""What every test starts from, whichever tests ran before it in the same process (pytest-xdist deals the
+modules out to its workers in another order than a plain run)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from moodle_sync import email_cost
+from moodle_sync.rosters import write_people
+
+RAM_DISK = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Test files on the RAM disk where the machine has one (Linux): every state store commit is an fsync (a
+    third of some end-to-end tests' wall time on the development machine's disk), and test files need not
+    survive a power cut. pytest
+    keeps its last three runs' directories there (PYTEST_DEBUG_TEMPROOT, pytest's documented switch); a
+    PYTEST_DEBUG_TEMPROOT or --basetemp given wins."""
+    if "PYTEST_DEBUG_TEMPROOT" not in os.environ and RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_DISK)
+
+
+@pytest.fixture(autouse=True)
+def logging_as_in_a_fresh_process() -> Iterator[None]:
+    """The command line only ever raises the "moodle_sync" logger's level (logs.configure_logging): after a
+    run with -v every later test would log each call, and after any run the DEBUG records a client test
+    captures would be dropped."""
+    logger = logging.getLogger("moodle_sync")
+    logger.setLevel(logging.NOTSET)
+    yield
+    logger.setLevel(logging.NOTSET)
+
+
+@pytest.fixture(autouse=True)
+def lookups_and_creates_take_no_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor times Moodle's e-mail lookups and the roster import its account creates, and each warns when they
+    are slow (email_cost.py); on a loaded machine the emulator's can be. Their clocks stand still unless a
+    test sets its own (tests/e2e/test_roster_speed.py does), so no other test depends on the machine's load."""
+    monkeypatch.setattr(email_cost, "CLOCK", lambda: 0.0)
+    monkeypatch.setattr(write_people, "CLOCK", lambda: 0.0)
