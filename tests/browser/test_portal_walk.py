@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the portal tests' fixture (tests/portal/conftest.py)
 
-from portal.conftest import PASSWORD, Served, person, portal, write_xlsx  # noqa: E402, F401
+from portal.conftest import PASSWORD, Served, applied, person, portal, write_xlsx  # noqa: E402, F401
 from portal.words import not_for_coordinators  # noqa: E402
 
 CHROMIUM = os.environ.get("MOODLE_SYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
