@@ -44,6 +44,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from moodle_sync.i18n import _
+
 __all__ = [
     "ApplyError",
     "AuthError",
@@ -98,7 +100,7 @@ class MoodleSyncError(Exception):
     def __str__(self) -> str:
         text = redact(super().__str__())
         if self.hint and self.hint not in text:
-            text = f"{text}\n  hint: {self.hint}"
+            text = f"{text}\n  {_('hint:')} {self.hint}"
         return text
 
 

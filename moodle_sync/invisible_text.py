@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from moodle_sync.i18n import _, lazy_gettext
+
 __all__ = ["LINE_BREAKS", "describe_invisible", "find_invisible", "find_line_break", "nfc", "remove_invisible"]
 
 #: invisible letters (category Lo, so not caught by the Cf/Cc rule): Hangul fillers, shown as nothing
@@ -24,7 +26,8 @@ _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 #: value may hold them: Moodle stores them as they are and shows them as a break, or as nothing, in names
 LINE_BREAKS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _LINE_BREAK = re.compile("[" + "".join(sorted(LINE_BREAKS)) + "]")
-_BREAK_NAMES = {"\t": "a tab", "\u2028": "a line separator", "\u2029": "a paragraph separator"}
+_BREAK_NAMES = {"\t": lazy_gettext("a tab"), "\u2028": lazy_gettext("a line separator"),
+                "\u2029": lazy_gettext("a paragraph separator")}
 
 
 def find_invisible(text: str, *, allow: str = "") -> int | None:
@@ -62,24 +65,24 @@ def describe_invisible(text: str, index: int) -> str:
     """
     ch = text[index]
     if ch == "\x00":
-        kind = "a NUL character"
+        kind = _("a NUL character")
     elif ch in LINE_BREAKS:
-        kind = _BREAK_NAMES.get(ch, "a line break")
+        kind = str(_BREAK_NAMES.get(ch, _("a line break")))
     elif ch in _ZERO_WIDTH:
-        kind = "a zero-width character"
+        kind = _("a zero-width character")
     elif ch in _BIDI:
-        kind = "a character that changes the direction of the text"
+        kind = _("a character that changes the direction of the text")
     elif ch == "\u00ad":
-        kind = "an invisible soft hyphen"
+        kind = _("an invisible soft hyphen")
     elif ch in _FILLERS:
-        kind = "an invisible Hangul filler"
+        kind = _("an invisible Hangul filler")
     elif unicodedata.category(ch) == "Cc":
-        kind = "a control character"
+        kind = _("a control character")
     else:
-        kind = "an invisible formatting character"
+        kind = _("an invisible formatting character")
     name = unicodedata.name(ch, "")
     code = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
-    return f"contains {kind} ({code}) at character {index + 1}"
+    return _("contains {kind} ({code}) at character {n}").format(kind=kind, code=code, n=index + 1)
 
 
 def remove_invisible(text: str, *, allow: str = "") -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from moodle_sync.config import Hub
 from moodle_sync.counties import COUNTIES, resolve_county
 from moodle_sync.errors import ScopeError
+from moodle_sync.i18n import _
 from moodle_sync.identity import COHORT_PREFIX, parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.store.db import StateStore
@@ -52,7 +53,8 @@ class Scope:
     def for_hub(cls, name: str, hub: Hub) -> Scope:
         """Hub ``name`` (``[hubs.NAME]``, or a portal account's hub): its own county, its own people."""
         if hub.county not in COUNTIES:
-            raise ScopeError(f"hub {name!r} is configured for unknown county {hub.county!r}")
+            raise ScopeError(_("hub {name} is configured for unknown county {county}").format(
+                name=repr(name), county=repr(hub.county)))
         return cls(name=name, county=hub.county, admin=False)
 
     @classmethod
@@ -65,7 +67,7 @@ class Scope:
         try:
             code = resolve_county(county).code
         except ValueError as e:
-            raise ScopeError(str(e), hint="use a letter code such as W or AB") from e
+            raise ScopeError(str(e), hint=_("use a letter code such as W or AB")) from e
         return cls(name=name, county=code)
 
     @property
@@ -80,9 +82,11 @@ class Scope:
     def require(self, county: str) -> None:
         """Raise ScopeError unless this identity may change or read ``county``."""
         if not self.covers(county):
-            raise ScopeError(f"{self.name} may only work with {COUNTIES[str(self.county)].name} ({self.county}), "
-                             f"not {COUNTIES[county].name if county in COUNTIES else county} ({county}); "
-                             f"nothing was changed")
+            raise ScopeError(_("{name} may only work with {own} ({code}), not {other} ({other_code}); nothing "
+                               "was changed").format(name=self.name, own=COUNTIES[str(self.county)].name,
+                                                     code=self.county,
+                                                     other=COUNTIES[county].name if county in COUNTIES else county,
+                                                     other_code=county))
 
     def within(self, county: str) -> Scope:
         """This scope narrowed to ``county`` (a hub's is its own already).
@@ -131,10 +135,10 @@ def hub_may_use(county: str, counties: set[str]) -> bool:
 def outside_text(county: str) -> str:
     """The one answer a hub of ``county`` gets for a row or person it may not use, whatever the reason (another
     county's person, an account in no county, a site admin, nobody at all): it names nothing about anyone."""
-    return (f"held for an administrator: this e-mail, employee id or username does not name a person of "
-            f"{COUNTIES[county].name} that this hub may use; nothing is shown or sent for it. If the person "
-            f"works in {COUNTIES[county].name}, an administrator can do it (without --hub), and the person is "
-            f"the county's from then on")
+    return _("held for an administrator: this e-mail, employee id or username does not name a person of "
+             "{county} that this hub may use; nothing is shown or sent for it. If the person works in {county}, "
+             "an administrator can do it (without --hub), and the person is the county's from then on").format(
+                 county=COUNTIES[county].name)
 
 
 def known_counties(api: MoodleApi, store: StateStore | None, user_ids: Iterable[int]) -> dict[int, set[str]]:

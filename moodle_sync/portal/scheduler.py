@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from moodle_sync import clock
 from moodle_sync.acting import acting_for
 from moodle_sync.errors import ApplyError, MoodleSyncError, redact
+from moodle_sync.i18n import _, speaking
 from moodle_sync.jobs.pull import pull
 from moodle_sync.jobs.site import open_store
 from moodle_sync.jobs.sync import apply as apply_specs
@@ -143,8 +144,9 @@ class Scheduler:
         return not applied or applied[0]["spec_digest"] != digest
 
     def tick(self) -> None:
-        for job, reason in self.due():
-            self.run(job, reason)
+        with speaking("sv"):  # what the runs come to is read on the status page, in Swedish as the portal speaks
+            for job, reason in self.due():
+                self.run(job, reason)
 
     # --- running a job ------------------------------------------------------------------------------
 
@@ -162,7 +164,7 @@ class Scheduler:
                 self.db.close_left_running(INTERRUPTED, but=run_id)
                 status, detail = {"apply": self._apply, "pull": self._pull, "purge": self._purge}[job]()
         except SyncBusy as e:
-            status, detail = "busy", f"not run: {e}"
+            status, detail = "busy", _("not run: {why}").format(why=e)
             with self._lock:  # try again at the next look
                 self._requested.append((job, reason))
         except ApplyError as e:
@@ -206,8 +208,9 @@ class Scheduler:
             store.close()
         s = report.result.summary()
         if not report.plan.actions:
-            return "done", "no changes: Moodle matches the specs"
-        return "done", f"run {report.run_id}: {s['done']} done, {s['failed']} failed, {s['skipped']} skipped"
+            return "done", _("no changes: Moodle matches the specs")
+        return "done", _("run {run}: {done} done, {failed} failed, {skipped} skipped").format(
+            run=report.run_id, done=s["done"], failed=s["failed"], skipped=s["skipped"])
 
     def _purge(self) -> tuple[str, str]:
         from moodle_sync.privacy.purge import purge
@@ -236,8 +239,8 @@ class Scheduler:
         status = "partial" if result.not_read else "done"
         store.finish_run(run_id, status, result.to_dict())
         store.close()
-        detail = (f"{result.courses} course versions, {result.people} enrolments, "
-                  f"{result.new_completions} new completions")
+        detail = _("{courses} course versions, {people} enrolments, {completions} new completions").format(
+            courses=result.courses, people=result.people, completions=result.new_completions)
         if result.not_read:
-            detail += "; not read: " + ", ".join(f"{idn}: {p.message}" for idn, p in sorted(result.not_read.items()))
+            detail += _("; not read: ") + ", ".join(f"{idn}: {p.message}" for idn, p in sorted(result.not_read.items()))
         return status, detail

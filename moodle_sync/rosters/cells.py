@@ -20,6 +20,7 @@ from typing import TypeAlias
 
 from moodle_sync.errors import RosterError
 from moodle_sync.formulas import starts_like_formula
+from moodle_sync.i18n import _
 
 __all__ = ["MAX_COLUMNS", "MAX_ROSTER_ROWS", "TOO_LARGE_HINT", "Cell", "Table", "cell_text", "check_rows",
            "column_letters", "formula_or_error"]
@@ -90,9 +91,9 @@ def formula_or_error(text: str) -> tuple[str, str] | None:
     (:mod:`moodle_sync.formulas`).
     """
     if _ERROR_VALUE.fullmatch(text):
-        return ("is a spreadsheet error, not a value",
-                "fix the formula that gives it, or copy the column and paste it as values")
+        return (_("is a spreadsheet error, not a value"),
+                _("fix the formula that gives it, or copy the column and paste it as values"))
     if starts_like_formula(text):
-        return ("starts like a spreadsheet formula (=, +, - or @, also after spaces), which is refused in rosters",
-                "type the value itself without the sign in front; paste formulas as values")
+        return (_("starts like a spreadsheet formula (=, +, - or @, also after spaces), which is refused in rosters"),
+                _("type the value itself without the sign in front; paste formulas as values"))
     return None

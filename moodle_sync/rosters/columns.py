@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from moodle_sync.errors import RosterError
+from moodle_sync.i18n import _, language, ngettext
 
 __all__ = ["ALIASES", "FIELDS", "OPTIONAL", "REQUIRED", "ColumnMap", "field_for_header", "match_columns"]
 
@@ -89,29 +90,37 @@ def match_columns(cells: Sequence[str], *, where: str, counties: bool = True) ->
         if name is None or (name == "county" and not counties):
             ignored.append(header)
         elif name in index:
-            clashes.append(f'"{headers[name]}" and "{header}" both look like the {name} column')
+            clashes.append(_('"{first}" and "{second}" both look like the {field} column').format(
+                first=headers[name], second=header, field=_field(name)))
         else:
             index[name] = i
             headers[name] = header
     if clashes:
-        raise RosterError(f"{where}: ambiguous columns", problems=clashes,
-                          hint="rename or delete one column of each pair, so each field is read from one place")
+        raise RosterError(_("{where}: ambiguous columns").format(where=where), problems=clashes,
+                          hint=_("rename or delete one column of each pair, so each field is read from one place"))
     missing = [name for name in REQUIRED if name not in index]
     if missing:
-        found = ", ".join(f'"{h}"' for h in cells if h) or "none"
+        found = ", ".join(f'"{h}"' for h in cells if h) or _("none")
         problems = [_missing_problem(name, ignored) for name in missing]
-        raise RosterError(f"{where}: required column{'s' if len(missing) > 1 else ''} missing: "
-                          f"{', '.join(missing)} (headers found: {found})", problems=problems,
-                          hint="the header row must name each required column; any of the accepted names will do")
+        raise RosterError(ngettext("{where}: required column missing: {fields} (headers found: {found})",
+                                   "{where}: required columns missing: {fields} (headers found: {found})",
+                                   len(missing)).format(where=where, fields=", ".join(map(_field, missing)),
+                                                        found=found), problems=problems,
+                          hint=_("the header row must name each required column; any of the accepted names will do"))
     return ColumnMap(index=index, headers=headers, ignored=ignored)
+
+
+def _field(name: str) -> str:
+    """A field as the reader knows it: its key on the command line, its usual header elsewhere (Målgrupp)."""
+    return name if language() == "en" else ALIASES[name][0]
 
 
 def _missing_problem(name: str, unused: Sequence[str]) -> str:
     accepted = ", ".join(f'"{a}"' for a in ALIASES[name])
-    text = f"{name}: no column; accepted headers: {accepted}"
+    text = _("{field}: no column; accepted headers: {accepted}").format(field=_field(name), accepted=accepted)
     keys = {_squash(a): a for a in ALIASES[name]}
     for header in unused:
         if difflib.get_close_matches(_squash(header), list(keys), n=1, cutoff=0.75):
-            text += f' (is "{header}" meant to be this column?)'
+            text += _(' (is "{header}" meant to be this column?)').format(header=header)
             break
     return text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from moodle_sync.i18n import _
 from moodle_sync.moodle.models import User
 from moodle_sync.rosters.roster import RosterRow
 
@@ -39,13 +40,13 @@ def decide(changes: Sequence[tuple[RosterRow, User]], others: Mapping[int, Seque
     send: dict[int, str] = {}
     held: dict[int, str] = {}
     for row, user in changes:
-        kept = f"e-post stays {user.email or '(none)'} in Moodle, not {row.email}"
+        kept = _("e-post stays {old} in Moodle, not {new}").format(old=user.email or _("(none)"), new=row.email)
         if user.auth not in LOCAL_AUTHS:
-            held[row.row] = (f"{kept}: the account signs in with {user.auth}, whose identity provider gives it "
-                             f"its e-mail; change the address there")
+            held[row.row] = kept + _(": the account signs in with {auth}, whose identity provider gives it its "
+                                     "e-mail; change the address there").format(auth=user.auth)
         elif any(o.id != user.id and o.email.lower() == row.email for o in others.get(row.row, ())):
-            held[row.row] = (f"{kept}: another Moodle account already has {row.email} and Moodle refuses the "
-                             f"same e-mail twice; merge or fix the accounts in Moodle")
+            held[row.row] = kept + _(": another Moodle account already has {email} and Moodle refuses the same "
+                                     "e-mail twice; merge or fix the accounts in Moodle").format(email=row.email)
         else:
             send[row.row] = row.email
     return send, held

@@ -13,27 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 from moodle_sync.errors import ApplyError, RowsRefused
+from moodle_sync.i18n import _, lazy_gettext
 from moodle_sync.rosters.write_people import RosterOutcome
 
 #: rows listed in a message; the plan (--dry-run --json) lists them all
 SHOWN = 20
 
-RERUN = "run the same roster import again: it re-reads Moodle and converges"
-ADMIN = "an administrator can import these rows without --hub if the people work in the county"
-FIX = "fix each row as it says (in the file or in Moodle), then import the file again"
+RERUN = lazy_gettext("run the same roster import again: it re-reads Moodle and converges")
+ADMIN = lazy_gettext("an administrator can import these rows without --hub if the people work in the county")
+FIX = lazy_gettext("fix each row as it says (in the file or in Moodle), then import the file again")
 
 
 def _listed(lines: list[str]) -> str:
     shown = "\n  ".join(lines[:SHOWN])
-    more = f"\n  … and {len(lines) - SHOWN} more (`roster import --dry-run --json` lists them all)" \
-        if len(lines) > SHOWN else ""
+    more = "\n  " + _("… and {n} more (`roster import --dry-run --json` lists them all)").format(
+        n=len(lines) - SHOWN) if len(lines) > SHOWN else ""
     return f"\n  {shown}{more}"
 
 
 def who_fixes(outcome: RosterOutcome) -> str:
     """What to do about the refused rows, and who can."""
     parts = ([FIX] if outcome.blocked else []) + ([ADMIN] if outcome.outside else [])
-    return "; ".join(parts)
+    return "; ".join(map(str, parts))
 
 
 def raise_for_failures(outcome: RosterOutcome | None, enrolment_failures: list[str], *, wrote: bool,
@@ -48,16 +49,17 @@ def raise_for_failures(outcome: RosterOutcome | None, enrolment_failures: list[s
     failures = (outcome.failures if outcome else []) + enrolment_failures
     others = [f for f in failures if f not in set(refused)]
     if others:
-        message = f"roster import finished partly: {len(others)} problem(s):{_listed(others)}"
-        hint = RERUN
+        message = _("roster import finished partly: {n} problem(s):").format(n=len(others)) + _listed(others)
+        hint = str(RERUN)
         if refused:
             assert outcome is not None
-            message += (f"\nand {len(refused)} row(s) refused before anything was sent for them, which a rerun "
-                        f"does not change:{_listed(refused)}")
-            hint += f"; for the refused rows: {who_fixes(outcome)}"
+            message += "\n" + _("and {n} row(s) refused before anything was sent for them, which a rerun does not "
+                                 "change:").format(n=len(refused)) + _listed(refused)
+            hint += _("; for the refused rows: {who}").format(who=who_fixes(outcome))
         raise ApplyError(message, outcome={"roster": "partial"}, partial=wrote, hint=hint)
     if refused:
         assert outcome is not None
-        raise RowsRefused(f"roster import done except {len(refused)} row(s), refused before anything was sent for "
-                          f"them (running it again refuses them again):{_listed(refused)}",
-                          rows=refused, report=report, hint=f"{who_fixes(outcome)}; the rest of the import is done")
+        raise RowsRefused(_("roster import done except {n} row(s), refused before anything was sent for them "
+                            "(running it again refuses them again):").format(n=len(refused)) + _listed(refused),
+                          rows=refused, report=report,
+                          hint=_("{who}; the rest of the import is done").format(who=who_fixes(outcome)))

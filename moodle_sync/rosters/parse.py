@@ -17,6 +17,7 @@ from pathlib import Path
 
 from moodle_sync import clock
 from moodle_sync.errors import RosterError
+from moodle_sync.i18n import _, ngettext
 from moodle_sync.rosters.cells import MAX_COLUMNS, Table, cell_text, column_letters
 from moodle_sync.rosters.columns import FIELDS, ColumnMap, field_for_header, match_columns
 from moodle_sync.rosters.roster import Roster, RosterRow, RowProblem
@@ -68,7 +69,8 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
                           hint="export the staff list again; the first sheet/file holds only empty rows")
     header_index = _find_header(table)
     header_row, header_cells = table.rows[header_index]
-    where = f"{file.name}, row {header_row}" + (f' of sheet "{table.sheet}"' if table.sheet else "")
+    where = _("{file}, row {row}").format(file=file.name, row=header_row) + (
+        _(' of sheet "{sheet}"').format(sheet=table.sheet) if table.sheet else "")
     try:
         colmap = match_columns([cell_text(c) for c in header_cells], where=where, counties=counties)
     except RosterError as e:
@@ -112,7 +114,7 @@ def read_roster(path: str | Path, *, target_groups: Mapping[str, str], counties:
 
 def _find_header(table: Table) -> int:
     """The header is the first non-empty row, unless that is a title: then the first that names two fields."""
-    for i, (_, cells) in enumerate(table.rows[:_HEADER_SEARCH]):
+    for i, (_number, cells) in enumerate(table.rows[:_HEADER_SEARCH]):
         if sum(field_for_header(cell_text(c)) is not None for c in cells) >= 2:
             return i
     return 0
@@ -122,8 +124,8 @@ def _duplicates(rows: Sequence[RosterRow], colmap: ColumnMap) -> list[RowProblem
     """Same email, or same employee id, on more than one row: a problem on each of those rows."""
     problems: list[RowProblem] = []
     checks: list[tuple[str, str, str]] = [
-        ("email", "also appears on {others}", "list each person once; put all their target groups in one cell"),
-        ("employee_id", "is also the employee id on {others}", "two people cannot share an id; check both rows"),
+        ("email", _("also appears on {others}"), _("list each person once; put all their target groups in one cell")),
+        ("employee_id", _("is also the employee id on {others}"), _("two people cannot share an id; check both rows")),
     ]
     for name, message, hint in checks:
         if name not in colmap.index:
@@ -136,6 +138,6 @@ def _duplicates(rows: Sequence[RosterRow], colmap: ColumnMap) -> list[RowProblem
         for value, numbers in seen.items():
             for number in numbers if len(numbers) > 1 else ():
                 others = [n for n in numbers if n != number]
-                text = ("row " if len(others) == 1 else "rows ") + ", ".join(map(str, others))
+                text = ngettext("row {rows}", "rows {rows}", len(others)).format(rows=", ".join(map(str, others)))
                 problems.append(RowProblem(number, colmap.headers[name], value, message.format(others=text), hint))
     return problems

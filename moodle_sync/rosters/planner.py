@@ -21,6 +21,7 @@ from moodle_sync import clock
 from moodle_sync.config import DEFAULT_ROLES
 from moodle_sync.counties import COUNTIES
 from moodle_sync.errors import RosterError
+from moodle_sync.i18n import _
 from moodle_sync.identity import COHORT_PREFIX, cohort_idnumber, parse_cohort_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import User
@@ -132,13 +133,15 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     """
     check_auth(auth)
     if county not in COUNTIES:
-        raise RosterError(f"unknown county {county!r}", hint="use a letter code such as W or AB")
+        raise RosterError(_("unknown county {county}").format(county=repr(county)),
+                          hint=_("use a letter code such as W or AB"))
     scope = scope.within(county)
     roster = other_counties_as_problems(roster, scope)
     if roster.problems and not skip_invalid:
-        raise RosterError(f"{roster.path}: {len(roster.problems)} problem(s); nothing was written",
+        raise RosterError(_("{path}: {n} problem(s); nothing was written").format(path=roster.path,
+                                                                                   n=len(roster.problems)),
                           problems=roster.problems,
-                          hint="fix the rows, or pass --skip-invalid to import the valid rows only")
+                          hint=_("fix the rows, or pass --skip-invalid to import the valid rows only"))
     groups = tuple(sorted({g for r in roster.rows for g in r.target_groups}))
     plan = _Draft(county=county, mode=mode, groups=groups, rows=list(roster.rows),
                       skipped_rows=roster.invalid_rows if skip_invalid else [], scoped=scope.is_hub,
@@ -148,8 +151,8 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     found = {c.idnumber: c.id for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber in wanted_cohorts}
     missing = sorted(wanted_cohorts - set(found))
     if missing:
-        raise RosterError(f"cohorts missing in Moodle: {', '.join(missing)}",
-                          hint="run `moodle-sync apply` first: it creates the cohorts of every target group")
+        raise RosterError(_("cohorts missing in Moodle: {cohorts}").format(cohorts=", ".join(missing)),
+                          hint=_("run `moodle-sync apply` first: it creates the cohorts of every target group"))
     plan.cohort_ids = found
 
     known_people = store.persons() if store is not None else {}
@@ -209,9 +212,10 @@ def plan_roster(api: MoodleApi, roster: Roster, *, county: str, scope: Scope, mo
     plan.leavers = _leavers(api, plan, known_people, current, by_id, specs)
     if plan.current_members and len(plan.remove) > MASS_REMOVAL_SHARE * plan.current_members \
             and not allow_mass_removal:
-        plan.mass_removal = (f"this import would take {len(plan.remove)} of {plan.current_members} members "
-                             f"({len(plan.remove) / plan.current_members:.0%}) out of {COUNTIES[county].name}'s "
-                             f"cohorts")
+        plan.mass_removal = _("this import would take {n} of {members} members ({share}) out of {county}'s "
+                              "cohorts").format(n=len(plan.remove), members=plan.current_members,
+                                                share=f"{len(plan.remove) / plan.current_members:.0%}",
+                                                county=COUNTIES[county].name)
     context = RosterContext(county=county, mode=mode, groups=groups, file=str(roster.path), sha256=roster.sha256,
                             hub=scope.name, rows=len(roster.rows), skipped_rows=tuple(plan.skipped_rows),
                             skipped=tuple(plan.skipped), mass_removal=plan.mass_removal,
@@ -423,17 +427,18 @@ def _creation_refusals(api: MoodleApi, rows: Sequence[RosterRow], *, known: Sequ
         username = username_for(r.email)
         other = first_with.setdefault(username, r)
         if other is not r:
-            out.append((r, f"its Moodle username would be {username!r}, the same as row {other.row}'s "
-                           f"({other.email}): usernames keep only a-z, 0-9 and _.@-; check both addresses"))
+            out.append((r, _("its Moodle username would be {username}, the same as row {row}'s ({email}): "
+                             "usernames keep only a-z, 0-9 and _.@-; check both addresses").format(
+                                 username=repr(username), row=other.row, email=other.email)))
     taken = _accounts_by_email_any_case(api, [r.email for r in rows], known, workers)
     for r in rows:
         if r.email in taken:
             if named is not None:
                 named.setdefault(r.row, []).extend(taken[r.email])
             who = ", ".join(f"user {u.id} ({u.email}, username {u.username!r})" for u in taken[r.email])
-            out.append((r, f"an account with this e-mail exists with other capitals or another username: {who}; "
-                           f"Moodle refuses a second one. Give the row its employee id (the account's ID "
-                           f"number), or fix the account in Moodle"))
+            out.append((r, _("an account with this e-mail exists with other capitals or another username: {who}; "
+                             "Moodle refuses a second one. Give the row its employee id (the account's ID number), "
+                             "or fix the account in Moodle").format(who=who)))
     return sorted(out, key=lambda item: item[0].row)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync.errors import RosterError
+from moodle_sync.i18n import _, ngettext
 
 __all__ = ["Roster", "RosterRow", "RowProblem"]
 
@@ -69,9 +70,9 @@ class RowProblem:
 
     def __str__(self) -> str:
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
-        text = f'row {self.row}, column "{self.column}": '
+        text = _('row {row}, column "{column}": ').format(row=self.row, column=self.column)
         text += f"{shown!r} {self.message}" if self.value else self.message
-        return f"{text} (hint: {self.hint})" if self.hint else text
+        return text + _(" (hint: {hint})").format(hint=self.hint) if self.hint else text
 
 
 @dataclass
@@ -107,9 +108,10 @@ class Roster:
         if not self.problems:
             return
         n_rows = len(self.invalid_rows)
+        problems = ngettext("{n} problem", "{n} problems", len(self.problems)).format(n=len(self.problems))
+        rows = ngettext("{n} row", "{n} rows", n_rows).format(n=n_rows)
         raise RosterError(
-            f"{self.path}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
-            f"in {n_rows} row{'s' if n_rows != 1 else ''}",
+            _("{path}: {problems} in {rows}").format(path=self.path, problems=problems, rows=rows),
             problems=self.problems,
-            hint="fix the rows and run again, or pass --skip-invalid to leave those rows out",
+            hint=_("fix the rows and run again, or pass --skip-invalid to leave those rows out"),
         )

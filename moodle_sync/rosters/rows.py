@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from moodle_sync.counties import county_hint, resolve_county
+from moodle_sync.counties import COUNTIES, resolve_county, suggest_county
+from moodle_sync.i18n import _, language, lazy_gettext
 from moodle_sync.invisible_text import describe_invisible, find_invisible, find_line_break, remove_invisible
 from moodle_sync.rosters.cells import Cell, cell_text, formula_or_error
 from moodle_sync.rosters.columns import ColumnMap
@@ -46,7 +47,7 @@ _EMAIL = re.compile(
     r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
 )
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
-_DATE_HINT = "write dates as YYYY-MM-DD, e.g. 2024-08-19, or format the cells as dates"
+_DATE_HINT = lazy_gettext("write dates as YYYY-MM-DD, e.g. 2024-08-19, or format the cells as dates")
 
 
 def _squeeze(text: str) -> str:
@@ -101,8 +102,16 @@ class TargetGroups:
             owners = {k for k, name in self.groups.items() if word in re.findall(r"\w+", _norm(name))}
             key = owners.pop() if len(owners) == 1 else None
         if key is not None:
-            return f'did you mean "{key}" ({self.groups[key]})?'
-        return "known target groups: " + ", ".join(sorted(self.groups))
+            if language() == "en":  # the command line names the key one may type; a page names the group
+                return _('did you mean "{key}" ({name})?').format(key=key, name=self.groups[key])
+            return _("did you mean {name}?").format(name=self.groups[key])
+        return self.known()
+
+    def known(self) -> str:
+        """The target groups one may write: their keys on the command line, their names elsewhere."""
+        if language() == "en":
+            return _("known target groups: {groups}").format(groups=", ".join(sorted(self.groups)))
+        return _("known target groups: {groups}").format(groups="; ".join(sorted(self.groups.values())))
 
 
 class _Problem(Protocol):
@@ -138,19 +147,19 @@ class RowReader:
             inside a value that is one line in Moodle; the rest is checked as usual."""
             value = cell_text(cell(name))
             if name in _ONE_LINE and (at := find_line_break(value)) is not None:
-                problem(name, value, describe_invisible(value, at) + "; Moodle keeps this value on one line",
-                        "write it on one line with spaces (a line break inside a cell is Alt+Enter in Excel)")
+                problem(name, value, describe_invisible(value, at) + _("; Moodle keeps this value on one line"),
+                        _("write it on one line with spaces (a line break inside a cell is Alt+Enter in Excel)"))
             elif (at := find_invisible(value, allow=_CELL_ALLOWS)) is not None:
-                problem(name, value, describe_invisible(value, at), "retype the text; invisible characters often "
-                                                                     "come along when text is pasted from a web page "
-                                                                     "or a PDF")
+                problem(name, value, describe_invisible(value, at), _("retype the text; invisible characters often "
+                                                                       "come along when text is pasted from a web "
+                                                                       "page or a PDF"))
             else:
                 return value
             return remove_invisible(value, allow=_CELL_ALLOWS)
 
         email = self._email(text("email"), problem)
-        firstname = self._name("firstname", "first name", text("firstname"), problem)
-        lastname = self._name("lastname", "last name", text("lastname"), problem)
+        firstname = self._name("firstname", _("first name"), text("firstname"), problem)
+        lastname = self._name("lastname", _("last name"), text("lastname"), problem)
         organisation = self._plain("organisation", text("organisation"), problem, required=True)
         unit = self._plain("unit", text("unit"), problem) if "unit" in self.colmap.index else ""
         groups = self._target_groups(text("target_groups"), problem)
@@ -171,33 +180,35 @@ class RowReader:
     @staticmethod
     def _email(text: str, problem: _Problem) -> str | None:
         if not text:
-            problem("email", "", "is empty; every person needs an email address (it is their Moodle login)")
+            problem("email", "", _("is empty; every person needs an email address (it is their Moodle login)"))
             return None
-        bad = "is not a valid email address"
+        bad = _("is not a valid email address")
         if any(ch.isspace() for ch in text):
-            problem("email", text, f"{bad}: it contains a space", "remove the spaces")
+            problem("email", text, f"{bad}: " + _("it contains a space"), _("remove the spaces"))
         elif text.count("@") != 1:
-            problem("email", text, f"{bad}: it must contain exactly one @")
+            problem("email", text, f"{bad}: " + _("it must contain exactly one @"))
         elif not text.isascii():
             odd = "".join(sorted({ch for ch in text if not ch.isascii()}))
-            problem("email", text, f"{bad}: Moodle accepts only a-z, 0-9 and ordinary punctuation, not {odd!r}",
-                    "use the address as the mail system spells it, often without å, ä, ö")
+            problem("email", text, f"{bad}: " + _("Moodle accepts only a-z, 0-9 and ordinary punctuation, not "
+                                                  "{characters}").format(characters=repr(odd)),
+                    _("use the address as the mail system spells it, often without å, ä, ö"))
         elif not _EMAIL.fullmatch(text):
             local, domain = text.split("@")
             if not local:
-                why = "nothing before the @"
+                why = _("nothing before the @")
             elif "." not in domain:
-                why = "the part after @ needs a dot, e.g. falun.se"
+                why = _("the part after @ needs a dot, e.g. falun.se")
             else:
-                why = "check the dots and characters on both sides of the @"
+                why = _("check the dots and characters on both sides of the @")
             problem("email", text, f"{bad}: {why}")
         elif len(text) > MAX_EMAIL:
-            problem("email", text, f"is {len(text)} characters long; Moodle stores at most {MAX_EMAIL}")
+            problem("email", text, _too_long(len(text), MAX_EMAIL))
         elif len(text.split("@")[0]) > MAX_EMAIL_LOCAL:
-            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LOCAL} characters before the @")
+            problem("email", text, f"{bad}: " + _("Moodle accepts at most {n} characters before the @").format(
+                n=MAX_EMAIL_LOCAL))
         elif any(len(label) > MAX_EMAIL_LABEL for label in text.split("@")[1].split(".")):
-            problem("email", text, f"{bad}: Moodle accepts at most {MAX_EMAIL_LABEL} characters between the dots "
-                                   f"after the @")
+            problem("email", text, f"{bad}: " + _("Moodle accepts at most {n} characters between the dots after "
+                                                  "the @").format(n=MAX_EMAIL_LABEL))
         else:
             return text.lower()
         return None
@@ -206,13 +217,13 @@ class RowReader:
     def _name(name: str, label: str, text: str, problem: _Problem) -> str:
         value = _squeeze(text)
         if not value:
-            problem(name, "", f"is empty; every person needs a {label}")
+            problem(name, "", _("is empty; every person needs a {field}").format(field=label))
         elif _TAG.search(value):
-            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in names", "remove the '<'")
+            problem(name, value, _("contains an HTML tag or '<', which Moodle refuses in names"), _("remove the '<'"))
         elif _CONTROL.search(value):
-            problem(name, value, "contains an invisible control character", "retype the name")
+            problem(name, value, _("contains an invisible control character"), _("retype the name"))
         elif len(value) > MAX_NAME:
-            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_NAME}")
+            problem(name, value, _too_long(len(value), MAX_NAME))
         return value
 
     @staticmethod
@@ -221,22 +232,23 @@ class RowReader:
         # update_users refuses its whole call (every person in it) over one value that stripping would change
         value = _squeeze(text)
         if required and not value:
-            problem(name, "", "is empty; say which kommun, region or employer the person works for")
+            problem(name, "", _("is empty; say which kommun, region or employer the person works for"))
         elif _TAG.search(value):
-            problem(name, value, "contains an HTML tag or '<', which Moodle refuses in this field", "remove the '<'")
+            problem(name, value, _("contains an HTML tag or '<', which Moodle refuses in this field"),
+                    _("remove the '<'"))
         elif _CONTROL.search(value):
-            problem(name, value, "contains an invisible control character", "retype the text")
+            problem(name, value, _("contains an invisible control character"), _("retype the text"))
         elif len(value) > MAX_TEXT:
-            problem(name, value, f"is {len(value)} characters long; Moodle stores at most {MAX_TEXT}")
+            problem(name, value, _too_long(len(value), MAX_TEXT))
         return value
 
     def _target_groups(self, text: str, problem: _Problem) -> tuple[str, ...]:
         keys, unknown = self.groups.split(text)
         for token in unknown:
-            problem("target_groups", token, "is not a known target group", self.groups.hint(token))
+            problem("target_groups", token, _("is not a known target group"), self.groups.hint(token))
         if not keys and not unknown:
-            problem("target_groups", "", "is empty; every person needs at least one target group",
-                    "known target groups: " + ", ".join(sorted(self.groups.groups)))
+            problem("target_groups", "", _("is empty; every person needs at least one target group"),
+                    self.groups.known())
         return tuple(sorted(set(keys)))
 
     def _date(self, cell: Cell, problem: _Problem) -> datetime.date | None:
@@ -249,29 +261,29 @@ class RowReader:
         elif isinstance(cell, datetime.date):
             value = cell
         elif isinstance(cell, datetime.time):
-            problem("employment_start", shown, "is a time of day, not a date", _DATE_HINT)
+            problem("employment_start", shown, _("is a time of day, not a date"), str(_DATE_HINT))
         elif isinstance(cell, bool | int | float):
-            problem("employment_start", shown, "is a number, not a date", _DATE_HINT)
+            problem("employment_start", shown, _("is a number, not a date"), str(_DATE_HINT))
         else:
             match = _ISO_DATE.fullmatch(shown)
             if match is None:
-                problem("employment_start", shown, "is not a date in the form YYYY-MM-DD", _DATE_HINT)
+                problem("employment_start", shown, _("is not a date in the form YYYY-MM-DD"), str(_DATE_HINT))
                 return None
             y, m, d, hh, mm, ss = match.groups()
             try:
                 value = datetime.date(int(y), int(m), int(d))
                 datetime.time(int(hh or 0), int(mm or 0), int(ss or 0))
             except ValueError as e:
-                problem("employment_start", shown, f"is not a real date ({e})", _DATE_HINT)
+                problem("employment_start", shown, _("is not a real date ({why})").format(why=e), str(_DATE_HINT))
                 return None
         if value is None:
             return None
         if value > self.latest:
-            problem("employment_start", value.isoformat(), "is more than a year in the future",
-                    "check the year; " + _DATE_HINT)
+            problem("employment_start", value.isoformat(), _("is more than a year in the future"),
+                    _("check the year; ") + _DATE_HINT)
             return None
         if value.year < 1900:
-            problem("employment_start", value.isoformat(), "is before 1900", "check the year; " + _DATE_HINT)
+            problem("employment_start", value.isoformat(), _("is before 1900"), _("check the year; ") + _DATE_HINT)
             return None
         return value
 
@@ -280,25 +292,38 @@ class RowReader:
         if not text:
             return None
         if _looks_like_personnummer(text):
-            problem("employee_id", text, "looks like a personal identity number (personnummer)",
-                    "rosters must not carry personnummer; use the employee number or HSA-id, or leave it empty")
+            problem("employee_id", text, _("looks like a personal identity number (personnummer)"),
+                    _("rosters must not carry personnummer; use the employee number or HSA-id, or leave it empty"))
         elif _CONTROL.search(text):
-            problem("employee_id", text, "contains a control character", "retype the id")
+            problem("employee_id", text, _("contains a control character"), _("retype the id"))
         elif len(text) > MAX_TEXT:
-            problem("employee_id", text, f"is {len(text)} characters long; Moodle stores at most {MAX_TEXT}")
+            problem("employee_id", text, _too_long(len(text), MAX_TEXT))
         return text
 
     @staticmethod
     def _county(text: str, problem: _Problem) -> str | None:
         if not text:
-            problem("county", "", "is empty; the file has a county column, so every row needs a county",
-                    "write the letter code (e.g. W) or the name (e.g. Dalarna)")
+            problem("county", "", _("is empty; the file has a county column, so every row needs a county"),
+                    _("write the letter code (e.g. W) or the name (e.g. Dalarna)"))
             return None
         try:
             return resolve_county(text).code
         except ValueError:
-            problem("county", text, "is not a Swedish county", county_hint(text))
+            problem("county", text, _("is not a Swedish county"), _county_hint(text))
             return None
+
+
+def _county_hint(text: str) -> str:
+    """A did-you-mean for a county that did not resolve, or the letter codes (as counties.county_hint, in words
+    of the reader's language: the counties are the vocabulary below the catalogues)."""
+    county = suggest_county(text)
+    if county is not None:
+        return _("did you mean {county}?").format(county=county)
+    return _('use a letter code ({codes}) or a name such as "Dalarna"').format(codes=" ".join(COUNTIES))
+
+
+def _too_long(length: int, most: int) -> str:
+    return _("is {length} characters long; Moodle stores at most {most}").format(length=length, most=most)
 
 
 def _looks_like_personnummer(text: str) -> bool:

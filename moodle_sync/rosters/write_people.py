@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync.errors import MoodleApiError, MoodleError
+from moodle_sync.i18n import _
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import Created as CreatedUser
 from moodle_sync.moodle.models import ItemWarning, UserUpdate
@@ -110,8 +111,10 @@ class RosterWrites(ApplierCore):
     def visit_refuse_rows(self, actions: list[RefuseRows]) -> None:
         for a in actions:
             # first, as they were known before anything was sent
-            blocked = [f"row {r.row} ({r.email}): not created: {r.reason}" for r in a.blocked]
-            outside = [f"row {r.row} ({r.email}): {r.reason}" for r in a.refused]
+            blocked = [_("row {row} ({email}): not created: {why}").format(row=r.row, email=r.email, why=r.reason)
+                       for r in a.blocked]
+            outside = [_("row {row} ({email}): {why}").format(row=r.row, email=r.email, why=r.reason)
+                       for r in a.refused]
             self.roster.blocked += blocked
             self.roster.outside += outside
             self.roster.failures[0:0] = blocked + outside

@@ -59,18 +59,19 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
     """
     spec = specs.courses.get(course_key)
     if spec is None:
-        raise PlanError(f"no course {course_key!r} in the specs")
+        raise PlanError(_("no course {course} in the specs").format(course=repr(course_key)))
     session = next((s for s in spec.sessions if s.key == session_key), None)
     if session is None:
-        known = ", ".join(s.key for s in spec.sessions) or "none"
-        raise PlanError(f"course {course_key} has no session {session_key!r} (sessions: {known})")
+        known = ", ".join(s.key for s in spec.sessions) or _("none")
+        raise PlanError(_("course {course} has no session {session} (sessions: {known})").format(
+            course=course_key, session=repr(session_key), known=known))
     scope.require(session.county)
     course = api.course_by_idnumber(spec.idnumber)
     groups = {g.idnumber: g for g in api.course_groups(course.id)} if course else {}
     group = groups.get(spec.session_idnumber(session))
     if course is None or group is None:
-        raise PlanError(f"the group of session {session_key} does not exist in Moodle yet",
-                        hint="run `moodle-sync apply` first")
+        raise PlanError(_("the group of session {session} does not exist in Moodle yet").format(session=session_key),
+                        hint=_("run `moodle-sync apply` first"))
     wanted = {e.strip().lower() for e in emails if e.strip()}
     users = {u.email.lower(): u for u in api.users_by_field("email", sorted(wanted))}
     unknown = sorted(wanted - set(users))
@@ -107,8 +108,9 @@ def plan_placement(api: MoodleApi, specs: SpecSet, *, course_key: str, session_k
 
 def capacity_text(session_key: str, capacity: int, taken: int, more: int) -> str:
     """The refusal when people do not fit (planning, and the applier's check just before it writes)."""
-    return (f"session {session_key} has {capacity} places and {taken} taken: {more} more do not fit "
-            f"({capacity - taken} left); nobody was placed")
+    return _("session {session} has {capacity} places and {taken} taken: {more} more do not fit ({left} left); "
+             "nobody was placed").format(session=session_key, capacity=capacity, taken=taken, more=more,
+                                          left=capacity - taken)
 
 
 def _course_name(title: str, idnumber: str) -> str:

@@ -19,6 +19,7 @@ from typing import IO
 
 from moodle_sync.acting import whoami
 from moodle_sync.errors import SyncBusy
+from moodle_sync.i18n import _
 from moodle_sync.store.db import now_iso
 
 LOCK_NAME = "sync.lock"
@@ -71,9 +72,9 @@ def acquire(state_path: Path | str, what: str, *, wait: float = 0.0) -> SyncLock
                 handle.seek(0)
                 holder = handle.read().strip()
                 handle.close()
-                hint = "wait until it has finished and run this again; `moodle-sync runs` shows it"
-                raise SyncBusy(f"another sync is running ({holder or 'unknown'}); nothing was done", holder=holder,
-                               hint=hint) from None
+                hint = _("wait until it has finished and run this again; `moodle-sync runs` shows it")
+                raise SyncBusy(_("another sync is running ({holder}); nothing was done").format(
+                    holder=holder or _("unknown")), holder=holder, hint=hint) from None
             time.sleep(0.2)
     handle.seek(0)
     handle.truncate(0)

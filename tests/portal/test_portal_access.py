@@ -258,7 +258,7 @@ def test_an_import_that_refused_rows_says_which_and_who_can_import_them_not_uplo
     page = upload(http, portal, "W", [person(1), theirs], name="w.xlsx")  # row 3 is Uppsala's person
     done = http.post(portal.url + confirm_action(page.text), data={"csrf": hidden(page.text, "csrf")}, timeout=120)
     assert "Klart, utom 1 rader som importen inte fick använda" in done.text
-    assert "row 3 (person9@uppsala.example.se): held for an administrator" in done.text
+    assert "rad 3 (person9@uppsala.example.se): väntar på en administratör: e-postadressen" in done.text
     assert "en administratör importera raden" in done.text
     assert "Ladda upp samma fil igen: importen" not in done.text  # it would refuse the row again
     [upload_id] = re.findall(r'/personallista/([^/"]+)/bekrafta', page.text)

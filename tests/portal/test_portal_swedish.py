@@ -162,3 +162,24 @@ def test_the_administrators_status_names_the_portal_user_who_acted_and_a_manual_
     admin = portal.login(portal.accounts["admin"])
     status = visible_text(get(admin, f"{portal.url}/status").text)  # an administrator reads the runs as recorded
     assert "anna@dalarna.example.se (portal)" in status and "admin@myndighet.example.se" in status
+
+
+def test_every_row_problem_of_an_upload_is_told_in_swedish_without_keys_or_options(portal: Served) -> None:
+    """The library's own words for a row (a misspelt target group, a bad date, a duplicate, another county, an
+    e-mail with a space, a name too long) reach the page in Swedish, the target group by its name."""
+    http = portal.login(portal.accounts["dalarna"])
+    header = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",
+              "Anställnings-id", "Län"]
+    rows = [[*person(1), "W"], [*person(2, group="socialsekretare"), "W"], [*person(3), "W"],
+            [*person(4, town="uppsala"), "C"], [*person(5), "W"], [*person(6), "W"], [*person(7), "W"]]
+    rows[2][6] = "i höstas"
+    rows[4][0] = "person 5@falun.example.se"
+    rows[5][1] = "F" * 101
+    rows[6][0] = rows[0][0]
+    refused = get(http, portal.url + upload(http, portal, rows, "lista.xlsx", header=header).headers["location"])
+    text = shown(refused)
+    for words in ("menar du Socialsekreterare och biståndsbedömare?", "är ingen känd målgrupp",
+                  "är inget datum på formen ÅÅÅÅ-MM-DD", "skriv datum som ÅÅÅÅ-MM-DD",
+                  "hör till Uppsala län, inte Dalarnas län", "den innehåller ett mellanslag",
+                  "är 101 tecken lång; Moodle sparar högst 100", "finns också på rad 8"):
+        assert words in text.replace("\n", " "), (words, text)
