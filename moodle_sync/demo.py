@@ -24,6 +24,7 @@ from moodle_sync.jobs.report import make_report
 from moodle_sync.jobs.roster_import import import_roster
 from moodle_sync.jobs.site import connect, load, open_site_store
 from moodle_sync.jobs.sync import apply, make_plan
+from moodle_sync.moodle.declared import DEFAULT_MOODLE
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.spec_set import SpecSet
@@ -90,18 +91,18 @@ def stock_site(token: str, specs_dir: str | Path | None = None) -> Emulator:
 
 
 def run_demo(specs_dir: str | None, state_path: str | None, console: Console, report_dir: str | None = None, *,
-             keep_serving: bool = False, port: int = 0) -> int:
-    """Run the demo; returns the process exit code.
+             keep_serving: bool = False, port: int = 0, moodle: str = DEFAULT_MOODLE) -> int:
+    """Run the demo against an emulated Moodle ``moodle`` ("4.5" or "4.3"); returns the process exit code.
 
     With ``keep_serving`` the demo's site stays up afterwards (on ``port``, 0: any free one) until
     interrupted, and people can let more of its learners complete courses (see :func:`serve_on`).
     """
     specs_path = Path(specs_dir) if specs_dir else SHIPPED_SPECS
     token = secrets.token_hex(16)
-    emulator = Emulator(token=token)
+    emulator = Emulator(token=token, moodle=moodle)
     with tempfile.TemporaryDirectory(prefix="moodle-sync-demo-") as tmp, serve(emulator, port=port) as server:
         store_path = Path(state_path) if state_path else Path(tmp) / "state.db"
-        console.say(f"== Moodle emulator serving {server.url} (in-memory Moodle 4.5) ==")
+        console.say(f"== Moodle emulator serving {server.url} (in-memory Moodle {moodle}) ==")
 
         console.say(f"\n== 1. validate {specs_path} ==")
         try:

@@ -57,19 +57,22 @@ def emulator(port: int, token: str, host: str, site: str, specs: str | None, moo
               help="Leave the demo's site running afterwards (prints the export lines that point other commands "
                    "at it; Enter lets more learners complete their courses; Ctrl-C stops it).")
 @click.option("--port", type=int, default=0, help="With --serve: the port on 127.0.0.1 (default: any free one).")
+@click.option("--moodle", type=click.Choice(list(MOODLE_VERSIONS)), default=DEFAULT_MOODLE, show_default=True,
+              help="The Moodle release the emulator answers as (4.5, the long-term-support release, or 4.3).")
 @handle_errors
-def demo(specs: str | None, state_path: str | None, report_dir: str | None, keep_serving: bool, port: int) -> None:
+def demo(specs: str | None, state_path: str | None, report_dir: str | None, keep_serving: bool, port: int,
+         moodle: str) -> None:
     """Run the whole round against the built-in Moodle emulator.
 
     validate, plan, apply (categories, courses, cohorts), roster imports for two counties with the
     enrolments that follow, plan again (no changes), then completions pulled back and a report.
     With --serve the site stays up for trying `plan`, `pull` and `report` by hand.
 
-    Example: moodle-sync demo --serve
+    Example: moodle-sync demo --serve   (or: moodle-sync demo --moodle 4.3)
     """
     from moodle_sync.demo import run_demo
 
     with contextlib.suppress(KeyboardInterrupt):
         sys.exit(run_demo(specs, state_path, Console(progress=False), report_dir, keep_serving=keep_serving,
-                          port=port))
+                          port=port, moodle=moodle))
     sys.exit(EXIT_OK)
