@@ -273,8 +273,8 @@ class RowReader:
             try:
                 value = datetime.date(int(y), int(m), int(d))
                 datetime.time(int(hh or 0), int(mm or 0), int(ss or 0))
-            except ValueError as e:
-                problem("employment_start", shown, _("is not a real date ({why})").format(why=e), str(_DATE_HINT))
+            except ValueError:
+                problem("employment_start", shown, _real_date_why(int(y), int(m), int(d)), str(_DATE_HINT))
                 return None
         if value is None:
             return None
@@ -341,3 +341,14 @@ def _looks_like_personnummer(text: str) -> bool:
         n = int(ch) * (2 if i % 2 == 0 else 1)
         total += n - 9 if n > 9 else n
     return total % 10 == 0
+
+
+def _real_date_why(year: int, month: int, day: int) -> str:
+    """Why a date of the form YYYY-MM-DD (with a time, perhaps) is no real date, in the reader's language."""
+    if not 1 <= month <= 12:
+        return _("is not a real date (there is no month {month})").format(month=month)
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return _("is not a real date ({year}-{month:02d} has no day {day})").format(year=year, month=month, day=day)
+    return _("is not a real date (no such time of day)")
