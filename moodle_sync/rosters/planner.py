@@ -319,7 +319,7 @@ def _leavers(api: MoodleApi, plan: _Draft, known: dict[int, Person], current: di
         courses = sorted({specs.courses[r.course].idnumber for r in specs.rules.values()
                           if set(r.target_groups) & groups and not set(r.target_groups) & stays}) if specs else []
         person = known.get(uid)
-        out.append(Leaver(uid, names.get(uid, f"user {uid}"), person.email if person else "",
+        out.append(Leaver(uid, names.get(uid, _("user {id}").format(id=uid)), person.email if person else "",
                           person.organisation if person else "", tuple(sorted(groups)), tuple(courses)))
     return out
 
