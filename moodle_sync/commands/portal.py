@@ -92,6 +92,8 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
 
 @user.command("add")
 @click.option("--email", required=True, metavar="EMAIL", help="The person's e-mail: their login name.")
+@click.option("--name", "person_name", default="", metavar="NAME",
+              help="The person's name, as the county's history names who uploaded a list (default: the e-mail).")
 @click.option("--hub", metavar="NAME", help="A county hub configured as [hubs.NAME]: sees and changes its county only.")
 @click.option("--admin", is_flag=True, help="An admin account: every county, the status page and the log.")
 @click.option("--personal-data", is_flag=True, help="May see and download person-level lists (always logged).")
@@ -99,11 +101,11 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
                                                      "one-time password.")
 @config_option
 @state_option
-def user_add(email: str, hub: str | None, admin: bool, personal_data: bool, password_stdin: bool,
-             config_path: str | None, state_path: str | None) -> None:
+def user_add(email: str, person_name: str, hub: str | None, admin: bool, personal_data: bool,
+             password_stdin: bool, config_path: str | None, state_path: str | None) -> None:
     """Add an account. Without --password-stdin a one-time password is printed; it must be changed at login.
 
-    Example: moodle-sync portal user add --hub dalarna --email anna.berg@lansstyrelsen.se
+    Example: moodle-sync portal user add --hub dalarna --email anna.berg@lansstyrelsen.se --name "Anna Berg"
     """
     from moodle_sync.portal.auth import hash_password
     from moodle_sync.portal.site import Site
@@ -117,7 +119,8 @@ def user_add(email: str, hub: str | None, admin: bool, personal_data: bool, pass
     password, one_time = _password(password_stdin)
     db = _db(settings, config_path)
     db.add_account(email=email.lower(), password_hash=hash_password(password), role="admin" if admin else "hub",
-                   hub=hub or "", county=county, personal_data=personal_data, must_change=one_time)
+                   hub=hub or "", county=county, personal_data=personal_data, must_change=one_time,
+                   name=person_name.strip())
     db.log("command line", "account-added", county=county, detail=f"{email.lower()} ({'admin' if admin else hub})")
     who = "admin" if admin else f"hub {hub} ({county})"
     click.echo(f"Added {email.lower()} as {who}" + (", may see person-level lists" if personal_data else "") + ".")
@@ -136,7 +139,8 @@ def user_list(config_path: str | None, state_path: str | None) -> None:
         role = "admin" if a.is_admin else f"hub {a.hub} ({a.county})"
         flags = [f for f, on in (("personal data", a.personal_data), ("must change password", a.must_change),
                                  ("disabled", a.disabled)) if on]
-        click.echo(f"{a.email}: {role}" + (f" [{', '.join(flags)}]" if flags else ""))
+        click.echo(f"{a.email}" + (f" ({a.name})" if a.name else "") + f": {role}"
+                   + (f" [{', '.join(flags)}]" if flags else ""))
 
 
 @user.command("disable")

@@ -98,6 +98,10 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     """,
+    # v4: an account's name, as the county's history names who uploaded a list ("" for accounts made before)
+    """
+    ALTER TABLE accounts ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
@@ -125,6 +129,13 @@ class Account:
     must_change: bool
     disabled: bool
     password_hash: str
+    #: the person's name ("" when the account was made without one)
+    name: str = ""
+
+    @property
+    def shown(self) -> str:
+        """How pages name the account's holder: their name, else their e-mail."""
+        return self.name or self.email
 
     @property
     def is_admin(self) -> bool:
@@ -160,11 +171,12 @@ class PortalDB:
     # --- accounts -----------------------------------------------------------------------------------
 
     def add_account(self, *, email: str, password_hash: str, role: str, hub: str = "", county: str = "",
-                    personal_data: bool = False, must_change: bool = True) -> int:
+                    personal_data: bool = False, must_change: bool = True, name: str = "") -> int:
         try:
             cur = self._run("INSERT INTO accounts (email, password_hash, role, hub, county, personal_data, must_change,"
-                            " created_at) VALUES (?,?,?,?,?,?,?,?)",
-                            (email, password_hash, role, hub, county, int(personal_data), int(must_change), stamp()))
+                            " created_at, name) VALUES (?,?,?,?,?,?,?,?,?)",
+                            (email, password_hash, role, hub, county, int(personal_data), int(must_change), stamp(),
+                             name))
         except sqlite3.IntegrityError as e:
             raise StoreError(f"an account for {email} already exists",
                              hint="use `moodle-sync portal user password` to give it a new password") from e
@@ -320,4 +332,4 @@ def _digest(session_id: str) -> str:
 def _account(row: sqlite3.Row) -> Account:
     return Account(id=row["id"], email=row["email"], role=row["role"], hub=row["hub"], county=row["county"],
                    personal_data=bool(row["personal_data"]), must_change=bool(row["must_change"]),
-                   disabled=bool(row["disabled"]), password_hash=row["password_hash"])
+                   disabled=bool(row["disabled"]), password_hash=row["password_hash"], name=row["name"])

@@ -17,7 +17,7 @@ SHOWN = 20
 
 def history(db: PortalDB, county: str) -> list[str]:
     """The county's latest uploads, newest first, one sentence each."""
-    accounts = {a.id: a.email for a in db.accounts()}
+    accounts = {a.id: a.shown for a in db.accounts()}
     return [sentence(p, accounts.get(p["account_id"], _("someone"))) for p in db.previews_of(county, SHOWN)]
 
 

@@ -103,8 +103,9 @@ def collect(store: StateStore, portal: PortalDB | None, email: str, *, portal_di
     records.parts["store_lines"] = [_line(line) for line in scrub.find(db, scrub.STORE_TEXT, words)]
     if portal is not None:
         records.parts["accounts"] = [
-            {"e-post": a.email, "roll": a.role, "hubb": a.hub, "län": a.county, "personuppgifter": a.personal_data,
-             "avstängt": a.disabled} for a in portal.accounts() if a.email.lower() == email.lower()]
+            {"e-post": a.email, "namn": a.name, "roll": a.role, "hubb": a.hub, "län": a.county,
+             "personuppgifter": a.personal_data, "avstängt": a.disabled}
+            for a in portal.accounts() if a.email.lower() == email.lower()]
         portal_lines = scrub.find(portal._db, scrub.PORTAL_TEXT, scrub.needles([email]))
         records.names = sorted(set(records.names) | set(_names(email, (line.text for line in portal_lines))))
         words = scrub.needles([email, *records.names])

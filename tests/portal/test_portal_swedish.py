@@ -183,3 +183,21 @@ def test_every_row_problem_of_an_upload_is_told_in_swedish_without_keys_or_optio
                   "hör till Uppsala län, inte Dalarnas län", "den innehåller ett mellanslag",
                   "är 101 tecken lång; Moodle sparar högst 100", "finns också på rad 8"):
         assert words in text.replace("\n", " "), (words, text)
+
+
+def test_the_history_names_the_coordinator_by_the_name_their_account_was_given(portal: Served) -> None:
+    """Issue 21: "Karin Ek laddade upp …", the name given with `portal user add --name`, not the login address."""
+    from click.testing import CliRunner
+
+    from moodle_sync.cli import cli
+
+    made = CliRunner().invoke(cli, ["portal", "user", "add", "--hub", "dalarna", "--email", "karin@dalarna.example.se",
+                                    "--name", "Karin Ek", "--password-stdin", "--config", str(portal.config)],
+                              input=PASSWORD + "\n" + PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+    listed = CliRunner().invoke(cli, ["portal", "user", "list", "--config", str(portal.config)])
+    assert "karin@dalarna.example.se (Karin Ek): hub dalarna (W)" in listed.output
+    http = portal.login("karin@dalarna.example.se")
+    assert upload(http, portal, [person(n) for n in range(1, 3)], "Lista.xlsx").status_code == 303
+    history = shown(get(http, f"{portal.url}/lan/W/personallista"))
+    assert "Karin Ek laddade upp Lista.xlsx den" in history and "karin@dalarna" not in history
