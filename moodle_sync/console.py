@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from moodle_sync.i18n import _
+
 
 class Console:
     def __init__(self, *, json_mode: bool = False, quiet: bool = False, progress: bool | None = None,
@@ -32,11 +34,11 @@ class Console:
 
     def warn(self, text: str) -> None:
         self._clear()
-        print(f"Warning: {text}", file=self.err, flush=True)
+        print(_("Warning: {text}").format(text=text), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         self._clear()
-        print(f"Error: {text}", file=self.err, flush=True)
+        print(_("Error: {text}").format(text=text), file=self.err, flush=True)
 
     def progress(self, text: str) -> None:
         """A transient status line, rate-limited, overwritten in place on a terminal."""

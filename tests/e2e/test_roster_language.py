@@ -22,13 +22,13 @@ def bad_rows(path: Path) -> Path:
     ("C.UTF-8", ['row 3, column "Anställningsdatum": \'i höstas\' is not a date in the form YYYY-MM-DD',
                  "write dates as YYYY-MM-DD", 'row 4, column "Målgrupp": \'socialsekretare\' is not a known target '
                  'group (hint: did you mean "socialsekreterare"', "2 problem(s); nothing was written",
-                 "hint: fix the rows"],
-     ["rad", "ÅÅÅÅ"]),
+                 "hint: fix the rows", "Error: "],
+     ["rad", "ÅÅÅÅ", "Fel: "]),
     ("sv_SE.UTF-8", ['rad 3, kolumn "Anställningsdatum": \'i höstas\' är inget datum på formen ÅÅÅÅ-MM-DD',
                      "skriv datum som ÅÅÅÅ-MM-DD", 'rad 4, kolumn "Målgrupp": \'socialsekretare\' är ingen känd '
                      "målgrupp (tips: menar du Socialsekreterare", "2 problem; inget har skrivits",
-                     "tips: rätta raderna"],
-     ["is not a date", "row 3", "hint:", "did you mean", "known target group"]),
+                     "tips: rätta raderna", "Fel: "],
+     ["is not a date", "row 3", "hint:", "did you mean", "known target group", "Error: "]),
 ])
 def test_a_bad_row_is_told_in_the_locales_language(served: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str], lang: str, said: list[str],
