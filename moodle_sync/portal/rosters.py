@@ -23,6 +23,7 @@ from moodle_sync.i18n import _, lazy_gettext, ngettext
 from moodle_sync.jobs.roster_import import import_roster, plan_roster_import, read_roster_file
 from moodle_sync.jobs.site import open_store
 from moodle_sync.portal.db import Account
+from moodle_sync.portal.said import busy_words
 from moodle_sync.portal.site import Site
 from moodle_sync.reconcile.plan import Plan
 from moodle_sync.rosters.said import leavers_json
@@ -93,7 +94,7 @@ def preview(site: Site, account: Account, path: Path, *, scope: Scope, options: 
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 roles=site.settings.roles)
     except SyncBusy as e:
-        return Preview(error=BUSY.format(holder=e.holder))
+        return Preview(error=BUSY.format(holder=busy_words(e.holder)))
     except RosterError as e:
         problems = [{"row": p.row, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
                     for p in e.problems if hasattr(p, "row")]
@@ -145,7 +146,7 @@ def confirm(site: Site, account: Account, path: Path, *, scope: Scope, options: 
                 allow_mass_removal=bool(options.get("allow_mass_removal")), auth=site.settings.auth,
                 confirm=same_plan, roles=site.settings.roles, workers=site.settings.workers)
     except SyncBusy as e:
-        return {"ok": False, "busy": True, "error": BUSY.format(holder=e.holder)}
+        return {"ok": False, "busy": True, "error": BUSY.format(holder=busy_words(e.holder))}
     except RowsRefused as e:  # the rest is done: the rows are named, with who can fix them (not "upload again")
         out = {**e.report, "ok": True, "refused_rows": e.rows}
         out["at"] = clock.stamp()

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from moodle_sync.errors import MoodleSyncError
-from moodle_sync.i18n import swedish
+from moodle_sync.i18n import _, swedish
 
 _OPTION_ASIDE = re.compile(r"\s*\([^()]*(?<![\w-])--[a-z][^()]*\)")
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
@@ -33,3 +33,18 @@ def for_page(message: str | MoodleSyncError, *, path: Path | None = None, filena
         if not _OPTION.search(line) and "`" not in line:
             lines.append(line)
     return "\n".join(line for line in lines if line.strip()).strip()
+
+
+_SCHEDULED = re.compile(r"\(scheduled: (\d\d:\d\d)\)")
+
+
+def busy_words(holder: str) -> str:
+    """What holds the sync lock (synclock's "<job> by <user>@<host> pid <n> since <time>"), as a page says it: the
+    kind of job and when it was scheduled, never who runs it, where, or for which county."""
+    what = holder.split(" by ", 1)[0]
+    kinds = (("roster", _("a staff list being read or imported")), ("apply", _("the sync of the courses")),
+             ("pull", _("a read of completions from Moodle")), ("session", _("a placing in sessions")),
+             ("remind", _("reminders being sent")))
+    said = next((words for start, words in kinds if what.startswith(start)), _("another job"))
+    scheduled = _SCHEDULED.search(what)
+    return _("{what}, scheduled at {time}").format(what=said, time=scheduled.group(1)) if scheduled else said

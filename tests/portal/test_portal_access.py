@@ -239,7 +239,8 @@ def test_a_preview_while_another_sync_runs_says_so_and_reads_nothing(portal: Ser
     http = portal.login(portal.accounts["dalarna"])
     with acquire(portal.site.state_path, "pull (scheduled: 02:30)"):
         response = upload(http, portal, "W", [person(1)])
-    assert "En annan synkronisering pågår just nu (pull (scheduled: 02:30)" in response.text
+    assert ("En annan synkronisering pågår just nu (en hämtning av genomföranden från Moodle, schemalagd kl. 02:30)"
+            in response.text)
     assert 'id="bekrafta"' not in response.text
     store = portal.store()
     try:
@@ -264,3 +265,15 @@ def test_an_import_that_refused_rows_says_which_and_who_can_import_them_not_uplo
     [upload_id] = re.findall(r'/personallista/([^/"]+)/bekrafta', page.text)
     assert portal.db.preview(upload_id)["status"] == "applied"  # type: ignore[index]
     assert not list((portal.site.state_path.parent / "portal" / "uploads").glob("*"))
+
+
+def test_a_busy_lock_held_by_another_countys_import_names_neither_the_county_nor_the_person(
+        portal: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock's holder text names the job, the account, the server's user, host and pid: a page says only the
+    kind of job (issue 21: no English, no server detail; and nothing of another county reaches a hub)."""
+    monkeypatch.setattr("moodle_sync.portal.rosters.LOCK_WAIT", 0.0)
+    http = portal.login(portal.accounts["dalarna"])
+    with acquire(portal.site.state_path, "roster import C (portal, ulf@uppsala.example.se)"):
+        response = upload(http, portal, "W", [person(1)])
+    assert "(en personallista som läses eller importeras)" in response.text
+    assert "ulf@" not in response.text and " C " not in response.text and "pid" not in response.text

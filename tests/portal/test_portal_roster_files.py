@@ -73,7 +73,7 @@ def test_a_preview_reads_the_file_before_it_waits_for_the_sync_lock(portal: Serv
         refused = post(http, portal, "lista.xlsx", body)
         busy = post(http, portal, "lista2.xlsx", write_xlsx(portal.tmp / "lista2.xlsx", [person(1)]).read_bytes())
     assert "DOCTYPE" in refused.text and "En annan synkronisering pågår" not in refused.text
-    assert "En annan synkronisering pågår just nu (apply (scheduled: 02:00)" in busy.text
+    assert "En annan synkronisering pågår just nu (synkroniseringen av kurserna, schemalagd kl. 02:00)" in busy.text
 
 
 def test_the_sync_lock_is_free_while_the_file_is_read(portal: Served, monkeypatch: pytest.MonkeyPatch) -> None:
