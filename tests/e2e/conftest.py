@@ -161,6 +161,40 @@ def site(tmp_path: Path) -> Iterator[Site]:
     yield Site(tmp_path)
 
 
+def spec_files(root: Path) -> dict[str, bytes]:
+    """A spec tree's files (relative path → bytes), to tell whether two trees are the same."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A site with the shipped specs applied (by ``Site.apply``), saved, and the spec tree it applied."""
+
+    saved: Saved
+    specs: dict[str, bytes]
+
+
+@pytest.fixture(scope="session")
+def applied_once(tmp_path_factory: pytest.TempPathFactory) -> Applied:
+    """The shipped specs applied once per session (per pytest-xdist worker); ``applied`` restores it."""
+    tmp = tmp_path_factory.mktemp("applied")
+    site = Site(tmp)
+    site.apply()
+    return Applied(site.save(tmp / "applied.db"), spec_files(site.specs_dir))
+
+
+@pytest.fixture
+def applied(site: Site, applied_once: Applied) -> Site:
+    """``site`` with its specs applied: Moodle and the state store restored from ``applied_once`` (the same
+    specs applied the same way, under the same URL) instead of applying them again; a site whose specs a
+    fixture changed first is applied as before."""
+    if spec_files(site.specs_dir) == applied_once.specs:
+        site.restore(applied_once.saved, site.state_path)
+    else:
+        site.apply()
+    return site
+
+
 @pytest.fixture
 def served(site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Site]:
     """The site behind a real HTTP server, with the environment the command line reads pointing at it."""
