@@ -29,7 +29,7 @@ TOKEN = "e2e0123456789abcdef0123456789abc"
 URL = "https://moodle.test"
 
 
-_PARSED: dict[tuple[str, Path], tuple[object, SpecSet]] = {}
+_PARSED: dict[tuple[str, Path | None], tuple[object, SpecSet]] = {}
 _real_load = site_job.load_specs
 
 
@@ -45,7 +45,11 @@ def load_specs(root: Path | str) -> SpecSet:
                                                   for f in ("HEAD", "index") if (d / ".git" / f).exists()))
            for d in (path, *path.parents) if (d / ".git").exists()]
     key = ([(p, p.read_bytes()) for p in files], git)
-    asked = (str(root), Path.cwd())  # the SpecSet names its files as they were asked for
+    # the SpecSet names its files relative to the working directory when they are under it, else as asked for:
+    # a tree outside the working directory (the answer fuzzer's, asked for by its absolute path from each test's
+    # own directory) is parsed once, whichever directory a test runs in
+    cwd = Path.cwd().resolve()
+    asked = (str(root), cwd if not Path(root).is_absolute() or path.is_relative_to(cwd) else None)
     known = _PARSED.get(asked)
     if known is None or known[0] != key:
         if len(_PARSED) >= 16:
@@ -155,6 +159,40 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     yield Site(tmp_path)
+
+
+def spec_files(root: Path) -> dict[str, bytes]:
+    """A spec tree's files (relative path → bytes), to tell whether two trees are the same."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A site with the shipped specs applied (by ``Site.apply``), saved, and the spec tree it applied."""
+
+    saved: Saved
+    specs: dict[str, bytes]
+
+
+@pytest.fixture(scope="session")
+def applied_once(tmp_path_factory: pytest.TempPathFactory) -> Applied:
+    """The shipped specs applied once per session (per pytest-xdist worker); ``applied`` restores it."""
+    tmp = tmp_path_factory.mktemp("applied")
+    site = Site(tmp)
+    site.apply()
+    return Applied(site.save(tmp / "applied.db"), spec_files(site.specs_dir))
+
+
+@pytest.fixture
+def applied(site: Site, applied_once: Applied) -> Site:
+    """``site`` with its specs applied: Moodle and the state store restored from ``applied_once`` (the same
+    specs applied the same way, under the same URL) instead of applying them again; a site whose specs a
+    fixture changed first is applied as before."""
+    if spec_files(site.specs_dir) == applied_once.specs:
+        site.restore(applied_once.saved, site.state_path)
+    else:
+        site.apply()
+    return site
 
 
 @pytest.fixture

@@ -31,7 +31,10 @@ from moodle_sync.cli import main
 from moodle_sync.demo import SHIPPED_SPECS, seed_templates
 from moodle_sync.emulator import Emulator, serve
 from moodle_sync.emulator.signatures import signatures
+from moodle_sync.jobs import site as site_job
+from moodle_sync.moodle.client import RetryPolicy
 from moodle_sync.specs.load import load_specs
+from moodle_sync.writing import settle as settle_module
 
 from .test_rosters import person, write_roster
 
@@ -290,6 +293,21 @@ FUNCTIONS = ["core_webservice_get_site_info", "core_course_get_categories", "cor
 CASES = [(fn, kind) for fn in FUNCTIONS for kind in MUTATIONS]
 
 
+def no_waits(attempts: int = 5) -> RetryPolicy:
+    """The command line's retry policy (as many attempts) without its pauses."""
+    return RetryPolicy(attempts=attempts, initial_wait=0.0, max_wait=0.0)
+
+
+@pytest.fixture
+def waits_are_instant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A truncated answer is retried after a pause, and a lost enrolment answer re-sent after one (up to 5 s):
+    the emulator has done the write before it answers and its clock stands still, so a pause changes nothing
+    but the wall time. The retries and re-reads themselves still happen."""
+    monkeypatch.setattr(site_job, "RetryPolicy", no_waits)
+    monkeypatch.setattr(settle_module, "LOST_ANSWER_WAIT", 0.0)
+
+
+@pytest.mark.usefixtures("waits_are_instant")
 @pytest.mark.parametrize(("fn", "kind"), CASES, ids=[f"{fn}-{kind}" for fn, kind in CASES])
 def test_a_mutated_answer_is_a_clean_error_or_harmless(
         baseline: tuple[Round, list[Stage]], fn: str, kind: str, tmp_path: Path,

@@ -185,9 +185,9 @@ def course_ids(site: Site) -> dict[str, int]:
 
 
 @pytest.fixture
-def dalarna(site: Site, tmp_path: Path) -> County:
+def dalarna(applied: Site, tmp_path: Path) -> County:
     """Seven social workers in Dalarna (W), enrolled in SOC and NCK by the rules."""
-    site.apply()
+    site = applied
     rows = [person(n) for n in range(7)]
     ids = import_county(site, tmp_path, rows, "W")
     return County(site, rows, ids, course_ids(site), tmp_path)
@@ -304,9 +304,9 @@ def test_people_moodle_does_not_track_keep_their_last_known_state(dalarna: Count
     assert ids[3] in spy.asked(soc) and course_people(site, SOC)[ids[3]].completed_at == t
 
 
-def test_enrolment_days_are_swedish_calendar_days(site: Site) -> None:
+def test_enrolment_days_are_swedish_calendar_days(applied: Site) -> None:
     # the store writes UTC: 23:30 UTC on New Year's Eve is already the new year in Stockholm
-    site.apply()
+    site = applied
     api = site.api()
     store = site.store(api)
     CompletionStore(store).save_roster(SOC, {4242: ("active", 0)}, "2026-12-31T23:30:00+00:00")
@@ -581,8 +581,8 @@ def test_a_range_of_days_is_no_report_period(two_counties: County) -> None:
 
 # --- 8. reminders --------------------------------------------------------------------------------------
 
-def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site, tmp_path: Path) -> None:
-    site.apply()
+def test_reminders_go_to_those_near_their_deadline_once_per_interval(applied: Site, tmp_path: Path) -> None:
+    site = applied
     today = clock.today()
     recent = (today - datetime.timedelta(days=80)).isoformat()  # SOC deadline (90 days) in 10 days
     rows = [person(n, **{"Anställningsdatum": recent}) for n in range(5)]
@@ -621,8 +621,8 @@ def test_reminders_go_to_those_near_their_deadline_once_per_interval(site: Site,
     store.close()
 
 
-def test_no_reminder_about_a_course_whose_completion_moodle_does_not_track(site: Site, tmp_path: Path) -> None:
-    site.apply()
+def test_no_reminder_about_a_course_whose_completion_moodle_does_not_track(applied: Site, tmp_path: Path) -> None:
+    site = applied
     start = (clock.today() - datetime.timedelta(days=50)).isoformat()  # NCK's 60-day deadline in 10 days
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
     run_pull(site)
@@ -806,8 +806,8 @@ def test_completion_switched_off_in_moodle_settles_the_course_on_one_answer(dala
 
 
 def test_completion_off_on_the_whole_site_is_not_tracked_anywhere_and_nobody_is_reminded(
-        site: Site, tmp_path: Path) -> None:
-    site.apply()
+        applied: Site, tmp_path: Path) -> None:
+    site = applied
     start = (clock.today() - datetime.timedelta(days=50)).isoformat()  # deadlines within 14 days or so
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": start}) for n in range(3)], "W")
     site.emulator.state.config.enablecompletion = 0  # Site administration > Advanced features

@@ -86,11 +86,11 @@ def test_staff_enrolled_today_are_never_late_today_whatever_their_employment_dat
     assert totals(capsys.readouterr().out)["Ej genomförda, sista dag passerad"] == "0"
 
 
-def test_late_the_day_after_the_deadline_and_not_before(site: Site, tmp_path: Path) -> None:
+def test_late_the_day_after_the_deadline_and_not_before(applied: Site, tmp_path: Path) -> None:
     from .test_completions import import_county, run_pull
 
+    site = applied
     today = clock.today()
-    site.apply()
     import_county(site, tmp_path, [person(n, **{"Anställningsdatum": (today - 80 * datetime.timedelta(days=1))
                                                 .isoformat()}) for n in range(6)], "W")
     run_pull(site)

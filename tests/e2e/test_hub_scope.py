@@ -201,12 +201,6 @@ def render(report: Any) -> str:
     return render_roster_plan(report.plan)
 
 
-@pytest.fixture
-def applied(site: Site) -> Site:
-    site.apply()
-    return site
-
-
 def test_a_hubs_import_whose_only_failures_are_rows_it_may_not_use_exits_1_saying_who_can_import_them(
         two_hubs: TwoHubs, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # its own new person (row 5) is created; rows 3 and 4 name Stockholm's Sigrid: a rerun can never change them,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from moodle_sync.explainer import render_roster_plan
 from moodle_sync.rosters.parse import read_roster
 from moodle_sync.rosters.planner import plan_roster
@@ -15,12 +13,6 @@ from moodle_sync.scope import Scope
 
 from .conftest import Site
 from .test_rosters import apply_roster, do_import, person, write_roster
-
-
-@pytest.fixture
-def applied(site: Site) -> Site:
-    site.apply()
-    return site
 
 
 def moodle_email(site: Site, userid: int) -> str:

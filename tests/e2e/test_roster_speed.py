@@ -17,7 +17,6 @@ from moodle_sync.errors import ApplyError, PermissionDenied
 from moodle_sync.rosters import write_people as importer
 
 from .conftest import Site, run
-from .test_rosters import applied as applied  # noqa: F401  (the fixture)
 from .test_rosters import do_import, person, write_roster
 
 

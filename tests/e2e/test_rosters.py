@@ -50,12 +50,6 @@ def write_roster(path: Path, rows: list[dict[str, str]], header: list[str] = HEA
     return path
 
 
-@pytest.fixture
-def applied(site: Site) -> Site:
-    site.apply()
-    return site
-
-
 def do_import(site: Site, path: Path, county: str = "W", scope: Scope | None = None, dry_run: bool = False,
               **kw: Any) -> RosterReport:
     """A roster import, or with ``dry_run`` only its plan (``roster import --dry-run``)."""

@@ -22,6 +22,15 @@ from moodle_sync.demo import SHIPPED_SPECS
 from .conftest import TOKEN, run
 
 
+def as_from_a_terminal() -> None:
+    """Run in the child before it starts: Ctrl-C (SIGINT) as a terminal delivers it. A child inherits an ignored
+    or blocked SIGINT from the process that starts it, and in a full pytest-xdist run the worker ignores SIGINT
+    and SIGQUIT by then (its /proc status' SigIgn): the server never saw stop()'s SIGINT and was killed after
+    its 20 s (three tests, 21 s each; the demo test failed on the kill's exit code)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,7 +69,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def start_emulator(site: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[str]]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moodle_sync", "emulator", "--site", site, "--port", str(port),
-                             "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
     try:
         wait_until_listening(port, proc)
         monkeypatch.setenv("MOODLE_URL", f"http://127.0.0.1:{port}")
@@ -91,7 +101,8 @@ def test_demo_serve_leaves_the_site_up_and_learners_complete_on_enter(
     proc = subprocess.Popen([sys.executable, "-m", "moodle_sync", "demo", "--serve", "--report-dir",
                              str(workdir / "demo-out"), "--state", str(workdir / "demo.db")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "MOODLE_SYNC_STATE_PATH": ""}, cwd=workdir)
+                            env={**os.environ, "MOODLE_SYNC_STATE_PATH": ""}, cwd=workdir,
+                            preexec_fn=as_from_a_terminal)
     try:
         assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
         url_line, token_line = proc.stdout.readline().strip(), proc.stdout.readline().strip()
