@@ -11,9 +11,7 @@ Skipped, saying why, without Chromium or Playwright.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +19,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the portal tests' fixture (tests/portal/conftest.py)
 
-from portal.conftest import PASSWORD, Served, applied, person, portal, write_xlsx  # noqa: E402, F401
+# applied, browser and portal are the portal tests' fixtures, used here by name
+from portal.conftest import CHROMIUM, PASSWORD, Served, applied, browser, person, portal, write_xlsx  # noqa: E402, F401, E501
 from portal.words import not_for_coordinators  # noqa: E402
 
-CHROMIUM = os.environ.get("MOODLE_SYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install "
                                                                     "chromium): the portal's layout is checked in it")
 WIDTHS = (1280, 390)
@@ -56,22 +52,11 @@ MEASURE = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 class Walk:
     """A coordinator's browser (1280 px) and a phone with the same login (390 px); every page seen is measured
     at both widths."""
 
-    def __init__(self, browser: Any, served: Served) -> None:
+    def __init__(self, browser: Any, served: Served) -> None:  # noqa: F811 - the fixture's value
         self.portal = served
         self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE",
                                            bypass_csp=True)

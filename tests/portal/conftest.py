@@ -3,7 +3,9 @@ the real specs applied; accounts for two county hubs (Dalarna W, Uppsala C) and 
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -31,6 +33,24 @@ from moodle_sync.portal.config import load_portal_config
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.sites import open_for_reading
+
+#: Debian's Chromium, which the browser tests drive through Playwright (they skip where it is missing)
+CHROMIUM = os.environ.get("MOODLE_SYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one per module (Playwright gives every launch a fresh, temporary profile)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
 
 PASSWORD = "ett-långt-lösenord-2026"
 HEADER = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",

@@ -4,33 +4,15 @@ uploads an XLSX, sees the plan, confirms, and sees its county's report. Skips wh
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import PASSWORD, Served, person, write_xlsx
-
-CHROMIUM = os.environ.get("MOODLE_SYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from .conftest import CHROMIUM, PASSWORD, Served, person, write_xlsx
 
 NO_CHROMIUM = "Chromium is not installed (apt-get install chromium): the browser tests need it"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
-    # Playwright gives every launch a fresh, temporary profile (its own --user-data-dir)
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def log_in(page: Any, portal: Served, who: str) -> None:
