@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync import email_cost
+from moodle_sync.jobs import site as site_job
 from moodle_sync.rosters import write_people
 
 RAM_DISK = Path("/dev/shm")
@@ -35,6 +36,15 @@ def logging_as_in_a_fresh_process() -> Iterator[None]:
     logger.setLevel(logging.NOTSET)
     yield
     logger.setLevel(logging.NOTSET)
+
+
+@pytest.fixture(autouse=True)
+def specs_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands and portal pages a test runs load the specs through ``jobs.site.load_specs``: a tree whose files
+    hold the same bytes is parsed once per process (e2e/conftest.py ``load_specs``)."""
+    from e2e.conftest import load_specs
+
+    monkeypatch.setattr(site_job, "load_specs", load_specs)
 
 
 @pytest.fixture(autouse=True)

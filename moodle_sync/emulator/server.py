@@ -56,6 +56,11 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+#: how often a background server looks whether close() asked it to stop (socketserver's default, 0.5 s, made every
+#: close wait up to half a second: a test that starts and stops a site waited that long each time)
+STOP_POLL = 0.02
+
+
 class ServerHandle:
     """A running loopback server; ``url`` is the site's base URL. Use as a context manager or call close()."""
 
@@ -103,8 +108,8 @@ def _make_server(emulator: Emulator, host: str, port: int) -> tuple[ThreadingHTT
 def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
     """Serve ``emulator`` on a background thread (port 0: any free port)."""
     server, url = _make_server(emulator, host, port)
-    thread = threading.Thread(target=server.serve_forever, name=f"moodle-emulator-{server.server_address[1]}",
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL},
+                              name=f"moodle-emulator-{server.server_address[1]}", daemon=True)
     thread.start()
     return ServerHandle(server, thread, url)
 

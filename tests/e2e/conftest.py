@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -22,6 +24,8 @@ from moodle_sync.jobs.sync import ApplyReport, make_plan
 from moodle_sync.jobs.sync import apply as apply_specs
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.plan import Plan
+from moodle_sync.specs import load as spec_load
+from moodle_sync.specs.source import SourceRef, SpecModel, spec_source
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.db import StateStore
 
@@ -29,40 +33,56 @@ TOKEN = "e2e0123456789abcdef0123456789abc"
 URL = "https://moodle.test"
 
 
-_PARSED: dict[tuple[str, Path | None], tuple[object, SpecSet]] = {}
+_PARSED: dict[object, tuple[SpecSet, str]] = {}
 _real_load = site_job.load_specs
 
 
 def load_specs(root: Path | str) -> SpecSet:
-    """``specs.load.load_specs``, but a spec tree is parsed again only when a file under it changed (its bytes are
-    the key) or the git repository holding it did (a SpecSet records the commit and whether the tree is dirty):
-    parsing the YAML was most of an end-to-end test's time. Errors are never kept: a broken tree fails each time."""
+    """``specs.load.load_specs``, but a spec tree is parsed again only when its files' bytes or the git repository
+    holding it changed (a SpecSet records the commit and whether the tree is dirty): parsing the YAML was most of an
+    end-to-end test's time. Every test copies the shipped specs into its own directory, so the key is what the tree
+    holds, not where: a tree parsed elsewhere is handed out with its root and every spec's file (the one thing in a
+    SpecSet that says where it lies) as a load of this tree would give them. Errors are never kept: a broken tree
+    fails each time."""
     path = Path(root).resolve()
     if not path.is_dir():
         return _real_load(root)
     files = sorted(p for p in path.rglob("*") if p.is_file())
-    git = [(d, (d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
-                                                  for f in ("HEAD", "index") if (d / ".git" / f).exists()))
+    git = [((d / ".git").stat().st_mtime_ns, *((d / ".git" / f).stat().st_mtime_ns
+                                               for f in ("HEAD", "index") if (d / ".git" / f).exists()))
            for d in (path, *path.parents) if (d / ".git").exists()]
-    key = ([(p, p.read_bytes()) for p in files], git)
-    # the SpecSet names its files relative to the working directory when they are under it, else as asked for:
-    # a tree outside the working directory (the answer fuzzer's, asked for by its absolute path from each test's
-    # own directory) is parsed once, whichever directory a test runs in
-    cwd = Path.cwd().resolve()
-    asked = (str(root), cwd if not Path(root).is_absolute() or path.is_relative_to(cwd) else None)
-    known = _PARSED.get(asked)
-    if known is None or known[0] != key:
+    key = (tuple((p.relative_to(path).as_posix(), p.read_bytes()) for p in files), tuple(git),
+           str(path) if git else None)  # inside a repository the place decides what git says
+    known = _PARSED.get(key)
+    if known is None:
         if len(_PARSED) >= 16:
             del _PARSED[next(iter(_PARSED))]
-        known = _PARSED[asked] = (key, _real_load(root))
-    return known[1]
+        known = _PARSED[key] = (_real_load(root), spec_load._display(Path(root)))
+    return _moved(*known, Path(root))
 
 
-@pytest.fixture(autouse=True)
-def specs_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands a test runs load the specs through ``load_specs`` too (``jobs.site.load`` calls it by this
-    name)."""
-    monkeypatch.setattr(site_job, "load_specs", load_specs)
+def _moved(specs: SpecSet, before: str, root: Path) -> SpecSet:
+    """``specs``, loaded where the loader showed as ``before``, as loaded from ``root``: the same specs, each naming its
+    file under ``root`` as the loader shows it (relative to the working directory when inside it); ``specs`` itself
+    when that changes nothing."""
+    if specs.root == root and before == spec_load._display(root):
+        return specs
+    moved = copy.deepcopy(specs)
+    for spec in _nested(moved):
+        where = spec_source(spec)
+        if where is not None:
+            spec._source = SourceRef(spec_load._display(root / Path(where.file).relative_to(before)), where.line)
+    return dataclasses.replace(moved, root=root)
+
+
+def _nested(specs: SpecSet) -> Iterator[SpecModel]:
+    for group in (specs.categories, specs.courses, specs.target_groups, specs.rules):
+        for spec in group.values():
+            yield spec
+            for name in type(spec).model_fields:
+                value = getattr(spec, name)
+                if isinstance(value, tuple):
+                    yield from (item for item in value if isinstance(item, SpecModel))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from moodle_sync.demo import SHIPPED_SPECS
+from moodle_sync.emulator.server import STOP_POLL
 
 from .conftest import TOKEN, run
 
@@ -51,7 +52,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 def not_moodle(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str], int]]:
     handler = type("Handler", (Recorder,), {"status": request.param, "posts": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", handler.posts, request.param or 501

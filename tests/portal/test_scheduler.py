@@ -11,6 +11,7 @@ from e2e.conftest import TOKEN
 
 from moodle_sync.config import load_settings
 from moodle_sync.emulator import Fault
+from moodle_sync.emulator.server import STOP_POLL
 from moodle_sync.portal.app import create_app
 from moodle_sync.portal.config import ScheduleConfig, load_portal_config
 from moodle_sync.portal.scheduler import TZ, Scheduler, next_time
@@ -140,7 +141,7 @@ class _SmtpSink:
 
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": STOP_POLL}, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
