@@ -54,3 +54,32 @@ def lookups_and_creates_take_no_time(monkeypatch: pytest.MonkeyPatch) -> None:
     test sets its own (tests/e2e/test_roster_speed.py does), so no other test depends on the machine's load."""
     monkeypatch.setattr(email_cost, "CLOCK", lambda: 0.0)
     monkeypatch.setattr(write_people, "CLOCK", lambda: 0.0)
+
+
+#: the modules whose tests take longest (benchmarks/README.md, "Test suite time"), run first: pytest-xdist deals
+#: tests out in the order collected, so a long test dealt out last kept one core busy while the other had nothing
+#: left (longest first is the usual greedy schedule). Whole modules move, so a module-scoped set-up is still built
+#: once per worker; the order of everything else is unchanged, and no test depends on it.
+LONGEST_FIRST = (
+    "tests/browser/test_portal_walk.py",
+    "tests/e2e/test_apply.py",
+    "tests/e2e/test_enrolment_intents.py",
+    "tests/emulator/test_scale.py",
+    "tests/portal/test_portal_browser.py",
+    "tests/browser/test_report_page.py",
+    "tests/portal/test_portal_access.py",
+    "tests/contract/test_contract_replay.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+
+    def order(item: pytest.Item) -> int:
+        try:
+            return rank.get(item.path.relative_to(root).as_posix(), len(rank))
+        except ValueError:
+            return len(rank)
+
+    items.sort(key=order)  # stable: within a module, and for the rest, the collected order
