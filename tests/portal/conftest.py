@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 import requests
 import uvicorn
+from argon2 import PasswordHasher, Type
 from e2e.conftest import TOKEN, Saved, Site
 
 from moodle_sync import clock
@@ -28,7 +29,6 @@ from moodle_sync.emulator import serve
 from moodle_sync.jobs.site import connect, open_site_store
 from moodle_sync.jobs.sync import apply
 from moodle_sync.portal.app import create_app
-from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
 from moodle_sync.portal.db import PortalDB
 from moodle_sync.store.db import StateStore
@@ -53,6 +53,12 @@ def browser() -> Iterator[Any]:
 
 
 PASSWORD = "ett-långt-lösenord-2026"
+#: the test accounts' password as a real argon2id hash, made with the smallest cost argon2 allows: the portal
+#: verifies it as it verifies any stored hash (the parameters are read from the hash), in a millisecond rather than
+#: production's fifth of a second, which every login of every portal test paid. Production's parameters are asserted
+#: in test_portal_access (logins) and their cost measured in tests/portal/test_portal_logins.py and
+#: benchmarks/bench_logins.py, which hash with the portal's own hasher.
+PASSWORD_HASH = PasswordHasher(type=Type.ID, time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 HEADER = ["E-post", "Förnamn", "Efternamn", "Organisation", "Enhet", "Målgrupp", "Anställningsdatum",
           "Anställnings-id"]
 
@@ -169,7 +175,7 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: Saved) -> I
         db: PortalDB = app.state.portal.db
         accounts = {"dalarna": "anna@dalarna.example.se", "uppsala": "ulf@uppsala.example.se",
                     "admin": "admin@myndighet.example.se"}
-        hashed = hash_password(PASSWORD)
+        hashed = PASSWORD_HASH
         db.add_account(email=accounts["dalarna"], password_hash=hashed, role="hub", hub="dalarna", county="W",
                        personal_data=True, must_change=False)
         db.add_account(email=accounts["uppsala"], password_hash=hashed, role="hub", hub="uppsala", county="C",

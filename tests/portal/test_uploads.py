@@ -20,11 +20,10 @@ from starlette.applications import Starlette
 from moodle_sync.config import load_settings
 from moodle_sync.portal import uploads
 from moodle_sync.portal.app import create_app
-from moodle_sync.portal.auth import hash_password
 from moodle_sync.portal.config import load_portal_config
 from moodle_sync.writing.synclock import acquire
 
-from .conftest import PASSWORD, Served, hidden, person
+from .conftest import PASSWORD_HASH, Served, hidden, person
 from .test_portal_access import confirm_action, upload
 
 
@@ -129,7 +128,7 @@ def test_a_county_over_its_bound_of_waiting_uploads_gets_a_swedish_message_and_n
     state = portal.app.state.portal
     state.config = state.config.model_copy(update={"max_pending_uploads": 2, "max_pending_upload_mb": 1})
     for n in range(3):
-        portal.db.add_account(email=f"hub{n}@dalarna.example.se", password_hash=hash_password(PASSWORD), role="hub",
+        portal.db.add_account(email=f"hub{n}@dalarna.example.se", password_hash=PASSWORD_HASH, role="hub",
                               hub="dalarna", county="W", must_change=False)
     hubs = [portal.login(f"hub{n}@dalarna.example.se") for n in range(3)]
     first, second = (preview_id(upload(hubs[n], portal, "W", [person(n)], name=f"{n}.xlsx")) for n in range(2))
