@@ -7,6 +7,7 @@ their PARAM cleaner unchanged. Returns: keys not described are dropped and PARAM
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from moodle_sync.emulator.errors import MoodleError, invalid_parameter, invalid_response
@@ -37,15 +38,20 @@ def _is_bool_value(value: object) -> bool:
     return isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)) or value in ("0", "1")
 
 
-def validate_param(value: object, ptype: str, allownull: bool, debuginfo: str,
+def validate_param(value: object, ptype: str, allownull: bool, debuginfo: str | Callable[[], str],
                    env: Environment = DEFAULT_ENVIRONMENT) -> object:
-    """lib/moodlelib.php validate_param(): the value must equal its cleaned form, as strings."""
+    """lib/moodlelib.php validate_param(): the value must equal its cleaned form, as strings. ``debuginfo`` may be
+    given as a function: the message is then only made for a value that fails (every value of every answer passes
+    through here)."""
+    def refused() -> MoodleError:
+        return invalid_parameter(debuginfo if isinstance(debuginfo, str) else debuginfo())
+
     if value is None:
         if allownull:
             return None
-        raise invalid_parameter(debuginfo)
+        raise refused()
     if isinstance(value, (dict, list)):
-        raise invalid_parameter(debuginfo)
+        raise refused()
     cleaned = clean_param(value, ptype, env)
     if ptype == "float":
         if not isinstance(value, (int, float)):
@@ -53,11 +59,11 @@ def validate_param(value: object, ptype: str, allownull: bool, debuginfo: str,
             try:
                 float(text)
             except ValueError:
-                raise invalid_parameter(debuginfo) from None
+                raise refused() from None
             if not _FLOAT_TEXT.match(text):
-                raise invalid_parameter(debuginfo)
+                raise refused()
     elif php_str(value) != php_str(cleaned):
-        raise invalid_parameter(debuginfo)
+        raise refused()
     return cleaned
 
 
@@ -79,8 +85,9 @@ def validate_parameters(desc: Description, value: object, env: Environment = DEF
             raise invalid_parameter("Scalar type expected, array or object received.")
         if desc.type == "bool" and _is_bool_value(value):
             return bool(int(php_str(value) or 0))
-        debuginfo = (f'Invalid external api parameter: the value is "{php_str(value)}", '
-                     f'the server was expecting "{desc.type}" type')
+        def debuginfo(value: object = value, desc: Value = desc) -> str:
+            return (f'Invalid external api parameter: the value is "{php_str(value)}", '
+                    f'the server was expecting "{desc.type}" type')
         return validate_param(value, desc.type, desc.allownull, debuginfo, env)
     if isinstance(desc, Single):
         array = _as_array(value)
@@ -129,12 +136,13 @@ def clean_returnvalue(desc: Description, value: object, env: Environment = DEFAU
             raise invalid_response("Scalar type expected, array or object received.")
         if desc.type == "bool" and _is_bool_value(value):
             return bool(int(php_str(value) or 0))
-        debuginfo = (f'Invalid external api response: the value is "{php_str(value)}" of PHP type '
-                     f'"{_php_type(value)}", the server was expecting "{desc.type}" type')
+        def debuginfo(value: object = value, desc: Value = desc) -> str:
+            return (f'Invalid external api response: the value is "{php_str(value)}" of PHP type '
+                    f'"{_php_type(value)}", the server was expecting "{desc.type}" type')
         try:
             return validate_param(value, desc.type, desc.allownull, debuginfo, env)
         except MoodleError as e:
-            raise invalid_response(e.debuginfo or debuginfo) from None
+            raise invalid_response(e.debuginfo or debuginfo()) from None
     if isinstance(desc, Single):
         array = _as_array(value)
         if array is None:
