@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from moodle_sync.completions.report_dates import CREATED_SLACK, Anchor, Calibration, calibrate, parse_shown
-from moodle_sync.completions.report_setup import CompletionReport
+from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ReportRow, RetrievedReport
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
@@ -43,9 +43,13 @@ from moodle_sync.store.report_pull import Pass, Read, ReportPullStore, Seen, Sho
 
 #: the most rows per retrieve_report call. On the 2-core lab site (41 319 rows, the report's 11 columns) PHP spent
 #: 28.1 s answering the report in pages of 5 000, 26.6 s in 10 000, 24.5 s in 20 000 and 25.0 s in one page: the
-#: time goes into formatting rows (dates above all), each page adds about 0.4 s, so the pull asks for as few pages
-#: as it has workers, none larger than this (benchmarks/README.md, issue 25)
-PAGE_SIZE = 20000
+#: time goes into formatting rows (dates above all: per 2 000 rows course:startdate 0.30 s, enrolment:timestarted
+#: 0.29 s, completion:timecompleted 0.11 s, of 0.91 s in all), each page adds about 0.4 s. With pages of 20 000 the
+#: two pages took ~11 s each side by side and a third of 1 319 rows ~1 s alone at the end, so a pass is cut into
+#: pages of equal size, as many as a multiple of the workers, none larger than this: 41 319 rows are 2 pages of
+#: 20 660 (one page of all 41 319 was answered fine, so 25 000 is within what PHP handles; benchmarks/README.md,
+#: issue 25)
+PAGE_SIZE = 25000
 
 #: a report smaller than this is read in one page (two pages of a few rows each cost more than one)
 SPLIT_FROM = 2000
@@ -85,6 +89,8 @@ class BulkResult:
     looked_up: int = 0
     #: the pass that was read (its dates are read by ``finish_report``)
     progress: Pass | None = None
+    #: the course date columns the report showed (completions/report_setup.py DATE_COLUMNS: absent once not needed)
+    course_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,13 +125,13 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
     """Read every page of the report into the store: who is enrolled in each managed course, with what the rows show.
     ``finish_report`` then reads the pass's dates."""
     saved = ReportPullStore(store)
-    result = BulkResult()
+    result = BulkResult(course_columns=tuple(uid for uid in DATE_COLUMNS if uid in report.positions))
     progress = saved.open_pass()
     if progress is not None and progress.reportid != report.id:
         progress = None
-    # an interrupted pass goes on in its own page size; a new one in as few pages as there are workers
-    page_size = page_size or min(PAGE_SIZE, progress.per_page if progress is not None else
-                                 max(SPLIT_FROM, -(-report.rows // max(1, workers))) if report.rows > 0 else PAGE_SIZE)
+    # an interrupted pass goes on in its own page size; a new one in pages of equal size (page_size_for)
+    page_size = page_size or (min(PAGE_SIZE, progress.per_page) if progress is not None
+                              else page_size_for(report.rows, workers))
     if progress is not None and progress.per_page != page_size:
         progress = None
     restarts = 0
@@ -167,6 +173,18 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
     saved.close_roster(progress.stamp, list(known.courses))
     result.progress = progress
     return result
+
+
+def page_size_for(rows: int, workers: int) -> int:
+    """Rows per page for a report of ``rows`` rows (-1: unknown) read ``workers`` pages at a time: as many pages of
+    equal size as a multiple of the workers, none larger than :data:`PAGE_SIZE`, so that no small page is read alone
+    at the end; a report smaller than :data:`SPLIT_FROM` in as few pages as :data:`PAGE_SIZE` allows."""
+    if rows <= 0:
+        return PAGE_SIZE
+    pages = -(-rows // PAGE_SIZE)
+    if rows >= SPLIT_FROM:
+        pages = -(-pages // max(1, workers)) * max(1, workers)
+    return -(-rows // pages)
 
 
 def _pages(api: MoodleApi, reportid: int, first: int, page_size: int, workers: int, rows: int
@@ -227,7 +245,8 @@ def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: Bu
     """Find the timezone of the pass's dates, store what they read as, and keep Moodle's completion times (of the
     courses in ``tracked``)."""
     shown = saved.shown(progress.stamp)
-    clock = calibrate(_course_anchors(progress, known), _enrolment_anchors(shown, known))
+    clock = calibrate(_course_anchors(progress, known, result.course_columns),
+                      _enrolment_anchors(shown, known) + _completion_anchors(shown))
     if result.changed_while_read:
         clock = Calibration([], clock.anchors, clock.agree)  # two passes' pages: no date is certain
     result.dates_certain, result.anchors, result.anchors_agree = clock.certain, clock.anchors, clock.agree
@@ -255,15 +274,25 @@ def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: Bu
     result.ask = [(s.course_idnumber, s.userid) for s, at in better if not at and s.completed_at is None]
 
 
-def _course_anchors(progress: Pass, known: Known) -> list[Anchor]:
-    """Each managed course's start and end date as the report showed them, against Moodle's numbers."""
+def _course_anchors(progress: Pass, known: Known, columns: tuple[str, ...]) -> list[Anchor]:
+    """Each managed course's start and end date as the report showed them, against Moodle's numbers (of the date
+    ``columns`` it showed)."""
     out: list[Anchor] = []
     for idnumber, (start, end) in sorted(progress.course_dates.items()):
         numbers = known.courses.get(idnumber)
         if numbers is None:
             continue
-        out += [Anchor(shown, number) for shown, number in zip((start, end), numbers, strict=True) if number]
+        out += [Anchor(shown, number) for shown, number, uid in zip((start, end), numbers, DATE_COLUMNS, strict=True)
+                if number and uid in columns]
     return out
+
+
+def _completion_anchors(shown: list[Shown]) -> list[Anchor]:
+    """The completions the store holds with Moodle's time (the report's, read by an earlier pull, or the criteria's)
+    against what the report shows now: a completion reset or redone in Moodle since disagrees, so they count as
+    enrolment anchors do (report_dates.AGREE of them)."""
+    return [Anchor(s.completed, s.completed_at) for s in shown
+            if s.completed and s.completed_at and s.completed_source in ("report", "criteria")]
 
 
 def _enrolment_anchors(shown: list[Shown], known: Known) -> list[Anchor]:

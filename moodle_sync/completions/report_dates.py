@@ -12,7 +12,9 @@ A date is read as the wall-clock minute it shows (:func:`parse_shown`) and turne
 :class:`Calibration`, made from times Moodle also gives as numbers (anchors): each managed course's start and end
 date, which the report shows beside what core_course_get_courses_by_field answers, and the times the tool itself
 sent for its enrolments (or, without a start, when it made them: the report then shows the enrolment's creation
-time). When they agree with Europe/Stockholm, the site honoured the timezone asked for. When they do not, the site
+time), and the completions the store holds with Moodle's time (read by an earlier pull: the report shows them again;
+completions/report_setup.py leaves the course dates out once there are enough of these). When they agree with
+Europe/Stockholm, the site honoured the timezone asked for. When they do not, the site
 forces one: every timezone that agrees with them is a candidate, and a date is read where all candidates read it
 alike (one forced zone, or any zone with the same times as it). A date no candidate settles, a site whose dates
 are not English (a customised language string, another calendar) or one with no anchor gives no time: the caller
@@ -38,7 +40,8 @@ _PATTERN = re.compile(r"^(\w+), (\d{1,2}) (\w+) (\d{4}), (\d{1,2}):(\d{2}) (AM|P
 #: an enrolment's creation time and the time the store recorded it differ by the length of the enrol call
 CREATED_SLACK = 600
 
-#: share of the enrolment anchors that must agree: a few enrolments changed in the UI (drift) do not make dates
+#: share of the enrolment and completion anchors that must agree: a few enrolments changed in the UI or completions
+#: reset and redone (drift) do not make dates
 #: uncertain. Course dates are read from Moodle in the same pull as the report, so every one must agree
 AGREE = 0.9
 
@@ -132,8 +135,8 @@ class Calibration:
 
 
 def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibration:
-    """Find the timezone the report's dates are shown in, from course dates (all must agree) and enrolment times
-    (:data:`AGREE` of them)."""
+    """Find the timezone the report's dates are shown in, from course dates (all must agree) and enrolment and
+    completion times (:data:`AGREE` of them)."""
     exact, loose = list(courses), list(enrolments)
     total = len(exact) + len(loose)
     if not total:

@@ -8,14 +8,22 @@ enrolment method and username (core_reportbuilder_columns_sort_toggle), so that 
 column, condition or sort an admin added is left alone. Columns are found by their English titles (the tool asks
 for every page in English): Moodle 4.3's lang/en strings of the entities in course/classes/reportbuilder/
 datasource/participants.php.
+
+The course start and end dates (:data:`DATE_COLUMNS`) are there only to find the timezone the report's dates are
+shown in (completions/report_dates.py), and Moodle spends about a third of the report's time formatting them. Once
+the last pull read :data:`ENOUGH_ANCHORS` completions and enrolments as Moodle holds them (their times are known:
+store/report_pull.py ``anchors``), those find it alone, and the tool deletes the date columns it added
+(core_reportbuilder_columns_delete; never a column an admin added, which is simply read). An empty store, too few
+anchors or a last pull whose dates were not certain add them back.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from moodle_sync.errors import MoodleApiError
+from moodle_sync.errors import AuthError, MoodleApiError, PermissionDenied
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ColumnSorting, ReportDetails
 from moodle_sync.store.db import StateStore
@@ -42,6 +50,17 @@ COLUMNS: dict[str, str] = {
     # needs neither core_enrol_get_enrolled_users nor a lookup by username
     "user:fullnamewithlink": "Full name with link",
 }
+
+#: the columns read only as anchors of the report's timezone, needed while the store holds too few of its own
+DATE_COLUMNS = ("course:startdate", "course:enddate")
+
+#: anchors (completions and the tool's enrolments the last pull read as Moodle holds them) enough to find the report's
+#: timezone without the course dates: at report_dates.AGREE (0.9), ten still agree when one completion was redone
+ENOUGH_ANCHORS = 10
+
+DELETE = "core_reportbuilder_columns_delete"
+
+log = logging.getLogger(__name__)
 
 #: the one deterministic order: course, enrolment method, person (one row per course × method × person)
 SORT_BY = ("course:idnumber", "enrol:plugin", "user:username")
@@ -131,6 +150,8 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
                              "delete the extra one in the report builder, or give it another title")
     saved = ReportPullStore(store) if store is not None else None
     columns, sorted_ = saved.report_columns(report.id) if saved is not None else ({}, False)
+    dates = dates_needed(saved, report.id, shown=[uid for uid in DATE_COLUMNS if uid in found])
+    missing = [uid for uid in missing if dates or uid not in DATE_COLUMNS]
     if not shape:
         return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
     sorting: ColumnSorting | None = None
@@ -153,6 +174,9 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
             return ReportProblem(f"the custom report {name!r} does not show the column(s) "
                                  f"{', '.join(COLUMNS[u] for u in still)} after moodle-sync added them",
                                  "look at the report in Moodle's report builder")
+    if not dates and any(uid in found and uid in columns for uid in DATE_COLUMNS):
+        assert saved is not None  # without a store the dates are always needed
+        found = drop_date_columns(api, saved, report.id, columns, sorted_, found)
     if not sorted_ and all(uid in columns for uid in SORT_BY):
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
@@ -162,6 +186,70 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)
     return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
+
+
+def dates_needed(saved: ReportPullStore | None, report_id: int, *, shown: list[str]) -> bool:
+    """Whether this pull reads the course dates: without a store, or with fewer than :data:`ENOUGH_ANCHORS` anchors
+    in it; a pass in progress keeps the report as it is (``shown``: the date columns it shows)."""
+    if saved is None:
+        return True
+    progress = saved.open_pass()
+    if progress is not None and progress.reportid == report_id:
+        return bool(shown)
+    anchors = saved.anchors()
+    if anchors < ENOUGH_ANCHORS:
+        log.info(f"completion report: the course dates are read ({anchors} completions and enrolments the last pull "
+                 f"read with certainty, fewer than {ENOUGH_ANCHORS}, cannot alone tell the timezone of its dates)")
+        return True
+    return False
+
+
+def drop_date_columns(api: MoodleApi, saved: ReportPullStore, report_id: int, columns: dict[str, int],
+                      sorted_: bool, found: dict[str, int]) -> dict[str, int]:
+    """Delete the course date columns the tool added (their ids in ``columns``), now that the store's anchors find
+    the timezone; where the other columns are then. Deleting is not idempotent (a second call is refused), so a lost
+    answer is settled by reading the report's headers; a column the id no longer names is an admin's (left alone)."""
+    if not api.has_function(DELETE):
+        log.info(f"completion report: keeps the course date columns it added, which it no longer needs: the token's "
+                 f"service lacks {DELETE} (add it under Site administration > Server > Web services > External "
+                 f"services; `moodle-sync doctor` lists it)")
+        return found
+    for uid in DATE_COLUMNS:
+        if uid not in found or uid not in columns:
+            continue  # not shown, or not the tool's: an admin's column is read as it is
+        deleted = delete_column(api, report_id, uid, columns[uid])
+        if deleted is None:
+            continue  # the answer was lost and the column still shows: the next pull deletes it
+        if deleted:
+            log.info(f"completion report: deleted the column {COLUMNS[uid]!r}: its dates are no longer needed")
+        del columns[uid]
+        saved.set_report_columns(report_id, columns, sorted_)
+    found, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
+    return found
+
+
+def delete_column(api: MoodleApi, report_id: int, uid: str, column_id: int) -> bool | None:
+    """Delete one column the tool added: True when deleted, False when Moodle refused it ('Invalid column': the id
+    names no column of the report any more; the one shown is someone else's), None when the answer was lost and it
+    still shows. Deleting is not idempotent (a second call is refused), so a lost answer is settled by reading the
+    report's headers, never by sending again."""
+    answered: list[bool] = []
+
+    def gone() -> dict[str, bool]:
+        shown, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
+        return {} if uid in shown else {uid: True}
+
+    try:
+        send_bisecting([uid], lambda _one: api.delete_report_column(report_id, column_id),
+                       on_sent=lambda _one, _answer: answered.append(True), on_refused=_never_refused,
+                       on_unknown=lambda _one, _e: None, catch=())
+    except (AuthError, PermissionDenied):
+        raise
+    except MoodleApiError as e:
+        log.info(f"completion report: Moodle refused to delete the column {COLUMNS[uid]!r} by the id the tool kept "
+                 f"({e.errorcode}: {e.message}); the one shown is left as someone else's")
+        return False
+    return True if answered or settle(1, gone, what="report columns") else None
 
 
 def add_column(api: MoodleApi, report_id: int, uid: str) -> ColumnSorting | bool | None:

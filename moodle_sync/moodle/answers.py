@@ -82,6 +82,7 @@ SHAPES: dict[str, Shape] = {
     "core_reportbuilder_list_reports": Shape(ReportDetails, "reports"),
     "core_reportbuilder_retrieve_report": Shape(RetrievedReport, many=False),
     "core_reportbuilder_columns_add": Shape(ColumnSorting, many=False),
+    "core_reportbuilder_columns_delete": Shape(ColumnSorting, many=False),
     "core_reportbuilder_columns_sort_toggle": Shape(ColumnSorting, many=False),
 }
 

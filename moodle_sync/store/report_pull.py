@@ -100,6 +100,18 @@ class ReportPullStore:
                             " VALUES (?,?,?,?)", (self.url, reportid, json.dumps(columns, sort_keys=True),
                                                   int(sorted_)))
 
+    def anchors(self) -> int:
+        """How many times the last finished pass read as Moodle holds them as numbers (completions/report_dates.py
+        anchors): completions whose stored time (the report's, or Moodle's criteria time) is what the pass read,
+        and starts of the tool's enrolments the pass read as sent. A pass that read no date with certainty stored
+        none (0), and a pass in progress has cleared what it read, so neither counts."""
+        return int(self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM course_people WHERE moodle_url=:url AND completed_at > 0 AND"
+            "  completed_source IN ('report', 'criteria') AND report_completed_at = completed_at - completed_at % 60)"
+            " + (SELECT COUNT(*) FROM course_people p JOIN enrolments e ON e.moodle_url = p.moodle_url AND"
+            "  e.course_idnumber = p.course_idnumber AND e.userid = p.userid WHERE p.moodle_url=:url AND"
+            "  e.timestart > 0 AND p.seen_start = e.timestart - e.timestart % 60)", {"url": self.url}).fetchone()[0])
+
     # --- passes ----------------------------------------------------------------------------------------------
 
     def open_pass(self) -> Pass | None:

@@ -275,7 +275,8 @@ def test_the_unmutated_round_calls_every_function_the_tool_reads(baseline: tuple
     # has no custom report: tests/e2e/test_bulk_pull.py reads one)
     assert set(SHAPES) - {"core_user_get_users", "core_cohort_get_cohorts", "core_course_get_contents",
                           "core_reportbuilder_retrieve_report", "core_reportbuilder_columns_add",
-                          "core_reportbuilder_columns_sort_toggle"} <= called, sorted(set(SHAPES) - called)
+                          "core_reportbuilder_columns_delete", "core_reportbuilder_columns_sort_toggle"
+                          } <= called, sorted(set(SHAPES) - called)
     assert set(FUNCTIONS) == {fn for s in stages for fn in s.calls} - {"core_user_get_users"}
 
 

@@ -1,6 +1,6 @@
-"""Report builder (Moodle 4.1+): read a custom report's rows, add columns, set their sorting, list reports.
+"""Report builder (Moodle 4.1+): read a custom report's rows, add and delete columns, set their sorting, list reports.
 
-reportbuilder/classes/external/: reports/retrieve.php, columns/add.php, columns/sort/toggle.php,
+reportbuilder/classes/external/: reports/retrieve.php, columns/add.php, columns/delete.php, columns/sort/toggle.php,
 reports/listing.php. Each loads the report first (a missing one is dml_missing_record_exception), then checks
 permissions (reportbuilder/classes/permission.php: custom reports on, the reportbuilder capabilities; a
 failure is report_access_exception 'errorreportview' or 'errorreportedit', lang/en/reportbuilder.php). Report
@@ -63,6 +63,14 @@ def columns_add(call: Call, params: Params) -> dict[str, Any]:
     report = rb.get_report(call.state, params["reportid"])
     _require_edit(call, report)
     rb.add_column(call.state, call.now, call.user.id, report, params["uniqueidentifier"])
+    return rb.sorting(call.state, report)
+
+
+@implements("core_reportbuilder_columns_delete")
+def columns_delete(call: Call, params: Params) -> dict[str, Any]:
+    report = rb.get_report(call.state, params["reportid"])
+    _require_edit(call, report)
+    rb.delete_column(call.state, report, params["columnid"])
     return rb.sorting(call.state, report)
 
 

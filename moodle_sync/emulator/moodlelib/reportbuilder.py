@@ -1,6 +1,7 @@
 """Custom reports: the report, column and condition store, and the rows a report answers.
 
-As reportbuilder/classes/local/helpers/report.php (add_report_column, toggle_report_column_sorting), the
+As reportbuilder/classes/local/helpers/report.php (add_report_column, delete_report_column,
+toggle_report_column_sorting), the
 exporters in reportbuilder/classes/external/ (custom_report_details_exporter, custom_report_columns_sorting_
 exporter, custom_report_data_exporter) and the tables in reportbuilder/classes/table/ (custom_report_table:
 a report without columns selects nothing; sorting by the enabled columns in their sort order, NULL first
@@ -112,6 +113,18 @@ def add_column(state: State, now: int, userid: int, report: Report, uniqueidenti
         columnorder=max((c.columnorder for c in existing), default=0) + 1, sortenabled=False, sortdirection=SORT_ASC,
         sortorder=max((c.sortorder for c in existing), default=0) + 1, usercreated=userid, usermodified=userid,
         timecreated=now, timemodified=now))
+
+
+def delete_column(state: State, report: Report, columnid: int) -> None:
+    """delete_report_column(): the column must be the report's ('Invalid column' otherwise); the columns after it
+    move up one place (columnorder - 1), sort orders keep their gap."""
+    column = state.report_columns.get(columnid)
+    if column is None or column.reportid != report.id:
+        raise invalid_parameter("Invalid column")
+    state.report_columns.delete(column)
+    for other in state.report_columns.by("reportid", report.id):
+        if other.columnorder > column.columnorder:
+            state.report_columns.update(other, columnorder=other.columnorder - 1)
 
 
 def toggle_sorting(state: State, now: int, userid: int, report: Report, columnid: int, enabled: bool,
