@@ -27,6 +27,23 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_DISK)
 
 
+#: 23:30 UTC: already tomorrow in Sweden, still today on the servers (and 00:30 Stockholm time on the next day)
+LATE_EVENING = "2026-12-07T23:30:00+00:00"
+
+
+@pytest.fixture(params=[None, LATE_EVENING], ids=["now", "at-23.30-utc"])
+def any_hour(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Run a test twice: at the machine's time, and with the tool's one clock (moodle_sync/clock.py, which the
+    emulator keeps too) started at :data:`LATE_EVENING`, as ``MOODLE_SYNC_CLOCK_AT`` starts it for a whole process
+    (a test module that depends on the day marks itself ``pytest.mark.usefixtures("any_hour")``)."""
+    if request.param is not None:
+        from moodle_sync import clock
+
+        monkeypatch.setenv("MOODLE_SYNC_CLOCK_AT", request.param)
+        monkeypatch.setattr(clock, "OFFSET", clock._offset())
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def logging_as_in_a_fresh_process() -> Iterator[None]:
     """The command line only ever raises the "moodle_sync" logger's level (logs.configure_logging): after a

@@ -132,6 +132,15 @@ def clean_returnvalue(desc: Description, value: object, env: Environment = DEFAU
     (contract step 'course contents', ``"activitybadge": []``).
     """
     if isinstance(desc, Value):
+        # the common answers, which the general path below returns unchanged: an int as int, a string that
+        # fix_utf8() leaves alone as raw text, NULL where NULL is allowed
+        kind = type(value)
+        if kind is int and desc.type == "int":
+            return value
+        if kind is str and desc.type == "raw" and "\0" not in str(value):
+            return value
+        if value is None and desc.allownull:
+            return None
         if isinstance(value, (dict, list)):
             raise invalid_response("Scalar type expected, array or object received.")
         if desc.type == "bool" and _is_bool_value(value):
@@ -156,7 +165,10 @@ def clean_returnvalue(desc: Description, value: object, env: Environment = DEFAU
                 if isinstance(sub, Value) and sub.required == DEFAULT:
                     result[key] = _nested_response(key, lambda s=sub: clean_returnvalue(s, s.default, env))
             else:
-                result[key] = _nested_response(key, lambda s=sub, k=key: clean_returnvalue(s, array[k], env))
+                try:
+                    result[key] = clean_returnvalue(sub, array[key], env)
+                except MoodleError as e:
+                    raise invalid_response(f"{key} => {e.message}: {e.debuginfo}") from None
         return result if result else []
     array = _as_array(value)
     if array is None:

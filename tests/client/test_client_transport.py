@@ -243,3 +243,27 @@ def test_real_lost_answer_is_sent_and_a_write_goes_once(lossy_server: Callable[[
         client.call("core_course_get_categories")
     wait_for(received, FAST.attempts)
     assert len(received) == FAST.attempts, "a read is retried"
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
+def test_the_proxy_of_the_environment_is_used_and_no_proxy_is_honoured(
+        lossy_server: Callable[[str], tuple[str, list[bytes]]], monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    """The environment is read once per transport (not on every call), with the same meaning as requests gives it."""
+    proxy, received = lossy_server("close")
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, proxy)
+    site = f"http://127.0.0.2:{free_port()}"
+    with pytest.raises(errors.TransportError) as info:
+        Transport(site, timeout=0.5).post_form([("wsfunction", "core_course_get_categories")])
+    assert "proxy" in str(info.value)  # it went to the proxy, which closed without an answer
+    wait_for(received, 1)
+    assert f"POST {site}/webservice/rest/server.php HTTP/1.1".encode() in received[0]
+
+    received.clear()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.2")
+    with pytest.raises(errors.TransportError) as info:
+        Transport(site, timeout=0.5).post_form([("wsfunction", "core_course_get_categories")])
+    assert info.value.sent is False and "connection refused" in str(info.value)  # straight to the site
+    assert received == []

@@ -58,7 +58,18 @@ def load_specs(root: Path | str) -> SpecSet:
         if len(_PARSED) >= 16:
             del _PARSED[next(iter(_PARSED))]
         known = _PARSED[key] = (_real_load(root), spec_load._display(Path(root)))
-    return _moved(*known, Path(root))
+    # a test loads its tree many times: the copy for its place is made once (the place is part of what the loader
+    # shows: the root as given and the working directory)
+    here = (key, str(root), str(Path.cwd()))
+    moved = _AT.get(here)
+    if moved is None:
+        if len(_AT) >= 16:
+            del _AT[next(iter(_AT))]
+        moved = _AT[here] = _moved(*known, Path(root))
+    return moved
+
+
+_AT: dict[object, SpecSet] = {}
 
 
 def _moved(specs: SpecSet, before: str, root: Path) -> SpecSet:

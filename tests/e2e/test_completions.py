@@ -46,6 +46,9 @@ from moodle_sync.store.db import StateStore
 from .conftest import TOKEN, URL, Site, run
 from .test_rosters import do_import, person, write_roster
 
+#: the day matters here: every test also runs with the clock at 23:30 UTC (tests/conftest.py any_hour)
+pytestmark = pytest.mark.usefixtures("any_hour")
+
 
 def planned(api: MoodleApi, specs: SpecSet, store: StateStore, **kw: Any) -> RemindResult:
     """Who would be reminded: the plan only (what `remind --dry-run` prints)."""

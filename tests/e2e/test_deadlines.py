@@ -23,6 +23,9 @@ from moodle_sync.scope import Scope
 from .conftest import Site, run
 from .test_rosters import person, write_roster
 
+#: the day matters here: every test also runs with the clock at 23:30 UTC (tests/conftest.py any_hour)
+pytestmark = pytest.mark.usefixtures("any_hour")
+
 SOC = "hrv-socialtjanst"
 
 
