@@ -30,7 +30,7 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from moodle_sync.completions.report_dates import CREATED_SLACK, Anchor, Calibration, calibrate, parse_shown
@@ -121,19 +121,27 @@ def known_from(store: StateStore, courses: dict[str, tuple[int, int]], now: int)
 
 
 def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, known: Known, stamp: str, *,
-                say: Callable[[str], None], page_size: int | None = None, workers: int = PAGE_WORKERS) -> BulkResult:
+                say: Callable[[str], None], page_size: int | None = None, workers: int = PAGE_WORKERS,
+                ahead: ReportPages | None = None) -> BulkResult:
     """Read every page of the report into the store: who is enrolled in each managed course, with what the rows show.
-    ``finish_report`` then reads the pass's dates."""
+    ``finish_report`` then reads the pass's dates. ``ahead``: the pages :func:`read_ahead` already asked for (their
+    threads end when this returns or raises); without it the pages are asked for here, ``workers`` at a time."""
     saved = ReportPullStore(store)
     result = BulkResult(course_columns=tuple(uid for uid in DATE_COLUMNS if uid in report.positions))
-    progress = saved.open_pass()
-    if progress is not None and progress.reportid != report.id:
-        progress = None
-    # an interrupted pass goes on in its own page size; a new one in pages of equal size (page_size_for)
-    page_size = page_size or (min(PAGE_SIZE, progress.per_page) if progress is not None
-                              else page_size_for(report.rows, workers))
-    if progress is not None and progress.per_page != page_size:
-        progress = None
+    begun = pass_start(saved, report, workers, page_size)
+    progress, page_size = begun.progress, begun.page_size
+    with ahead if ahead is not None else ReportPages(api, report.id, workers) as reader:
+        progress = _read_pages(reader, saved, report, known, stamp, progress, page_size, result, say)
+    saved.close_roster(progress.stamp, list(known.courses))
+    result.progress = progress
+    return result
+
+
+def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionReport, known: Known, stamp: str,
+                progress: Pass | None, page_size: int, result: BulkResult, say: Callable[[str], None]) -> Pass:
+    """Every page of a pass (going on with ``progress``, or a new one), each saved as it comes; once more from the
+    first page when the report's rows changed while it was read. Returns the pass read."""
+    api = reader.api
     restarts = 0
     while True:
         if progress is None:
@@ -144,10 +152,10 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
             say(f"completion report: going on from page {progress.next_page + 1} of an interrupted pull")
         dates = dict(progress.course_dates)
         restart = False
-        rows_now = report.rows if progress.next_page == 0 and progress.total == -1 else progress.total
+        rows_now = _rows_expected(report, progress)
         while not restart:
             start = progress.next_page
-            for page, answer in _pages(api, report.id, start, page_size, workers, rows_now):
+            for page, answer in _pages(reader, start, page_size, rows_now):
                 total = answer.data.totalrowcount
                 if progress.total not in (-1, total):
                     restart = True  # rows came or went since the pass began: pages may overlap or skip
@@ -169,10 +177,7 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
             progress = None
             continue
         result.changed_while_read = restart
-        break
-    saved.close_roster(progress.stamp, list(known.courses))
-    result.progress = progress
-    return result
+        return progress
 
 
 def page_size_for(rows: int, workers: int) -> int:
@@ -187,35 +192,129 @@ def page_size_for(rows: int, workers: int) -> int:
     return -(-rows // pages)
 
 
-def _pages(api: MoodleApi, reportid: int, first: int, page_size: int, workers: int, rows: int
-           ) -> Iterator[tuple[int, RetrievedReport]]:
-    """The pages from ``first`` on, in order, ``workers`` at a time; ``rows``: how many rows the report had when it
-    was looked at (-1: unknown, so the first page is read alone to learn it). Every page tells how many rows there
-    are now: a page past the end comes back empty and ends the pass. Stopping early leaves at most ``workers``
+@dataclass(frozen=True)
+class PassStart:
+    """Where the next pass through the report begins: ``progress``, an interrupted pass that goes on in its own page
+    size (None: a new pass from the first page, in pages of :func:`page_size_for`), and how many rows to expect."""
+
+    progress: Pass | None
+    page_size: int
+    rows: int
+
+    def first_pages(self, workers: int) -> list[int]:
+        """The pages the pass asks for first (what :func:`_pages` asks for before any answer comes)."""
+        first = self.progress.next_page if self.progress is not None else 0
+        if self.rows < 0:
+            return [first]  # read alone, to learn how many rows there are
+        return list(_page_numbers(first, self.page_size, self.rows)[:max(1, workers)])
+
+
+def pass_start(saved: ReportPullStore, report: CompletionReport, workers: int, page_size: int | None = None
+               ) -> PassStart:
+    """Where a pass through ``report`` read ``workers`` pages at a time begins (``page_size``: rows per page instead
+    of the computed ones)."""
+    progress = saved.open_pass()
+    if progress is not None and progress.reportid != report.id:
+        progress = None
+    # an interrupted pass goes on in its own page size; a new one in pages of equal size (page_size_for)
+    page_size = page_size or (min(PAGE_SIZE, progress.per_page) if progress is not None
+                              else page_size_for(report.rows, workers))
+    if progress is not None and progress.per_page != page_size:
+        progress = None
+    return PassStart(progress, page_size, _rows_expected(report, progress))
+
+
+def _rows_expected(report: CompletionReport, progress: Pass | None) -> int:
+    """How many rows the pass expects: as many as its pages saw so far, or as the report had when looked at."""
+    new = progress is None or (progress.next_page == 0 and progress.total == -1)
+    return report.rows if new or progress is None else progress.total
+
+
+def _page_numbers(first: int, page_size: int, rows: int) -> range:
+    """The pages from ``first`` to the last of ``rows`` rows (``first`` at least)."""
+    return range(first, max(first + 1, -(-rows // page_size)))
+
+
+class ReportPages:
+    """The report's pages, asked for in a pool of ``workers`` threads. Pages asked for ahead (:meth:`ask_ahead`) are
+    answered from the first :meth:`ask` for them. A context manager: on the way out, pages not yet sent are
+    cancelled and the pool's threads end (once the calls already sent are answered)."""
+
+    def __init__(self, api: MoodleApi, reportid: int, workers: int) -> None:
+        self.api, self.reportid, self.workers = api, reportid, max(1, workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="report-page")
+        self._ahead: dict[tuple[int, int], Future[RetrievedReport]] = {}
+
+    def ask(self, page: int, page_size: int) -> Future[RetrievedReport]:
+        """One page (0-based) of ``page_size`` rows: the one asked for ahead, else asked for now."""
+        return self._ahead.pop((page, page_size), None) or self._submit(page, page_size)
+
+    def ask_ahead(self, pages: list[int], page_size: int) -> None:
+        for page in pages:
+            self._ahead[(page, page_size)] = self._submit(page, page_size)
+
+    def _submit(self, page: int, page_size: int) -> Future[RetrievedReport]:
+        return self._pool.submit(self.api.retrieve_report, self.reportid, page, page_size)
+
+    def close(self) -> None:
+        for future in self._ahead.values():
+            future.cancel()
+        self._ahead.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ReportPages:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def read_ahead(api: MoodleApi, store: StateStore, report: CompletionReport, workers: int,
+               say: Callable[[str], None]) -> ReportPages:
+    """Ask for the first pages :func:`read_report` will read (the same page size and first page, an interrupted pass
+    going on), so that Moodle formats them while the pull reads the rest: the report is the longest call of a pull.
+    Use it as a context manager and hand it to :func:`read_report`."""
+    begun = pass_start(ReportPullStore(store), report, workers)
+    pages = begun.first_pages(workers)
+    reader = ReportPages(api, report.id, workers)
+    try:
+        reader.ask_ahead(pages, begun.page_size)
+    except BaseException:
+        reader.close()
+        raise
+    total = f" of {max(1, -(-begun.rows // begun.page_size))}" if begun.rows >= 0 else ""
+    shown = f"{pages[0] + 1}" + (f"-{pages[-1] + 1}" if len(pages) > 1 else "")
+    say(f"completion report: asking for page{'s' if len(pages) > 1 else ''} {shown}{total} while the rest is read")
+    return reader
+
+
+def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterator[tuple[int, RetrievedReport]]:
+    """The pages from ``first`` on, in order, ``reader.workers`` at a time; ``rows``: how many rows the report had
+    when it was looked at (-1: unknown, so the first page is read alone to learn it). Every page tells how many rows
+    there are now: a page past the end comes back empty and ends the pass. Stopping early leaves at most ``workers``
     pages read in vain."""
     if rows < 0:
-        answer = api.retrieve_report(reportid, first, page_size)
+        answer = reader.ask(first, page_size).result()
         yield first, answer
         if not answer.data.rows:
             return
         rows, first = answer.data.totalrowcount, first + 1
-    pending = iter(range(first, max(first + 1, -(-rows // page_size))))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        running = [(p, pool.submit(api.retrieve_report, reportid, p, page_size))
-                   for p in (next(pending, None) for _ in range(max(1, workers))) if p is not None]
-        try:
-            while running:
-                page, future = running.pop(0)
-                answer = future.result()
-                more = next(pending, None)
-                if more is not None:
-                    running.append((more, pool.submit(api.retrieve_report, reportid, more, page_size)))
-                yield page, answer
-                if not answer.data.rows:
-                    return
-        finally:
-            for _, future in running:
-                future.cancel()
+    pending = iter(_page_numbers(first, page_size, rows))
+    running = [(p, reader.ask(p, page_size)) for p in (next(pending, None) for _ in range(reader.workers))
+               if p is not None]
+    try:
+        while running:
+            page, future = running.pop(0)
+            answer = future.result()
+            more = next(pending, None)
+            if more is not None:
+                running.append((more, reader.ask(more, page_size)))
+            yield page, answer
+            if not answer.data.rows:
+                return
+    finally:
+        for _, future in running:
+            future.cancel()
 
 
 def _roster(seen: Seen, known: Known) -> str:

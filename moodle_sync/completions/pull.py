@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moodle_sync import clock
-from moodle_sync.completions.bulk import PAGE_WORKERS, BulkResult, finish_report, known_from, read_report
+from moodle_sync.completions.bulk import (
+    PAGE_WORKERS,
+    BulkResult,
+    ReportPages,
+    finish_report,
+    known_from,
+    read_ahead,
+    read_report,
+)
 from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
@@ -182,8 +190,6 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     cutoff = (now - datetime.timedelta(days=sweep_days)).isoformat(timespec="seconds")
     completions = CompletionStore(store)
     settle_pending_enrolments(api, store, progress=say)  # an enrolment the tool made counts from its day
-    actual = read_actual(api, specs, store, progress=say)
-    _pull_cohort_places(api, specs, actual, completions, stamp, say)
     result = PullResult()
     report: CompletionReport | None = None
     if report_name:
@@ -193,8 +199,16 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         else:
             report = found
     if report is not None:
-        _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say)
+        # the report's first pages are the longest wait of a pull (Moodle formats every date of every row): they are
+        # asked for before the courses and cohorts are read, and read_report takes their answers
+        with read_ahead(api, store, report, min(workers, PAGE_WORKERS) or 1, say) as ahead:
+            actual = read_actual(api, specs, store, progress=say)
+            _pull_cohort_places(api, specs, actual, completions, stamp, say)
+            _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say,
+                              ahead)
         return result
+    actual = read_actual(api, specs, store, progress=say)
+    _pull_cohort_places(api, specs, actual, completions, stamp, say)
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)
         if parsed is None or parsed[0] not in specs.courses:
@@ -250,10 +264,11 @@ def _read_roster(api: MoodleApi, store: StateStore, completions: CompletionStore
 
 def _pull_with_report(api: MoodleApi, specs: SpecSet, store: StateStore, actual: ActualState,
                       report: CompletionReport, completions: CompletionStore, now: datetime.datetime, cutoff: str,
-                      result: PullResult, workers: int, say: Callable[[str], None]) -> None:
-    """Read who is enrolled and every completion from the report's pages (completions/bulk.py), then ask one
-    question per course at the sweep (does it track completion, can it be read?) and one per person only whose
-    completion is new and whose time the report could not give with certainty."""
+                      result: PullResult, workers: int, say: Callable[[str], None], ahead: ReportPages) -> None:
+    """Read who is enrolled and every completion from the report's pages (completions/bulk.py; ``ahead``: its first
+    pages, already asked for), then ask one question per course at the sweep (does it track completion, can it be
+    read?) and one per person only whose completion is new and whose time the report could not give with
+    certainty."""
     stamp = now.isoformat(timespec="seconds")
     courses = {idn: c for idn, c in sorted(actual.courses.items())
                if (parsed := parse_course_idnumber(idn)) is not None and parsed[0] in specs.courses}
@@ -270,7 +285,7 @@ def _pull_with_report(api: MoodleApi, specs: SpecSet, store: StateStore, actual:
         else:
             tracked.add(idnumber)
     known = known_from(store, {idn: (c.startdate, c.enddate) for idn, c in courses.items()}, int(now.timestamp()))
-    bulk = read_report(api, store, report, known, stamp, say=say, workers=min(workers, PAGE_WORKERS) or 1)
+    bulk = read_report(api, store, report, known, stamp, say=say, workers=ahead.workers, ahead=ahead)
     result.bulk = bulk
     if bulk.changed_while_read:
         for idnumber, course in courses.items():  # pages of two different moments: whose rows are whose is unsure

@@ -7,8 +7,11 @@ a handful of core_reportbuilder_retrieve_report pages give every completion, wit
 from __future__ import annotations
 
 import datetime
+import threading
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -42,6 +45,8 @@ from .test_rosters import person
 
 RETRIEVE = "core_reportbuilder_retrieve_report"
 STATUS = "core_completion_get_course_completion_status"
+CATEGORIES = "core_course_get_categories"
+MEMBERS = "core_cohort_get_cohort_members"
 NAME = "moodle-sync"
 #: 22:30 UTC on 31 March 2026 is 00:30 on 1 April in Stockholm
 LATE = int(datetime.datetime(2026, 3, 31, 22, 30, 40, tzinfo=datetime.UTC).timestamp())
@@ -252,6 +257,54 @@ def test_a_later_pull_replaces_a_first_seen_day_with_the_reports(site: Site, mad
     assert {f.completed_on for f in facts} == {datetime.date(2026, 3, 15)}
     assert "first_seen" not in {f.completed_source for f in facts}
     assert "ungefärliga" not in report(site, fmt="table")  # no report calls these dates approximate any more
+
+
+def test_the_reports_first_pages_are_in_flight_while_the_courses_and_cohorts_are_read(
+        dalarna: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moodle takes longest over the report's pages (it formats every date of every row), so the pull asks for the
+    first of them before it reads the site's categories, courses and cohorts, not after: those reads come while a
+    page is in flight. Here each page is answered only once the cohorts' members were read."""
+    site = dalarna.site
+    make_report(site)
+    complete(site, dalarna.course[SOC], dalarna.ids[2], [LATE - 60, LATE])
+    handle = site.emulator.handle
+    page_sent, cohorts_read = threading.Event(), threading.Event()
+    in_flight: dict[str, bool] = {}
+
+    def watched(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+        name = params.get("wsfunction", "")
+        if name == RETRIEVE and params.get("perpage") != "1":  # a page of the pass, not a look at the columns
+            page_sent.set()
+            cohorts_read.wait(timeout=30)
+        elif name in (CATEGORIES, MEMBERS) and name not in in_flight:
+            # a page asked for first is sent from another thread: it may reach Moodle a moment after the first read
+            in_flight[name] = page_sent.wait(timeout=0 if in_flight else 10)
+            if name == MEMBERS:
+                cohorts_read.set()
+        return handle(method, url, headers, body)
+
+    monkeypatch.setattr(site.emulator, "handle", watched)
+    messages: list[str] = []
+    result, spy = run_pull(site, report_name=NAME, progress=messages.append)
+    assert in_flight == {CATEGORIES: True, MEMBERS: True}
+    assert calls(spy)[RETRIEVE] <= 3  # the pages asked for first are not asked for again
+    assert any(m.startswith("completion report: asking for page 1 of 1") for m in messages), messages
+    assert result.bulk is not None and result.bulk.rows > 0 and result.new_completions == 1, result.to_dict()
+    assert course_people(site, SOC)[dalarna.ids[2]].completed_at == LATE - LATE % 60
+
+
+def test_a_pull_that_stops_while_pages_are_in_flight_leaves_no_thread_and_goes_on_alike(dalarna: County) -> None:
+    site = dalarna.site
+    make_report(site)
+    complete(site, dalarna.course[SOC], dalarna.ids[2], [LATE - 60, LATE])
+    site.emulator.faults.add(Fault(kind="crash", wsfunction=MEMBERS))  # the pages were asked for before
+    with pytest.raises(SimulatedCrash):
+        run_pull(site, report_name=NAME)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("report-page")]
+    result, _ = run_pull(site, report_name=NAME)
+    assert result.bulk is not None and result.bulk.resumed_at == 0 and result.new_completions == 1, result.to_dict()
+    assert course_people(site, SOC)[dalarna.ids[2]].completed_at == LATE - LATE % 60
 
 
 def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: County,
