@@ -21,12 +21,12 @@ A routine pull cannot ask for only the rows that changed. A condition's value ca
 a filter's can (core_reportbuilder_filters_add, core_reportbuilder_set_filters), but no column or filter of the
 source carries when an enrolment was last changed (user_enrolments.timemodified), so a filtered read would miss a
 suspension, a new end date or an unenrolment made by someone else. The pull therefore reads the whole report once,
-in the fewest pages the lab site answered fastest (PAGE_SIZE), ``workers`` pages at a time.
+in the fewest pages the lab site answered fastest (PAGE_SIZE), ``workers`` pages at a time; the first of them are
+asked for (read_ahead) before the pull reads the site's courses and cohorts, which Moodle answers meanwhile.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Iterator
@@ -160,13 +160,12 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
                 if progress.total not in (-1, total):
                     restart = True  # rows came or went since the pass began: pages may overlap or skip
                     break
-                rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result)
+                rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result, progress.stamp)
                 result.pages += 1
                 result.rows += len(answer.data.rows)
                 pages = max(1, -(-total // page_size))
                 progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
-                saved.save_page(progress, [dataclasses.replace(r, roster=_roster(r, known),
-                                                               since=_since(r, known, progress.stamp)) for r in rows])
+                saved.save_page(progress, rows)
                 say(f"completion report: page {page + 1}/{pages} ({len(answer.data.rows)} rows)")
             if progress.next_page == start or progress.next_page * page_size >= progress.total:
                 break
@@ -317,20 +316,6 @@ def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterat
             future.cancel()
 
 
-def _roster(seen: Seen, known: Known) -> str:
-    """The person's state in the course as far as this page shows: active when one of their methods shows Active
-    here (a later page can only make them active), judged against what the tool set for its own enrolments."""
-    listed = CourseEnrolments(everyone={seen.userid}, active={seen.userid} if seen.active else set(),
-                              managed=known.managed.get(seen.course_idnumber, {}))
-    return "suspended" if is_suspended(listed, seen.userid, known.now) else "active"
-
-
-def _since(seen: Seen, known: Known, stamp: str) -> str:
-    """Since when a person new to the store is enrolled: when the tool enrolled them, else the pull's day (the
-    report's earliest start replaces it once its dates are read)."""
-    return min(known.enrolled_iso.get(seen.course_idnumber, {}).get(seen.userid, stamp), stamp)
-
-
 def finish_report(store: StateStore, known: Known, result: BulkResult, tracked: set[str]) -> None:
     """Read the pass's dates (completions/report_dates.py) and keep Moodle's completion times of the courses in
     ``tracked`` (completion is not tracked in the others, or they could not be read)."""
@@ -411,49 +396,77 @@ def _enrolment_anchors(shown: list[Shown], known: Known) -> list[Anchor]:
     return out
 
 
+#: the columns a page is read by, in the order _page_rows unpacks them
+_READ = ("course:idnumber", "user:username", "user:fullnamewithlink", "enrol:plugin", "enrolment:status",
+         "enrolment:timestarted", "enrolment:timeended", "completion:completed", "completion:timecompleted",
+         "course:startdate", "course:enddate")
+
+_Merged = tuple[int | None, int | None, int | None, str | None, int | None, bool]  # Seen's fields after userid
+
+
 def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int], known: Known,
-               dates: dict[str, tuple[int | None, int | None]], result: BulkResult) -> list[Seen]:
+               dates: dict[str, tuple[int | None, int | None]], result: BulkResult, stamp: str) -> list[Seen]:
     """One Seen per person and managed course on this page (a person enrolled by several methods has several rows:
     the completion is on each, the manual method's row gives the enrolment's dates and status, every row a start and
-    whether it is active); each managed course's dates the first time one of its rows shows them (into ``dates``)."""
-    at = {uid: positions[uid] for uid in positions}
+    whether it is active), with their state in the course as far as the page shows and since when someone new to the
+    store is enrolled (the pass ``stamp``: see :func:`_since`); each managed course's dates the first time one of its
+    rows shows them (into ``dates``)."""
+    at = [positions.get(uid, -1) for uid in _READ]  # -1: the report lacks the column (its cells read as "")
+    course_at = at[0]
+    mine = [[(cols[i] or "") if 0 <= i < len(cols) else "" for i in at] for cols in (row.columns for row in rows)
+            if 0 <= course_at < len(cols) and (cols[course_at] or "") in known.courses]
+    parsed: dict[str, int | None] = {}  # a page shows the same minute many times (enrolments made together)
 
-    def col(cols: list[str | None], uid: str) -> str:
-        return (cols[at[uid]] or "") if uid in at and at[uid] < len(cols) else ""
+    def shown(text: str) -> int | None:
+        if text not in parsed:
+            parsed[text] = parse_shown(text)
+        return parsed[text]
 
-    mine = [row.columns for row in rows if col(row.columns, "course:idnumber") in known.courses]
-    for cols in mine:
-        idnumber = col(cols, "course:idnumber")
-        if idnumber not in dates:
-            dates[idnumber] = (parse_shown(col(cols, "course:startdate")), _end(col(cols, "course:enddate")))
-    ids = [_linked(col(cols, "user:fullnamewithlink")) for cols in mine]
-    unnamed = {name for cols, uid in zip(mine, ids, strict=True)
-               if uid is None and (name := col(cols, "user:username")) and name not in known.ids}
+    for cells in mine:
+        if cells[0] not in dates:
+            dates[cells[0]] = (shown(cells[9]), _end(cells[10]))
+    ids = [_linked(cells[2]) for cells in mine]
+    unnamed = {name for cells, uid in zip(mine, ids, strict=True)
+               if uid is None and (name := cells[1]) and name not in known.ids}
     if unnamed:  # the link names nobody (a customised column): one lookup for the page's new usernames
         found = {u.username: u.id for u in api.users_by_field("username", sorted(unnamed)) if u.username}
         known.ids.update(found)
         result.looked_up += len(found)
-    out: dict[tuple[str, int], Seen] = {}
-    for cols, linked in zip(mine, ids, strict=True):
-        userid = linked if linked is not None else known.ids.get(col(cols, "user:username"))
+    out: dict[tuple[str, int], _Merged] = {}
+    for cells, linked in zip(mine, ids, strict=True):
+        userid = linked if linked is not None else known.ids.get(cells[1])
         if userid is None:
             continue  # a deleted user, a method without enrolments
-        idnumber = col(cols, "course:idnumber")
-        done = col(cols, "completion:completed") == "Yes"
-        completed = (parse_shown(col(cols, "completion:timecompleted")) or 0) if done else None
-        start = parse_shown(col(cols, "enrolment:timestarted"))
-        status = STATUS.get(col(cols, "enrolment:status"))
+        idnumber, _, _, plugin, state, started, ended, done, timecompleted, _, _ = cells
+        completed = (shown(timecompleted) or 0) if done == "Yes" else None
+        start = shown(started)
+        status = STATUS.get(state)
         previous = out.get((idnumber, userid))
-        enrolled = min((t for t in (start, previous.enrolled if previous else None) if t is not None), default=None)
-        active = status == "active" or (previous is not None and previous.active)
-        if col(cols, "enrol:plugin") != MANUAL:
-            out[(idnumber, userid)] = (dataclasses.replace(previous, enrolled=enrolled, active=active)
-                                       if previous is not None
-                                       else Seen(idnumber, userid, completed, None, None, None, enrolled, active))
+        earlier = previous[4] if previous is not None else None
+        enrolled = earlier if start is None else start if earlier is None else min(start, earlier)
+        active = status == "active" or (previous is not None and previous[5])
+        if plugin != MANUAL:
+            out[(idnumber, userid)] = ((previous[0], previous[1], previous[2], previous[3], enrolled, active)
+                                       if previous is not None else (completed, None, None, None, enrolled, active))
             continue
-        out[(idnumber, userid)] = Seen(idnumber, userid, completed, start, _end(col(cols, "enrolment:timeended")),
-                                       status, enrolled, active)
-    return list(out.values())
+        out[(idnumber, userid)] = (completed, start, _end(ended), status, enrolled, active)
+    listed = {idn: CourseEnrolments(everyone=set(), active=set(), managed=known.managed.get(idn, {}))
+              for idn, _ in out}
+    for (idnumber, userid), merged in out.items():
+        if merged[5]:
+            listed[idnumber].active.add(userid)
+    # their state as far as this page shows: active when one of their methods shows Active here (a later page can
+    # only make them active), judged against what the tool set for its own enrolments
+    return [Seen(idnumber, userid, *merged,
+                 roster="suspended" if is_suspended(listed[idnumber], userid, known.now) else "active",
+                 since=_since(known, idnumber, userid, stamp))
+            for (idnumber, userid), merged in out.items()]
+
+
+def _since(known: Known, idnumber: str, userid: int, stamp: str) -> str:
+    """Since when a person new to the store is enrolled: when the tool enrolled them, else the pull's day (the
+    report's earliest start replaces it once its dates are read)."""
+    return min(known.enrolled_iso.get(idnumber, {}).get(userid, stamp), stamp)
 
 
 def _linked(shown: str) -> int | None:
