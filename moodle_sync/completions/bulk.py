@@ -128,7 +128,8 @@ def read_report(api: MoodleApi, store: StateStore, report: CompletionReport, kno
     threads end when this returns or raises); without it the pages are asked for here, ``workers`` at a time."""
     saved = ReportPullStore(store)
     result = BulkResult(course_columns=tuple(uid for uid in DATE_COLUMNS if uid in report.positions))
-    begun = pass_start(saved, report, workers, page_size)
+    begun = (ahead.begun if ahead is not None and ahead.begun is not None and page_size is None
+             else pass_start(saved, report, workers, page_size))
     progress, page_size = begun.progress, begun.page_size
     with ahead if ahead is not None else ReportPages(api, report.id, workers) as reader:
         progress = _read_pages(reader, saved, report, known, stamp, progress, page_size, result, say)
@@ -225,8 +226,9 @@ def pass_start(saved: ReportPullStore, report: CompletionReport, workers: int, p
 
 def _rows_expected(report: CompletionReport, progress: Pass | None) -> int:
     """How many rows the pass expects: as many as its pages saw so far, or as the report had when looked at."""
-    new = progress is None or (progress.next_page == 0 and progress.total == -1)
-    return report.rows if new or progress is None else progress.total
+    if progress is None or (progress.next_page == 0 and progress.total == -1):
+        return report.rows
+    return progress.total
 
 
 def _page_numbers(first: int, page_size: int, rows: int) -> range:
@@ -239,8 +241,10 @@ class ReportPages:
     answered from the first :meth:`ask` for them. A context manager: on the way out, pages not yet sent are
     cancelled and the pool's threads end (once the calls already sent are answered)."""
 
-    def __init__(self, api: MoodleApi, reportid: int, workers: int) -> None:
+    def __init__(self, api: MoodleApi, reportid: int, workers: int, begun: PassStart | None = None) -> None:
         self.api, self.reportid, self.workers = api, reportid, max(1, workers)
+        #: where the pass whose first pages were asked for ahead begins (read_ahead)
+        self.begun = begun
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="report-page")
         self._ahead: dict[tuple[int, int], Future[RetrievedReport]] = {}
 
@@ -275,7 +279,7 @@ def read_ahead(api: MoodleApi, store: StateStore, report: CompletionReport, work
     Use it as a context manager and hand it to :func:`read_report`."""
     begun = pass_start(ReportPullStore(store), report, workers)
     pages = begun.first_pages(workers)
-    reader = ReportPages(api, report.id, workers)
+    reader = ReportPages(api, report.id, workers, begun)
     try:
         reader.ask_ahead(pages, begun.page_size)
     except BaseException:

@@ -148,9 +148,10 @@ def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibr
         return all(a.agrees(zone) for a in exact) and sum(a.agrees(zone) for a in checked) >= AGREE * len(checked)
 
     # each anchor is checked against Europe/Stockholm once (a routine pull has tens of thousands)
-    in_stockholm = [a.agrees(STOCKHOLM) for a in exact], sum(a.agrees(STOCKHOLM) for a in loose)
-    agree = sum(in_stockholm[0]) + in_stockholm[1]
-    if all(in_stockholm[0]) and in_stockholm[1] >= AGREE * len(loose):
+    exact_agree = [a.agrees(STOCKHOLM) for a in exact]
+    loose_agree = sum(a.agrees(STOCKHOLM) for a in loose)
+    agree = sum(exact_agree) + loose_agree
+    if all(exact_agree) and loose_agree >= AGREE * len(loose):
         return Calibration([STOCKHOLM], total, agree)
     sample = loose[::max(1, -(-len(loose) // SAMPLE))]
     fitting: list[datetime.tzinfo] = [z for name in sorted(zoneinfo.available_timezones())

@@ -206,14 +206,14 @@ def dates_needed(saved: ReportPullStore | None, report_id: int, *, shown: list[s
 
 def drop_date_columns(api: MoodleApi, saved: ReportPullStore, report_id: int, columns: dict[str, int],
                       sorted_: bool, found: dict[str, int]) -> dict[str, int]:
-    """Delete the course date columns the tool added (their ids in ``columns``), now that the store's anchors find
-    the timezone; where the other columns are then. Deleting is not idempotent (a second call is refused), so a lost
-    answer is settled by reading the report's headers; a column the id no longer names is an admin's (left alone)."""
+    """Delete the course date columns the tool added (their ids in ``columns``; :func:`delete_column`), now that the
+    store's anchors find the timezone; where the other columns are then."""
     if not api.has_function(DELETE):
         log.info(f"completion report: keeps the course date columns it added, which it no longer needs: the token's "
                  f"service lacks {DELETE} (add it under Site administration > Server > Web services > External "
                  f"services; `moodle-sync doctor` lists it)")
         return found
+    changed = False
     for uid in DATE_COLUMNS:
         if uid not in found or uid not in columns:
             continue  # not shown, or not the tool's: an admin's column is read as it is
@@ -222,9 +222,11 @@ def drop_date_columns(api: MoodleApi, saved: ReportPullStore, report_id: int, co
             continue  # the answer was lost and the column still shows: the next pull deletes it
         if deleted:
             log.info(f"completion report: deleted the column {COLUMNS[uid]!r}: its dates are no longer needed")
+            changed = True
         del columns[uid]
         saved.set_report_columns(report_id, columns, sorted_)
-    found, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
+    if changed:  # the columns after a deleted one moved up
+        found, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
     return found
 
 

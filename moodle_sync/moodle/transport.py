@@ -255,7 +255,6 @@ class Transport:
         self._base_url = normalise_base_url(base_url, allow_http=allow_http)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.verify = verify
         self._session = requests.Session()
         # no urllib3 retries: a re-sent write could be applied twice; the client decides
         adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size,
