@@ -1,7 +1,9 @@
 """The command line: the `moodle-sync` group, the commands it gathers and main(), the entry point.
 
 The commands are thin click commands that call the jobs (moodle_sync/jobs/) and print results, in
-moodle_sync/commands/ by what they do (the portal's, serve and portal user, in commands/portal.py).
+moodle_sync/commands/ by what they do (the portal's, serve and portal user, in commands/portal.py). A command's
+module is imported only when that command runs or its help is shown (COMMANDS, LazyGroup): `pull` does not pay
+for the roster readers, the portal or the emulator.
 
 Exit codes: 0 done / in sync; 1 error, the message says what to fix (a roster import's refused rows
 included); 2 changes pending (only with --detailed-exitcode); 3 apply finished partly on a failure a rerun
@@ -11,29 +13,67 @@ may fix (run it again: it converges); 64 usage error (bad option or argument).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
 import sys
+from typing import Any
 
 import click
 
 from moodle_sync import __version__
-from moodle_sync.commands.adopt import adopt
-from moodle_sync.commands.completions import pull, remind, report
 from moodle_sync.commands.exits import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, unexpected
 from moodle_sync.commands.options import DEBUG_HELP, VERBOSE_HELP, logging_options_everywhere
-from moodle_sync.commands.portal import portal_group, serve
-from moodle_sync.commands.privacy import person, purge
-from moodle_sync.commands.rosters import roster
-from moodle_sync.commands.sessions import session
-from moodle_sync.commands.sync import apply, doctor, plan, runs, validate
-from moodle_sync.commands.tools import demo, emulator
 from moodle_sync.console import Console
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.logs import configure_logging
 from moodle_sync.writing.runs import new_command, wrote_in_this_process
 
+#: every command: its name → "module:attribute", the module imported only when the command is looked up
+COMMANDS = {
+    "validate": "moodle_sync.commands.sync:validate",
+    "plan": "moodle_sync.commands.sync:plan",
+    "apply": "moodle_sync.commands.sync:apply",
+    "roster": "moodle_sync.commands.rosters:roster",
+    "session": "moodle_sync.commands.sessions:session",
+    "pull": "moodle_sync.commands.completions:pull",
+    "report": "moodle_sync.commands.completions:report",
+    "remind": "moodle_sync.commands.completions:remind",
+    "doctor": "moodle_sync.commands.sync:doctor",
+    "runs": "moodle_sync.commands.sync:runs",
+    "emulator": "moodle_sync.commands.tools:emulator",
+    "demo": "moodle_sync.commands.tools:demo",
+    "serve": "moodle_sync.commands.portal:serve",
+    "portal": "moodle_sync.commands.portal:portal_group",
+    "adopt": "moodle_sync.commands.adopt:adopt",
+    "purge": "moodle_sync.commands.privacy:purge",
+    "person": "moodle_sync.commands.privacy:person",
+}
 
-@click.group(help=f"""Keep a Moodle site in step with versioned course specs in git.
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when looked up (click's documented LazyGroup): running one command
+    imports that command's module only; listing them all (``--help``, shell completion) imports them all."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attribute = self.lazy_commands[cmd_name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
+            logging_options_everywhere(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS,
+             help=f"""Keep a Moodle site in step with versioned course specs in git.
 
 \b
 The usual round:
@@ -47,12 +87,6 @@ The usual round:
 @click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 def cli(debug: bool, verbose: bool) -> None:
     configure_logging(verbose=verbose, debug=debug)
-
-
-for command in (validate, plan, apply, roster, session, pull, report, remind, doctor, runs, emulator, demo,
-                serve, portal_group, adopt, purge, person):
-    cli.add_command(command)
-logging_options_everywhere(cli)
 
 
 def _terminated(signum: int, _frame: object) -> None:

@@ -30,19 +30,20 @@ def _logging_option(ctx: click.Context, param: click.Parameter, value: bool) -> 
     return value
 
 
-def logging_options_everywhere(group: click.Group) -> None:
-    """Give every subcommand the group's ``-v`` and ``--debug`` (not passed to the command function)."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            logging_options_everywhere(command)
-            continue
-        names = {o for p in command.params for o in getattr(p, "opts", [])}
-        if "--verbose" not in names:
-            command.params.append(click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
-                                               is_eager=True, callback=_logging_option, help=VERBOSE_HELP))
-        if "--debug" not in names:
-            command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
-                                               callback=_logging_option, help=DEBUG_HELP))
+def logging_options_everywhere(command: click.Command) -> None:
+    """Give a command, or every command of a group (its subgroups' too), the root group's ``-v`` and ``--debug``
+    (not passed to the command function). Giving them twice adds nothing."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            logging_options_everywhere(subcommand)
+        return
+    names = {o for p in command.params for o in getattr(p, "opts", [])}
+    if "--verbose" not in names:
+        command.params.append(click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
+                                           is_eager=True, callback=_logging_option, help=VERBOSE_HELP))
+    if "--debug" not in names:
+        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                                           callback=_logging_option, help=DEBUG_HELP))
 
 
 #: ``--config FILE``: every command that reads settings takes it (the portal's too)
