@@ -23,6 +23,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from moodle_sync import clock
 from moodle_sync.errors import PlanError
@@ -30,13 +31,15 @@ from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.reconcile.actual import ActualState, Progress
 from moodle_sync.reconcile.drift import read_drift
-from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
 from moodle_sync.specs.fields import STOCKHOLM
 from moodle_sync.specs.models import CourseSpec, EnrolmentRule
 from moodle_sync.specs.source import field_line, spec_source
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore
 from moodle_sync.store.db import ManagedEnrolment, StateStore
+
+if TYPE_CHECKING:
+    from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
 
 #: names shown per list in a plan for people (`--json` lists every enrolment)
 SAMPLE_SIZE = 5
@@ -215,6 +218,9 @@ def plan_enrolments(specs: SpecSet, actual: ActualState, state: EnrolmentState, 
 
     ``now`` (Unix time, default the clock) judges enrolment windows; warnings go to ``notes``.
     """
+    # here, not at the top: a pull reads enrolments through this module and makes no plan (issue 25)
+    from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments
+
     moment = clock.epoch() if now is None else now
     problems = [f"{where_rule(r, 'role')}: rule {r.key} names role {r.role!r}, which has no id in the "
                 f"configuration (roles table in moodle-sync.toml; a stock Moodle has student = 5)"
@@ -299,6 +305,8 @@ def _older_versions(spec: CourseSpec, state: EnrolmentState, desired: set[int], 
                     enrolled_now: set[int], moment: int, notes: list[Note] | None) -> list[SyncEnrolments]:
     """The tool's active enrolments in older major versions: suspended when the person left the rules or
     moves to the newest version (``previous_versions: move``, not completed there); kept otherwise."""
+    from moodle_sync.reconcile.plan import EnrolmentItem, Note, SyncEnrolments  # as in plan_enrolments
+
     actions: list[SyncEnrolments] = []
     for idn, major in older_versions(spec, state.previous):
         old = state.previous[idn]
