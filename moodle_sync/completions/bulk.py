@@ -341,17 +341,17 @@ def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: Bu
     result.timezone, result.forced = (clock.zone_names() if clock.certain else ""), clock.forced
     reads: list[Read] = []
     earlier: list[tuple[str, int, str]] = []
+    unix, certain, made = clock.unix, clock.certain, known.enrolled_at
     for s in shown:
-        completed = s.completed and (clock.unix(s.completed) or 0)  # None: not completed; 0: its time unknown
-        result.unsettled += bool(clock.certain and s.completed and not completed)
-        reads.append(Read(s.course_idnumber, s.userid, completed, clock.unix(s.start),
-                          0 if s.end == 0 else clock.unix(s.end)))
-        enrolled = clock.unix(s.enrolled)
-        if (enrolled is not None and s.userid not in known.enrolled_at.get(s.course_idnumber, {})
+        completed = s.completed and (unix(s.completed) or 0)  # None: not completed; 0: its time unknown
+        result.unsettled += bool(certain and s.completed and not completed)
+        reads.append(Read(s.course_idnumber, s.userid, completed, unix(s.start), 0 if s.end == 0 else unix(s.end)))
+        enrolled = unix(s.enrolled)
+        if (enrolled is not None and s.userid not in made.get(s.course_idnumber, {})
                 and enrolled < _unix(s.enrolled_since)):
             iso = datetime.datetime.fromtimestamp(enrolled, datetime.UTC).isoformat(timespec="seconds")
             earlier.append((s.course_idnumber, s.userid, iso))
-    saved.save_read(reads, earlier)
+    saved.save_read([r for s, r in zip(shown, reads, strict=True) if s.read != r[2:]], earlier)
     result.enrolled_since = len(earlier)
     better = [(s, r.completed_at) for s, r in zip(shown, reads, strict=True) if r.completed_at is not None
               and s.course_idnumber in tracked and (s.completed_at is None or s.completed_source == "first_seen")]

@@ -292,7 +292,7 @@ def _pull_with_report(api: MoodleApi, specs: SpecSet, store: StateStore, actual:
             _read_roster(api, store, completions, idnumber, course.id, now, result, say,
                          why="the completion report's rows changed while it was read, twice")
     else:
-        result.people = sum(p.status != "gone" for p in completions.people().values() if p.course_idnumber in courses)
+        result.people = completions.enrolled(courses)
     for idnumber in sorted(tracked):
         _, last_sweep = completions.course_state(idnumber)
         if not _stale(last_sweep, cutoff):

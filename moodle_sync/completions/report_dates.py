@@ -24,6 +24,7 @@ asks Moodle another way.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import zoneinfo
 from collections.abc import Iterable
@@ -34,7 +35,8 @@ from moodle_sync.specs.fields import STOCKHOLM
 _MONTHS = {m: i for i, m in enumerate(("January", "February", "March", "April", "May", "June", "July", "August",
                                         "September", "October", "November", "December"), start=1)}
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_PATTERN = re.compile(r"^(\w+), (\d{1,2}) (\w+) (\d{4}), (\d{1,2}):(\d{2}) (AM|PM)$")
+_DATE = re.compile(r"^(\w+), (\d{1,2}) (\w+) (\d{4})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2}) (AM|PM)$")
 
 #: an enrolment's creation time and the time the store recorded it differ by the length of the enrol call
 CREATED_SLACK = 600
@@ -53,20 +55,40 @@ SAMPLE = 1000
 def parse_shown(text: str | None) -> int | None:
     """The wall-clock minute an English userdate() shows, as seconds since 1970 of that wall clock read as UTC;
     None for '' or anything else. The weekday must match the date."""
-    m = _PATTERN.match((text or "").strip())
+    date, comma, time = (text or "").strip().rpartition(", ")
+    if not comma:
+        return None
+    day, minute = _shown_day(date), _shown_minute(time)
+    return None if day is None or minute is None else day + minute
+
+
+# a page shows tens of thousands of dates, on a few hundred days: each day and each minute is read once
+@functools.lru_cache(maxsize=1 << 14)
+def _shown_day(text: str) -> int | None:
+    """'Wednesday, 31 December 2025' as seconds since 1970 of its midnight read as UTC."""
+    m = _DATE.match(text)
     if not m:
         return None
-    weekday, day, month, year, hour, minute, half = m.groups()
-    if month not in _MONTHS or not 1 <= int(hour) <= 12:
+    weekday, day, month, year = m.groups()
+    if month not in _MONTHS:
         return None
-    hour24 = int(hour) % 12 + (12 if half == "PM" else 0)
     try:
-        moment = datetime.datetime(int(year), _MONTHS[month], int(day), hour24, int(minute), tzinfo=datetime.UTC)
+        moment = datetime.datetime(int(year), _MONTHS[month], int(day), tzinfo=datetime.UTC)
     except ValueError:
         return None
-    if _DAYS[moment.weekday()] != weekday:
+    return int(moment.timestamp()) if _DAYS[moment.weekday()] == weekday else None
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _shown_minute(text: str) -> int | None:
+    """'11:00 PM' as seconds since midnight."""
+    m = _TIME.match(text)
+    if not m:
         return None
-    return int(moment.timestamp())
+    hour, minute, half = m.groups()
+    if not 1 <= int(hour) <= 12 or not 0 <= int(minute) <= 59:
+        return None
+    return (int(hour) % 12 + (12 if half == "PM" else 0)) * 3600 + int(minute) * 60
 
 
 def to_minute(ts: int) -> int:
@@ -75,17 +97,51 @@ def to_minute(ts: int) -> int:
 
 def wall(ts: int, zone: datetime.tzinfo) -> int:
     """The wall-clock minute ``zone`` shows at Unix time ``ts`` (as :func:`parse_shown` gives it)."""
-    offset = datetime.datetime.fromtimestamp(ts, zone).utcoffset()
-    shown = ts + (offset // _SECOND if offset is not None else 0)  # the wall clock read as UTC, to the second
+    offset = _hour_offset(zone, ts // _HOUR)
+    shown = ts + (offset if offset is not None else _offset(ts, zone))  # the wall clock read as UTC, to the second
     return shown - shown % 60
 
 
 def unix(shown: int, zone: datetime.tzinfo) -> int | None:
     """The Unix time at which ``zone`` shows the wall-clock minute ``shown``; None when its clocks skip that minute.
     In the hour the clocks go back, the earlier of the two moments is taken: the calendar day is the same."""
+    if shown % 60:
+        return None  # not a minute: no wall clock shows it
+    first = _wall_hour(zone, shown // _HOUR)
+    return first + shown % _HOUR if first is not None else _unix(shown, zone)
+
+
+# A pull reads tens of thousands of dates: each is turned into a time by its hour's offset, looked up once per hour
+# and zone. An hour whose first and last moment have different offsets (the clocks change in it) is read date by
+# date. Timezones change their offset at most once an hour (tz data: months apart), so the offset at both ends of
+# an hour is its offset throughout.
+_HOUR = 3600
+
+
+def _offset(ts: int, zone: datetime.tzinfo) -> int:
+    offset = datetime.datetime.fromtimestamp(ts, zone).utcoffset()
+    return offset // _SECOND if offset is not None else 0
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _hour_offset(zone: datetime.tzinfo, hour: int) -> int | None:
+    """The offset ``zone`` has throughout the UTC hour ``hour`` (Unix time // 3600); None when it changes in it."""
+    first = _offset(hour * _HOUR, zone)
+    return first if first == _offset(hour * _HOUR + _HOUR - 1, zone) else None
+
+
+def _unix(shown: int, zone: datetime.tzinfo) -> int | None:
     moment = datetime.datetime.fromtimestamp(shown, datetime.UTC).replace(tzinfo=zone)
     ts = int(moment.timestamp())
     return ts if wall(ts, zone) == shown else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _wall_hour(zone: datetime.tzinfo, hour: int) -> int | None:
+    """The Unix time of the wall-clock hour ``hour`` (wall clock read as UTC, // 3600) in ``zone`` when every minute
+    of it is one moment an hour long after it; None when the clocks change in it (read minute by minute)."""
+    first, last = _unix(hour * _HOUR, zone), _unix(hour * _HOUR + _HOUR - 60, zone)
+    return first if first is not None and last == first + _HOUR - 60 else None
 
 
 @dataclass(frozen=True)
@@ -130,10 +186,12 @@ class Calibration:
         """The Unix time of a shown date; None when it cannot be read with certainty."""
         if shown is None or not self.zones:
             return None
-        if shown not in self._cache:
+        try:
+            return self._cache[shown]
+        except KeyError:
             times = {unix(shown, z) for z in self.zones}
-            self._cache[shown] = times.pop() if len(times) == 1 else None
-        return self._cache[shown]
+            self._cache[shown] = time = times.pop() if len(times) == 1 else None
+            return time
 
 
 def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibration:

@@ -57,6 +57,15 @@ class CompletionStore:
             r["checked_access"], r["last_checked"], r["completed_at"], r["completed_source"])
             for r in self.db.execute(sql, args).fetchall()}
 
+    def enrolled(self, course_idnumbers: Iterable[str]) -> int:
+        """How many people the store holds as enrolled (not gone) in the courses ``course_idnumbers``."""
+        wanted = sorted(set(course_idnumbers))
+        if not wanted:
+            return 0
+        return int(self.db.execute(
+            f"SELECT COUNT(*) FROM course_people WHERE moodle_url=? AND status != 'gone' AND course_idnumber IN"
+            f" ({','.join('?' * len(wanted))})", [self.url, *wanted]).fetchone()[0])
+
     def save_roster(self, course_idnumber: str, seen: dict[int, tuple[str, int]], today: str) -> None:
         """Record who is enrolled now (status, lastcourseaccess); people no longer listed become 'gone'.
 

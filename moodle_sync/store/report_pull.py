@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from moodle_sync.store.completions import SET_COMPLETION
 from moodle_sync.store.db import StateStore
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """One person's rows in one course version, as the report shows them: dates as wall-clock minutes
     (completions/report_dates.py ``parse_shown``), turned into times once the pass knows its timezone."""
 
@@ -29,8 +29,7 @@ class Seen:
     since: str = ""                # when they are enrolled since if new to the store (ISO time)
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """What a finished pass showed of one person (Seen, as stored) and what the store holds of them."""
 
     course_idnumber: str
@@ -43,10 +42,11 @@ class Shown:
     completed_at: int | None
     completed_source: str | None
     enrolled_since: str
+    #: what the store holds as read of the dates (Read's fields; None: not read): kept while the pass showed the same
+    read: tuple[int | None, int | None, int | None] = (None, None, None)
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     """One person's dates as a pass read them (Unix times; None: not certain)."""
 
     course_idnumber: str
@@ -132,13 +132,13 @@ class ReportPullStore:
         rows = list(rows)
         with self.store._lock:
             self.db.execute("BEGIN")
+            # one statement per person: someone new is added as shown; for someone known, what an earlier page of
+            # the same pass showed of their manual enrolment stays (``seen_at`` is then this pass's stamp)
             self.db.executemany(
-                "INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status)"
-                " VALUES (:url, :idnumber, :userid, :since, :roster) ON CONFLICT DO NOTHING",
-                [{"url": self.url, "idnumber": s.course_idnumber, "userid": s.userid,
-                  "since": s.since or progress.stamp, "roster": s.roster} for s in rows])
-            self.db.executemany(
-                "UPDATE course_people SET"
+                "INSERT INTO course_people (moodle_url, course_idnumber, userid, enrolled_since, status,"
+                " shown_completed, shown_start, shown_end, seen_status, shown_enrolled, seen_at)"
+                " VALUES (:url, :idnumber, :userid, :since, :roster, :completed, :start, :end, :status, :enrolled,"
+                " :stamp) ON CONFLICT (moodle_url, course_idnumber, userid) DO UPDATE SET"
                 " status=CASE WHEN seen_at IS :stamp AND status='active' THEN 'active' ELSE :roster END,"
                 " shown_completed=:completed,"
                 " shown_start=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_start ELSE :start END,"
@@ -146,11 +146,16 @@ class ReportPullStore:
                 " seen_status=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN seen_status ELSE :status END,"
                 " shown_enrolled=CASE WHEN seen_at IS NOT :stamp THEN :enrolled"
                 "  ELSE MIN(COALESCE(shown_enrolled, :enrolled), COALESCE(:enrolled, shown_enrolled)) END,"
-                " report_completed_at=NULL, seen_start=NULL, seen_end=NULL, seen_at=:stamp"
-                " WHERE moodle_url=:url AND course_idnumber=:idnumber AND userid=:userid",
+                # what the last finished pass read of a date stays while it shows the same (_read_dates rewrites
+                # only the reads that differ); a date shown otherwise is not known until this pass finishes
+                " report_completed_at=CASE WHEN shown_completed IS :completed THEN report_completed_at END,"
+                " seen_start=CASE WHEN :status IS NULL AND seen_at IS :stamp OR shown_start IS :start"
+                "  THEN seen_start END,"
+                " seen_end=CASE WHEN :status IS NULL AND seen_at IS :stamp OR shown_end IS :end THEN seen_end END,"
+                " seen_at=:stamp",
                 [{"completed": s.completed, "start": s.start, "end": s.end, "status": s.status, "roster": s.roster,
                   "enrolled": s.enrolled, "stamp": progress.stamp, "url": self.url, "idnumber": s.course_idnumber,
-                  "userid": s.userid} for s in rows])
+                  "userid": s.userid, "since": s.since or progress.stamp} for s in rows])
             self.db.execute(
                 "INSERT OR REPLACE INTO report_passes (moodle_url, reportid, stamp, next_page, per_page, total,"
                 " course_dates) VALUES (?,?,?,?,?,?,?)",
@@ -179,13 +184,14 @@ class ReportPullStore:
 
     def shown(self, stamp: str) -> list[Shown]:
         """Every person the pass ``stamp`` showed, with what the store holds of them."""
-        return [Shown(*r) for r in self.db.execute(
+        return [Shown._make([*r[:10], tuple(r[10:])]) for r in self.db.execute(
             "SELECT course_idnumber, userid, shown_completed, shown_start, shown_end, seen_status, shown_enrolled,"
-            " completed_at, completed_source, enrolled_since FROM course_people WHERE moodle_url=? AND seen_at=?"
-            " ORDER BY course_idnumber, userid", (self.url, stamp))]
+            " completed_at, completed_source, enrolled_since, report_completed_at, seen_start, seen_end"
+            " FROM course_people WHERE moodle_url=? AND seen_at=? ORDER BY course_idnumber, userid", (self.url, stamp))]
 
     def save_read(self, rows: Iterable[Read], enrolled_since: Iterable[tuple[str, int, str]]) -> None:
-        """The dates the pass read (None where not certain), and earlier enrolment days (course, user, ISO time)."""
+        """The dates the pass read (None where not certain) where they differ from what the store holds, and earlier
+        enrolment days (course, user, ISO time)."""
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(

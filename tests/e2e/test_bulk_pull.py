@@ -25,7 +25,7 @@ from moodle_sync.jobs.site import connect
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.scope import Scope
 from moodle_sync.specs.fields import STOCKHOLM
-from moodle_sync.store.report_pull import ReportPullStore
+from moodle_sync.store.report_pull import ReportPullStore, SeenEnrolment
 from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site, run
@@ -327,6 +327,45 @@ def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: C
                for u in dalarna.ids)
     third, _ = run_pull(site, report_name=NAME)
     assert third.bulk is not None and third.bulk.resumed_at == 0 and third.new_completions == 0
+
+
+def seen_in(site: Site, idnumber: str) -> dict[int, SeenEnrolment]:
+    api = site.api()
+    store = site.store(api)
+    try:
+        return ReportPullStore(store).seen_enrolments(idnumber)
+    finally:
+        store.close()
+
+
+def test_a_pass_cut_short_keeps_only_the_dates_it_showed_the_same(dalarna: County,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the last pull read of a date stays while a new pass shows it the same (so a routine pull rewrites no
+    date); one the pass shows otherwise is unknown until the pass finishes: a plan after a crash between pages must
+    not take the old date for Moodle's."""
+    site = dalarna.site
+    make_report(site)
+    monkeypatch.setattr(bulk, "PAGE_SIZE", 4)
+    soc, changed, same = dalarna.course[SOC], dalarna.ids[0], dalarna.ids[1]
+    first, _ = run_pull(site, report_name=NAME, workers=1)
+    assert first.bulk is not None and first.bulk.dates_certain and first.bulk.pages > 3, first.to_dict()
+    before = seen_in(site, SOC)
+    end = int(datetime.datetime(2026, 12, 31, tzinfo=datetime.UTC).timestamp())
+    site.emulator.enrol_user(soc, changed, timeend=end)  # an admin gives someone an end date in the UI
+    later = clock.now() + datetime.timedelta(minutes=1)
+    # one set-up read, then the pages one at a time: the crash falls on the last (SOC's rows are on earlier ones)
+    site.emulator.faults.add(Fault(kind="crash", wsfunction=RETRIEVE, after=first.bulk.pages))
+    with pytest.raises(SimulatedCrash):
+        run_pull(site, report_name=NAME, workers=1, now=later)
+    during = seen_in(site, SOC)
+    stamp = later.isoformat(timespec="seconds")
+    assert during[changed].seen_at == stamp and during[changed].end is None  # shown otherwise: not known yet
+    assert during[same].seen_at == stamp and (during[same].start, during[same].end) == (before[same].start,
+                                                                                       before[same].end)
+    assert before[same].start is not None
+    result, _ = run_pull(site, report_name=NAME, workers=1, now=later)
+    assert result.bulk is not None and result.bulk.resumed_at == first.bulk.pages - 1, result.to_dict()
+    assert seen_in(site, SOC)[changed].end == end
 
 
 def test_plan_shows_enrolments_changed_in_moodle_and_the_rules_decide(dalarna: County) -> None:

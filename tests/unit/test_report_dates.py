@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-from moodle_sync.completions.report_dates import Anchor, calibrate, parse_shown, wall
+from moodle_sync.completions.report_dates import Anchor, calibrate, parse_shown, unix, wall
 from moodle_sync.emulator.moodlelib.userdate import userdate
 from moodle_sync.specs.fields import STOCKHOLM
 
@@ -57,3 +57,31 @@ def test_an_enrolment_made_without_a_start_agrees_within_the_time_an_enrol_call_
     made = at(STOCKHOLM, 2026, 2, 2, 9, 30, 40)
     assert Anchor(wall(made + 120, STOCKHOLM), made, 600).agrees(STOCKHOLM)
     assert not Anchor(wall(made + 3600, STOCKHOLM), made, 600).agrees(STOCKHOLM)
+
+
+
+def test_dates_are_read_alike_minute_by_minute_where_the_clocks_change() -> None:
+    """Dates are turned into times by their hour's offset (looked up once per hour): minute by minute around every
+    change of the clocks in 2026, in zones whose changes are an hour, half an hour (Lord Howe) or that have odd
+    offsets, the time is what the zone's own rules give, and a minute the clocks skip reads as none."""
+    second = datetime.timedelta(seconds=1)
+
+    def offset(ts: int, zone: ZoneInfo) -> int:
+        return datetime.datetime.fromtimestamp(ts, zone).utcoffset() // second  # type: ignore[operator]
+
+    for name in ("Europe/Stockholm", "Australia/Lord_Howe", "America/St_Johns", "Asia/Kathmandu", "UTC"):
+        zone = ZoneInfo(name)
+        changes = [t for t in range(at("UTC", 2026, 1, 1), at("UTC", 2027, 1, 1), 1800)
+                   if offset(t, zone) != offset(t - 1800, zone)]
+        assert name in ("UTC", "Asia/Kathmandu") or len(changes) == 2
+        for t in [at("UTC", 2026, 6, 1, 12), *changes]:
+            for ts in range(t - 7200, t + 7200, 60):
+                assert wall(ts, zone) == ts + offset(ts, zone)
+                for shown_ in (ts + offset(ts, zone), ts + offset(ts, zone) + 1800):
+                    moment = datetime.datetime.fromtimestamp(shown_, datetime.UTC).replace(tzinfo=zone)
+                    own = int(moment.timestamp())  # the zone's rules, an ambiguous minute read as the earlier
+                    assert unix(shown_, zone) == (own if wall(own, zone) == shown_ else None), (name, ts)
+    spring = parse_shown("Sunday, 29 March 2026, 2:30 AM")  # Stockholm's clocks go from 02:00 to 03:00
+    autumn = parse_shown("Sunday, 25 October 2026, 2:30 AM")  # and from 03:00 back to 02:00
+    assert spring is not None and unix(spring, STOCKHOLM) is None
+    assert autumn is not None and unix(autumn, STOCKHOLM) == at("UTC", 2026, 10, 25, 0, 30)
