@@ -202,12 +202,12 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
         # the report's first pages are the longest wait of a pull (Moodle formats every date of every row): they are
         # asked for before the courses and cohorts are read, and read_report takes their answers
         with read_ahead(api, store, report, min(workers, PAGE_WORKERS) or 1, say) as ahead:
-            actual = read_actual(api, specs, store, progress=say)
+            actual = read_actual(api, specs, store, progress=say, plan=False)
             _pull_cohort_places(api, specs, actual, completions, stamp, say)
             _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say,
                               ahead)
         return result
-    actual = read_actual(api, specs, store, progress=say)
+    actual = read_actual(api, specs, store, progress=say, plan=False)
     _pull_cohort_places(api, specs, actual, completions, stamp, say)
     for idnumber, course in sorted(actual.courses.items()):
         parsed = parse_course_idnumber(idnumber)

@@ -81,8 +81,11 @@ Progress = Callable[[str], None]
 
 
 def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
-                progress: Progress | None = None) -> ActualState:
-    """Read Moodle's current state for ``specs`` (reads only; batched where Moodle allows)."""
+                progress: Progress | None = None, *, plan: bool = True) -> ActualState:
+    """Read Moodle's current state for ``specs`` (reads only; batched where Moodle allows). Without ``plan`` (a
+    pull) only the categories, the tool's courses and its cohorts are read: not the shortnames other courses have,
+    the templates' content or the groups, which only a plan needs (``shortname_conflicts``, ``templates``,
+    ``imported`` and ``groups`` stay empty)."""
     say = progress or (lambda _msg: None)
     say("reading categories")
     categories = api.get_all_categories()
@@ -120,11 +123,16 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
         if course is not None:
             courses[course.idnumber] = course
             continue
+        if not plan:
+            continue
         other = unowned_by_shortname.get(spec.moodle_shortname) or api.course_by_shortname(
             spec.moodle_shortname)
         if other is not None:
             shortname_conflicts[spec.key] = other
 
+    if not plan:
+        return _with_cohorts(api, say, ActualState(moodle_url=api.client.transport.base_url, categories=categories,
+                                                   courses=courses, remembered=remembered))
     # an update that renames a course must not take a shortname another course has
     for spec in specs.courses.values():
         current = courses.get(spec.idnumber)
@@ -153,11 +161,16 @@ def read_actual(api: MoodleApi, specs: SpecSet, store: StateStore | None = None,
         if spec.sessions and spec.idnumber in courses:
             say(f"reading groups of {spec.idnumber}")
             groups[spec.idnumber] = {g.idnumber for g in api.course_groups(courses[spec.idnumber].id)}
+    return _with_cohorts(api, say, ActualState(
+        moodle_url=api.client.transport.base_url, categories=categories, courses=courses,
+        shortname_conflicts=shortname_conflicts, templates=templates, imported=imported, remembered=remembered,
+        groups=groups))
+
+
+def _with_cohorts(api: MoodleApi, say: Progress, state: ActualState) -> ActualState:
     say("reading cohorts")
-    cohorts = {c.idnumber: c for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber.startswith(COHORT_PREFIX)}
-    return ActualState(moodle_url=api.client.transport.base_url, categories=categories, courses=courses,
-                       shortname_conflicts=shortname_conflicts, templates=templates, imported=imported,
-                       remembered=remembered, cohorts=cohorts, groups=groups)
+    state.cohorts = {c.idnumber: c for c in api.search_cohorts(COHORT_PREFIX) if c.idnumber.startswith(COHORT_PREFIX)}
+    return state
 
 
 def has_template_content(api: MoodleApi, course_id: int, template_id: int) -> bool:

@@ -329,6 +329,16 @@ def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: C
     assert third.bulk is not None and third.bulk.resumed_at == 0 and third.new_completions == 0
 
 
+def test_a_pull_reads_of_the_site_only_what_it_needs(dalarna: County) -> None:
+    """The courses and cohorts, not what only a plan needs (the templates' content, the groups of courses with
+    sessions, shortnames of other courses): a pull's reads run while Moodle formats the report's pages."""
+    make_report(dalarna.site)
+    result, spy = run_pull(dalarna.site, report_name=NAME)
+    assert result.bulk is not None and (result.courses, result.people) == (6, 2 * 7), result.to_dict()  # 2 courses each
+    assert calls(spy)["core_course_get_contents"] == 0 and calls(spy)["core_group_get_course_groups"] == 0
+    assert calls(spy)[MEMBERS] > 0  # who is in the tool's cohorts is still read
+
+
 def seen_in(site: Site, idnumber: str) -> dict[int, SeenEnrolment]:
     api = site.api()
     store = site.store(api)
