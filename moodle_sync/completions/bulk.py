@@ -5,10 +5,11 @@ Each pass reads all pages, so it sees every completion however it was made (a vi
 a migration) and Moodle's own completion time. A page is saved as it comes with where the pass stands, so an
 interrupted pull goes on from the next page (when the report still has the same number of rows; else it starts
 over). Pages hold dates as the report shows them; once every page is read, the timezone they are shown in is found
-from times Moodle also gives as numbers (completions/report_dates.py), on any site, whoever made its enrolments.
-Dates are kept only where that is certain: Moodle's completion time replaces a day a pull first saw a completion,
-and the earliest enrolment start replaces the day a pull first saw someone the tool did not enrol. A new completion
-whose time is not certain is asked about one by one (core_completion_get_course_completion_status).
+from times Moodle also gives as numbers (completions/report_dates.py, completions/pass_dates.py), on any site,
+whoever made its enrolments. Dates are kept only where that is certain: Moodle's completion time replaces a day a
+pull first saw a completion, and the earliest enrolment start replaces the day a pull first saw someone the tool did
+not enrol. A new completion whose time is not certain is asked about one by one
+(core_completion_get_course_completion_status).
 
 The report is also who is enrolled: each row names its person by the link of the "Full name with link" column
 (``/user/profile.php?id=N``), with its method and status, so a pull needs no core_enrol_get_enrolled_users. A person
@@ -22,7 +23,8 @@ a filter's can (core_reportbuilder_filters_add, core_reportbuilder_set_filters),
 source carries when an enrolment was last changed (user_enrolments.timemodified), so a filtered read would miss a
 suspension, a new end date or an unenrolment made by someone else. The pull therefore reads the whole report once,
 in the fewest pages the lab site answered fastest (PAGE_SIZE), ``workers`` pages at a time; the first of them are
-asked for (read_ahead) before the pull reads the site's courses and cohorts, which Moodle answers meanwhile.
+asked for (read_ahead) before the pull reads the site's courses and cohorts, which Moodle answers meanwhile. Every
+page's columns must be where the pull found them: an admin may edit the report meanwhile (ReportChanged).
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from moodle_sync.completions.report_dates import CREATED_SLACK, Anchor, Calibration, calibrate, parse_shown
-from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport
+from moodle_sync.completions.report_dates import parse_shown
+from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportChanged
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ReportRow, RetrievedReport
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
 from moodle_sync.store.db import ManagedEnrolment, StateStore
-from moodle_sync.store.report_pull import Pass, Read, ReportPullStore, Seen, Shown
+from moodle_sync.store.report_pull import Pass, ReportPullStore, Seen
 
 #: the most rows per retrieve_report call. On the 2-core lab site (41 319 rows, the report's 11 columns) PHP spent
 #: 28.1 s answering the report in pages of 5 000, 26.6 s in 10 000, 24.5 s in 20 000 and 25.0 s in one page: the
@@ -108,7 +110,7 @@ class Known:
     ids: dict[str, int] = field(default_factory=dict)
 
 
-def _unix(iso: str) -> int:
+def unix_of(iso: str) -> int:
     moment = datetime.datetime.fromisoformat(iso)
     return int((moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).timestamp())
 
@@ -116,7 +118,7 @@ def _unix(iso: str) -> int:
 def known_from(store: StateStore, courses: dict[str, tuple[int, int]], now: int) -> Known:
     """What the store knows of the managed course versions ``courses`` (idnumber → start and end date)."""
     iso = {idn: store.enrolled_at(idn) for idn in courses}
-    at = {idn: {uid: _unix(when) for uid, when in people.items()} for idn, people in iso.items()}
+    at = {idn: {uid: unix_of(when) for uid, when in people.items()} for idn, people in iso.items()}
     return Known({idn: store.managed_enrolments(idn) for idn in courses}, iso, at, dict(courses), now)
 
 
@@ -158,6 +160,8 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
             start = progress.next_page
             for page, answer in _pages(reader, start, page_size, rows_now):
                 total = answer.data.totalrowcount
+                if not report.shown_in(answer.data.headers):
+                    raise ReportChanged(report.name)
                 if progress.total not in (-1, total):
                     restart = True  # rows came or went since the pass began: pages may overlap or skip
                     break
@@ -318,86 +322,6 @@ def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterat
     finally:
         for _, future in running:
             future.cancel()
-
-
-def finish_report(store: StateStore, known: Known, result: BulkResult, tracked: set[str]) -> None:
-    """Read the pass's dates (completions/report_dates.py) and keep Moodle's completion times of the courses in
-    ``tracked`` (completion is not tracked in the others, or they could not be read)."""
-    saved = ReportPullStore(store)
-    assert result.progress is not None
-    _read_dates(saved, known, result.progress, result, tracked)
-    saved.close_pass()
-
-
-def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: BulkResult, tracked: set[str]) -> None:
-    """Find the timezone of the pass's dates, store what they read as, and keep Moodle's completion times (of the
-    courses in ``tracked``)."""
-    shown = saved.shown(progress.stamp)
-    clock = calibrate(_course_anchors(progress, known, result.course_columns),
-                      _enrolment_anchors(shown, known) + _completion_anchors(shown))
-    if result.changed_while_read:
-        clock = Calibration([], clock.anchors, clock.agree)  # two passes' pages: no date is certain
-    result.dates_certain, result.anchors, result.anchors_agree = clock.certain, clock.anchors, clock.agree
-    result.timezone, result.forced = (clock.zone_names() if clock.certain else ""), clock.forced
-    reads: list[Read] = []
-    earlier: list[tuple[str, int, str]] = []
-    unix, certain, made = clock.unix, clock.certain, known.enrolled_at
-    for s in shown:
-        completed = s.completed and (unix(s.completed) or 0)  # None: not completed; 0: its time unknown
-        result.unsettled += bool(certain and s.completed and not completed)
-        reads.append(Read(s.course_idnumber, s.userid, completed, unix(s.start), 0 if s.end == 0 else unix(s.end)))
-        enrolled = unix(s.enrolled)
-        if (enrolled is not None and s.userid not in made.get(s.course_idnumber, {})
-                and enrolled < _unix(s.enrolled_since)):
-            iso = datetime.datetime.fromtimestamp(enrolled, datetime.UTC).isoformat(timespec="seconds")
-            earlier.append((s.course_idnumber, s.userid, iso))
-    saved.save_read([r for s, r in zip(shown, reads, strict=True) if s.read != r[2:]], earlier)
-    result.enrolled_since = len(earlier)
-    better = [(s, r.completed_at) for s, r in zip(shown, reads, strict=True) if r.completed_at is not None
-              and s.course_idnumber in tracked and (s.completed_at is None or s.completed_source == "first_seen")]
-    kept = [(s.course_idnumber, s.userid, at) for s, at in better if at]
-    saved.keep_completions(kept, "report", progress.stamp)
-    result.new_completions = sum(1 for s, at in better if at and s.completed_at is None)
-    result.upgraded = len(kept) - result.new_completions
-    result.ask = [(s.course_idnumber, s.userid) for s, at in better if not at and s.completed_at is None]
-
-
-def _course_anchors(progress: Pass, known: Known, columns: tuple[str, ...]) -> list[Anchor]:
-    """Each managed course's start and end date as the report showed them, against Moodle's numbers (of the date
-    ``columns`` it showed)."""
-    out: list[Anchor] = []
-    for idnumber, (start, end) in sorted(progress.course_dates.items()):
-        numbers = known.courses.get(idnumber)
-        if numbers is None:
-            continue
-        out += [Anchor(shown, number) for shown, number, uid in zip((start, end), numbers, DATE_COLUMNS, strict=True)
-                if number and uid in columns]
-    return out
-
-
-def _completion_anchors(shown: list[Shown]) -> list[Anchor]:
-    """The completions the store holds with Moodle's time (the report's, read by an earlier pull, or the criteria's)
-    against what the report shows now: a completion reset or redone in Moodle since disagrees, so they count as
-    enrolment anchors do (report_dates.AGREE of them)."""
-    return [Anchor(s.completed, s.completed_at) for s in shown
-            if s.completed and s.completed_at and s.completed_source in ("report", "criteria")]
-
-
-def _enrolment_anchors(shown: list[Shown], known: Known) -> list[Anchor]:
-    """The manual enrolments the tool made: the start and end it sent, or when it made one without a start."""
-    out: list[Anchor] = []
-    for s in shown:
-        sent = known.managed.get(s.course_idnumber, {}).get(s.userid)
-        if sent is None or s.status is None:
-            continue  # not the tool's, or no manual enrolment shown
-        made = known.enrolled_at.get(s.course_idnumber, {}).get(s.userid)
-        if sent.timestart:
-            out.append(Anchor(s.start, sent.timestart))
-        elif made is not None:
-            out.append(Anchor(s.start, made, CREATED_SLACK))
-        if sent.timeend:
-            out.append(Anchor(s.end, sent.timeend))
-    return out
 
 
 #: the columns a page is read by, in the order _page_rows unpacks them

@@ -35,11 +35,11 @@ from moodle_sync.completions.bulk import (
     PAGE_WORKERS,
     BulkResult,
     ReportPages,
-    finish_report,
     known_from,
     read_ahead,
     read_report,
 )
+from moodle_sync.completions.pass_dates import finish_report
 from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber

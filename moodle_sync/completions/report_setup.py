@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from moodle_sync.errors import AuthError, MoodleApiError, PermissionDenied
+from moodle_sync.errors import AuthError, MoodleApiError, MoodleSyncError, PermissionDenied
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ColumnSorting, ReportDetails
 from moodle_sync.store.db import StateStore
@@ -85,6 +85,20 @@ class CompletionReport:
     added: list[str] = field(default_factory=list)
     #: how many rows the report had when it was looked at (-1: not known), so its pages can be asked for at once
     rows: int = -1
+
+    def shown_in(self, headers: list[str]) -> bool:
+        """Whether a page with these headers has each column the pull reads where it was found (a column added at
+        the end moves none)."""
+        return all(i < len(headers) and headers[i] == COLUMNS[uid] for uid, i in self.positions.items())
+
+
+class ReportChanged(MoodleSyncError):
+    """The report's columns moved while a pull read its pages (an admin edited it)."""
+
+    def __init__(self, name: str) -> None:
+        self.hint = "run the pull again: it looks at the report's columns first"
+        super().__init__(f"the columns of the completion report {name!r} changed while the pull read its pages; "
+                         "nothing of the page that showed it was kept")
 
 
 @dataclass
