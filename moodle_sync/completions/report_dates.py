@@ -189,9 +189,14 @@ class Calibration:
         try:
             return self._cache[shown]
         except KeyError:
+            pass
+        if len(self.zones) == 1:
+            time = unix(shown, self.zones[0])
+        else:
             times = {unix(shown, z) for z in self.zones}
-            self._cache[shown] = time = times.pop() if len(times) == 1 else None
-            return time
+            time = times.pop() if len(times) == 1 else None
+        self._cache[shown] = time
+        return time
 
 
 def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibration:
