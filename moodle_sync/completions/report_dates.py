@@ -186,17 +186,10 @@ class Calibration:
         """The Unix time of a shown date; None when it cannot be read with certainty."""
         if shown is None or not self.zones:
             return None
-        try:
-            return self._cache[shown]
-        except KeyError:
-            pass
-        if len(self.zones) == 1:
-            time = unix(shown, self.zones[0])
-        else:
+        if shown not in self._cache:
             times = {unix(shown, z) for z in self.zones}
-            time = times.pop() if len(times) == 1 else None
-        self._cache[shown] = time
-        return time
+            self._cache[shown] = times.pop() if len(times) == 1 else None
+        return self._cache[shown]
 
 
 def calibrate(courses: Iterable[Anchor], enrolments: Iterable[Anchor]) -> Calibration:
