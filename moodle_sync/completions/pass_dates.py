@@ -15,6 +15,11 @@ from moodle_sync.completions.report_setup import DATE_COLUMNS
 from moodle_sync.store.db import StateStore
 from moodle_sync.store.report_pull import Pass, Read, ReportPullStore, Shown
 
+#: about as many people of a pass whose anchors check that its dates are shown in the timezone the last pass read
+#: them in (then only the dates shown otherwise are read again): their anchors' share that agrees is known to about
+#: a percent, and report_dates.AGREE asks for 90%
+CONFIRM_SAMPLE = 2000
+
 
 def finish_report(store: StateStore, known: Known, result: BulkResult, tracked: set[str]) -> None:
     """Read the pass's dates (completions/report_dates.py) and keep Moodle's completion times of the courses in
@@ -27,27 +32,36 @@ def finish_report(store: StateStore, known: Known, result: BulkResult, tracked: 
 
 def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: BulkResult, tracked: set[str]) -> None:
     """Find the timezone of the pass's dates, store what they read as, and keep Moodle's completion times (of the
-    courses in ``tracked``)."""
-    shown = saved.shown(progress.stamp)
-    clock = calibrate(_course_anchors(progress, known, result.course_columns),
-                      _enrolment_anchors(shown, known) + _completion_anchors(shown))
-    if result.changed_while_read:
-        clock = Calibration([], clock.anchors, clock.agree)  # two passes' pages: no date is certain
+    courses in ``tracked``). When a sample of the anchors finds the timezone(s) the last finished pass read its dates
+    in, a date shown as then reads as then, so only the people with a date not read yet are read (see ``_UNREAD`` in
+    store/report_pull.py); otherwise every person of the pass is."""
+    shown: list[Shown] | None = None
+    before = saved.read_in(progress.reportid)
+    if before is not None and not result.changed_while_read:
+        clock = _calibrate(progress, known, result, saved.shown(progress.stamp, sample=CONFIRM_SAMPLE))
+        if clock.certain and _zones(clock) == before:
+            shown = saved.shown(progress.stamp, unread=True)
+    if shown is None:
+        shown = saved.shown(progress.stamp)
+        clock = _calibrate(progress, known, result, shown)
+        if result.changed_while_read:
+            clock = Calibration([], clock.anchors, clock.agree)  # two passes' pages: no date is certain
     result.dates_certain, result.anchors, result.anchors_agree = clock.certain, clock.anchors, clock.agree
     result.timezone, result.forced = (clock.zone_names() if clock.certain else ""), clock.forced
     reads: list[Read] = []
     earlier: list[tuple[str, int, str]] = []
-    unix, certain, made = clock.unix, clock.certain, known.enrolled_at
+    unix, made = clock.unix, known.enrolled_at
     for s in shown:
         completed = s.completed and (unix(s.completed) or 0)  # None: not completed; 0: its time unknown
-        result.unsettled += bool(certain and s.completed and not completed)
-        reads.append(Read(s.course_idnumber, s.userid, completed, unix(s.start), 0 if s.end == 0 else unix(s.end)))
-        enrolled = unix(s.enrolled)
-        if (enrolled is not None and s.userid not in made.get(s.course_idnumber, {})
-                and enrolled < unix_of(s.enrolled_since)):
+        mine = s.userid in made.get(s.course_idnumber, {})
+        enrolled = None if mine else unix(s.enrolled)
+        reads.append(Read(s.course_idnumber, s.userid, completed, unix(s.start), 0 if s.end == 0 else unix(s.end),
+                          enrolled))
+        if enrolled is not None and enrolled < unix_of(s.enrolled_since):
             iso = datetime.datetime.fromtimestamp(enrolled, datetime.UTC).isoformat(timespec="seconds")
             earlier.append((s.course_idnumber, s.userid, iso))
     saved.save_read([r for s, r in zip(shown, reads, strict=True) if s.read != r[2:]], earlier)
+    result.unsettled = saved.unsettled(progress.stamp) if clock.certain else 0
     result.enrolled_since = len(earlier)
     better = [(s, r.completed_at) for s, r in zip(shown, reads, strict=True) if r.completed_at is not None
               and s.course_idnumber in tracked and (s.completed_at is None or s.completed_source == "first_seen")]
@@ -56,6 +70,16 @@ def _read_dates(saved: ReportPullStore, known: Known, progress: Pass, result: Bu
     result.new_completions = sum(1 for s, at in better if at and s.completed_at is None)
     result.upgraded = len(kept) - result.new_completions
     result.ask = [(s.course_idnumber, s.userid) for s, at in better if not at and s.completed_at is None]
+    saved.set_read_in(progress.reportid, _zones(clock) if clock.certain else None)
+
+
+def _calibrate(progress: Pass, known: Known, result: BulkResult, shown: list[Shown]) -> Calibration:
+    return calibrate(_course_anchors(progress, known, result.course_columns),
+                     _enrolment_anchors(shown, known) + _completion_anchors(shown))
+
+
+def _zones(clock: Calibration) -> str:
+    return "\n".join(sorted(str(zone) for zone in clock.zones))
 
 
 def _course_anchors(progress: Pass, known: Known, columns: tuple[str, ...]) -> list[Anchor]:

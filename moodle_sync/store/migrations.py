@@ -275,4 +275,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (moodle_url, person, course_idnumber)
     );
     """,
+    # v13: the timezone(s) the last finished pass through the completion report read its dates in, and what it read
+    # of a person's earliest start (for people the tool did not enrol): a pass that finds the same timezone reads
+    # again only the dates shown otherwise (completions/pass_dates.py)
+    """
+    ALTER TABLE completion_reports ADD COLUMN read_in TEXT;
+    ALTER TABLE course_people ADD COLUMN read_enrolled INTEGER;
+    """,
 )

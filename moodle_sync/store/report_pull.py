@@ -43,7 +43,7 @@ class Shown(NamedTuple):
     completed_source: str | None
     enrolled_since: str
     #: what the store holds as read of the dates (Read's fields; None: not read): kept while the pass showed the same
-    read: tuple[int | None, int | None, int | None] = (None, None, None)
+    read: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
 
 
 class Read(NamedTuple):
@@ -54,6 +54,7 @@ class Read(NamedTuple):
     completed_at: int | None       # 0: completed, its time not certain
     start: int | None
     end: int | None
+    enrolled: int | None = None    # the earliest start, of people the tool did not enrol (None for those it did)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,21 @@ class SeenEnrolment:
     end: int | None
     status: str | None
     seen_at: str
+
+
+#: a person's earliest start after a page of a pass: theirs on this page, or the earlier of it and an earlier page's
+_ENROLLED = ("(CASE WHEN seen_at IS NOT :stamp THEN :enrolled"
+             " ELSE MIN(COALESCE(shown_enrolled, :enrolled), COALESCE(:enrolled, shown_enrolled)) END)")
+
+#: a person whose dates a pass must read (completions/pass_dates.py): a date shown that the store holds no read of
+#: (shown otherwise than when last read, or not certain then); an earliest start of someone the tool did not enrol
+#: that was not read; a completion the store holds without Moodle's time
+_UNREAD = ("shown_completed IS NOT NULL AND report_completed_at IS NULL"
+           " OR shown_start IS NOT NULL AND seen_start IS NULL OR shown_end IS NOT NULL AND seen_end IS NULL"
+           " OR shown_completed IS NOT NULL AND (completed_at IS NULL OR completed_source = 'first_seen')"
+           " OR shown_enrolled IS NOT NULL AND read_enrolled IS NULL AND NOT EXISTS"
+           " (SELECT 1 FROM enrolments e WHERE e.moodle_url = p.moodle_url AND e.course_idnumber = p.course_idnumber"
+           " AND e.userid = p.userid AND e.enrolled_at IS NOT NULL)")
 
 
 class ReportPullStore:
@@ -144,8 +160,8 @@ class ReportPullStore:
                 " shown_start=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_start ELSE :start END,"
                 " shown_end=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN shown_end ELSE :end END,"
                 " seen_status=CASE WHEN :status IS NULL AND seen_at IS :stamp THEN seen_status ELSE :status END,"
-                " shown_enrolled=CASE WHEN seen_at IS NOT :stamp THEN :enrolled"
-                "  ELSE MIN(COALESCE(shown_enrolled, :enrolled), COALESCE(:enrolled, shown_enrolled)) END,"
+                f" shown_enrolled={_ENROLLED},"
+                f" read_enrolled=CASE WHEN shown_enrolled IS {_ENROLLED} THEN read_enrolled END,"
                 # what the last finished pass read of a date stays while it shows the same (_read_dates rewrites
                 # only the reads that differ); a date shown otherwise is not known until this pass finishes
                 " report_completed_at=CASE WHEN shown_completed IS :completed THEN report_completed_at END,"
@@ -162,6 +178,18 @@ class ReportPullStore:
                 (self.url, progress.reportid, progress.stamp, progress.next_page, progress.per_page, progress.total,
                  json.dumps(progress.course_dates, sort_keys=True)))
             self.db.execute("COMMIT")
+
+    def read_in(self, reportid: int) -> str | None:
+        """The timezone(s) the last finished pass through the report read its dates in (None: it read none)."""
+        row = self.db.execute("SELECT read_in FROM completion_reports WHERE moodle_url=? AND reportid=?",
+                              (self.url, reportid)).fetchone()
+        return row[0] if row else None
+
+    def set_read_in(self, reportid: int, zones: str | None) -> None:
+        with self.store._lock:
+            self.db.execute("INSERT INTO completion_reports (moodle_url, reportid, read_in) VALUES (?,?,?)"
+                            " ON CONFLICT (moodle_url, reportid) DO UPDATE SET read_in=excluded.read_in",
+                            (self.url, reportid, zones))
 
     def begin_pass(self, stamp: str) -> None:
         """A new pass (from the first page) under ``stamp``: rows an earlier pass marked with the same stamp (a pass in
@@ -182,12 +210,28 @@ class ReportPullStore:
 
     # --- after a pass ----------------------------------------------------------------------------------------
 
-    def shown(self, stamp: str) -> list[Shown]:
-        """Every person the pass ``stamp`` showed, with what the store holds of them."""
+    def shown(self, stamp: str, *, unread: bool = False, sample: int = 0) -> list[Shown]:
+        """Every person the pass ``stamp`` showed, with what the store holds of them; ``unread``: only those with a
+        date the store holds no read of (shown otherwise than before, or never read), or a completion it holds
+        without Moodle's time; ``sample``: about that many of them, evenly spread."""
+        where = ""
+        params: tuple[object, ...] = (self.url, stamp)
+        if unread:
+            where = f" AND ({_UNREAD})"
+        elif sample:
+            count = self.db.execute("SELECT COUNT(*) FROM course_people WHERE moodle_url=? AND seen_at=?",
+                                    params).fetchone()[0]
+            where, params = " AND p.rowid % ? = 0", (*params, max(1, count // sample))
         return [Shown._make([*r[:10], tuple(r[10:])]) for r in self.db.execute(
             "SELECT course_idnumber, userid, shown_completed, shown_start, shown_end, seen_status, shown_enrolled,"
-            " completed_at, completed_source, enrolled_since, report_completed_at, seen_start, seen_end"
-            " FROM course_people WHERE moodle_url=? AND seen_at=? ORDER BY course_idnumber, userid", (self.url, stamp))]
+            " completed_at, completed_source, enrolled_since, report_completed_at, seen_start, seen_end, read_enrolled"
+            f" FROM course_people p WHERE moodle_url=? AND seen_at=?{where} ORDER BY course_idnumber, userid", params)]
+
+    def unsettled(self, stamp: str) -> int:
+        """Completions the pass ``stamp`` showed whose time it could not read (held as 0)."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM course_people WHERE moodle_url=? AND seen_at=? AND shown_completed != 0 AND"
+            " report_completed_at = 0", (self.url, stamp)).fetchone()[0])
 
     def save_read(self, rows: Iterable[Read], enrolled_since: Iterable[tuple[str, int, str]]) -> None:
         """The dates the pass read (None where not certain) where they differ from what the store holds, and earlier
@@ -195,9 +239,9 @@ class ReportPullStore:
         with self.store._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "UPDATE course_people SET report_completed_at=?, seen_start=?, seen_end=? WHERE moodle_url=? AND"
-                " course_idnumber=? AND userid=?",
-                [(r.completed_at, r.start, r.end, self.url, r.course_idnumber, r.userid) for r in rows])
+                "UPDATE course_people SET report_completed_at=?, seen_start=?, seen_end=?, read_enrolled=? WHERE"
+                " moodle_url=? AND course_idnumber=? AND userid=?",
+                [(r.completed_at, r.start, r.end, r.enrolled, self.url, r.course_idnumber, r.userid) for r in rows])
             self.db.executemany(
                 "UPDATE course_people SET enrolled_since=? WHERE moodle_url=? AND course_idnumber=? AND userid=?",
                 [(at, self.url, idn, uid) for idn, uid, at in enrolled_since])

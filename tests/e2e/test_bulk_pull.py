@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import clock
-from moodle_sync.completions import bulk
+from moodle_sync.completions import bulk, pass_dates
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
@@ -30,6 +30,7 @@ from moodle_sync.writing import settle as settle_module
 
 from .conftest import Site, run
 from .test_completions import (
+    NCK,
     SOC,
     County,
     complete,
@@ -423,6 +424,16 @@ def test_a_lost_answer_while_shaping_the_report_adds_no_column_twice(dalarna: Co
     assert course_people(site, SOC)[dalarna.ids[3]].completed_at == LATE - LATE % 60
 
 
+def self_enrolled_on(site: Site, courseid: int, userid: int, when: int) -> None:
+    """The person enrolled themselves in the course at ``when`` (Unix time)."""
+    clock = site.emulator.now
+    site.emulator.now = lambda: when
+    try:
+        site.emulator.self_enrol(courseid, userid)
+    finally:
+        site.emulator.now = clock
+
+
 def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(site: Site, made_before: list[int],
                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Someone who enrolled themselves before an admin enrolled them manually: the report has a row for each method,
@@ -430,12 +441,7 @@ def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(
     status and start stay known (a later page's row of the other method wiped them)."""
     make_report(site)
     soc, twice = course_ids(site)[SOC], made_before[1]
-    clock = site.emulator.now
-    site.emulator.now = lambda: JAN_10
-    try:
-        site.emulator.self_enrol(soc, twice)
-    finally:
-        site.emulator.now = clock
+    self_enrolled_on(site, soc, twice, JAN_10)
     for size in (2, 3, 4, 5):  # the person's two rows are on two pages at one of these at least
         monkeypatch.setattr(bulk, "PAGE_SIZE", size)
         result, _ = run_pull(site, report_name=NAME, now=APRIL_20)
@@ -450,3 +456,52 @@ def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(
             store.close()
         assert twice in seen, f"page size {size}: the manual enrolment's row was forgotten"
         assert (seen[twice].status, seen[twice].start) == ("active", FEB_2)
+
+
+def test_a_routine_pass_reads_again_only_the_dates_shown_otherwise(site: Site, made_before: list[int],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that finds, on a sample of its anchors, the timezone the last pass read its dates in reads again only
+    the people with a date shown otherwise or not read yet: someone the tool did not enrol who turns out to have
+    enrolled themselves earlier counts from then, and a new completion gets Moodle's time; everyone else keeps what
+    was read."""
+    make_report(site)
+    monkeypatch.setattr(pass_dates, "CONFIRM_SAMPLE", 3)
+    soc, twice = course_ids(site)[SOC], made_before[1]
+    first, _ = run_pull(site, report_name=NAME, now=APRIL_20)
+    assert first.bulk is not None and first.bulk.dates_certain, first.to_dict()
+    self_enrolled_on(site, soc, twice, JAN_10)
+    late = site.emulator.add_user("late", "Late", "Comer", "late@example.se")
+    site.emulator.enrol_user(soc, late)
+    site.emulator.set_course_completion(soc, late, LATE)
+    second, _ = run_pull(site, report_name=NAME, now=APRIL_20 + datetime.timedelta(days=1))
+    assert second.bulk is not None and second.bulk.dates_certain, second.to_dict()
+    # checked on a sample: the first pass's course dates and fewer than the six completions it read since
+    assert second.bulk.anchors < first.bulk.anchors + len(made_before), (first.to_dict(), second.to_dict())
+    facts = {f.person: f for f in facts_of(site, Scope()) if f.person in [*made_before, late]}
+    assert facts[twice].enrolled_since == datetime.date(2026, 1, 10)
+    assert {facts[uid].enrolled_since for uid in made_before if uid != twice} == {datetime.date(2026, 2, 2)}
+    assert dates_of(site, [*made_before, late]) == {**{uid: (MARCH_15, "report") for uid in made_before},
+                                                    late: (LATE - LATE % 60, "report")}
+
+
+def test_completions_a_course_shows_before_it_is_tracked_are_kept_once_it_is(dalarna: County) -> None:
+    """A course without criteria is not tracked until the next sweep: completions the report shows meanwhile (a
+    migration set them) are read but not kept, and the pass at the sweep keeps them with Moodle's time although the
+    report shows them as before."""
+    site, ids = dalarna.site, dalarna.ids
+    make_report(site)
+    nck = dalarna.course[NCK]
+    first, _ = run_pull(site, report_name=NAME)
+    assert first.not_tracked == [NCK] and first.bulk is not None and first.bulk.dates_certain, first.to_dict()
+    site.api().import_course(dalarna.course["mall-hrv-socialtjanst"], nck)  # criteria added in Moodle
+    for uid in ids[:3]:
+        site.emulator.set_course_completion(nck, uid, LATE)
+    routine, _ = run_pull(site, report_name=NAME)
+    assert routine.not_tracked == [NCK] and routine.bulk is not None and routine.bulk.dates_certain
+    assert {uid: p.completed_at for uid, p in course_people(site, NCK).items() if uid in ids[:3]} == \
+        dict.fromkeys(ids[:3])
+    swept, _ = run_pull(site, report_name=NAME, now=clock.now() + datetime.timedelta(days=8))
+    assert swept.not_tracked == [] and swept.bulk is not None and swept.bulk.dates_certain, swept.to_dict()
+    people = course_people(site, NCK)
+    assert {uid: people[uid].completed_at for uid in ids[:3]} == dict.fromkeys(ids[:3], LATE - LATE % 60)
+
