@@ -93,6 +93,9 @@ class BulkResult:
     progress: Pass | None = None
     #: the course date columns the report showed (completions/report_setup.py DATE_COLUMNS: absent once not needed)
     course_columns: tuple[str, ...] = ()
+    #: course idnumber → the place (0-based) of its first row in the pass, when its dates are read after it
+    #: (completions/course_dates.py); a pass that went on from an interrupted one knows only its own pages'
+    first_rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
         if progress is None:
             progress = Pass(report.id, stamp, 0, page_size, -1)
             saved.begin_pass(stamp)
+            result.first_rows.clear()
         elif progress.next_page:
             result.resumed_at = progress.next_page
             say(f"completion report: going on from page {progress.next_page + 1} of an interrupted pull")
@@ -166,6 +170,9 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
                     restart = True  # rows came or went since the pass began: pages may overlap or skip
                     break
                 rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result, progress.stamp)
+                if report.dates_wanted:
+                    _first_rows(answer.data.rows, report.positions.get("course:idnumber", -1), page * page_size,
+                                known, result.first_rows)
                 result.pages += 1
                 result.rows += len(answer.data.rows)
                 pages = max(1, -(-total // page_size))
@@ -389,6 +396,15 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
                  roster="suspended" if is_suspended(listed[idnumber], userid, known.now) else "active",
                  since=_since(known, idnumber, userid, stamp))
             for (idnumber, userid), merged in out.items()]
+
+
+def _first_rows(rows: list[ReportRow], course_at: int, first: int, known: Known, into: dict[str, int]) -> None:
+    """Where the first row of each managed course on this page is in the pass (the page's first row is ``first``)."""
+    for place, row in enumerate(rows, start=first):
+        cells = row.columns
+        idnumber = cells[course_at] if 0 <= course_at < len(cells) else None
+        if idnumber in known.courses and idnumber not in into:
+            into[idnumber] = place
 
 
 def _since(known: Known, idnumber: str, userid: int, stamp: str) -> str:

@@ -27,7 +27,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moodle_sync import clock
@@ -39,8 +39,9 @@ from moodle_sync.completions.bulk import (
     read_ahead,
     read_report,
 )
+from moodle_sync.completions.course_dates import read_course_dates
 from moodle_sync.completions.pass_dates import finish_report
-from moodle_sync.completions.report_setup import CompletionReport, ReportProblem, prepare_report
+from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber
 from moodle_sync.moodle.functions import MoodleApi
@@ -52,6 +53,7 @@ from moodle_sync.specs.models import CourseSpec
 from moodle_sync.specs.spec_set import SpecSet
 from moodle_sync.store.completions import CompletionStore, CoursePerson
 from moodle_sync.store.db import StateStore
+from moodle_sync.store.report_pull import ReportPullStore
 
 #: completion checks written to the store per transaction (what an interruption can lose at most)
 SAVE_EVERY = 200
@@ -287,6 +289,11 @@ def _pull_with_report(api: MoodleApi, specs: SpecSet, store: StateStore, actual:
     known = known_from(store, {idn: (c.startdate, c.enddate) for idn, c in courses.items()}, int(now.timestamp()))
     bulk = read_report(api, store, report, known, stamp, say=say, workers=ahead.workers, ahead=ahead)
     result.bulk = bulk
+    if report.dates_wanted and bulk.first_rows and not bulk.changed_while_read and bulk.progress is not None:
+        dates = read_course_dates(api, ReportPullStore(store), report, bulk.first_rows, ahead.workers)
+        if dates:
+            bulk.progress = replace(bulk.progress, course_dates=dates)
+            bulk.course_columns = DATE_COLUMNS
     if bulk.changed_while_read:
         for idnumber, course in courses.items():  # pages of two different moments: whose rows are whose is unsure
             _read_roster(api, store, completions, idnumber, course.id, now, result, say,

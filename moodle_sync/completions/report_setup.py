@@ -9,12 +9,13 @@ column, condition or sort an admin added is left alone. Columns are found by the
 for every page in English): Moodle 4.3's lang/en strings of the entities in course/classes/reportbuilder/
 datasource/participants.php.
 
-The course start and end dates (:data:`DATE_COLUMNS`) are there only to find the timezone the report's dates are
-shown in (completions/report_dates.py), and Moodle spends about a third of the report's time formatting them. Once
-the last pull read :data:`ENOUGH_ANCHORS` completions and enrolments as Moodle holds them (their times are known:
-store/report_pull.py ``anchors``), those find it alone, and the tool deletes the date columns it added
-(core_reportbuilder_columns_delete; never a column an admin added, which is simply read). An empty store, too few
-anchors or a last pull whose dates were not certain add them back.
+The course start and end dates (:data:`DATE_COLUMNS`) are read only to find the timezone the report's dates are
+shown in (completions/report_dates.py), and Moodle spends about a third of the report's time formatting them on
+every row. While the store holds fewer than :data:`ENOUGH_ANCHORS` completions and enrolments the last pull read as
+Moodle holds them (their times are known: store/report_pull.py ``anchors``), a pull reads them after its pass, from
+one row of each course (completions/course_dates.py), and deletes the date columns it added for that
+(core_reportbuilder_columns_delete; never a column an admin added, which is simply read). A date column the tool
+added earlier and still shows is deleted once the anchors find the timezone alone.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ class CompletionReport:
     added: list[str] = field(default_factory=list)
     #: how many rows the report had when it was looked at (-1: not known), so its pages can be asked for at once
     rows: int = -1
+    #: the store holds too few anchors to find the timezone of the report's dates: after the pass, each course's
+    #: dates are read from one row (completions/course_dates.py) unless the report shows them
+    dates_wanted: bool = False
 
     def shown_in(self, headers: list[str]) -> bool:
         """Whether a page with these headers has each column the pull reads where it was found (a column added at
@@ -165,9 +169,10 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     saved = ReportPullStore(store) if store is not None else None
     columns, sorted_ = saved.report_columns(report.id) if saved is not None else ({}, False)
     dates = dates_needed(saved, report.id, shown=[uid for uid in DATE_COLUMNS if uid in found])
-    missing = [uid for uid in missing if dates or uid not in DATE_COLUMNS]
+    missing = [uid for uid in missing if uid not in DATE_COLUMNS]  # read after the pass (course_dates.py)
+    wanted = dates and not all(uid in found for uid in DATE_COLUMNS)
     if not shape:
-        return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
+        return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows, dates_wanted=wanted)
     sorting: ColumnSorting | None = None
     for uid in missing:
         added = add_column(api, report.id, uid)
@@ -184,6 +189,7 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     if missing:
         first = api.retrieve_report(report.id, 0, 1).data
         (found, still, _), rows = positions(first.headers), first.totalrowcount
+        still = [uid for uid in still if uid not in DATE_COLUMNS]
         if still:
             return ReportProblem(f"the custom report {name!r} does not show the column(s) "
                                  f"{', '.join(COLUMNS[u] for u in still)} after moodle-sync added them",
@@ -195,11 +201,12 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
             if not enabled.get(columns[uid], False) and not sort_column(api, report.id, columns[uid]):
-                return CompletionReport(report.id, report.name, found, False, added=missing, rows=rows)
+                return CompletionReport(report.id, report.name, found, False, added=missing, rows=rows,
+                                        dates_wanted=wanted)
         sorted_ = True
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)
-    return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows)
+    return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows, dates_wanted=wanted)
 
 
 def dates_needed(saved: ReportPullStore | None, report_id: int, *, shown: list[str]) -> bool:

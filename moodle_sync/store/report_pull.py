@@ -112,9 +112,10 @@ class ReportPullStore:
 
     def set_report_columns(self, reportid: int, columns: dict[str, int], sorted_: bool) -> None:
         with self.store._lock:
-            self.db.execute("INSERT OR REPLACE INTO completion_reports (moodle_url, reportid, columns, sorted)"
-                            " VALUES (?,?,?,?)", (self.url, reportid, json.dumps(columns, sort_keys=True),
-                                                  int(sorted_)))
+            self.db.execute("INSERT INTO completion_reports (moodle_url, reportid, columns, sorted) VALUES (?,?,?,?)"
+                            " ON CONFLICT (moodle_url, reportid) DO UPDATE SET columns=excluded.columns,"
+                            " sorted=excluded.sorted", (self.url, reportid, json.dumps(columns, sort_keys=True),
+                                                        int(sorted_)))
 
     def anchors(self) -> int:
         """How many times the last finished pass read as Moodle holds them as numbers (completions/report_dates.py
