@@ -157,6 +157,9 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
         elif progress.next_page:
             result.resumed_at = progress.next_page
             say(f"completion report: going on from page {progress.next_page + 1} of an interrupted pull")
+        # who the store holds as the report last showed them: a page marks them seen (Moodle formats the first pages
+        # meanwhile); again when the pass starts over
+        before = saved.shown_before()
         dates = dict(progress.course_dates)
         restart = False
         rows_now = _rows_expected(report, progress)
@@ -177,7 +180,7 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
                 result.rows += len(answer.data.rows)
                 pages = max(1, -(-total // page_size))
                 progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
-                saved.save_page(progress, rows)
+                saved.save_page(progress, rows, before)
                 say(f"completion report: page {page + 1}/{pages} ({len(answer.data.rows)} rows)")
             if progress.next_page == start or progress.next_page * page_size >= progress.total:
                 break

@@ -70,6 +70,19 @@ class Pass:
     course_dates: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
 
+class Stored(NamedTuple):
+    """What the store holds of one person in one course as the report last showed them (Seen's fields)."""
+
+    rowid: int
+    status: str
+    completed: int | None
+    start: int | None
+    end: int | None
+    seen_status: str | None
+    enrolled: int | None
+    seen_at: str | None
+
+
 @dataclass(frozen=True)
 class SeenEnrolment:
     """What the last pull read of a manual enrolment (minute precision), for the plan to compare with what the
@@ -138,8 +151,18 @@ class ReportPullStore:
         dates = {idn: (start, end) for idn, (start, end) in json.loads(row["course_dates"]).items()}
         return Pass(row["reportid"], row["stamp"], row["next_page"], row["per_page"], row["total"], dates)
 
-    def save_page(self, progress: Pass, rows: Iterable[Seen]) -> None:
+    def shown_before(self) -> dict[tuple[str, int], Stored]:
+        """What the store holds of everyone as the report showed them (to tell :meth:`save_page` who is unchanged)."""
+        return {(r[0], r[1]): Stored._make(r[2:]) for r in self.db.execute(
+            "SELECT course_idnumber, userid, rowid, status, shown_completed, shown_start, shown_end, seen_status,"
+            " shown_enrolled, seen_at FROM course_people WHERE moodle_url=?", (self.url,))}
+
+    def save_page(self, progress: Pass, rows: Iterable[Seen], before: dict[tuple[str, int], Stored] | None = None
+                  ) -> None:
         """One page's rows and where the pass stands after it, in one transaction (what a crash can lose: a page).
+        ``before``: what :meth:`shown_before` gave when the pass (re)started, less whoever a page of it wrote since;
+        someone it holds as this page shows them is only marked seen (all the statement below would change of them,
+        whether or not an earlier page of the pass showed them).
 
         A person's rows in one course may fall on two pages (one per enrolment method): what an earlier page of the
         same pass showed of their manual enrolment stays, and the earliest start of any method is kept. The dates
@@ -147,8 +170,21 @@ class ReportPullStore:
         store is added (enrolled since ``Seen.since``); their state in the course is active once a row of the pass
         showed them active."""
         rows = list(rows)
+        seen: list[tuple[str, int]] = []
+        if before:
+            changed: list[Seen] = []
+            for s in rows:
+                held = before.get((s.course_idnumber, s.userid))
+                if held is not None and held[1:7] == (s.roster, s.completed, s.start, s.end, s.status, s.enrolled):
+                    seen.append((progress.stamp, held.rowid))
+                else:
+                    # written below: a later page's row of theirs (another method) is merged with what it writes
+                    before.pop((s.course_idnumber, s.userid), None)
+                    changed.append(s)
+            rows = changed
         with self.store._lock:
             self.db.execute("BEGIN")
+            self.db.executemany("UPDATE course_people SET seen_at=? WHERE rowid=?", seen)
             # one statement per person: someone new is added as shown; for someone known, what an earlier page of
             # the same pass showed of their manual enrolment stays (``seen_at`` is then this pass's stamp)
             self.db.executemany(
