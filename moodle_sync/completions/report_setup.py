@@ -12,10 +12,10 @@ datasource/participants.php.
 The course start and end dates (:data:`DATE_COLUMNS`) are read only to find the timezone the report's dates are
 shown in (completions/report_dates.py), and Moodle spends about a third of the report's time formatting them on
 every row. While the store holds fewer than :data:`ENOUGH_ANCHORS` completions and enrolments the last pull read as
-Moodle holds them (their times are known: store/report_pull.py ``anchors``), a pull reads them after its pass, from
-one row of each course (completions/course_dates.py), and deletes the date columns it added for that
-(core_reportbuilder_columns_delete; never a column an admin added, which is simply read). A date column the tool
-added earlier and still shows is deleted once the anchors find the timezone alone.
+Moodle holds them (their times are known: store/report_pull.py ``anchors``), a pull that does not show them reads
+them after its pass, from one row of each course (completions/course_dates.py), and the next pull reads them in its
+pass; once the anchors find the timezone alone, a pull deletes the date columns the tool added
+(core_reportbuilder_columns_delete; never a column an admin added, which is simply read).
 """
 
 from __future__ import annotations
