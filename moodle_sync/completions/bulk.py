@@ -70,6 +70,8 @@ PROFILE_ID = re.compile(r'/user/profile\.php\?id=(\d+)"')
 class BulkResult:
     pages: int = 0
     rows: int = 0
+    #: rows of courses the tool does not manage: Moodle formats them too (a condition on the category leaves them out)
+    other_rows: int = 0
     resumed_at: int = 0
     dates_certain: bool = False
     anchors: int = 0
@@ -178,6 +180,7 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
                                 known, result.first_rows)
                 result.pages += 1
                 result.rows += len(answer.data.rows)
+                result.other_rows += len(answer.data.rows) - _managed_rows(answer.data.rows, report, known)
                 pages = max(1, -(-total // page_size))
                 progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
                 saved.save_page(progress, rows, before)
@@ -399,6 +402,11 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
                  roster="suspended" if is_suspended(listed[idnumber], userid, known.now) else "active",
                  since=_since(known, idnumber, userid, stamp))
             for (idnumber, userid), merged in out.items()]
+
+
+def _managed_rows(rows: list[ReportRow], report: CompletionReport, known: Known) -> int:
+    at = report.positions.get("course:idnumber", -1)
+    return sum(1 for row in rows if 0 <= at < len(row.columns) and row.columns[at] in known.courses)
 
 
 def _first_rows(rows: list[ReportRow], course_at: int, first: int, known: Known, into: dict[str, int]) -> None:

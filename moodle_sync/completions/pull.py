@@ -125,7 +125,8 @@ class PullResult:
 
     def to_dict(self) -> dict[str, Any]:
         bulk = None if self.bulk is None else {
-            "pages": self.bulk.pages, "rows": self.bulk.rows, "resumed_at_page": self.bulk.resumed_at,
+            "pages": self.bulk.pages, "rows": self.bulk.rows, "rows_of_other_courses": self.bulk.other_rows,
+            "resumed_at_page": self.bulk.resumed_at,
             "dates_certain": self.bulk.dates_certain, "anchors": self.bulk.anchors,
             "anchors_agree": self.bulk.anchors_agree, "timezone": self.bulk.timezone or None,
             "timezone_forced_by_site": self.bulk.forced, "dates_unsettled": self.bulk.unsettled,

@@ -72,7 +72,9 @@ def clicks(name: str) -> str:
     return (f"as a site administrator: Site administration > Reports > Report builder > Custom reports > "
             f"New report; Name: {name}; Report source: Course participants; untick \"Include default setup\"; "
             f"Save. moodle-sync adds the columns it needs itself; do not add conditions that leave out courses "
-            f"or people it manages")
+            f"or people it manages. On a site with other courses, the condition Course category > Select category: "
+            f"the programme's top category, Include subcategories, leaves their rows out (Moodle formats every row "
+            f"on each pull)")
 
 
 @dataclass

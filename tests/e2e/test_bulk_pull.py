@@ -511,3 +511,22 @@ def test_completions_a_course_shows_before_it_is_tracked_are_kept_once_it_is(dal
     people = course_people(site, NCK)
     assert {uid: people[uid].completed_at for uid in ids[:3]} == dict.fromkeys(ids[:3], LATE - LATE % 60)
 
+
+def test_a_report_mostly_of_other_courses_is_read_and_the_pull_says_how_to_leave_them_out(dalarna: County) -> None:
+    """On a site that ran other training before the programme, the "Course participants" report lists every course's
+    people: Moodle formats them all on every pull. The pull keeps only the managed courses' people and says what a
+    condition in the report builder saves; while other courses are a small part of the report it says nothing."""
+    site = dalarna.site
+    make_report(site)
+    first, _ = run_pull(site, report_name=NAME)
+    assert first.bulk is not None and first.bulk.other_rows * 4 < first.bulk.rows, first.to_dict()  # the templates
+    assert "does not manage" not in bulk_text(first)
+    other = site.emulator.add_course("Arbetsmiljö", "arbetsmiljo", 1, "arbetsmiljo-2019")
+    for n in range(first.bulk.rows):
+        site.emulator.enrol_user(other, site.emulator.add_user(f"other{n}", "Other", f"Staff {n}", f"o{n}@example.se"))
+    result, _ = run_pull(site, report_name=NAME)
+    assert result.bulk is not None and result.bulk.other_rows >= first.bulk.other_rows + first.bulk.rows  # (+ methods)
+    assert f"{result.bulk.other_rows} of its rows are of courses moodle-sync does not manage" in bulk_text(result)
+    assert "Course category > Select category" in bulk_text(result)
+    assert course_people(site, "arbetsmiljo-2019") == {}  # read past, not kept
+    assert set(course_people(site, SOC)) == set(course_people(site, SOC)) & set(dalarna.ids)
