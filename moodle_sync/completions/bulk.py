@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from moodle_sync.completions.report_dates import parse_shown
+from moodle_sync.completions.report_dates import parse_shown, parse_shown_end
 from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportChanged
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ReportRow, RetrievedReport
@@ -180,7 +180,6 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
                                 known, result.first_rows)
                 result.pages += 1
                 result.rows += len(answer.data.rows)
-                result.other_rows += len(answer.data.rows) - _managed_rows(answer.data.rows, report, known)
                 pages = max(1, -(-total // page_size))
                 progress = Pass(report.id, progress.stamp, page + 1, page_size, total, dict(dates))
                 saved.save_page(progress, rows, before)
@@ -356,6 +355,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
     course_at = at[0]
     mine = [[(cols[i] or "") if 0 <= i < len(cols) else "" for i in at] for cols in (row.columns for row in rows)
             if 0 <= course_at < len(cols) and (cols[course_at] or "") in known.courses]
+    result.other_rows += len(rows) - len(mine)
     parsed: dict[str, int | None] = {}  # a page shows the same minute many times (enrolments made together)
 
     def shown(text: str) -> int | None:
@@ -365,7 +365,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
 
     for cells in mine:
         if cells[0] not in dates:
-            dates[cells[0]] = (shown(cells[9]), _end(cells[10]))
+            dates[cells[0]] = (shown(cells[9]), parse_shown_end(cells[10]))
     ids = [_linked(cells[2]) for cells in mine]
     unnamed = {name for cells, uid in zip(mine, ids, strict=True)
                if uid is None and (name := cells[1]) and name not in known.ids}
@@ -390,7 +390,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
             out[(idnumber, userid)] = ((previous[0], previous[1], previous[2], previous[3], enrolled, active)
                                        if previous is not None else (completed, None, None, None, enrolled, active))
             continue
-        out[(idnumber, userid)] = (completed, start, _end(ended), status, enrolled, active)
+        out[(idnumber, userid)] = (completed, start, parse_shown_end(ended), status, enrolled, active)
     listed = {idn: CourseEnrolments(everyone=set(), active=set(), managed=known.managed.get(idn, {}))
               for idn, _ in out}
     for (idnumber, userid), merged in out.items():
@@ -402,11 +402,6 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
                  roster="suspended" if is_suspended(listed[idnumber], userid, known.now) else "active",
                  since=_since(known, idnumber, userid, stamp))
             for (idnumber, userid), merged in out.items()]
-
-
-def _managed_rows(rows: list[ReportRow], report: CompletionReport, known: Known) -> int:
-    at = report.positions.get("course:idnumber", -1)
-    return sum(1 for row in rows if 0 <= at < len(row.columns) and row.columns[at] in known.courses)
 
 
 def _first_rows(rows: list[ReportRow], course_at: int, first: int, known: Known, into: dict[str, int]) -> None:
@@ -430,6 +425,3 @@ def _linked(shown: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _end(shown: str) -> int | None:
-    """An end date as shown: 0 when none is set (empty), None when unreadable."""
-    return 0 if shown == "" else parse_shown(shown)

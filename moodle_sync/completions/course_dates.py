@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from moodle_sync.completions.report_dates import parse_shown
+from moodle_sync.completions.report_dates import parse_shown, parse_shown_end
 from moodle_sync.completions.report_setup import (
     COLUMNS,
     DATE_COLUMNS,
     CompletionReport,
     add_column,
+    added_id,
     positions,
 )
 from moodle_sync.moodle.functions import MoodleApi
@@ -47,7 +48,7 @@ def read_course_dates(api: MoodleApi, saved: ReportPullStore, report: Completion
                      f"does not show; the course dates are read by the next pull")
             return {}
         if isinstance(added, ColumnSorting) and added.sortablecolumns:
-            columns[uid] = max(c.id for c in added.sortablecolumns)  # the new column's (as prepare_report takes it)
+            columns[uid] = added_id(added)
         saved.set_report_columns(report.id, columns, sorted_)  # the tool's: the next pull deletes it when done
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="course-date") as pool:
         answers = {idn: pool.submit(api.retrieve_report, report.id, row, 1) for idn, row in first_rows.items()}
@@ -59,7 +60,7 @@ def read_course_dates(api: MoodleApi, saved: ReportPullStore, report: Completion
         at = [found.get(uid, -1) for uid in ("course:idnumber", *DATE_COLUMNS)]
         course, start, end = ((cells[i] or "") if 0 <= i < len(cells) else "" for i in at)
         if course == idnumber and at[1] >= 0:
-            dates[idnumber] = (parse_shown(start), 0 if end == "" else parse_shown(end))
+            dates[idnumber] = (parse_shown(start), parse_shown_end(end))
     log.info(f"completion report: read the start and end date of {len(dates)} of {len(first_rows)} course(s) from "
              f"one row each, to find the timezone of its dates")
     return dates

@@ -62,6 +62,11 @@ def parse_shown(text: str | None) -> int | None:
     return None if day is None or minute is None else day + minute
 
 
+def parse_shown_end(text: str) -> int | None:
+    """An end date as shown: 0 when none is set (empty), else as :func:`parse_shown` (None when unreadable)."""
+    return 0 if text == "" else parse_shown(text)
+
+
 # a page shows tens of thousands of dates, on a few hundred days: each day and each minute is read once
 @functools.lru_cache(maxsize=1 << 14)
 def _shown_day(text: str) -> int | None:

@@ -184,7 +184,7 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
                                  "run the pull again: it looks at the report before adding anything")
         if isinstance(added, ColumnSorting):
             sorting = added
-            columns[uid] = max(c.id for c in sorting.sortablecolumns) if sorting.sortablecolumns else 0
+            columns[uid] = added_id(sorting)
         # else: the column shows after a lost answer, its id unknown: the sort stays unset (see add_column)
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)  # an added column is never added twice
@@ -275,6 +275,11 @@ def delete_column(api: MoodleApi, report_id: int, uid: str, column_id: int) -> b
                  f"({e.errorcode}: {e.message}); the one shown is left as someone else's")
         return False
     return True if answered or settle(1, gone, what="report columns") else None
+
+
+def added_id(answer: ColumnSorting) -> int:
+    """The id of the column columns_add just added: the highest of the report's sortable columns (0: none)."""
+    return max((c.id for c in answer.sortablecolumns), default=0)
 
 
 def add_column(api: MoodleApi, report_id: int, uid: str) -> ColumnSorting | bool | None:

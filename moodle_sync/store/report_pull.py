@@ -80,7 +80,6 @@ class Stored(NamedTuple):
     end: int | None
     seen_status: str | None
     enrolled: int | None
-    seen_at: str | None
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ class ReportPullStore:
         """What the store holds of everyone as the report showed them (to tell :meth:`save_page` who is unchanged)."""
         return {(r[0], r[1]): Stored._make(r[2:]) for r in self.db.execute(
             "SELECT course_idnumber, userid, rowid, status, shown_completed, shown_start, shown_end, seen_status,"
-            " shown_enrolled, seen_at FROM course_people WHERE moodle_url=?", (self.url,))}
+            " shown_enrolled FROM course_people WHERE moodle_url=?", (self.url,))}
 
     def save_page(self, progress: Pass, rows: Iterable[Seen], before: dict[tuple[str, int], Stored] | None = None
                   ) -> None:
