@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from moodle_sync.completions.report_dates import parse_shown, parse_shown_end
 from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportChanged
@@ -351,10 +352,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
     whether it is active), with their state in the course as far as the page shows and since when someone new to the
     store is enrolled (the pass ``stamp``: see :func:`_since`); each managed course's dates the first time one of its
     rows shows them (into ``dates``)."""
-    at = [positions.get(uid, -1) for uid in _READ]  # -1: the report lacks the column (its cells read as "")
-    course_at = at[0]
-    mine = [[(cols[i] or "") if 0 <= i < len(cols) else "" for i in at] for cols in (row.columns for row in rows)
-            if 0 <= course_at < len(cols) and (cols[course_at] or "") in known.courses]
+    mine = _cells(rows, positions, known.courses)
     result.other_rows += len(rows) - len(mine)
     parsed: dict[str, int | None] = {}  # a page shows the same minute many times (enrolments made together)
 
@@ -392,7 +390,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
             continue
         out[(idnumber, userid)] = (completed, start, parse_shown_end(ended), status, enrolled, active)
     listed = {idn: CourseEnrolments(everyone=set(), active=set(), managed=known.managed.get(idn, {}))
-              for idn, _ in out}
+              for idn in {idn for idn, _ in out}}
     for (idnumber, userid), merged in out.items():
         if merged[5]:
             listed[idnumber].active.add(userid)
@@ -404,10 +402,36 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
             for (idnumber, userid), merged in out.items()]
 
 
+def _cells(rows: list[ReportRow], positions: dict[str, int], courses: Container[str]) -> list[list[str]]:
+    """The cells of each row of a managed course, in the order of :data:`_READ` (a column the report lacks, a null or
+    a cell a short row lacks read as "")."""
+    at = [positions.get(uid, -1) for uid in _READ]  # -1: the report lacks the column
+    course_at, width = at[0], max(at) + 1
+    if course_at < 0:
+        return []
+    present = [i for i in at if i >= 0]
+    pick = itemgetter(*present)
+    blanks = [n for n, i in enumerate(at) if i < 0]
+    out: list[list[str]] = []
+    for cols in rows:
+        if len(cols) < width:  # a short row (never seen): cell by cell
+            if course_at < len(cols) and (cols[course_at] or "") in courses:
+                out.append([(cols[i] or "") if 0 <= i < len(cols) else "" for i in at])
+            continue
+        if cols[course_at] not in courses:
+            continue
+        cells = list(pick(cols)) if len(present) > 1 else [pick(cols)]
+        for n in blanks:
+            cells.insert(n, "")
+        if None in cells:
+            cells = [c or "" for c in cells]
+        out.append(cells)
+    return out
+
+
 def _first_rows(rows: list[ReportRow], course_at: int, first: int, known: Known, into: dict[str, int]) -> None:
     """Where the first row of each managed course on this page is in the pass (the page's first row is ``first``)."""
-    for place, row in enumerate(rows, start=first):
-        cells = row.columns
+    for place, cells in enumerate(rows, start=first):
         idnumber = cells[course_at] if 0 <= course_at < len(cells) else None
         if idnumber in known.courses and idnumber not in into:
             into[idnumber] = place

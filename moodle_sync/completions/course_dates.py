@@ -56,7 +56,7 @@ def read_course_dates(api: MoodleApi, saved: ReportPullStore, report: Completion
     dates: dict[str, tuple[int | None, int | None]] = {}
     for idnumber, data in sorted(rows.items()):
         found, _missing, _twice = positions(data.headers)
-        cells = data.rows[0].columns if data.rows else []
+        cells = data.rows[0] if data.rows else []
         at = [found.get(uid, -1) for uid in ("course:idnumber", *DATE_COLUMNS)]
         course, start, end = ((cells[i] or "") if 0 <= i < len(cells) else "" for i in at)
         if course == idnumber and at[1] >= 0:

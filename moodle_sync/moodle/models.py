@@ -438,15 +438,24 @@ class ReportDetails(Answer):
     conditiondata: str = ""
 
 
-class ReportRow(Answer):
-    #: formatted for the caller (language, timezone); null for an enrolment status without an enrolment
-    columns: list[str | None] = []
+#: one row of a report: its cells, formatted for the caller (language, timezone); null for an enrolment status without
+#: an enrolment
+ReportRow = list[str | None]
 
 
 class ReportData(Answer):
     headers: list[str] = []
+    #: each row's cells (Moodle sends ``{"columns": [...]}`` per row: a page holds tens of thousands, so they are read
+    #: as plain lists, not as a model each)
     rows: list[ReportRow] = []
     totalrowcount: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cells(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(rows := data.get("rows"), list):
+            return data
+        return {**data, "rows": [(row.get("columns") or []) if isinstance(row, dict) else row for row in rows]}
 
 
 class RetrievedReport(Answer):
