@@ -23,8 +23,9 @@ a filter's can (core_reportbuilder_filters_add, core_reportbuilder_set_filters),
 source carries when an enrolment was last changed (user_enrolments.timemodified), so a filtered read would miss a
 suspension, a new end date or an unenrolment made by someone else. The pull therefore reads the whole report once,
 in the fewest pages the lab site answered fastest (PAGE_SIZE), ``workers`` pages at a time; the first of them are
-asked for (read_ahead) before the pull reads the site's courses and cohorts, which Moodle answers meanwhile. Every
-page's columns must be where the pull found them: an admin may edit the report meanwhile (ReportChanged).
+asked for (read_ahead) before the pull reads the site's courses and cohorts, which Moodle answers meanwhile, and on a
+routine pull (read_early) even before it looks at the report, in pages of the last pass's row count. Every page's
+columns must be where the pull found them: an admin may edit the report meanwhile (ReportChanged).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from moodle_sync.completions import report_setup
 from moodle_sync.completions.report_dates import parse_shown, parse_shown_end
 from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportChanged
 from moodle_sync.moodle.functions import MoodleApi
@@ -265,6 +267,12 @@ class ReportPages:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="report-page")
         self._ahead: dict[tuple[int, int], Future[RetrievedReport]] = {}
 
+    def fits(self, report: CompletionReport) -> bool:
+        """Whether the pages asked for ahead are of ``report`` as prepared: the same report, to which the tool added
+        no column, whose dates it does not read (a pass reads any number of rows in pages of any size)."""
+        return (report.id == self.reportid and not report.added and not report.dates_wanted and report.sorted
+                and self.begun is not None)
+
     def ask(self, page: int, page_size: int) -> Future[RetrievedReport]:
         """One page (0-based) of ``page_size`` rows: the one asked for ahead, else asked for now."""
         return self._ahead.pop((page, page_size), None) or self._submit(page, page_size)
@@ -276,11 +284,13 @@ class ReportPages:
     def _submit(self, page: int, page_size: int) -> Future[RetrievedReport]:
         return self._pool.submit(self.api.retrieve_report, self.reportid, page, page_size)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Cancel the pages not yet sent; ``wait``: until the ones sent are answered (else they are left to end in
+        their threads, their answers unread)."""
         for future in self._ahead.values():
             future.cancel()
         self._ahead.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> ReportPages:
         return self
@@ -305,6 +315,41 @@ def read_ahead(api: MoodleApi, store: StateStore, report: CompletionReport, work
     total = f" of {max(1, -(-begun.rows // begun.page_size))}" if begun.rows >= 0 else ""
     shown = f"{pages[0] + 1}" + (f"-{pages[-1] + 1}" if len(pages) > 1 else "")
     say(f"completion report: asking for page{'s' if len(pages) > 1 else ''} {shown}{total} while the rest is read")
+    return reader
+
+
+#: room in the pages :func:`read_early` asks for, for rows that came since the last pass (a percent of them): more
+#: than that are read in one more page at the end
+EARLY_ROOM = 100
+
+
+def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[str], None]) -> ReportPages | None:
+    """On a routine pull, ask for the first pages of the report the last finished pass read before the report is
+    looked at (prepare_report: a list and a one-row page), in pages of that pass's row count with a percent of room.
+    Only when nothing tells that the pull will change the report: a pass that goes on, course dates it reads or
+    deletes (report_setup.dates_needed), a sort not set yet. :meth:`ReportPages.fits` then tells whether the report
+    prepared is the one asked; if not, the pages are read in vain (an admin removed a column, or another report took
+    the name), which costs that pull a page's time."""
+    saved = ReportPullStore(store)
+    last = saved.last_pass()
+    if last is None or saved.open_pass() is not None or not all(api.has_function(f)
+                                                                  for f in MoodleApi.REPORT_FUNCTIONS):
+        return None
+    reportid, rows = last
+    columns, sorted_ = saved.report_columns(reportid)
+    if not sorted_ or any(uid in columns for uid in DATE_COLUMNS) or saved.anchors() < report_setup.ENOUGH_ANCHORS:
+        return None
+    size = page_size_for(rows + rows // EARLY_ROOM, workers)
+    begun = PassStart(None, size, rows)
+    pages = begun.first_pages(workers)
+    reader = ReportPages(api, reportid, workers, begun)
+    try:
+        reader.ask_ahead(pages, size)
+    except BaseException:
+        reader.close()
+        raise
+    say(f"completion report: asking for page{'s' if len(pages) > 1 else ''} {pages[0] + 1}"
+        + (f"-{pages[-1] + 1}" if len(pages) > 1 else "") + " as the last pull read it, while the report is looked at")
     return reader
 
 

@@ -37,6 +37,7 @@ from moodle_sync.completions.bulk import (
     ReportPages,
     known_from,
     read_ahead,
+    read_early,
     read_report,
 )
 from moodle_sync.completions.course_dates import read_course_dates
@@ -195,16 +196,28 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     settle_pending_enrolments(api, store, progress=say)  # an enrolment the tool made counts from its day
     result = PullResult()
     report: CompletionReport | None = None
+    early: ReportPages | None = None
     if report_name:
-        found = prepare_report(api, store, report_name)
+        # the report's first pages are the longest wait of a pull (Moodle formats every date of every row): a routine
+        # pull asks for them before it looks at the report, others once it is ready, and in both cases before the
+        # courses and cohorts are read; read_report takes their answers
+        early = read_early(api, store, min(workers, PAGE_WORKERS) or 1, say)
+        try:
+            found = prepare_report(api, store, report_name)
+        except BaseException:
+            if early is not None:
+                early.close(wait=False)
+            raise
         if isinstance(found, ReportProblem):
             result.bulk_off = found.text()
         else:
             report = found
+        if early is not None and (report is None or not early.fits(report)):
+            say("completion report: the pages asked for early are not of the report as it is now; asking again")
+            early.close(wait=False)
+            early = None
     if report is not None:
-        # the report's first pages are the longest wait of a pull (Moodle formats every date of every row): they are
-        # asked for before the courses and cohorts are read, and read_report takes their answers
-        with read_ahead(api, store, report, min(workers, PAGE_WORKERS) or 1, say) as ahead:
+        with early or read_ahead(api, store, report, min(workers, PAGE_WORKERS) or 1, say) as ahead:
             actual = read_actual(api, specs, store, progress=say, plan=False)
             _pull_cohort_places(api, specs, actual, completions, stamp, say)
             _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say,

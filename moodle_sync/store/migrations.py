@@ -282,4 +282,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE completion_reports ADD COLUMN read_in TEXT;
     ALTER TABLE course_people ADD COLUMN read_enrolled INTEGER;
     """,
+    # v14: how many rows the last finished pass through the completion report read, and when it began: the next pull
+    # asks for its first pages before it looks at the report (completions/bulk.py read_early)
+    """
+    ALTER TABLE completion_reports ADD COLUMN rows INTEGER;
+    ALTER TABLE completion_reports ADD COLUMN finished TEXT;
+    """,
 )

@@ -241,8 +241,21 @@ class ReportPullStore:
                 " AND seen_at IS NOT ?", [(self.url, idn, stamp) for idn in courses])
 
     def close_pass(self) -> None:
+        """The pass is finished: how many rows it read is kept for the next pull (:meth:`last_pass`)."""
+        progress = self.open_pass()
         with self.store._lock:
+            if progress is not None and progress.total >= 0:
+                self.db.execute("INSERT INTO completion_reports (moodle_url, reportid, rows, finished) VALUES (?,?,?,?)"
+                                " ON CONFLICT (moodle_url, reportid) DO UPDATE SET rows=excluded.rows,"
+                                " finished=excluded.finished", (self.url, progress.reportid, progress.total,
+                                                                progress.stamp))
             self.db.execute("DELETE FROM report_passes WHERE moodle_url=?", (self.url,))
+
+    def last_pass(self) -> tuple[int, int] | None:
+        """The report the last finished pass read and how many rows it had; None before any."""
+        row = self.db.execute("SELECT reportid, rows FROM completion_reports WHERE moodle_url=? AND rows IS NOT NULL"
+                              " ORDER BY finished DESC LIMIT 1", (self.url,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     # --- after a pass ----------------------------------------------------------------------------------------
 

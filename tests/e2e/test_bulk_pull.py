@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import clock
-from moodle_sync.completions import bulk, pass_dates
+from moodle_sync.completions import bulk, pass_dates, report_setup
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
@@ -530,3 +530,84 @@ def test_a_report_mostly_of_other_courses_is_read_and_the_pull_says_how_to_leave
     assert "Course category > Select category" in bulk_text(result)
     assert course_people(site, "arbetsmiljo-2019") == {}  # read past, not kept
     assert set(course_people(site, SOC)) == set(course_people(site, SOC)) & set(dalarna.ids)
+
+
+def routine(dalarna: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulls until the next one is routine: the report shaped and sorted, its course date columns gone once three
+    completions tell the timezone of its dates (instead of ten: seven people here)."""
+    site = dalarna.site
+    monkeypatch.setattr(report_setup, "ENOUGH_ANCHORS", 3)
+    for uid in dalarna.ids[:3]:
+        complete(site, dalarna.course[SOC], uid, [LATE - 3600, LATE - 3000])
+    for _ in range(3):
+        run_pull(site, report_name=NAME)
+        api = site.api()
+        store = site.store(api)
+        try:
+            saved = ReportPullStore(store)
+            last = saved.last_pass()
+            columns, sorted_ = saved.report_columns(last[0]) if last else ({}, False)
+        finally:
+            store.close()
+        if last and sorted_ and not any(uid in columns for uid in report_setup.DATE_COLUMNS):
+            return
+    raise AssertionError("three pulls left the report with its course date columns")
+
+
+def test_a_routine_pull_asks_for_the_reports_pages_before_it_looks_at_the_report(
+        dalarna: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A routine pull asks for the pages the last pass read (of its row count, with room) before it lists the
+    reports and looks at the columns: Moodle formats them meanwhile. Here the list is answered only once a page of the
+    pass reached Moodle; the page is read once and a completion made since is read with Moodle's time."""
+    site = dalarna.site
+    make_report(site)
+    routine(dalarna, monkeypatch)
+    complete(site, dalarna.course[SOC], dalarna.ids[4], [LATE - 60, LATE])
+    handle = site.emulator.handle
+    page_sent = threading.Event()
+    listed_after_page: list[bool] = []
+
+    def watched(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+        name = params.get("wsfunction", "")
+        if name == RETRIEVE and params.get("perpage") != "1":
+            page_sent.set()
+        elif name == "core_reportbuilder_list_reports":
+            listed_after_page.append(page_sent.wait(timeout=10))
+        return handle(method, url, headers, body)
+
+    monkeypatch.setattr(site.emulator, "handle", watched)
+    messages: list[str] = []
+    result, spy = run_pull(site, report_name=NAME, progress=messages.append)
+    assert listed_after_page == [True]
+    assert pass_pages(spy) == 1 and calls(spy)["core_reportbuilder_columns_add"] == 0
+    assert any("as the last pull read it, while the report is looked at" in m for m in messages), messages
+    assert result.bulk is not None and result.bulk.dates_certain and result.new_completions == 1, result.to_dict()
+    assert course_people(site, SOC)[dalarna.ids[4]].completed_at == LATE - LATE % 60
+
+
+def test_pages_asked_early_of_a_report_an_admin_changed_are_not_read(dalarna: County,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin deleted a column the pull reads since the last pull: the pages asked for early show the report
+    without it, so the pull adds the column again and reads the report anew; what the early pages showed is not
+    kept, and the pull is as right as any."""
+    site = dalarna.site
+    reportid = make_report(site)
+    routine(dalarna, monkeypatch)
+    api = site.api()
+    store = site.store(api)
+    try:
+        columns, _ = ReportPullStore(store).report_columns(reportid)
+    finally:
+        store.close()
+    api.delete_report_column(reportid, columns["completion:timecompleted"])
+    complete(site, dalarna.course[SOC], dalarna.ids[5], [LATE - 60, LATE])
+    messages: list[str] = []
+    result, spy = run_pull(site, report_name=NAME, progress=messages.append)
+    assert calls(spy)["core_reportbuilder_columns_add"] == 1
+    assert any("not of the report as it is now; asking again" in m for m in messages), messages
+    assert pass_pages(spy) == 2  # the early page, in vain, and the page of the report as it is now
+    assert result.bulk is not None and result.bulk.dates_certain and result.new_completions == 1, result.to_dict()
+    assert course_people(site, SOC)[dalarna.ids[5]].completed_at == LATE - LATE % 60
+    again, spy = run_pull(site, report_name=NAME)
+    assert pass_pages(spy) == 1 and again.new_completions == 0
