@@ -327,9 +327,9 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
     """On a routine pull, ask for the first pages of the report the last finished pass read before the report is
     looked at (prepare_report: a list and a one-row page), in pages of that pass's row count with a percent of room.
     Only when nothing tells that the pull will change the report: a pass that goes on, course dates it reads or
-    deletes (report_setup.dates_needed), a sort not set yet. :meth:`ReportPages.fits` then tells whether the report
-    prepared is the one asked; if not, the pages are read in vain (an admin removed a column, or another report took
-    the name), which costs that pull a page's time."""
+    deletes (report_setup.dates_needed), a column it retired (report_setup.RETIRED), a sort not set yet.
+    :meth:`ReportPages.fits` then tells whether the report prepared is the one asked; if not, the pages are read in
+    vain (an admin removed a column, or another report took the name), which costs that pull a page's time."""
     saved = ReportPullStore(store)
     last = saved.last_pass()
     if last is None or saved.open_pass() is not None or not all(api.has_function(f)
@@ -337,7 +337,8 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
         return None
     reportid, rows = last
     columns, sorted_ = saved.report_columns(reportid)
-    if not sorted_ or any(uid in columns for uid in DATE_COLUMNS) or saved.anchors() < report_setup.ENOUGH_ANCHORS:
+    if (not sorted_ or any(uid in columns for uid in (*DATE_COLUMNS, *report_setup.RETIRED))
+            or saved.anchors() < report_setup.ENOUGH_ANCHORS):
         return None
     size = page_size_for(rows + rows // EARLY_ROOM, workers)
     begun = PassStart(None, size, rows)
@@ -384,8 +385,8 @@ def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterat
 
 #: the columns a page is read by, in the order _page_rows unpacks them
 _READ = ("course:idnumber", "user:username", "user:fullnamewithlink", "enrol:plugin", "enrolment:status",
-         "enrolment:timestarted", "enrolment:timeended", "completion:completed", "completion:timecompleted",
-         "course:startdate", "course:enddate")
+         "enrolment:timestarted", "enrolment:timeended", "completion:timecompleted", "course:startdate",
+         "course:enddate")
 
 _Merged = tuple[int | None, int | None, int | None, str | None, int | None, bool]  # Seen's fields after userid
 
@@ -408,7 +409,7 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
 
     for cells in mine:
         if cells[0] not in dates:
-            dates[cells[0]] = (shown(cells[9]), parse_shown_end(cells[10]))
+            dates[cells[0]] = (shown(cells[8]), parse_shown_end(cells[9]))
     ids = [_linked(cells[2]) for cells in mine]
     unnamed = {name for cells, uid in zip(mine, ids, strict=True)
                if uid is None and (name := cells[1]) and name not in known.ids}
@@ -421,8 +422,9 @@ def _page_rows(api: MoodleApi, rows: list[ReportRow], positions: dict[str, int],
         userid = linked if linked is not None else known.ids.get(cells[1])
         if userid is None:
             continue  # a deleted user, a method without enrolments
-        idnumber, _, _, plugin, state, started, ended, done, timecompleted, _, _ = cells
-        completed = (shown(timecompleted) or 0) if done == "Yes" else None
+        idnumber, _, _, plugin, state, started, ended, timecompleted, _, _ = cells
+        # a time shows only for a completion (timecompleted > 0); 0: one whose time cannot be read
+        completed = (shown(timecompleted) or 0) if timecompleted else None
         start = shown(started)
         status = STATUS.get(state)
         previous = out.get((idnumber, userid))

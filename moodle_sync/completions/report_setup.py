@@ -15,7 +15,8 @@ every row. While the store holds fewer than :data:`ENOUGH_ANCHORS` completions a
 Moodle holds them (their times are known: store/report_pull.py ``anchors``), a pull that does not show them reads
 them after its pass, from one row of each course (completions/course_dates.py), and the next pull reads them in its
 pass; once the anchors find the timezone alone, a pull deletes the date columns the tool added
-(core_reportbuilder_columns_delete; never a column an admin added, which is simply read).
+(core_reportbuilder_columns_delete; never a column an admin added, which is simply read). A column earlier versions
+added and the pull no longer reads (:data:`RETIRED`) is deleted the same way.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ COLUMNS: dict[str, str] = {
     "enrolment:status": "Status",
     "enrolment:timestarted": "Time started",
     "enrolment:timeended": "Time ended",
-    "completion:completed": "Completed",
     "completion:timecompleted": "Time completed",
     # times Moodle also gives as numbers (core_course_get_courses_by_field): the report's timezone is found from them
     "course:startdate": "Course start date",
@@ -54,6 +54,15 @@ COLUMNS: dict[str, str] = {
 
 #: the columns read only as anchors of the report's timezone, needed while the store holds too few of its own
 DATE_COLUMNS = ("course:startdate", "course:enddate")
+
+#: columns earlier versions of the tool added and no longer read (uniqueidentifier → title): "Completed" tells no more
+#: than whether "Time completed" shows a time (course/classes/reportbuilder/local/entities/completion.php: it is
+#: ``timecompleted > 0``), and Moodle formatted it on every row. A pull deletes one whose id the store kept when the
+#: tool added it; one an admin added is left alone (and not read)
+RETIRED: dict[str, str] = {"completion:completed": "Completed"}
+
+#: the title of each column the tool adds or added
+TITLES = {**COLUMNS, **RETIRED}
 
 #: anchors (completions and the tool's enrolments the last pull read as Moodle holds them) enough to find the report's
 #: timezone without the course dates: at report_dates.AGREE (0.9), ten still agree when one completion was redone
@@ -198,7 +207,11 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
                                  "look at the report in Moodle's report builder")
     if not dates and any(uid in found and uid in columns for uid in DATE_COLUMNS):
         assert saved is not None  # without a store the dates are always needed
-        found = drop_date_columns(api, saved, report.id, columns, sorted_, found)
+        found = drop_columns(api, saved, report.id, columns, sorted_, found, DATE_COLUMNS,
+                             "the course date columns it added, which it no longer needs")
+    if saved is not None and any(uid in columns for uid in RETIRED):
+        found = drop_columns(api, saved, report.id, columns, sorted_, found, tuple(RETIRED),
+                             "the columns an earlier version added, which it no longer reads")
     if not sorted_ and all(uid in columns for uid in SORT_BY):
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
@@ -227,24 +240,24 @@ def dates_needed(saved: ReportPullStore | None, report_id: int, *, shown: list[s
     return False
 
 
-def drop_date_columns(api: MoodleApi, saved: ReportPullStore, report_id: int, columns: dict[str, int],
-                      sorted_: bool, found: dict[str, int]) -> dict[str, int]:
-    """Delete the course date columns the tool added (their ids in ``columns``; :func:`delete_column`), now that the
-    store's anchors find the timezone; where the other columns are then."""
+def drop_columns(api: MoodleApi, saved: ReportPullStore, report_id: int, columns: dict[str, int], sorted_: bool,
+                 found: dict[str, int], uids: tuple[str, ...], what: str) -> dict[str, int]:
+    """Delete the columns ``uids`` the tool added (their ids in ``columns``; :func:`delete_column`): the course date
+    columns once the store's anchors find the timezone, the :data:`RETIRED` ones; where the columns read are then.
+    ``what``: the columns, for the log when the service cannot delete them."""
     if not api.has_function(DELETE):
-        log.info(f"completion report: keeps the course date columns it added, which it no longer needs: the token's "
-                 f"service lacks {DELETE} (add it under Site administration > Server > Web services > External "
-                 f"services; `moodle-sync doctor` lists it)")
+        log.info(f"completion report: keeps {what}: the token's service lacks {DELETE} (add it under Site "
+                 f"administration > Server > Web services > External services; `moodle-sync doctor` lists it)")
         return found
     changed = False
-    for uid in DATE_COLUMNS:
-        if uid not in found or uid not in columns:
-            continue  # not shown, or not the tool's: an admin's column is read as it is
+    for uid in uids:
+        if uid not in columns or (uid in COLUMNS and uid not in found):
+            continue  # not the tool's (an admin's column is left as it is), or a date column not shown
         deleted = delete_column(api, report_id, uid, columns[uid])
         if deleted is None:
             continue  # the answer was lost and the column still shows: the next pull deletes it
         if deleted:
-            log.info(f"completion report: deleted the column {COLUMNS[uid]!r}: its dates are no longer needed")
+            log.info(f"completion report: deleted the column {TITLES[uid]!r}, one of {what}")
             changed = True
         del columns[uid]
         saved.set_report_columns(report_id, columns, sorted_)
@@ -261,8 +274,7 @@ def delete_column(api: MoodleApi, report_id: int, uid: str, column_id: int) -> b
     answered: list[bool] = []
 
     def gone() -> dict[str, bool]:
-        shown, _missing, _twice = positions(api.retrieve_report(report_id, 0, 1).data.headers)
-        return {} if uid in shown else {uid: True}
+        return {} if TITLES[uid] in api.retrieve_report(report_id, 0, 1).data.headers else {uid: True}
 
     try:
         send_bisecting([uid], lambda _one: api.delete_report_column(report_id, column_id),
@@ -271,7 +283,7 @@ def delete_column(api: MoodleApi, report_id: int, uid: str, column_id: int) -> b
     except (AuthError, PermissionDenied):
         raise
     except MoodleApiError as e:
-        log.info(f"completion report: Moodle refused to delete the column {COLUMNS[uid]!r} by the id the tool kept "
+        log.info(f"completion report: Moodle refused to delete the column {TITLES[uid]!r} by the id the tool kept "
                  f"({e.errorcode}: {e.message}); the one shown is left as someone else's")
         return False
     return True if answered or settle(1, gone, what="report columns") else None

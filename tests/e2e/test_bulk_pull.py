@@ -611,3 +611,38 @@ def test_pages_asked_early_of_a_report_an_admin_changed_are_not_read(dalarna: Co
     assert course_people(site, SOC)[dalarna.ids[5]].completed_at == LATE - LATE % 60
     again, spy = run_pull(site, report_name=NAME)
     assert pass_pages(spy) == 1 and again.new_completions == 0
+
+
+def test_the_completed_column_an_earlier_version_added_is_deleted_and_an_admins_is_left(dalarna: County) -> None:
+    """Earlier versions read "Completed" beside "Time completed", which says the same (Moodle's column is
+    ``timecompleted > 0``) and which Moodle formatted on every row. A pull deletes the one the tool added (its id in
+    the store) and reads completions from the time alone; one an admin added is left where it is, unread."""
+    site = dalarna.site
+    reportid = make_report(site)
+    soc = dalarna.course[SOC]
+    run_pull(site, report_name=NAME)
+    api = site.api()
+    added = report_setup.added_id(api.add_report_column(reportid, "completion:completed"))  # as earlier versions
+    store = site.store(api)
+    try:
+        saved = ReportPullStore(store)
+        columns, sorted_ = saved.report_columns(reportid)
+        saved.set_report_columns(reportid, {**columns, "completion:completed": added}, sorted_)
+    finally:
+        store.close()
+    complete(site, soc, dalarna.ids[6], [LATE - 60, LATE])
+    result, spy = run_pull(site, report_name=NAME)
+    assert calls(spy)["core_reportbuilder_columns_delete"] == 1
+    assert "Completed" not in api.retrieve_report(reportid, 0, 1).data.headers
+    assert result.bulk is not None and result.bulk.dates_certain and result.new_completions == 1, result.to_dict()
+    people = course_people(site, SOC)
+    assert people[dalarna.ids[6]].completed_at == LATE - LATE % 60
+    assert [uid for uid, p in people.items() if p.completed_at is not None] == [dalarna.ids[6]]
+
+    api.add_report_column(reportid, "completion:completed")  # an admin's
+    complete(site, soc, dalarna.ids[0], [LATE - 120, LATE - 60])
+    again, spy = run_pull(site, report_name=NAME)
+    assert calls(spy)["core_reportbuilder_columns_delete"] == 0
+    assert "Completed" in api.retrieve_report(reportid, 0, 1).data.headers
+    assert again.bulk is not None and again.bulk.dates_certain and again.new_completions == 1, again.to_dict()
+    assert course_people(site, SOC)[dalarna.ids[0]].completed_at == (LATE - 60) - (LATE - 60) % 60
