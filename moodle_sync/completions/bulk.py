@@ -270,8 +270,7 @@ class ReportPages:
     def fits(self, report: CompletionReport) -> bool:
         """Whether the pages asked for ahead are of ``report`` as prepared: the same report, to which the tool added
         no column, whose dates it does not read (a pass reads any number of rows in pages of any size)."""
-        return (report.id == self.reportid and not report.added and not report.dates_wanted and report.sorted
-                and self.begun is not None)
+        return report.id == self.reportid and not report.added and not report.dates_wanted and self.begun is not None
 
     def ask(self, page: int, page_size: int) -> Future[RetrievedReport]:
         """One page (0-based) of ``page_size`` rows: the one asked for ahead, else asked for now."""
@@ -327,7 +326,7 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
     """On a routine pull, ask for the first pages of the report the last finished pass read before the report is
     looked at (prepare_report: a list and a one-row page), in pages of that pass's row count with a percent of room.
     Only when nothing tells that the pull will change the report: a pass that goes on, course dates it reads or
-    deletes (report_setup.dates_needed), a column it retired (report_setup.RETIRED), a sort not set yet.
+    deletes (report_setup.dates_needed), a column it retired (report_setup.RETIRED), the sort it sets.
     :meth:`ReportPages.fits` then tells whether the report prepared is the one asked; if not, the pages are read in
     vain (an admin removed a column, or another report took the name), which costs that pull a page's time."""
     saved = ReportPullStore(store)
@@ -337,7 +336,8 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
         return None
     reportid, rows = last
     columns, sorted_ = saved.report_columns(reportid)
-    if (not sorted_ or any(uid in columns for uid in (*DATE_COLUMNS, *report_setup.RETIRED))
+    sorts = not sorted_ and all(uid in columns for uid in report_setup.SORT_BY)  # prepare_report sets the sort
+    if (sorts or any(uid in columns for uid in (*DATE_COLUMNS, *report_setup.RETIRED))
             or saved.anchors() < report_setup.ENOUGH_ANCHORS):
         return None
     size = page_size_for(rows + rows // EARLY_ROOM, workers)
