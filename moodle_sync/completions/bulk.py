@@ -33,13 +33,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Container, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from moodle_sync.completions import report_setup
 from moodle_sync.completions.report_dates import parse_shown, parse_shown_end
 from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportChanged
+from moodle_sync.errors import MoodleSyncError
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import ReportRow, RetrievedReport
 from moodle_sync.reconcile.enrolments import CourseEnrolments, is_suspended
@@ -168,16 +169,25 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
         dates = dict(progress.course_dates)
         restart = False
         rows_now = _rows_expected(report, progress)
+        # a page that comes before the one ahead of it is turned into rows meanwhile (its counts kept apart until
+        # it is saved in its turn): the last page to come is then the only one left to turn
+        early: dict[int, tuple[list[Seen], BulkResult]] = {}
+        ready = _turn_early(early, api, report, known, dates, progress)
         while not restart:
             start = progress.next_page
-            for page, answer in _pages(reader, start, page_size, rows_now):
+            for page, answer in _pages(reader, start, page_size, rows_now, ready):
                 total = answer.data.totalrowcount
                 if not report.shown_in(answer.data.headers):
                     raise ReportChanged(report.name)
                 if progress.total not in (-1, total):
                     restart = True  # rows came or went since the pass began: pages may overlap or skip
                     break
-                rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result, progress.stamp)
+                if page in early:
+                    rows, counts = early.pop(page)
+                    result.other_rows += counts.other_rows
+                    result.looked_up += counts.looked_up
+                else:
+                    rows = _page_rows(api, answer.data.rows, report.positions, known, dates, result, progress.stamp)
                 if report.dates_wanted:
                     _first_rows(answer.data.rows, report.positions.get("course:idnumber", -1), page * page_size,
                                 known, result.first_rows)
@@ -197,6 +207,26 @@ def _read_pages(reader: ReportPages, saved: ReportPullStore, report: CompletionR
             continue
         result.changed_while_read = restart
         return progress
+
+
+def _turn_early(into: dict[int, tuple[list[Seen], BulkResult]], api: MoodleApi, report: CompletionReport,
+                known: Known, dates: dict[str, tuple[int | None, int | None]], progress: Pass
+                ) -> Callable[[int, RetrievedReport], None]:
+    """What :func:`_pages` gives a page that came early: its rows, and its counts apart (``into``), when its columns
+    are where the pull found them and its rows as many as the pass has seen (else it is read in its turn, which
+    stops or restarts the pass). A lookup Moodle does not answer leaves the page to its turn too, so that the pages
+    before it are saved first."""
+
+    def ready(page: int, answer: RetrievedReport) -> None:
+        if report.shown_in(answer.data.headers) and progress.total in (-1, answer.data.totalrowcount):
+            counts = BulkResult()
+            try:
+                rows = _page_rows(api, answer.data.rows, report.positions, known, dates, counts, progress.stamp)
+            except MoodleSyncError:
+                return  # asked again in its turn, where it stops the pull
+            into[page] = (rows, counts)
+
+    return ready
 
 
 def page_size_for(rows: int, workers: int) -> int:
@@ -354,11 +384,12 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
     return reader
 
 
-def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterator[tuple[int, RetrievedReport]]:
+def _pages(reader: ReportPages, first: int, page_size: int, rows: int,
+           ready: Callable[[int, RetrievedReport], None] | None = None) -> Iterator[tuple[int, RetrievedReport]]:
     """The pages from ``first`` on, in order, ``reader.workers`` at a time; ``rows``: how many rows the report had
     when it was looked at (-1: unknown, so the first page is read alone to learn it). Every page tells how many rows
     there are now: a page past the end comes back empty and ends the pass. Stopping early leaves at most ``workers``
-    pages read in vain."""
+    pages read in vain. ``ready`` is given a page that came while the one before it is still awaited (once each)."""
     if rows < 0:
         answer = reader.ask(first, page_size).result()
         yield first, answer
@@ -368,9 +399,19 @@ def _pages(reader: ReportPages, first: int, page_size: int, rows: int) -> Iterat
     pending = iter(_page_numbers(first, page_size, rows))
     running = [(p, reader.ask(p, page_size)) for p in (next(pending, None) for _ in range(reader.workers))
                if p is not None]
+    handed: set[int] = set()
     try:
         while running:
             page, future = running.pop(0)
+            while ready is not None and not future.done():
+                later = [(p, f) for p, f in running if p not in handed]
+                if not later:
+                    break
+                wait([future, *(f for _, f in later)], return_when=FIRST_COMPLETED)
+                for p, f in later:
+                    if f.done() and not f.cancelled() and f.exception() is None:
+                        handed.add(p)
+                        ready(p, f.result())
             answer = future.result()
             more = next(pending, None)
             if more is not None:

@@ -108,6 +108,10 @@ _UNREAD = ("shown_completed IS NOT NULL AND report_completed_at IS NULL"
            " AND e.userid = p.userid AND e.enrolled_at IS NOT NULL)")
 
 
+#: rowids in one ``IN (...)`` list: with the stamp, SQLite's smallest limit of host parameters (999, before 3.32)
+_IN_LIST = 998
+
+
 class ReportPullStore:
     def __init__(self, store: StateStore) -> None:
         self.store = store
@@ -169,13 +173,13 @@ class ReportPullStore:
         store is added (enrolled since ``Seen.since``); their state in the course is active once a row of the pass
         showed them active."""
         rows = list(rows)
-        seen: list[tuple[str, int]] = []
+        seen: list[int] = []
         if before:
             changed: list[Seen] = []
             for s in rows:
                 held = before.get((s.course_idnumber, s.userid))
                 if held is not None and held[1:7] == (s.roster, s.completed, s.start, s.end, s.status, s.enrolled):
-                    seen.append((progress.stamp, held.rowid))
+                    seen.append(held.rowid)
                 else:
                     # written below: a later page's row of theirs (another method) is merged with what it writes
                     before.pop((s.course_idnumber, s.userid), None)
@@ -183,7 +187,10 @@ class ReportPullStore:
             rows = changed
         with self.store._lock:
             self.db.execute("BEGIN")
-            self.db.executemany("UPDATE course_people SET seen_at=? WHERE rowid=?", seen)
+            for at in range(0, len(seen), _IN_LIST):  # a statement per list of rowids: faster than one per person
+                chunk = seen[at:at + _IN_LIST]
+                self.db.execute(f"UPDATE course_people SET seen_at=? WHERE rowid IN ({','.join('?' * len(chunk))})",
+                                (progress.stamp, *chunk))
             # one statement per person: someone new is added as shown; for someone known, what an earlier page of
             # the same pass showed of their manual enrolment stays (``seen_at`` is then this pass's stamp)
             self.db.executemany(

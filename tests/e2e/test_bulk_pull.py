@@ -653,3 +653,51 @@ def test_the_completed_column_an_earlier_version_added_is_deleted_and_an_admins_
     assert "Completed" in api.retrieve_report(reportid, 0, 1).data.headers
     assert again.bulk is not None and again.bulk.dates_certain and again.new_completions == 1, again.to_dict()
     assert course_people(site, SOC)[dalarna.ids[0]].completed_at == (LATE - 60) - (LATE - 60) % 60
+
+
+def test_a_page_that_comes_before_the_one_ahead_of_it_is_read_meanwhile_and_saved_in_its_turn(
+        dalarna: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pages are formatted side by side and either may come first. The second, when it comes first, is turned into
+    the store's rows while the first is still formatted, and saved after it: here Moodle answers the first page only
+    once the pull has turned the second. The pull is as right as one whose pages came in order."""
+    site = dalarna.site
+    make_report(site)
+    monkeypatch.setattr(bulk, "PAGE_SIZE", 6)
+    soc = dalarna.course[SOC]
+    for n, uid in enumerate(dalarna.ids):
+        complete(site, soc, uid, [LATE - 600 - 60 * n, LATE - 60 * n])
+    in_order, _ = run_pull(site, report_name=NAME, workers=2)  # the first pull: shapes the report, reads the dates
+    in_order, _ = run_pull(site, report_name=NAME, workers=2)
+    assert in_order.bulk is not None and in_order.bulk.pages >= 2, in_order.to_dict()
+    expected = {uid: (p.completed_at, p.completed_source, p.status) for uid, p in course_people(site, SOC).items()}
+
+    turned, first_held = threading.Event(), threading.Event()
+    page_rows = bulk._page_rows
+
+    def spied(*args: object, **kwargs: object) -> list[object]:
+        if first_held.is_set():
+            turned.set()  # a page turned while the first is held back: the second
+        return page_rows(*args, **kwargs)  # type: ignore[arg-type]
+
+    handle = site.emulator.handle
+    released: list[bool] = []
+
+    def watched(method: str, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+        if params.get("wsfunction") == RETRIEVE and params.get("perpage") != "1" and params.get("page") == "0":
+            first_held.set()
+            released.append(turned.wait(timeout=10))
+            first_held.clear()
+        return handle(method, url, headers, body)
+
+    monkeypatch.setattr(bulk, "_page_rows", spied)
+    monkeypatch.setattr(site.emulator, "handle", watched)
+    out_of_order, _ = run_pull(site, report_name=NAME, workers=2)
+    assert released == [True]
+    assert out_of_order.bulk is not None and in_order.bulk is not None
+    assert (out_of_order.bulk.pages, out_of_order.bulk.rows, out_of_order.bulk.other_rows) == \
+        (in_order.bulk.pages, in_order.bulk.rows, in_order.bulk.other_rows)
+    assert out_of_order.bulk.dates_certain and out_of_order.new_completions == 0, out_of_order.to_dict()
+    assert {uid: (p.completed_at, p.completed_source, p.status)
+            for uid, p in course_people(site, SOC).items()} == expected
+    assert all(expected[uid][0] == LATE - 60 * n - (LATE - 60 * n) % 60 for n, uid in enumerate(dalarna.ids))

@@ -41,3 +41,19 @@ def test_a_person_split_over_two_pages_is_merged_alike_when_the_store_holds_them
     assert results[0] == results[1]
     course, user, completed, start, end, status, enrolled = results[1][0][:7]
     assert (start, end, status, enrolled) == (FEB, 0, "active", FEB)
+
+
+def test_thousands_shown_as_the_store_holds_them_are_all_seen_and_none_is_gone(tmp_path: Path) -> None:
+    """A routine page marks everyone it shows unchanged as seen, a list of rowids per statement: more people than one
+    list holds are all seen by the pass, and the roster closes with nobody gone."""
+    people = [Seen("soc@1", uid, MARCH if uid % 3 == 0 else None, FEB, 0, "active", FEB, True, since="2026-02-01")
+              for uid in range(1, 2501)]
+    store = StateStore(tmp_path / "state.db", URL)
+    pulls = ReportPullStore(store)
+    passes(pulls, "2026-04-01T00:00:00+00:00", [people[:1200], people[1200:]], before=False)
+    passes(pulls, "2026-04-02T00:00:00+00:00", [people[:1200], people[1200:]], before=True)
+    shown = pulls.shown("2026-04-02T00:00:00+00:00")
+    gone = store._db.execute("SELECT COUNT(*) FROM course_people WHERE status='gone'").fetchone()[0]
+    store.close()
+    assert len(shown) == 2500 and gone == 0
+    assert sorted((s.userid, s.completed, s.start) for s in shown) == [(p.userid, p.completed, p.start) for p in people]
