@@ -31,17 +31,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moodle_sync import clock
-from moodle_sync.completions.bulk import (
-    PAGE_WORKERS,
-    BulkResult,
-    ReportPages,
-    known_from,
-    read_ahead,
-    read_early,
-    read_report,
-)
+from moodle_sync.completions.bulk import BulkResult, known_from, read_report
 from moodle_sync.completions.course_dates import read_course_dates
 from moodle_sync.completions.pass_dates import finish_report
+from moodle_sync.completions.report_pages import PAGE_WORKERS, ReportPages, read_ahead, read_early
 from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport, ReportProblem, prepare_report
 from moodle_sync.errors import AuthError, MoodleApiError
 from moodle_sync.identity import parse_cohort_idnumber, parse_course_idnumber

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from moodle_sync import clock
-from moodle_sync.completions import bulk, pass_dates, report_setup
+from moodle_sync.completions import bulk, pass_dates, report_pages, report_setup
 from moodle_sync.completions.explain import bulk_text
 from moodle_sync.completions.report_setup import COLUMNS, clicks
 from moodle_sync.emulator import Fault, SimulatedCrash
@@ -318,7 +318,7 @@ def test_a_pull_that_crashes_between_pages_goes_on_from_the_next_page(dalarna: C
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     site = dalarna.site
     make_report(site)
-    monkeypatch.setattr(bulk, "PAGE_SIZE", 4)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", 4)
     soc = dalarna.course[SOC]
     for uid in dalarna.ids:
         complete(site, soc, uid, [LATE - 60, LATE])
@@ -362,7 +362,7 @@ def test_a_pass_cut_short_keeps_only_the_dates_it_showed_the_same(dalarna: Count
     not take the old date for Moodle's."""
     site = dalarna.site
     make_report(site)
-    monkeypatch.setattr(bulk, "PAGE_SIZE", 4)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", 4)
     soc, changed, same = dalarna.course[SOC], dalarna.ids[0], dalarna.ids[1]
     first, _ = run_pull(site, report_name=NAME, workers=1)
     assert first.bulk is not None and first.bulk.dates_certain and first.bulk.pages > 3, first.to_dict()
@@ -449,7 +449,7 @@ def test_a_person_enrolled_twice_counts_from_the_earlier_enrolment_across_pages(
     soc, twice = course_ids(site)[SOC], made_before[1]
     self_enrolled_on(site, soc, twice, JAN_10)
     for size in (2, 3, 4, 5):  # the person's two rows are on two pages at one of these at least
-        monkeypatch.setattr(bulk, "PAGE_SIZE", size)
+        monkeypatch.setattr(report_pages, "PAGE_SIZE", size)
         result, _ = run_pull(site, report_name=NAME, now=APRIL_20)
         assert result.bulk is not None and result.bulk.dates_certain, result.to_dict()
         facts = {f.person: f.enrolled_since for f in facts_of(site, Scope()) if f.person in made_before}
@@ -662,7 +662,7 @@ def test_a_page_that_comes_before_the_one_ahead_of_it_is_read_meanwhile_and_save
     once the pull has turned the second. The pull is as right as one whose pages came in order."""
     site = dalarna.site
     make_report(site)
-    monkeypatch.setattr(bulk, "PAGE_SIZE", 6)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", 6)
     soc = dalarna.course[SOC]
     for n, uid in enumerate(dalarna.ids):
         complete(site, soc, uid, [LATE - 600 - 60 * n, LATE - 60 * n])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.completions import bulk
+from moodle_sync.completions import report_pages
 from moodle_sync.completions.pull import pull
 from moodle_sync.completions.report_setup import COLUMNS, DATE_COLUMNS, ENOUGH_ANCHORS
 from moodle_sync.jobs.site import connect
@@ -165,16 +165,16 @@ def test_a_pull_after_the_store_is_lost_adds_them_back(site: Site, completed: li
 def test_pages_are_of_equal_size_and_a_multiple_of_the_workers(site: Site, completed: list[int],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """No small page is left to be read alone at the end (issue 25: 20 000 + 20 000 + 1 319 rows)."""
-    assert bulk.page_size_for(41319, 2) == 20660  # the lab's report: two pages
+    assert report_pages.page_size_for(41319, 2) == 20660  # the lab's report: two pages
     report = make_report(site)
     run_pull(site, report_name=NAME, now=APRIL_20)  # shapes the report
     rows = site.api().retrieve_report(report, 0, 1).data.totalrowcount
-    monkeypatch.setattr(bulk, "SPLIT_FROM", 1)
-    monkeypatch.setattr(bulk, "PAGE_SIZE", rows // 2 - 1)  # three pages would do; four of equal size are read
+    monkeypatch.setattr(report_pages, "SPLIT_FROM", 1)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", rows // 2 - 1)  # three pages would do; four of equal size are read
     result, spy = run_pull(site, report_name=NAME, now=APRIL_20 + datetime.timedelta(days=1), workers=2)
     pages = [(int(p["page"]), int(p["perpage"])) for f, p in spy.calls if f == RETRIEVE and p["perpage"] != "1"]
     sizes = {size for _, size in pages}
     assert len(sizes) == 1 and len(pages) == 4 and sorted(page for page, _ in pages) == [0, 1, 2, 3], pages
     size = sizes.pop()
-    assert size <= bulk.PAGE_SIZE and 4 * size - rows < 4  # every page within a row of the others
+    assert size <= report_pages.PAGE_SIZE and 4 * size - rows < 4  # every page within a row of the others
     assert result.bulk is not None and result.bulk.pages == 4 and result.bulk.rows == rows

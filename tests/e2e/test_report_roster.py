@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from moodle_sync.completions import bulk
+from moodle_sync.completions import bulk, report_pages
 from moodle_sync.completions.pull import pull
 from moodle_sync.emulator import Emulator
 from moodle_sync.emulator.moodlelib.reportbuilder_columns import PARTICIPANTS
@@ -128,7 +128,7 @@ def test_a_report_of_many_pages_read_a_few_at_a_time_gives_the_same(county: Coun
     run_pull(site, report_name=NAME)
     whole = {idn: _roster(course_people(site, idn)) for idn in county.course}
     site.state_path = county.tmp / "paged.db"
-    monkeypatch.setattr(bulk, "PAGE_SIZE", 3)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", 3)
     result, spy = run_pull(site, report_name=NAME)
     pages = sorted(int(p["page"]) for f, p in spy.calls if f == RETRIEVE and p["perpage"] == "3")
     assert result.bulk is not None and pages == list(range(result.bulk.pages)) and result.bulk.pages > 3
@@ -140,7 +140,7 @@ def test_a_report_that_changes_under_every_read_falls_back_to_enrolled_users_and
     """Someone is enrolled after every page read (twice in a row the pass sees other rows than it began with): whose
     rows are whose is unsure, so who is enrolled comes from core_enrol_get_enrolled_users, and the pull says why."""
     site = county.site
-    monkeypatch.setattr(bulk, "PAGE_SIZE", 5)
+    monkeypatch.setattr(report_pages, "PAGE_SIZE", 5)
     api = site.api()
     spare = [u["id"] for u in api.client.call("core_user_create_users", {"users": [
         {"username": f"late{n}", "firstname": "Sen", "lastname": f"Anmäld{n}", "email": f"late{n}@falun.example.se",
