@@ -190,11 +190,12 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
     result = PullResult()
     report: CompletionReport | None = None
     early: ReportPages | None = None
+    page_workers = min(workers, PAGE_WORKERS) or 1
     if report_name:
         # the report's first pages are the longest wait of a pull (Moodle formats every date of every row): a routine
         # pull asks for them before it looks at the report, others once it is ready, and in both cases before the
         # courses and cohorts are read; read_report takes their answers
-        early = read_early(api, store, min(workers, PAGE_WORKERS) or 1, say)
+        early = read_early(api, store, page_workers, say)
         try:
             found = prepare_report(api, store, report_name)
         except BaseException:
@@ -210,7 +211,7 @@ def pull(api: MoodleApi, specs: SpecSet, store: StateStore, *, workers: int = 4,
             early.close(wait=False)
             early = None
     if report is not None:
-        with early or read_ahead(api, store, report, min(workers, PAGE_WORKERS) or 1, say) as ahead:
+        with early or read_ahead(api, store, report, page_workers, say) as ahead:
             actual = read_actual(api, specs, store, progress=say, plan=False)
             _pull_cohort_places(api, specs, actual, completions, stamp, say)
             _pull_with_report(api, specs, store, actual, report, completions, now, cutoff, result, workers, say,

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from moodle_sync.completions import report_setup
-from moodle_sync.completions.report_setup import DATE_COLUMNS, CompletionReport
+from moodle_sync.completions.report_setup import CompletionReport
 from moodle_sync.moodle.functions import MoodleApi
 from moodle_sync.moodle.models import RetrievedReport
 from moodle_sync.store.db import StateStore
@@ -143,17 +143,23 @@ def read_ahead(api: MoodleApi, store: StateStore, report: CompletionReport, work
     going on), so that Moodle formats them while the pull reads the rest: the report is the longest call of a pull.
     Use it as a context manager and hand it to :func:`read_report`."""
     begun = pass_start(ReportPullStore(store), report, workers)
+    reader, pages = _ask_first(api, report.id, workers, begun)
+    total = f" of {max(1, -(-begun.rows // begun.page_size))}" if begun.rows >= 0 else ""
+    say(f"completion report: asking for {pages}{total} while the rest is read")
+    return reader
+
+
+def _ask_first(api: MoodleApi, reportid: int, workers: int, begun: PassStart) -> tuple[ReportPages, str]:
+    """The reader of a pass that begins as ``begun``, its first pages asked for; and which they are ("pages 1-2")."""
     pages = begun.first_pages(workers)
-    reader = ReportPages(api, report.id, workers, begun)
+    reader = ReportPages(api, reportid, workers, begun)
     try:
         reader.ask_ahead(pages, begun.page_size)
     except BaseException:
         reader.close()
         raise
-    total = f" of {max(1, -(-begun.rows // begun.page_size))}" if begun.rows >= 0 else ""
-    shown = f"{pages[0] + 1}" + (f"-{pages[-1] + 1}" if len(pages) > 1 else "")
-    say(f"completion report: asking for page{'s' if len(pages) > 1 else ''} {shown}{total} while the rest is read")
-    return reader
+    return reader, (f"page{'s' if len(pages) > 1 else ''} {pages[0] + 1}"
+                    + (f"-{pages[-1] + 1}" if len(pages) > 1 else ""))
 
 
 #: room in the pages :func:`read_early` asks for, for rows that came since the last pass (a percent of them): more
@@ -164,37 +170,25 @@ EARLY_ROOM = 100
 def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[str], None]) -> ReportPages | None:
     """On a routine pull, ask for the first pages of the report the last finished pass read before the report is
     looked at (prepare_report: a list and a one-row page), in pages of that pass's row count with a percent of room.
-    Only when nothing tells that the pull will change the report: a pass that goes on, course dates it reads or
-    deletes (report_setup.dates_needed), a column it retired (report_setup.RETIRED), the sort it sets.
+    Only when no pass goes on and nothing tells that the pull will change the report (report_setup.left_as_it_is).
     :meth:`ReportPages.fits` then tells whether the report prepared is the one asked; if not, the pages are read in
     vain (an admin removed a column, or another report took the name), which costs that pull a page's time."""
     saved = ReportPullStore(store)
     last = saved.last_pass()
-    if last is None or saved.open_pass() is not None or not all(api.has_function(f)
-                                                                  for f in MoodleApi.REPORT_FUNCTIONS):
+    if (last is None or saved.open_pass() is not None
+            or not all(api.has_function(f) for f in MoodleApi.REPORT_FUNCTIONS)
+            or not report_setup.left_as_it_is(saved, last[0])):
         return None
     reportid, rows = last
-    columns, sorted_ = saved.report_columns(reportid)
-    sorts = not sorted_ and all(uid in columns for uid in report_setup.SORT_BY)  # prepare_report sets the sort
-    if (sorts or any(uid in columns for uid in (*DATE_COLUMNS, *report_setup.RETIRED))
-            or saved.anchors() < report_setup.ENOUGH_ANCHORS):
-        return None
-    size = page_size_for(rows + rows // EARLY_ROOM, workers)
-    begun = PassStart(None, size, rows)
-    pages = begun.first_pages(workers)
-    reader = ReportPages(api, reportid, workers, begun)
-    try:
-        reader.ask_ahead(pages, size)
-    except BaseException:
-        reader.close()
-        raise
-    say(f"completion report: asking for page{'s' if len(pages) > 1 else ''} {pages[0] + 1}"
-        + (f"-{pages[-1] + 1}" if len(pages) > 1 else "") + " as the last pull read it, while the report is looked at")
+    reader, pages = _ask_first(api, reportid, workers,
+                               PassStart(None, page_size_for(rows + rows // EARLY_ROOM, workers), rows))
+    say(f"completion report: asking for {pages} as the last pull read it, while the report is looked at")
     return reader
 
 
 def pages_in_order(reader: ReportPages, first: int, page_size: int, rows: int,
-           ready: Callable[[int, RetrievedReport], None] | None = None) -> Iterator[tuple[int, RetrievedReport]]:
+                   ready: Callable[[int, RetrievedReport], None] | None = None
+                   ) -> Iterator[tuple[int, RetrievedReport]]:
     """The pages from ``first`` on, in order, ``reader.workers`` at a time; ``rows``: how many rows the report had
     when it was looked at (-1: unknown, so the first page is read alone to learn it). Every page tells how many rows
     there are now: a page past the end comes back empty and ends the pass. Stopping early leaves at most ``workers``

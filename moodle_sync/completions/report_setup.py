@@ -212,7 +212,7 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
     if saved is not None and any(uid in columns for uid in RETIRED):
         found = drop_columns(api, saved, report.id, columns, sorted_, found, tuple(RETIRED),
                              "the columns an earlier version added, which it no longer reads")
-    if not sorted_ and all(uid in columns for uid in SORT_BY):
+    if sort_to_set(columns, sorted_):
         enabled = {c.id: c.sortenabled for c in sorting.sortablecolumns} if sorting else {}
         for uid in SORT_BY:
             if not enabled.get(columns[uid], False) and not sort_column(api, report.id, columns[uid]):
@@ -222,6 +222,21 @@ def prepare_report(api: MoodleApi, store: StateStore | None, name: str, *, shape
         if saved is not None:
             saved.set_report_columns(report.id, columns, sorted_)
     return CompletionReport(report.id, report.name, found, sorted_, added=missing, rows=rows, dates_wanted=wanted)
+
+
+def sort_to_set(columns: dict[str, int], sorted_: bool) -> bool:
+    """Whether a pull sets the report's sort: the tool added every column it sorts by (``columns``: their ids) and
+    has not set it yet."""
+    return not sorted_ and all(uid in columns for uid in SORT_BY)
+
+
+def left_as_it_is(saved: ReportPullStore, report_id: int) -> bool:
+    """Whether, as far as the store tells, a pull leaves the report as it is: no sort to set, no column of the tool's
+    to delete (course dates once not needed, :data:`RETIRED`), no course dates to read (enough anchors); a pass
+    going on is not asked about here."""
+    columns, sorted_ = saved.report_columns(report_id)
+    return (not sort_to_set(columns, sorted_) and not any(uid in columns for uid in (*DATE_COLUMNS, *RETIRED))
+            and saved.anchors() >= ENOUGH_ANCHORS)
 
 
 def dates_needed(saved: ReportPullStore | None, report_id: int, *, shown: list[str]) -> bool:
