@@ -75,7 +75,7 @@ def child(timeline_path: str, argv: list[str]) -> None:
 def probe(state: str | None, specs: str | None) -> dict[str, float] | None:
     """One page alone, then the pull's first pages side by side, as the next routine pull asks for them; None when
     the store holds no finished pass to size them by."""
-    from moodle_sync.completions.report_pages import EARLY_ROOM, PAGE_WORKERS, page_size_for
+    from moodle_sync.completions.report_pages import PAGE_WORKERS, early_start
     from moodle_sync.config import load_settings
     from moodle_sync.jobs.site import connect_from_settings, open_store
     from moodle_sync.store.report_pull import ReportPullStore
@@ -90,8 +90,8 @@ def probe(state: str | None, specs: str | None) -> dict[str, float] | None:
     if last is None:
         return None
     reportid, rows = last
-    size = page_size_for(rows + rows // EARLY_ROOM, PAGE_WORKERS)
-    pages = list(range(min(PAGE_WORKERS, max(1, -(-rows // size)))))
+    begun = early_start(rows, PAGE_WORKERS)
+    size, pages = begun.page_size, begun.first_pages(PAGE_WORKERS)
 
     def one(page: int) -> float:
         began = time.perf_counter()

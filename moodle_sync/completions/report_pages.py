@@ -167,6 +167,12 @@ def _ask_first(api: MoodleApi, reportid: int, workers: int, begun: PassStart) ->
 EARLY_ROOM = 100
 
 
+def early_start(rows: int, workers: int) -> PassStart:
+    """The pass :func:`read_early` begins after a finished pass of ``rows`` rows: in pages of that count with a percent
+    of room."""
+    return PassStart(None, page_size_for(rows + rows // EARLY_ROOM, workers), rows)
+
+
 def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[str], None]) -> ReportPages | None:
     """On a routine pull, ask for the first pages of the report the last finished pass read before the report is
     looked at (prepare_report: a list and a one-row page), in pages of that pass's row count with a percent of room.
@@ -180,8 +186,7 @@ def read_early(api: MoodleApi, store: StateStore, workers: int, say: Callable[[s
             or not report_setup.left_as_it_is(saved, last[0])):
         return None
     reportid, rows = last
-    reader, pages = _ask_first(api, reportid, workers,
-                               PassStart(None, page_size_for(rows + rows // EARLY_ROOM, workers), rows))
+    reader, pages = _ask_first(api, reportid, workers, early_start(rows, workers))
     say(f"completion report: asking for {pages} as the last pull read it, while the report is looked at")
     return reader
 
